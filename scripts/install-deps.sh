@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything drbd-cp needs to build, test and run its demo on Debian 12.
+# Idempotent: packages already present are left alone; apt runs only when one is missing.
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  build-essential cmake ninja-build g++ clang libclang-rt-14-dev clang-tidy
+  # libraries
+  libfmt-dev libboost-program-options-dev libnl-genl-3-dev libsystemd-dev libkeyutils-dev
+  nlohmann-json3-dev libasio-dev libncurses-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test tools and oracles
+  drbd-utils clitest python3 iproute2 util-linux hyperfine
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
