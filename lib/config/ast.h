@@ -15,6 +15,8 @@
 #pragma once
 
 #include <list>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -241,6 +243,18 @@ struct Config {
   std::list<Resource> resources;        // in definition order
   std::list<Resource> templates;        // template-file sources, kept alive
   std::vector<ModuleVersionRequirement> module_requirements;
+
+  // Uniqueness registry (drbd-utils check_uniq): key "what:detail" (e.g.
+  // "device-minor:alpha:0") → where it was first used.
+  struct FirstUse {
+    std::string file;
+    int line = 0;
+  };
+  std::map<std::string, FirstUse> uniq;
+  // drbd-utils' config_valid: cleared by any non-fatal validation error.
+  bool valid = true;
+  // Files already read (canonical paths), for include de-duplication.
+  std::set<std::string> seen_files;
 };
 
 }  // namespace drbd::cfg

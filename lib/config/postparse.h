@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Post-processing of a parsed Config, as drbd-utils 9.22 does between
+// parsing and running a command: host matching (`on`, `floating`,
+// `stacked-on-top-of`), implicit node-ids, implicit connections and
+// connection-mesh expansion, peer devices, inheritance from `common` /
+// template-file (expand_common), and whole-config validation.
+#pragma once
+
+#include <string>
+
+#include "lib/config/ast.h"
+#include "lib/config/diag.h"
+
+namespace drbd::cfg {
+
+struct PostParseOptions {
+  std::string hostname;        // local node name: uname -n or __DRBD_NODE__
+  bool match_on_proxy = false; // proxy commands match hosts by proxy section
+  bool drbdsetup_show = false; // the Config came from `drbdsetup show`
+  bool dry_run = false;        // drbdadm -d
+  bool no_tty = false;         // stdin or stdout is not a terminal
+  bool stacked = false;        // drbdadm -S / --stacked
+};
+
+// drbd-utils post_parse(): resolve hosts/me/peers, implicit connections,
+// mesh, peer devices, stacked binding.
+void PostParse(Config& cfg, const PostParseOptions& opts, DiagSink& diag);
+
+// drbd-utils expand_common(): inherit common/template options into
+// resources, volumes, connections, peer devices.
+void ExpandCommon(Config& cfg, const PostParseOptions& opts, DiagSink& diag);
+
+// drbd-utils global_validate_maybe_expand_die_if_invalid().
+// Throws FatalConfigError when the config is invalid.
+void GlobalValidate(Config& cfg, bool expand, const PostParseOptions& opts, DiagSink& diag);
+
+// Helpers shared with drbdadm (commands, adjust):
+void SetMeInResource(Resource& res, const PostParseOptions& opts, DiagSink& diag);
+void SetPeerInResource(Resource& res, bool peer_required, DiagSink& diag);
+HostInfo* FindHostInfoByName(Resource& res, std::string_view name);
+Resource* ResByName(Config& cfg, std::string_view name);
+PeerDevice* FindPeerDevice(Connection& conn, int vnr);
+bool PeerDiskless(const PeerDevice& pd);
+bool AddressesEqual(const Address& a, const Address& b);
+
+}  // namespace drbd::cfg
