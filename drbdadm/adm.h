@@ -5,6 +5,7 @@
 // semantics follow drbd-utils 9.22 (enum drbd_cfg_stage).
 #pragma once
 
+#include <array>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct CmdCtx {
   cfg::Connection* conn = nullptr;
   cfg::Path* path = nullptr;
   const AdmCmd* cmd = nullptr;
+  // adjust's proxy reconfiguration only (drbdadm/adjust.cc): the command text
+  // ("set plugin r0-b-a 0 zstd level 4"), run as `drbd-proxy-ctl -c TEXT`.
+  std::string proxy_reconf;
 };
 
 // One drbdadm invocation's state.
@@ -55,6 +59,29 @@ struct AdmState {
   cfg::DiagSink* diag = nullptr;
   std::vector<std::string> backend_options;  // options passed through to drbdsetup/drbdmeta
   bool adjust_more_than_one_resource = false;
+  // adjust: the running configuration parsed from `drbdsetup show` (kept
+  // alive for the deferred commands that point into it), whether the
+  // all-resources `drbdsetup show` ran, and the ADJUST_* flags computed
+  // once from --skip-disk/--skip-net (0 = not yet computed).
+  cfg::Config running_config;
+  bool drbdsetup_show_parsed = false;
+  int adjust_flags = 0;
+
+  // Command layer (drbdadm/cli.cc, drbdadm/commands.cc).
+  bool no_tty = false;               // stdin or stdout is not a terminal
+  bool is_drbd_top = false;          // -S, or the named resource is stacked
+  bool do_verify_ips = false;
+  bool adjust_with_progress = false;  // adjust-with-progress
+  bool config_from_stdin = false;
+  std::string progname = "drbdadm";
+  std::string drbdsetup = "drbdsetup";  // helper paths (drbd-utils: next to argv[0])
+  std::string drbdmeta = "drbdmeta";
+  std::string drbd_proxy_ctl = "drbd-proxy-ctl";
+  std::string sh_varname;  // --sh-varname; empty when unset
+  int number_of_minors = 0;
+  bool dump_all = false;  // dump/dump-xml of all resources (header printed)
+  // Deferred commands per stage, in scheduling order (ScheduleDeferredCmd).
+  std::array<std::vector<CmdCtx>, kStageCount> deferred;
 };
 
 // Queues cmd for ctx at a stage (drbd-utils schedule_deferred_cmd). When the

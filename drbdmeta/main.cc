@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// drbdmeta: DRBD on-disk metadata tool. The metadata library is issue #3;
-// until then every command fails with exit code 20 and says so, and nothing
-// is read or written.
-#include <cstdio>
-#include <cstring>
+// drbdmeta entry point: see drbdmeta/tool.h.
+#include <unistd.h>
 
-#include "lib/base/exit_codes.h"
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "drbdmeta/tool.h"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
-    std::printf("DRBD_CP_VERSION=0.1.0\n");
-    return 0;
-  }
-  std::fprintf(stderr,
-               "drbdmeta: this build has no metadata support yet (drbd-cp issue #3);"
-               " nothing was read or written\n");
-  return drbd::ToInt(drbd::ExitCode::kExecError);
+  std::vector<std::string> args(argv, argv + argc);
+  drbd::meta::Io io;
+  io.stdin_is_tty = [] { return isatty(STDIN_FILENO) == 1; };
+  io.read_line = []() -> std::optional<std::string> {
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    return line;
+  };
+  io.flush_out = [](std::string& out) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    out.clear();
+  };
+  const int rc = drbd::meta::RunDrbdmeta(args, io);
+  std::fwrite(io.out.data(), 1, io.out.size(), stdout);
+  std::fflush(stdout);
+  return rc;
 }

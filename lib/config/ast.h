@@ -167,6 +167,8 @@ struct Connection {
   int config_line = 0;
   std::list<PeerDevice> peer_devices;
   HostInfo* peer = nullptr;  // resolved in post-processing
+  // Hosts made by `_peer_node_id N;` (drbdsetup show); `peer` points here.
+  Hosts implicit_peers;
   Options net_options;
   Options pd_options;
   bool ignore = false;
@@ -203,6 +205,11 @@ struct Resource {
   std::string config_file;  // canonical path of the defining file
   int start_line = 0;
   bool stacked_timeouts = false;
+  // A `startup { }` section was parsed and yielded no options (it held only
+  // stacked-timeouts / become-primary-on, or nothing). drbd-utils 9.22 then
+  // loses the `stacked-timeouts;` line dump appends, unless inheritance has
+  // put an option into the list first. See docs/formats/dump.md.
+  bool startup_section_empty = false;
   bool ignore = false;
   bool stacked = false;
   bool stacked_on_one = false;
@@ -255,6 +262,11 @@ struct Config {
   bool valid = true;
   // Files already read (canonical paths), for include de-duplication.
   std::set<std::string> seen_files;
+  // The lexer's line counter when parsing of the top-level file ended (its
+  // newline count + 1). drbd-utils reports some whole-resource checks
+  // (volume sets, implicit/explicit volume mix) at config_file:end_line.
+  // 0 = not recorded (post-processing then counts the file's lines).
+  int end_line = 0;
 };
 
 }  // namespace drbd::cfg

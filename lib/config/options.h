@@ -26,6 +26,7 @@ enum class OptType {
   kEnumNoCase,  // one of a fixed list, case-insensitive (protocol)
   kEnumNum,     // one of a list of words or a number in range (quorum)
   kString,      // free text up to max_len
+  kAny,         // drbdadm-only pass-through option: value not checked (create-md's max-peers)
 };
 
 // Why a value was refused.
@@ -46,8 +47,8 @@ enum class OptContext {
   kResourceOptions,    // new-resource / resource-options; `options { }`
   kDiskOptions,        // disk-options; runtime-changeable disk options
   kAttach,             // attach: disk-options + size etc.
-  kNetOptions,         // new-peer / net-options; `net { }`
-  kShowNetOptions,     // net options as `drbdsetup show` prints them (+ _name etc.)
+  kNetOptions,         // net-options (no `transport`)
+  kShowNetOptions,     // `net { }` in drbd.conf and `drbdsetup show`: transport + net-options
   kPeerDeviceOptions,  // peer-device-options; peer-device part of `disk { }`
   kNewMinor,           // new-minor (device options)
   kStartup,            // `startup { }`
@@ -67,7 +68,12 @@ enum class OptContext {
   kCreateMd,           // drbdmeta create-md options drbdadm passes
   kAdjust,
   kWildcard,
+  kNewPeer,            // new-peer: transport (max 63 chars) + net-options
+  kForceable,          // commands that only take --force (drbdadm forceable_ctx)
+  kInvalidateAdm,      // drbdadm invalidate: force + invalidate
+  kGlobal,             // `global { }` (parsed by keyword, listed for docs/checks)
 };
+inline constexpr int kNumOptContexts = static_cast<int>(OptContext::kGlobal) + 1;
 
 struct EnumValue {
   std::string_view name;
@@ -98,6 +104,7 @@ struct OptionDef {
   std::string_view unit;              // "1/10 seconds", "bytes", ...
   int genl_attr = -1;                 // genl attribute number, -1 if none
   std::string_view doc;               // one line
+  uint64_t contexts = 0;              // bit (1 << OptContext) per context holding this row
 };
 
 struct ContextDef {
@@ -108,19 +115,29 @@ struct ContextDef {
 
 const ContextDef& Context(OptContext id);
 
-// Looks up `name` in ctx. For booleans, a `no-` prefix is stripped and
-// reported through *no_prefix (so `no-tcp-cork` finds tcp-cork). Returns
-// nullptr if unknown.
+// Looks up `name` in ctx. A `no-` prefix is stripped and reported through
+// *no_prefix (so `no-tcp-cork` finds tcp-cork). As in drbd-utils this happens
+// for every option, not only booleans (`no-ping-int 5;` is ping-int).
+// Returns nullptr if unknown.
 const OptionDef* FindField(const ContextDef& ctx, std::string_view name,
                            bool* no_prefix = nullptr);
 
-// Validates value text for this option, as drbd-utils 9.22 does.
+// Validates value text for this option, as drbd-utils 9.22 does. Numbers
+// are compared unsigned against [min, max] (so "-5" is kTooBig), except that
+// implicit_clamp rows accept any number; quorum-style options take a word or
+// a number (truncated to 32 bits) in range; booleans take exactly yes|no;
+// kAny accepts anything. Rows with checked_in_postparse are not meant to be
+// checked here (resync-after "-1" would be kTooBig).
 CheckCode CheckValue(const OptionDef& opt, std::string_view value);
 
-// Whether `value` equals the option's default (after unit conversion).
+// Whether `value` equals the option's default (after unit conversion). An
+// empty value counts as "yes" for booleans/flags (option given without a
+// value); a number that does not parse is never the default.
 bool IsDefault(const OptionDef& opt, std::string_view value);
 
-// Whether two value texts mean the same (8k == 8192, protocol c == C).
+// Whether two value texts mean the same (8k == 8192, protocol c == C,
+// "" == yes for booleans). Enums, quorum-style options and strings compare
+// text exactly (quorum "off" != "0"), as drbd-utils does.
 bool IsEqual(const OptionDef& opt, std::string_view a, std::string_view b);
 
 // Parses a number with optional K/M/G/s suffix relative to `scale`
@@ -132,5 +149,47 @@ std::string DefaultText(const OptionDef& opt);
 
 // All rows, in table order (for docs generation and table checks).
 std::span<const OptionDef> AllOptions();
+
+// Whether the row belongs to context c.
+constexpr bool InContext(const OptionDef& opt, OptContext c) {
+  return (opt.contexts >> static_cast<int>(c)) & 1;
+}
+
+// The context named like the drbdsetup command ("net-options"); nullptr if none.
+const ContextDef* ContextByName(std::string_view name);
+
+// The words of an enum option joined by " | " in kernel-number order
+// ("disconnect | consensus | ..."), as drbd-utils lists them after
+// "Allowed values are: ". Empty for non-enum options.
+std::string AllowedValues(const OptionDef& opt);
+
+// All field names of ctx joined by " | ", in context order: the list
+// drbd-utils prints as "'a | b | c' expected" for an unknown option.
+std::string FieldNameList(const ContextDef& ctx);
+
+// The field of ctx whose name is closest to `name` (edit distance, at most
+// about a third of the length), for "did you mean"; nullptr if none is close.
+const OptionDef* SuggestField(const ContextDef& ctx, std::string_view name);
+
+// drbd-utils' text for a value CheckValue refused (pe_field), complete with
+// its "FILE:LINE: " prefix and trailing newline(s), e.g.
+//   "r.res:2: Parse error: while parsing value ('1000')\nfor ping-timeout. Value is too big.\n"
+// followed by "Allowed values are: a | b\n" for enums or "max len: 63\n" for
+// strings. REQUIRES: code != kOk.
+std::string CheckErrorCompat(const OptionDef& opt, CheckCode code, std::string_view value,
+                             std::string_view file, int line);
+
+// Our GNU-style text for the same refusal (no position prefix), e.g.
+//   "ping-timeout value '1000' is above the range 1..300 (1/10 seconds)".
+std::string CheckErrorText(const OptionDef& opt, CheckCode code, std::string_view value);
+
+// drbd-utils' m_strtoll_range() message for numbers outside [min, max]
+// (node-id, port, minor-count, dialog-refresh, cmd-timeout-*), e.g.
+//   "r.res:3: node-id 99 => 99 out of range [0..32].\n"
+// nullopt when value parses and lies in range. A value that is not a number
+// at all gives drbd-utils' m_strtoll() text ("X is not a valid number\n").
+std::optional<std::string> RangeErrorCompat(std::string_view name, std::string_view value,
+                                            char scale, uint64_t min, uint64_t max,
+                                            std::string_view file, int line);
 
 }  // namespace drbd::cfg

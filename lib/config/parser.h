@@ -21,6 +21,12 @@ struct ParseRequest {
   std::istream* stdin_stream = nullptr;
   // Loaded module version for require-drbd-module-version-* ("9.2.0").
   std::string module_version = "9.2.0";
+  // Local node name (drbd-utils `hostname`): device-name checks apply only to
+  // this host's sections. Empty: LocalNodeName().
+  std::string hostname;
+  // drbdadm -v count: with verbose > 0 an include pattern matching nothing
+  // is reported ("FILE:LINE: no match for include pattern 'P'.").
+  int verbose = 0;
 };
 
 // Parses the configuration into cfg (appending resources; a second call with

@@ -20,6 +20,10 @@ struct PostParseOptions {
   bool dry_run = false;        // drbdadm -d
   bool no_tty = false;         // stdin or stdout is not a terminal
   bool stacked = false;        // drbdadm -S / --stacked
+  // Helper programs as drbdadm runs them (a bare name is looked up in
+  // $PATH); checked for the drbd-peer-outdater permission warning.
+  std::string drbdsetup = "drbdsetup";
+  std::string drbdmeta = "drbdmeta";
 };
 
 // drbd-utils post_parse(): resolve hosts/me/peers, implicit connections,
@@ -37,6 +41,15 @@ void GlobalValidate(Config& cfg, bool expand, const PostParseOptions& opts, Diag
 // Helpers shared with drbdadm (commands, adjust):
 void SetMeInResource(Resource& res, const PostParseOptions& opts, DiagSink& diag);
 void SetPeerInResource(Resource& res, bool peer_required, DiagSink& diag);
+// As the two above, clearing cfg.valid where drbd-utils clears config_valid
+// (the overloads without cfg only emit). drbdsetup_show: the resource was
+// parsed from `drbdsetup show` (drbd-utils' DRBDSETUP_SHOW flag): a peer is
+// required and no implicit `bitmap no` peer-device options are added.
+void SetMeInResource(Config& cfg, Resource& res, const PostParseOptions& opts, DiagSink& diag);
+void SetPeerInResource(Config& cfg, Resource& res, bool peer_required, bool drbdsetup_show,
+                       DiagSink& diag);
+// drbd-utils names_to_str_c(): names joined by sep, "UNKNOWN" when empty.
+std::string NamesToStr(const Names& names, char sep = ' ');
 HostInfo* FindHostInfoByName(Resource& res, std::string_view name);
 Resource* ResByName(Config& cfg, std::string_view name);
 PeerDevice* FindPeerDevice(Connection& conn, int vnr);

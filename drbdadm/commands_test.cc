@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "drbdadm/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+namespace drbd::adm {
+namespace {
+
+TEST(CommandTable, NamesAreUniqueAndLookupsWork) {
+  std::set<std::string_view> names;
+  for (const AdmCmd* c : AllCommands()) {
+    EXPECT_TRUE(names.insert(c->name).second) << c->name;
+    EXPECT_NE(c->fn, nullptr) << c->name;
+  }
+  EXPECT_EQ(names.size(), 78u);  // the 78 entries of drbd-utils 9.22's cmds[]
+  AdmState st;
+  std::ostringstream err;
+  st.err = &err;
+  EXPECT_EQ(FindCommand("up", st)->name, "up");
+  EXPECT_EQ(FindCommand("nope", st), nullptr);
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST(CommandTable, DeprecatedNamesAreSubstitutedWithANotice) {
+  AdmState st;
+  std::ostringstream err;
+  st.err = &err;
+  EXPECT_EQ(FindCommand("state", st)->name, "role");
+  EXPECT_EQ(FindCommand("outdate-peer", st)->name, "fence-peer");
+  EXPECT_EQ(err.str(),
+            "'drbdadm state' is deprecated, use 'drbdadm role' instead.\n"
+            "'drbdadm outdate-peer' is deprecated, use 'drbdadm fence-peer' instead.\n");
+}
+
+TEST(CommandTable, FlagsFollowDrbdUtils) {
+  AdmState st;
+  std::ostringstream err;
+  st.err = &err;
+  const AdmCmd* attach = FindCommand("attach", st);
+  EXPECT_TRUE(attach->disk_required);
+  EXPECT_TRUE(attach->iterate_volumes);
+  EXPECT_FALSE(attach->backend_res_name);
+  const AdmCmd* connect = FindCommand("connect", st);
+  EXPECT_TRUE(connect->need_peer);
+  EXPECT_TRUE(connect->verify_ips);
+  const AdmCmd* ncu = FindCommand("new-current-uuid", st);
+  EXPECT_TRUE(ncu->vol_id_required);
+  EXPECT_EQ(ncu->show_in_usage, 4);
+  EXPECT_TRUE(FindCommand("dump", st)->test_config);
+  EXPECT_TRUE(FindCommand("sh-nop", st)->test_config);
+  EXPECT_EQ(FindCommand("fence-peer", st)->show_in_usage, 3);
+}
+
+TEST(CliFields, BackendOptionsPerCommandContext) {
+  auto names = [](CliCtx c) {
+    std::vector<std::string> v;
+    for (const CliField& f : CliFields(c)) v.push_back(f.name + (f.optional_arg ? "?" : ""));
+    return v;
+  };
+  EXPECT_EQ(names(CliCtx::kConnect), (std::vector<std::string>{"tentative?", "discard-my-data?"}));
+  EXPECT_EQ(names(CliCtx::kForceable), (std::vector<std::string>{"force?"}));
+  EXPECT_EQ(names(CliCtx::kInvalidateAdm),
+            (std::vector<std::string>{"force?", "sync-from-peer-node-id", "reset-bitmap?"}));
+  std::vector<std::string> np = names(CliCtx::kNewPeer);
+  ASSERT_FALSE(np.empty());
+  EXPECT_EQ(np.front(), "transport");
+  EXPECT_EQ(np.back(), "_name");
+  std::vector<std::string> no = names(CliCtx::kNetOptions);
+  EXPECT_EQ(no.size() + 1, np.size());
+  EXPECT_EQ(names(CliCtx::kAttach).front(), "size");
+  EXPECT_TRUE(CliFields(CliCtx::kPath).empty());
+}
+
+}  // namespace
+}  // namespace drbd::adm

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Self-test of the test harness (ctest label unit): the normaliser, the
+config generator, local-host detection and the classification of upstream's
+regression tests. Needs neither root nor the oracle."""
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "peer"))
+import confhosts  # noqa: E402
+import gen_configs  # noqa: E402
+import oracle_diff  # noqa: E402
+import run_peer_tests  # noqa: E402
+
+
+class Normalise(unittest.TestCase):
+    def test_removes_only_repair_md_lines(self):
+        text = (b"drbdsetup new-minor r0 1 0\n"
+                b"drbdmeta 1 v09 /dev/sda7 internal repair-md\n"
+                b"drbdmeta 1 v09 /dev/sda7 internal apply-al\n"
+                b"drbdmeta 12 v08 /dev/vg/x /dev/vg/md repair-md\n"
+                b"echo drbdmeta 1 v09 /dev/sda7 internal repair-md\n")
+        self.assertEqual(oracle_diff.normalise(text),
+                         b"drbdsetup new-minor r0 1 0\n"
+                         b"drbdmeta 1 v09 /dev/sda7 internal apply-al\n"
+                         b"echo drbdmeta 1 v09 /dev/sda7 internal repair-md\n")
+
+    def test_keeps_everything_else_byte_for_byte(self):
+        text = b"# /abs/path/drbd.conf\nresource r0 {\n    net {\n\tx;\n}\r\n"
+        self.assertEqual(oracle_diff.normalise(text), text)
+
+
+class Generator(unittest.TestCase):
+    def test_same_seed_same_bytes(self):
+        self.assertEqual(gen_configs.generate_case(1234), gen_configs.generate_case(1234))
+
+    def test_different_seeds_differ(self):
+        self.assertNotEqual(gen_configs.generate_case(1)[0], gen_configs.generate_case(2)[0])
+
+    def test_resources_mode_has_n_valid_resources(self):
+        files, desc = gen_configs.generate_case(7, resources=25, valid=True)
+        self.assertEqual(desc, "valid")
+        self.assertEqual(files["drbd.conf"].count("\nresource "), 25)
+
+    def test_invalid_cases_name_their_error(self):
+        descs = [gen_configs.generate_case(s)[1] for s in range(1, 60)]
+        self.assertTrue(any(d.startswith("invalid: ") for d in descs))
+        self.assertTrue(any(d == "valid" for d in descs))
+
+    def test_first_on_host_is_alpha(self):
+        for s in range(1, 30):
+            files, _ = gen_configs.generate_case(s, valid=True)
+            with tempfile.TemporaryDirectory() as d:
+                gen_configs.write_case(d, files)
+                host, _ = confhosts.local_host(confhosts.tokens(os.path.join(d, "drbd.conf")))
+                self.assertEqual(host, "alpha", "seed %d" % s)
+
+
+class LocalHost(unittest.TestCase):
+    def scan(self, text, extra=None):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "drbd.conf"), "w") as f:
+                f.write(text)
+            for name, body in (extra or {}).items():
+                os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
+                with open(os.path.join(d, name), "w") as f:
+                    f.write(body)
+            return confhosts.local_host(confhosts.tokens(os.path.join(d, "drbd.conf")))
+
+    def test_first_on_host_and_all_its_addresses(self):
+        host, addrs = self.scan(
+            "skip { on ghost { address 1.1.1.1:1; } }\n"
+            "resource r { proxy { } on a { address 10.0.0.1:7; } on b { address ipv6 [fd00::2]:7; }\n"
+            "connection { path { host a address 10.9.0.1:7; host b address 10.9.0.2:7; } } }\n")
+        self.assertEqual(host, "a")
+        self.assertEqual(addrs, ["10.0.0.1", "10.9.0.1"])
+
+    def test_follows_includes_and_ignores_comments(self):
+        host, addrs = self.scan('# on nothere {\ninclude "d/*.res";\n',
+                                {"d/x.res": "resource x { on \"n1\" { address ipv4 10.1.0.1:7789; } }"})
+        self.assertEqual((host, addrs), ("n1", ["10.1.0.1"]))
+
+    def test_floating_only(self):
+        self.assertEqual(self.scan("resource r { floating 10.5.1.1:7040 { } floating 10.5.1.2:7040 { } }"),
+                         ("floatnode", ["10.5.1.1"]))
+
+    def test_broken_input_does_not_raise(self):
+        self.scan("resource { on { address ; } \" unterminated")
+
+
+class PeerClassification(unittest.TestCase):
+    def classify(self, body, flavour="v9"):
+        with tempfile.NamedTemporaryFile("w", suffix=".test", delete=False) as f:
+            f.write(body)
+        try:
+            return run_peer_tests.classify(f.name, flavour)
+        finally:
+            os.unlink(f.name)
+
+    def test_drbdadm_only_runs_even_when_output_names_drbdmeta(self):
+        self.assertIsNone(self.classify(
+            "$ drbdadm -d -c ./man.res create-md --force r0/0 2>/dev/null; echo $?\n"
+            "drbdmeta 1 v09 /dev/sda7 internal create-md 1 --force\n0\n"))
+
+    def test_env_prefixes_are_skipped_over(self):
+        self.assertIsNone(self.classify(
+            "$ FAKE_DRBDSETUP_SHOW=<(echo) drbdadm -c x.res adjust -d r0\n"
+            "$ env -u __DRBD_NODE__ drbdadm -c ./f.res -d new-peer r0 ; echo $?\n"))
+
+    def test_direct_drbdmeta_waits_for_issue_3(self):
+        why = self.classify("$ x=$(drbdmeta --force - v09 $img internal dump-superblock)\n")
+        self.assertIn("#3", why)
+
+    def test_drbdsetup_instrumented_waits_for_issue_4(self):
+        why = self.classify("$ cat e.msgs | drbdsetup_instrumented events2; echo $?\n")
+        self.assertIn("#4", why)
+
+    def test_v84_waits_for_issue_7(self):
+        self.assertIn("#7", self.classify("$ drbdadm -c ./man.res up -d r0\n", "v84"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
