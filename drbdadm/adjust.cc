@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "drbdadm/commands.h"
 #include "drbdadm/runner.h"
 #include "lib/config/diag.h"
 #include "lib/config/parser.h"
@@ -31,9 +30,7 @@ constexpr std::string_view kShowSourceName = "drbdsetup show";
 
 std::string RunCapture(std::vector<std::string> args, int* status);
 
-std::ostream& Err(const AdmState& st) {
-  return st.err != nullptr ? *st.err : std::cerr;
-}
+std::ostream& Err(const AdmState& st) { return st.err != nullptr ? *st.err : std::cerr; }
 
 // drbd-utils report_compare(): "[ne]" lines from -vvv, "[eq]" from -vvvv.
 void ReportCompare(const AdmState& st, bool differs, const std::string& text) {
@@ -95,44 +92,46 @@ const cfg::Address* ConnectTo(const cfg::Path& p) {
 
 cfg::Path* FindPathByAddrs(cfg::Connection& conn, const cfg::Path& pattern) {
   for (auto& path : conn.paths) {
-    if (AddrEq(MyAddress(path), MyAddress(pattern)) &&
-        AddrEq(ConnectTo(path), ConnectTo(pattern)))
+    if (AddrEq(MyAddress(path), MyAddress(pattern)) && AddrEq(ConnectTo(path), ConnectTo(pattern)))
       return &path;
   }
   return nullptr;
 }
 
-// Schedules del-path/new-path for the differences; true when the only path
-// goes away, so the connection has to be (re)connected.
-bool AdjustPaths(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn) {
+// Schedules del-path/new-path for the differences (after depends_on); true
+// when the only path goes away, so the connection has to be (re)connected.
+bool AdjustPaths(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn,
+                 DeferredRef depends_on) {
   CmdCtx tmp = ctx;
   int nr_running = 0;
   bool del_path = false;
+  bool rv = false;
   for (auto& path : ctx.conn->paths) {
     if (path.ignore) continue;
     cfg::Path* running_path = FindPathByAddrs(running_conn, path);
     if (running_path == nullptr) {
       tmp.path = &path;
-      ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath);
+      ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath, depends_on);
     } else {
       running_path->adj_seen = true;
     }
   }
   for (auto& path : running_conn.paths) {
     ++nr_running;
-    if (!path.adj_seen) {
-      tmp.path = &path;
-      ScheduleDeferredCmd(st, DelPathCmd(), tmp, Stage::kNetPrepDown);
-      del_path = true;
-    }
+    if (!path.adj_seen) del_path = true;
   }
   if (nr_running == 1 && del_path) {
     // Removing the last path of a connecting connection fails.
     if (!running_conn.is_standalone)
-      ScheduleDeferredCmd(st, DisconnectCmd(), tmp, Stage::kNetDisconnect);
-    return true;
+      depends_on = ScheduleDeferredCmd(st, DisconnectCmd(), tmp, Stage::kNetDisconnect, depends_on);
+    rv = true;
   }
-  return false;
+  for (auto& path : running_conn.paths) {
+    if (path.adj_seen) continue;
+    tmp.path = &path;
+    ScheduleDeferredCmd(st, DelPathCmd(), tmp, Stage::kNetPrepDown, depends_on);
+  }
+  return rv;
 }
 
 cfg::Volume* VolumeByVnr(cfg::HostInfo* host, int vnr) {
@@ -147,7 +146,8 @@ cfg::Volume* PeerDeviceVolume(const CmdCtx& ctx, int vnr) {
   return v;
 }
 
-void AdjustPeerDevices(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn) {
+void AdjustPeerDevices(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn,
+                       DeferredRef depends_on) {
   CmdCtx tmp = ctx;
   for (auto& pd : ctx.conn->peer_devices) {
     cfg::PeerDevice* running_pd = nullptr;
@@ -160,17 +160,18 @@ void AdjustPeerDevices(AdmState& st, const CmdCtx& ctx, cfg::Connection& running
     tmp.vol = PeerDeviceVolume(ctx, pd.vnr);
     if (tmp.vol == nullptr) continue;
     if (running_pd == nullptr) {
-      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice, true);
+      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice, depends_on,
+                          true);
       continue;
     }
     if (!OptsEqual(st, cfg::OptContext::kPeerDeviceOptions, pd.pd_options, running_pd->pd_options))
-      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice);
+      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice, depends_on);
   }
 }
 
 // Peer-device options for every volume of a connection (ctx.conn set) or
 // every connection of a volume (ctx.vol set); only where options are given.
-void SchedulePeerDeviceOptions(AdmState& st, const CmdCtx& ctx) {
+void SchedulePeerDeviceOptions(AdmState& st, const CmdCtx& ctx, DeferredRef depends_on) {
   CmdCtx tmp = ctx;
   if (ctx.vol == nullptr && ctx.conn != nullptr) {
     if (ctx.res == nullptr || ctx.res->me == nullptr) return;
@@ -178,14 +179,16 @@ void SchedulePeerDeviceOptions(AdmState& st, const CmdCtx& ctx) {
       const cfg::PeerDevice* pd = cfg::FindPeerDevice(*ctx.conn, vol.vnr);
       if (pd == nullptr || pd->pd_options.empty()) continue;
       tmp.vol = &vol;
-      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice, true);
+      depends_on = ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice,
+                                       depends_on, true);
     }
   } else if (ctx.vol != nullptr && ctx.conn == nullptr) {
     for (auto& conn : ctx.res->connections) {
       const cfg::PeerDevice* pd = cfg::FindPeerDevice(conn, ctx.vol->vnr);
       if (pd == nullptr || pd->pd_options.empty() || conn.peer == nullptr) continue;
       tmp.conn = &conn;
-      ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice, true);
+      depends_on = ScheduleDeferredCmd(st, PeerDeviceOptionsDefaultsCmd(), tmp, Stage::kPeerDevice,
+                                       depends_on, true);
     }
   }
 }
@@ -286,36 +289,28 @@ std::string ProxyConnectionName(const cfg::Resource& res, const cfg::Connection&
   return name;
 }
 
-// Asks drbd-proxy-ctl for the settings of every running connection whose
-// configured counterpart goes through a proxy (drbd-utils does this even
-// with -d). The result hangs off the running path's _this_host pair.
-void ReadProxySettings(AdmState& st, cfg::Resource& res, cfg::Resource& running) {
-  for (auto& conn : running.connections) {
-    if (conn.paths.empty()) continue;
-    cfg::Path& path = conn.paths.front();
-    cfg::Connection* configured = MatchingConn(conn, res.connections, false);
-    if (configured == nullptr || configured->paths.empty()) continue;
-    const cfg::Path& configured_path = configured->paths.front();
-    if (configured_path.peer_proxy == nullptr) continue;
-    int status = 0;
-    std::string text = RunCapture(
-        {st.drbd_proxy_ctl, "-c", "show proxy-settings " + ProxyConnectionName(res, *configured)},
-        &status);
-    if (path.my_proxy == nullptr) {
-      cfg::HnameAddress* holder = nullptr;
-      for (auto& ha : path.hname_address_pairs) {
-        if (ha.name == "_this_host") holder = &ha;
-      }
-      if (holder == nullptr) {
-        path.hname_address_pairs.emplace_back();
-        holder = &path.hname_address_pairs.back();
-      }
-      holder->proxy.emplace();
-      path.my_proxy = &*holder->proxy;
+// Asks drbd-proxy-ctl (or the file FAKE_DRBD_PROXY_CTL{,_OLD} names, given
+// as fake_env) for the settings of proxy connection conn_name; true when the
+// proxy has that connection up (drbd-utils does this even with -d).
+bool QueryProxySettings(AdmState& st, const std::string& conn_name, const char* fake_env,
+                        cfg::ProxyInfo& proxy) {
+  proxy = cfg::ProxyInfo();
+  const char* fake = std::getenv(fake_env);
+  if (fake != nullptr) {
+    std::ifstream in(fake, std::ios::binary);
+    if (!in) {
+      Err(st) << "Failed to open FAKE_DRBD_PROXY_CTL{,_OLD} " << fake << "\n";
+      throw AdmExit{ToInt(ExitCode::kUsage)};
     }
-    path.proxy_conn_is_down = !ParseProxySettings(text, *path.my_proxy);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) path.proxy_conn_is_down = true;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return ParseProxySettings(text, proxy);
   }
+  int status = 0;
+  std::string text =
+      RunCapture({st.drbd_proxy_ctl, "-c", "show proxy-settings " + conn_name}, &status);
+  bool up = ParseProxySettings(text, proxy);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) up = false;
+  return up;
 }
 
 constexpr int kMaxPlugins = 10;
@@ -338,24 +333,11 @@ bool PluginInList(AdmState& st, const std::string& plugin, const std::vector<std
   return false;
 }
 
-// drbd-utils abuses a throw-away adm_cmd whose name is the drbd-proxy-ctl
-// command text; we carry the text in the context instead.
-int DoProxyReconf(AdmState& st, const CmdCtx& ctx) {
-  return RunCommand(st, {st.drbd_proxy_ctl, "-c", ctx.proxy_reconf}, kSleepsShort,
-                    ctx.res != nullptr ? &ctx.res->name : nullptr);
-}
-
-const AdmCmd& ProxyReconfTextCmd() {
-  static const AdmCmd cmd = [] {
-    AdmCmd c;
-    c.name = "proxy-reconf";
-    c.fn = DoProxyReconf;
-    return c;
-  }();
-  return cmd;
-}
-
-void ProxyReconf(AdmState& st, const CmdCtx& ctx, cfg::Connection* running_conn) {
+// Schedules the proxy commands that bring the proxy connection of ctx.conn
+// from running_proxy (the settings the proxy reported; meaningless unless
+// is_up) to the configured settings.
+void ProxyReconf(AdmState& st, const CmdCtx& ctx, const cfg::ProxyInfo& running_proxy, bool is_up,
+                 const std::string& conn_name) {
   const cfg::Path& path = ctx.conn->paths.front();
   auto redo_whole_conn = [&] {
     // The proxy holds the memory while the connection exists: rebuild it.
@@ -363,16 +345,13 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, cfg::Connection* running_conn)
     ScheduleDeferredCmd(st, ProxyConnUpCmd(), ctx, Stage::kNetPrepUp);
     ScheduleDeferredCmd(st, ProxyConnPluginsCmd(), ctx, Stage::kNetPrepUp);
   };
-  if (running_conn == nullptr || running_conn->paths.empty()) return redo_whole_conn();
-  const cfg::Path& running_path = running_conn->paths.front();
-  if (running_path.my_proxy == nullptr) return redo_whole_conn();
-  if (running_path.proxy_conn_is_down) {
+  if (!is_up) {
     ScheduleDeferredCmd(st, ProxyConnUpCmd(), ctx, Stage::kNetPrepUp);
     ScheduleDeferredCmd(st, ProxyConnPluginsCmd(), ctx, Stage::kNetPrepUp);
     return;
   }
   const cfg::Option* res_o = cfg::FindOption(path.my_proxy->options, "memlimit");
-  const cfg::Option* run_o = cfg::FindOption(running_path.my_proxy->options, "memlimit");
+  const cfg::Option* run_o = cfg::FindOption(running_proxy.options, "memlimit");
   uint64_t v1 = res_o != nullptr ? cfg::ParseScaled(res_o->value, '1').value_or(0) : 0;
   uint64_t v2 = run_o != nullptr ? cfg::ParseScaled(run_o->value, '1').value_or(0) : 0;
   uint64_t minimum = std::min(v1, v2);
@@ -380,19 +359,17 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, cfg::Connection* running_conn)
   int64_t diff = static_cast<int32_t>(static_cast<uint32_t>(v1 - v2));
   const int64_t abs_diff = diff < 0 ? -diff : diff;
   // (0/0 is NaN and compares false; x/0 is infinite)
-  const bool differs = minimum == 0 ? abs_diff != 0
-                                    : static_cast<float>(abs_diff) /
-                                              static_cast<float>(minimum) >
-                                          0.02f;
+  const bool differs = minimum == 0
+                           ? abs_diff != 0
+                           : static_cast<float>(abs_diff) / static_cast<float>(minimum) > 0.02f;
   if (res_o != nullptr && (run_o == nullptr || differs)) return redo_whole_conn();
 
   std::vector<std::string> p_res(kMaxPlugins + 1), p_run(kMaxPlugins + 1);
   std::vector<std::string> changes;
-  const std::string conn_name = ProxyConnectionName(*ctx.res, *ctx.conn);
   auto res_it = path.my_proxy->plugins.begin();
-  auto run_it = running_path.my_proxy->plugins.begin();
+  auto run_it = running_proxy.plugins.begin();
   const auto res_end = path.my_proxy->plugins.end();
-  const auto run_end = running_path.my_proxy->plugins.end();
+  const auto run_end = running_proxy.plugins.end();
   for (int i = 0; i < kMaxPlugins; ++i) {
     if (res_it == res_end) {
       if (run_it != run_end)
@@ -408,8 +385,7 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, cfg::Connection* running_conn)
                    PluginInList(st, run_it->name, p_res, p_run, i);
       if (re_do) return redo_whole_conn();
       if (run_it->name != res_it->name)
-        changes.push_back("set plugin " + conn_name + " " + std::to_string(i) + " " +
-                          res_it->name);
+        changes.push_back("set plugin " + conn_name + " " + std::to_string(i) + " " + res_it->name);
     }
     ++res_it;
     if (run_it != run_end) ++run_it;
@@ -417,12 +393,101 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, cfg::Connection* running_conn)
   for (auto& text : changes) {
     CmdCtx tmp = ctx;
     tmp.proxy_reconf = text;
-    ScheduleDeferredCmd(st, ProxyReconfTextCmd(), tmp, Stage::kNet);
+    ScheduleDeferredCmd(st, ProxyReconfCmd(), tmp, Stage::kNet);
   }
 }
 
-void AdjustNet(AdmState& st, const CmdCtx& ctx, cfg::Resource* running) {
+// Rank of a `drbdsetup show` `_cstate` in DRBD's connection state order;
+// absent ranks as StandAlone, a name DRBD does not know as -1.
+int CstateRank(const std::string& cstate) {
+  static constexpr std::string_view kStates[] = {
+      "StandAlone",     "Disconnecting", "Unconnected", "Timeout",    "BrokenPipe",
+      "NetworkFailure", "ProtocolError", "TearDown",    "Connecting", "Connected"};
+  if (cstate.empty()) return 0;
+  for (size_t i = 0; i < std::size(kStates); ++i) {
+    if (kStates[i] == cstate) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+constexpr int kRankConnecting = 8;
+constexpr int kRankConnected = 9;
+
+// One pass over the configured connections whose running connection is at
+// most in state max_rank (drbd-utils >= 9.23 adjust_conn): every command
+// depends on the previous one (dcmd), so one connection is reconnected (and
+// waited for) before the next one is touched.
+DeferredRef AdjustConns(AdmState& st, const CmdCtx& ctx, cfg::Resource* running, DeferredRef dcmd,
+                        int max_rank, std::vector<cfg::Connection*>& seen, bool* disconnect) {
   cfg::Resource& res = *ctx.res;
+  for (auto& conn : res.connections) {
+    if (conn.ignore) continue;
+    if (std::find(seen.begin(), seen.end(), &conn) != seen.end()) continue;
+    CmdCtx tmp;
+    tmp.res = &res;
+    tmp.conn = &conn;
+    bool connect = false;
+    cfg::Connection* running_conn =
+        running != nullptr ? MatchingConn(conn, running->connections, false) : nullptr;
+    if (running_conn == nullptr) {
+      dcmd = ScheduleDeferredCmd(st, NewPeerCmd(), tmp, Stage::kNetPrepUp, dcmd);
+      ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath, dcmd);
+      SchedulePeerDeviceOptions(st, tmp, dcmd);
+      connect = true;
+    } else {
+      if (CstateRank(running_conn->cstate) > max_rank) continue;
+      constexpr cfg::OptContext oc = cfg::OptContext::kShowNetOptions;
+      connect = running_conn->is_standalone;
+      bool new_path = false;
+      if (!OptsEqual(st, oc, conn.net_options, running_conn->net_options)) {
+        // Options new-peer fixes for the connection's lifetime.
+        if (!OptEqual(oc, "load-balance-paths", conn.net_options, running_conn->net_options) ||
+            !OptEqual(oc, "transport", conn.net_options, running_conn->net_options)) {
+          // del-peer disconnects implicitly
+          dcmd = ScheduleDeferredCmd(st, DelPeerCmd(), tmp, Stage::kNetPrepDown, dcmd);
+          dcmd = ScheduleDeferredCmd(st, NewPeerCmd(), tmp, Stage::kNetPrepUp, dcmd);
+          new_path = true;
+          connect = true;
+          *disconnect = true;
+          SchedulePeerDeviceOptions(st, tmp, dcmd);
+        } else {
+          cfg::DeleteOption(conn.net_options, "transport");
+          cfg::DeleteOption(conn.net_options, "load-balance-paths");
+          ScheduleDeferredCmd(st, NetOptionsDefaultsCmd(), tmp, Stage::kNet, dcmd);
+        }
+      }
+      AdjustPeerDevices(st, tmp, *running_conn, dcmd);
+      if (new_path) {
+        dcmd = ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath, dcmd);
+      } else {
+        bool dc = AdjustPaths(st, tmp, *running_conn, dcmd);
+        *disconnect |= dc;
+        connect |= dc;
+      }
+    }
+    seen.push_back(&conn);
+    if (connect) {
+      dcmd = ScheduleDeferredCmd(st, ConnectCmd(), tmp, Stage::kNetConnect, dcmd);
+      dcmd = ScheduleDeferredCmd(st, WaitConnectAdjCmd(), tmp, Stage::kWaitConnect, dcmd);
+    }
+  }
+  return dcmd;
+}
+
+void AdjustNet(AdmState& st, const CmdCtx& ctx, cfg::Resource* running, DeferredRef dcmd) {
+  cfg::Resource& res = *ctx.res;
+  bool one_was_connected = false;
+  bool disconnect = false;
+  if (running != nullptr) {
+    for (const auto& conn : running->connections) {
+      if (CstateRank(conn.cstate) == kRankConnected) one_was_connected = true;
+    }
+  }
+  // Connections not yet connected are adjusted before connected ones.
+  std::vector<cfg::Connection*> seen;
+  dcmd = AdjustConns(st, ctx, running, dcmd, kRankConnecting, seen, &disconnect);
+  dcmd = AdjustConns(st, ctx, running, dcmd, kRankConnected, seen, &disconnect);
+
   if (running != nullptr) {
     for (auto& conn : running->connections) {
       // Without _peer_node_id there is nothing to name in del-peer
@@ -432,53 +497,45 @@ void AdjustNet(AdmState& st, const CmdCtx& ctx, cfg::Resource* running) {
         CmdCtx tmp;
         tmp.res = running;
         tmp.conn = &conn;
-        ScheduleDeferredCmd(st, DelPeerCmd(), tmp, Stage::kNetPrepDown);
+        dcmd = ScheduleDeferredCmd(st, DelPeerCmd(), tmp, Stage::kNetPrepDown, dcmd);
+        disconnect = true;
       }
     }
   }
+  // Waiting for the connection only matters when a connected peer goes away.
+  if (!(disconnect && one_was_connected)) CancelDeferredWaits(st, &res);
+  if (DeferredCmdOf(st, dcmd) == &WaitConnectAdjCmd()) CancelDeferredCmd(st, dcmd);
+}
 
-  for (auto& conn : res.connections) {
-    if (conn.ignore) continue;
+// The running volume has the bitmap off and the config wants it on (the
+// default). An `_unknown bitmap` in the running config counts as unknown.
+bool BitmapWillBeEnabled(const cfg::Volume& conf, const cfg::Volume& kern) {
+  const cfg::Option* kern_bm = cfg::FindOption(kern.disk_options, "bitmap");
+  const cfg::Option* conf_bm = cfg::FindOption(conf.disk_options, "bitmap");
+  auto is = [](const cfg::Option* o, std::string_view v) {
+    return o != nullptr && !o->unknown && o->value == v;
+  };
+  return is(kern_bm, "no") && (conf_bm == nullptr || is(conf_bm, "yes"));
+}
+
+// Reconfigures the proxy of every connection whose (first) path has a proxy
+// on this host, whether or not DRBD runs the resource. A connection the
+// proxy does not know under its name is also looked up under the old name.
+void AdjustProxy(AdmState& st, const CmdCtx& ctx) {
+  for (auto& conn : ctx.res->connections) {
+    if (conn.paths.empty()) continue;
+    const cfg::Path& path = conn.paths.front();
+    if (path.my_proxy == nullptr || !cfg::HostnameInList(st.pp.hostname, path.my_proxy->on_hosts))
+      continue;
     CmdCtx tmp;
-    tmp.res = &res;
+    tmp.res = ctx.res;
     tmp.conn = &conn;
-    cfg::Connection* running_conn =
-        running != nullptr ? MatchingConn(conn, running->connections, false) : nullptr;
-    if (running_conn == nullptr) {
-      ScheduleDeferredCmd(st, NewPeerCmd(), tmp, Stage::kNetPrepUp);
-      ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath);
-      ScheduleDeferredCmd(st, ConnectCmd(), tmp, Stage::kNetConnect);
-      SchedulePeerDeviceOptions(st, tmp);
-    } else {
-      constexpr cfg::OptContext oc = cfg::OptContext::kShowNetOptions;
-      bool connect = running_conn->is_standalone;
-      bool new_path = false;
-      if (!OptsEqual(st, oc, conn.net_options, running_conn->net_options)) {
-        if (!OptEqual(oc, "transport", conn.net_options, running_conn->net_options)) {
-          // del-peer disconnects implicitly
-          ScheduleDeferredCmd(st, DelPeerCmd(), tmp, Stage::kNetPrepDown);
-          ScheduleDeferredCmd(st, NewPeerCmd(), tmp, Stage::kNetPrepUp);
-          new_path = true;
-          connect = true;
-          SchedulePeerDeviceOptions(st, tmp);
-        } else {
-          cfg::DeleteOption(conn.net_options, "transport");
-          ScheduleDeferredCmd(st, NetOptionsDefaultsCmd(), tmp, Stage::kNet);
-        }
-      }
-      if (new_path)
-        ScheduleDeferredCmd(st, NewPathCmd(), tmp, Stage::kNetPath);
-      else
-        connect |= AdjustPaths(st, tmp, *running_conn);
-      if (connect) ScheduleDeferredCmd(st, ConnectCmd(), tmp, Stage::kNetConnect);
-      AdjustPeerDevices(st, tmp, *running_conn);
-    }
-    if (!conn.paths.empty()) {
-      const cfg::Path& path = conn.paths.front();  // one path with a proxy
-      if (path.my_proxy != nullptr &&
-          cfg::HostnameInList(st.pp.hostname, path.my_proxy->on_hosts))
-        ProxyReconf(st, tmp, running_conn);
-    }
+    const std::string conn_name = ProxyConnectionName(*ctx.res, conn);
+    cfg::ProxyInfo running_proxy;
+    bool up = QueryProxySettings(st, conn_name, "FAKE_DRBD_PROXY_CTL", running_proxy);
+    if (!up && std::getenv("FAKE_DRBD_PROXY_CTL_OLD") != nullptr)
+      up = QueryProxySettings(st, conn_name, "FAKE_DRBD_PROXY_CTL_OLD", running_proxy);
+    ProxyReconf(st, tmp, running_proxy, up, conn_name);
   }
 }
 
@@ -497,7 +554,13 @@ void AdjustDisk(AdmState& st, const CmdCtx& ctx, cfg::Resource* running) {
       if (vol.adj_del_minor) ScheduleDeferredCmd(st, DelMinorCmd(), k, Stage::kDiskPrepDown);
     }
     if (vol.adj_attach) ScheduleDeferredCmd(st, AttachCmd(), tmp, Stage::kDisk);
-    if (vol.adj_disk_opts) ScheduleDeferredCmd(st, DiskOptionsDefaultsCmd(), tmp, Stage::kDisk);
+    if (vol.adj_disk_opts) {
+      // Enabling the bitmap has to happen before peers are added.
+      cfg::Volume* kv = MatchingVolume(vol, kern_vols);
+      Stage stage =
+          kv != nullptr && BitmapWillBeEnabled(vol, *kv) ? Stage::kDiskPrepUp : Stage::kDisk;
+      ScheduleDeferredCmd(st, DiskOptionsDefaultsCmd(), tmp, stage);
+    }
     if (vol.adj_resize) ScheduleDeferredCmd(st, ResizeCmd(), tmp, Stage::kDisk);
   }
 }
@@ -589,9 +652,13 @@ int AdjustFlagsFromBackendOptions(AdmState& st) {
   return flags;
 }
 
-bool OptsEqual(const AdmState& st, cfg::OptContext ctx, cfg::Options& conf,
-               cfg::Options& running) {
+bool OptsEqual(const AdmState& st, cfg::OptContext ctx, cfg::Options& conf, cfg::Options& running) {
   for (auto& run_opt : running) {
+    if (run_opt.unknown) {
+      // The kernel did not report it: compare as if the config lacked it too.
+      cfg::DeleteOption(conf, run_opt.name);
+      continue;
+    }
     if (run_opt.adj_skip) continue;
     cfg::Option* opt = cfg::FindOption(conf, run_opt.name);
     if (opt != nullptr) {
@@ -664,8 +731,7 @@ bool DiskEqual(const AdmState& st, const cfg::Volume& conf, const cfg::Volume& r
   }
   ReportCompare(st, !eq,
                 "minor " + U(running.device_minor) + " (vol:" + U(running.vnr) +
-                    ") meta-disk: r=" + S(running.meta_disk) + " c=" + S(conf.meta_disk) +
-                    "\n");
+                    ") meta-disk: r=" + S(running.meta_disk) + " c=" + S(conf.meta_disk) + "\n");
   return eq;
 }
 
@@ -679,9 +745,9 @@ void CompareSize(const AdmState& st, cfg::Volume& conf, cfg::Volume& running) {
   if (k != nullptr && c != nullptr && !ValuesEqual(cfg::OptContext::kAttach, *c, *k))
     conf.adj_resize = true;
   ReportCompare(st, conf.adj_resize,
-                "minor " + U(conf.device_minor) + " (vol:" + U(conf.vnr) + ") size: r=" +
-                    (k != nullptr ? k->value : "-") + " c=" + (c != nullptr ? c->value : "-") +
-                    "\n");
+                "minor " + U(conf.device_minor) + " (vol:" + U(conf.vnr) +
+                    ") size: r=" + (k != nullptr ? k->value : "-") +
+                    " c=" + (c != nullptr ? c->value : "-") + "\n");
 }
 
 void CompareVolume(const AdmState& st, cfg::Volume& conf, cfg::Volume& running) {
@@ -807,9 +873,6 @@ int AdmAdjust(AdmState& st, const CmdCtx& ctx, int flags) {
       cfg::SetPeerInResource(st.running_config, *running, true, true, diag);
   }
 
-  // drbd-utils asks drbd-proxy-ctl before comparing anything.
-  if (running != nullptr) ReadProxySettings(st, *ctx.res, *running);
-
   if (running == nullptr && st.verbose > 2) Err(st) << "New resource " << ctx.res->name << "\n";
 
   cfg::Volumes empty;
@@ -817,17 +880,16 @@ int AdmAdjust(AdmState& st, const CmdCtx& ctx, int flags) {
       running != nullptr && running->me != nullptr ? &running->me->volumes : &empty;
   CompareVolumes(st, ctx.res->me->volumes, *kern_vols);
 
+  DeferredRef dcmd;
   bool do_res_options = false;
   if (running != nullptr) {
     do_res_options = !OptsEqual(st, cfg::OptContext::kResourceOptions, ctx.res->res_options,
                                 running->res_options);
   } else {
-    ScheduleDeferredCmd(st, NewResourceCmd(), ctx, Stage::kPrereq);
+    dcmd = ScheduleDeferredCmd(st, NewResourceCmd(), ctx, Stage::kPrereq);
   }
-  if (do_res_options) ScheduleDeferredCmd(st, ResOptionsDefaultsCmd(), ctx, Stage::kResource);
-
-  if (flags & kAdjustNet) AdjustNet(st, ctx, running);
-  if (flags & kAdjustDisk) AdjustDisk(st, ctx, running);
+  if (do_res_options)
+    dcmd = ScheduleDeferredCmd(st, ResOptionsDefaultsCmd(), ctx, Stage::kResource);
 
   for (auto& vol : ctx.res->me->volumes) {
     if (ctx.vol != nullptr && &vol != ctx.vol) continue;
@@ -835,9 +897,15 @@ int AdmAdjust(AdmState& st, const CmdCtx& ctx, int flags) {
     CmdCtx tmp;
     tmp.res = ctx.res;
     tmp.vol = &vol;
-    ScheduleDeferredCmd(st, NewMinorCmd(), tmp, Stage::kDiskPrepUp);
-    if ((flags & kAdjustNet) && (flags & kAdjustDisk)) SchedulePeerDeviceOptions(st, tmp);
+    dcmd = ScheduleDeferredCmd(st, NewMinorCmd(), tmp, Stage::kDiskPrepUp, dcmd);
+    if ((flags & kAdjustNet) && (flags & kAdjustDisk)) SchedulePeerDeviceOptions(st, tmp, dcmd);
   }
+
+  // New minors first, then disks, then the network: within one stage
+  // commands run in this order.
+  if (flags & kAdjustDisk) AdjustDisk(st, ctx, running);
+  if (flags & kAdjustNet) AdjustNet(st, ctx, running, dcmd);
+  AdjustProxy(st, ctx);
   return 0;
 }
 

@@ -28,8 +28,7 @@ int AdjustFlagsFromBackendOptions(AdmState& st);
 // default. Options flagged adj_skip are ignored; configured options that were
 // matched get `mentioned` set. With st.verbose > 2 (> 3) the differences
 // (equalities) are reported on st.err as drbd-utils does.
-bool OptsEqual(const AdmState& st, cfg::OptContext ctx, cfg::Options& conf,
-               cfg::Options& running);
+bool OptsEqual(const AdmState& st, cfg::OptContext ctx, cfg::Options& conf, cfg::Options& running);
 
 // drbd-utils opt_equal(): compares one option by name, absent = default.
 bool OptEqual(cfg::OptContext ctx, std::string_view name, const cfg::Options& conf,
@@ -61,7 +60,8 @@ cfg::Connection* MatchingConn(const cfg::Connection& pattern, std::list<cfg::Con
 // resources when st.adjust_more_than_one_resource, else `drbdsetup show
 // NAME` (drbd-utils quirk: then the last resource printed is returned,
 // whatever its name). Reads $FAKE_DRBDSETUP_SHOW instead when set. May
-// throw cfg::FatalConfigError (unreadable fake file, parse errors).
+// throw AdmExit (unreadable fake file: exit 1) or cfg::FatalConfigError
+// (parse errors).
 cfg::Resource* RunningResByName(AdmState& st, const std::string& name);
 
 // Parses show_text as `drbdsetup show` output into st.running_config and

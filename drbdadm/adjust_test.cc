@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "drbdadm/drbdadm.h"
@@ -84,6 +86,18 @@ TEST(AdjustOptsEqual, OnlyInConfigNonDefaultDiffers) {
   cfg::Options run;
   EXPECT_FALSE(OptsEqual(st, cfg::OptContext::kShowNetOptions, conf, run));
   EXPECT_EQ(err.str(), "Only in config file protocol: A\n");
+}
+
+// drbd-utils >= 9.23: `_unknown NAME;` in `drbdsetup show` drops NAME from
+// the comparison on both sides.
+TEST(AdjustOptsEqual, UnknownRunningOptionIsNotCompared) {
+  AdmState st;
+  cfg::Options conf = {Opt("al-extents", "6001")};
+  cfg::Options run = {Opt("al-extents", "")};
+  run.front().unknown = true;
+  run.front().has_value = false;
+  EXPECT_TRUE(OptsEqual(st, cfg::OptContext::kDiskOptions, conf, run));
+  EXPECT_EQ(cfg::FindOption(conf, "al-extents"), nullptr);
 }
 
 TEST(AdjustOptsEqual, SkippedOptionsAreIgnored) {
@@ -311,29 +325,39 @@ class AdjustGolden : public testing::TestWithParam<Case> {
   void SetUp() override {
     old_cwd_ = fs::current_path();
     fs::current_path(TestDataDir());
-    setenv("__DRBD_NODE__", "alpha", 1);
-    setenv("DRBD_DRIVER_VERSION_OVERRIDE", "9.2.0", 1);
-    setenv("DRBDADM_ERROR_STYLE", "drbd-utils", 1);  // compare drbd-utils' wording
+    const std::string bin = (fs::current_path() / "bin").string();
     const char* path = std::getenv("PATH");
-    old_path_ = path != nullptr ? path : "";
+    Set("__DRBD_NODE__", "alpha");
+    Set("DRBD_DRIVER_VERSION_OVERRIDE", "9.2.0");
+    Set("DRBDADM_ERROR_STYLE", "drbd-utils");  // compare drbd-utils' wording
     // bin/drbd-proxy-ctl answers adjust's "show proxy-settings" question
-    setenv("PATH", ((fs::current_path() / "bin").string() + ":" + old_path_).c_str(), 1);
+    Set("PATH", bin + ":" + (path != nullptr ? path : ""));
+    Set("FAKE_DRBDSETUP_SHOW", GetParam().show);
+    Set("FAKE_PROXY_SETTINGS", GetParam().proxy_settings);
   }
   void TearDown() override {
-    unsetenv("FAKE_DRBDSETUP_SHOW");
-    unsetenv("DRBDADM_ERROR_STYLE");
-    unsetenv("FAKE_PROXY_SETTINGS");
-    setenv("PATH", old_path_.c_str(), 1);
+    for (auto& [name, value] : saved_env_) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
     fs::current_path(old_cwd_);
   }
+
+ private:
+  void Set(const std::string& name, const std::string& value) {
+    const char* old = std::getenv(name.c_str());
+    saved_env_.emplace_back(name, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+    setenv(name.c_str(), value.c_str(), 1);
+  }
   fs::path old_cwd_;
-  std::string old_path_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_env_;
 };
 
 TEST_P(AdjustGolden, MatchesDrbdUtils) {
   const Case& c = GetParam();
-  setenv("FAKE_DRBDSETUP_SHOW", c.show.c_str(), 1);
-  setenv("FAKE_PROXY_SETTINGS", c.proxy_settings.c_str(), 1);
   std::vector<std::string> argv = {"drbdadm", "-c", c.config, "-d"};
   argv.insert(argv.end(), c.args.begin(), c.args.end());
   std::ostringstream out, err;
@@ -349,6 +373,74 @@ TEST_P(AdjustGolden, MatchesDrbdUtils) {
 
 INSTANTIATE_TEST_SUITE_P(Recorded, AdjustGolden, testing::ValuesIn(LoadCases()),
                          [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// Sets environment variables and the working directory for one test and
+// restores them afterwards.
+class ScopedAdjustEnv {
+ public:
+  ScopedAdjustEnv() : old_cwd_(fs::current_path()) {
+    fs::current_path(TestDataDir());
+    Set("__DRBD_NODE__", "alpha");
+    Set("DRBD_DRIVER_VERSION_OVERRIDE", "9.2.0");
+    Set("DRBDADM_ERROR_STYLE", "drbd-utils");
+  }
+  ~ScopedAdjustEnv() {
+    for (auto& [name, value] : saved_) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+    fs::current_path(old_cwd_);
+  }
+  void Set(const std::string& name, const std::string& value) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+    setenv(name.c_str(), value.c_str(), 1);
+  }
+
+ private:
+  fs::path old_cwd_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+TEST(AdjustProxyFake, MissingFakeFileIsUsageError) {
+  ScopedAdjustEnv env;
+  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBD_PROXY_CTL", "does-not-exist.txt");
+  std::ostringstream out, err;
+  int rc = RunDrbdadm({"drbdadm", "-c", "v6proxy.res", "-d", "adjust", "rp"}, out, err);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.str().find("Failed to open FAKE_DRBD_PROXY_CTL{,_OLD} does-not-exist.txt\n"),
+            std::string::npos)
+      << err.str();
+}
+
+// drbd-utils >= 9.23: a proxy connection unknown under its name is looked up
+// under the old name (FAKE_DRBD_PROXY_CTL_OLD answers for it here).
+TEST(AdjustProxyFake, OldNameAnswersWhenNewNameIsDown) {
+  ScopedAdjustEnv env;
+  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBD_PROXY_CTL", "empty.show");
+  env.Set("FAKE_DRBD_PROXY_CTL_OLD", "proxy_plugin.txt");
+  std::ostringstream out, err;
+  int rc = RunDrbdadm({"drbdadm", "-c", "v6proxy.res", "-d", "adjust", "rp"}, out, err);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out.str(), "drbd-proxy-ctl -c set\\ plugin\\ rp-bravo-alpha\\ 0\\ zstd\\ level\\ 4\n");
+}
+
+TEST(AdjustProxyFake, DownUnderBothNamesBringsConnectionUpWithoutDel) {
+  ScopedAdjustEnv env;
+  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBD_PROXY_CTL", "empty.show");
+  env.Set("FAKE_DRBD_PROXY_CTL_OLD", "empty.show");
+  std::ostringstream out, err;
+  int rc = RunDrbdadm({"drbdadm", "-c", "v6proxy.res", "-d", "adjust", "rp"}, out, err);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out.str().find("del\\ connection"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("add\\ connection\\ rp-bravo-alpha"), std::string::npos) << out.str();
+}
 
 }  // namespace
 }  // namespace drbd::adm

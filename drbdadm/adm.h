@@ -19,20 +19,35 @@ namespace drbd::adm {
 // Configuration stages: commands scheduled for `up`/`adjust` run stage by
 // stage across all named resources.
 enum class Stage {
-  kPrereq,          // new-resource
-  kResource,        // resource-options
-  kDiskPrepDown,    // detach, del-minor
-  kDiskPrepUp,      // new-minor
-  kNetDisconnect,   // disconnect
-  kNetPrepDown,     // del-peer, del-path, proxy down
-  kNetPrepUp,       // new-peer, proxy up
-  kNetPath,         // new-path
-  kNet,             // net-options
-  kPeerDevice,      // peer-device-options
-  kDisk,            // apply-al + attach, disk-options, resize
-  kNetConnect,      // connect
+  kPrereq,         // new-resource
+  kResource,       // resource-options
+  kDiskPrepDown,   // detach, del-minor
+  kDiskPrepUp,     // new-minor
+  kNetDisconnect,  // disconnect
+  kNetPrepDown,    // del-peer, del-path, proxy down
+  kNetPrepUp,      // new-peer, proxy up
+  kNetPath,        // new-path
+  kNet,            // net-options
+  kPeerDevice,     // peer-device-options
+  kDisk,           // apply-al + attach, disk-options, resize
+  kNetConnect,     // connect
+  kWaitConnect,    // wait-connect-connection (adjust, drbd-utils >= 9.23)
 };
-constexpr int kStageCount = 12;
+constexpr int kStageCount = 13;
+
+// A queued deferred command: its stage and its index in that stage's queue.
+struct DeferredRef {
+  int stage = -1;
+  size_t index = 0;
+  bool valid() const { return stage >= 0; }
+};
+
+// Scheduling state of a queued command (parallel to AdmState::deferred): it
+// runs only once the command it depends on is done (drbd-utils >= 9.23).
+struct DeferredMeta {
+  DeferredRef depends_on;
+  bool done = false;
+};
 
 struct AdmCmd;  // a drbdadm verb or internal command; defined by the command layer
 
@@ -68,10 +83,13 @@ struct AdmState {
   int adjust_flags = 0;
 
   // Command layer (drbdadm/cli.cc, drbdadm/commands.cc).
-  bool no_tty = false;               // stdin or stdout is not a terminal
-  bool is_drbd_top = false;          // -S, or the named resource is stacked
+  bool no_tty = false;       // stdin or stdout is not a terminal
+  bool is_drbd_top = false;  // -S, or the named resource is stacked
   bool do_verify_ips = false;
   bool adjust_with_progress = false;  // adjust-with-progress
+  // sh-list-adjustable: ScheduleDeferredCmd queues "print the resource name"
+  // (once per resource) instead of every command adjust schedules.
+  bool list_adjustable = false;
   bool config_from_stdin = false;
   std::string progname = "drbdadm";
   std::string drbdsetup = "drbdsetup";  // helper paths (drbd-utils: next to argv[0])
@@ -82,12 +100,22 @@ struct AdmState {
   bool dump_all = false;  // dump/dump-xml of all resources (header printed)
   // Deferred commands per stage, in scheduling order (ScheduleDeferredCmd).
   std::array<std::vector<CmdCtx>, kStageCount> deferred;
+  std::array<std::vector<DeferredMeta>, kStageCount> deferred_meta;
 };
 
 // Queues cmd for ctx at a stage (drbd-utils schedule_deferred_cmd). When the
 // same (cmd, ctx) is scheduled twice with SCHEDULE_ONCE semantics, once.
-void ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
-                         bool once = false);
+DeferredRef ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
+                                bool once = false);
+// The same, running only after depends_on (when valid) is done.
+DeferredRef ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
+                                DeferredRef depends_on, bool once = false);
+// Marks a queued command done without running it.
+void CancelDeferredCmd(AdmState& st, DeferredRef ref);
+// Cancels every queued wait-connect of the resource.
+void CancelDeferredWaits(AdmState& st, const cfg::Resource* res);
+// The command a reference points at (nullptr when not valid).
+const AdmCmd* DeferredCmdOf(const AdmState& st, DeferredRef ref);
 
 // Internal commands adjust schedules (argv built by the command layer).
 const AdmCmd& NewMinorCmd();
@@ -113,6 +141,7 @@ const AdmCmd& ProxyConnDownCmd();
 const AdmCmd& ProxyConnUpCmd();
 const AdmCmd& ProxyConnPluginsCmd();
 const AdmCmd& ProxyReconfCmd();
+const AdmCmd& WaitConnectAdjCmd();  // kWaitConnect; timeouts from the net options
 
 // Runs `drbdadm up`'s scheduling for ctx (used by adjust for a resource that
 // is not running).

@@ -437,8 +437,10 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   }
   const bool is_dump_xml = &cmd == &DumpXmlCmd();
   const bool is_dump = is_dump_xml || &cmd == &DumpCmd();
-  const bool is_adjust = &cmd == &AdjustCmd() || &cmd == &AdjustWithProgressCmd();
+  const bool is_adjust =
+      &cmd == &AdjustCmd() || &cmd == &AdjustWithProgressCmd() || &cmd == &ShListAdjustableCmd();
 
+  st.list_adjustable = &cmd == &ShListAdjustableCmd();
   st.do_verify_ips =
       (is_adjust && FindBackendOption(st, "--skip-net") >= 0) ? false : cmd.verify_ips;
   const std::vector<std::string>& names = inv.resource_names;

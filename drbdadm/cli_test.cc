@@ -107,13 +107,37 @@ TEST(DrbdadmCli, BackendOptionNotTakenByTheCommandIsRejected) {
 
 TEST(DrbdadmCli, AbbreviatedBackendOptionPicksFirstMatchInTableOrder) {
   std::string conf = (TestDataDir() / "ex1.res").string();
-  // --disc resolves to --discard-zeroes-if-aligned (attach comes first in
-  // the command table), which connect does not take.
-  AdmRun r = RunAdm({"-c", conf, "-d", "--disc", "connect", "r0"});
+  // --discard-z resolves to --discard-zeroes-if-aligned (attach comes first
+  // in the command table), which connect does not take.
+  AdmRun r = RunAdm({"-c", conf, "-d", "--discard-z", "connect", "r0"});
   EXPECT_EQ(r.text,
             "drbdadm: unrecognized option '--discard-zeroes-if-aligned'\n"
             "try 'drbdadm help connect'\n");
   EXPECT_EQ(r.rc, 1);
+}
+
+TEST(DrbdadmCli, AbbreviationMatchingOptionsOfDifferentArgKindIsAmbiguous) {
+  std::string conf = (TestDataDir() / "ex1.res").string();
+  // As drbd-utils HEAD (glibc getopt_long): --disc also matches new-minor's
+  // --discard-granularity (required argument); --discard-my-data has the
+  // same argument kind as the first match and is not listed.
+  AdmRun r = RunAdm({"-c", conf, "-d", "--disc", "connect", "r0"});
+  EXPECT_EQ(r.text,
+            "drbdadm: option '--disc' is ambiguous; possibilities: "
+            "'--discard-zeroes-if-aligned' '--discard-granularity'\n"
+            "try 'drbdadm help'\n");
+  EXPECT_EQ(r.rc, 1);
+}
+
+TEST(DrbdadmCli, ShListAdjustablePrintsResourcesAdjustWouldChange) {
+  // drbd-utils >= 9.23: r0 runs exactly as configured, r1 does not run.
+  std::string conf = (TestDataDir() / "ex1.res").string();
+  std::string show = (TestDataDir().parent_path() / "adjust" / "ex1_same.show").string();
+  setenv("FAKE_DRBDSETUP_SHOW", show.c_str(), 1);
+  AdmRun r = RunAdm({"-c", conf, "sh-list-adjustable", "all"});
+  unsetenv("FAKE_DRBDSETUP_SHOW");
+  EXPECT_EQ(r.text, "r1\n");
+  EXPECT_EQ(r.rc, 0);
 }
 
 TEST(DrbdadmCli, UnknownCommandAndUnknownResource) {
@@ -152,7 +176,10 @@ TEST(DrbdadmCli, ResourceFormsResolve) {
 TEST(DrbdadmCli, HiddenCommandsListsHelperCommandsInTwoColumns) {
   AdmRun r = RunAdm({"hidden-commands"});
   EXPECT_EQ(r.rc, 0);
-  EXPECT_NE(r.text.find(" sh-dev                              sh-nop"), std::string::npos)
+  // 9.22's entries plus sh-list-adjustable (drbd-utils >= 9.23).
+  EXPECT_NE(r.text.find(" sh-ip                               sh-nop"), std::string::npos)
+      << r.text;
+  EXPECT_NE(r.text.find(" sh-list-adjustable                  sh-resource"), std::string::npos)
       << r.text;
   EXPECT_NE(r.text.find("These commands ought to be used by experts and developers:"),
             std::string::npos);

@@ -156,6 +156,7 @@ int AdmDrbdmeta(AdmState& st, const CmdCtx& ctx) {
 }
 
 extern const AdmCmd kApplyAl;
+extern const AdmCmd kRepairMd;
 extern const AdmCmd kAttach;
 extern const AdmCmd kDiskOptionsDefaults;
 extern const AdmCmd kNewResource;
@@ -180,9 +181,14 @@ int AdmAttach(AdmState& st, const CmdCtx& ctx) {
   bool do_attach = ctx.cmd == &kAttach;
   bool reset = ctx.cmd == &kDiskOptionsDefaults;
   if (do_attach) {
+    // As drbd-utils >= 9.23: repair-md (which may move internal meta data
+    // after a backend resize) runs before the activity log is applied.
     CmdCtx tmp = ctx;
-    tmp.cmd = &kApplyAl;
+    tmp.cmd = &kRepairMd;
     int rv = CallCmdFn(st, tmp, OnError::kKeepRunning);
+    if (rv) return rv;
+    tmp.cmd = &kApplyAl;
+    rv = CallCmdFn(st, tmp, OnError::kKeepRunning);
     if (rv) return rv;
   }
   std::vector<std::string> argv{st.drbdsetup, std::string(ctx.cmd->name),
@@ -210,6 +216,8 @@ int AdmNewMinor(AdmState& st, const CmdCtx& ctx) {
                                 std::to_string(static_cast<unsigned>(ctx.vol->device_minor)),
                                 std::to_string(static_cast<unsigned>(ctx.vol->vnr))};
   if (!ctx.vol->disk) argv.push_back("--diskless");
+  // Device options written in `disk { }` (block-size, ...; empty with 9.22).
+  MakeOptions(st, ctx.vol->device_options, ctx.cmd->cli, &argv);
   int ex = RunCommand(st, argv, kSleepsShort, ResName(ctx));
   if (!ex && DoRegister(st)) RegisterMinor(ctx.vol->device_minor, st.config.config_save, *st.err);
   return ex;
@@ -526,6 +534,8 @@ int DoProxyConnUp(AdmState& st, const CmdCtx& ctx) {
                   p->peer_proxy->outside.port + " " + p->my_proxy->outside.addr + ":" +
                   p->my_proxy->outside.port + " " + (p->my_address ? p->my_address->addr : "") +
                   ":" + (p->my_address ? p->my_address->port : "");
+  // drbd-utils >= 9.23 hands the proxy options (memlimit, ...) over here too.
+  for (const cfg::Option& o : p->my_proxy->options) a += " --" + o.name + "=" + o.value;
   return RunCommand(st, {st.drbd_proxy_ctl, "-c", a}, kSleepsShort, ResName(ctx));
 }
 
@@ -545,6 +555,7 @@ int DoProxyConnPlugins(AdmState& st, const CmdCtx& ctx) {
       argv.push_back("set plugin " + name + " " + std::to_string(counter) + " " + o.name);
       ++counter;
     }
+    argv.push_back("-c");  // 9.22 omitted this -c; fixed in drbd-utils 9.23
     argv.push_back("set plugin " + name + " " + std::to_string(counter) + " END");
   }
   return argv.size() > 2 ? RunCommand(st, argv, kSleepsShort, ResName(ctx)) : 0;
@@ -636,8 +647,11 @@ int AdmAdjustWp(AdmState& st, const CmdCtx& ctx) {
   return AdmAdjustFn(st, ctx);
 }
 
+extern const AdmCmd kWaitCAdj;
+
 int AdmWaitC(AdmState& st, const CmdCtx& ctx) {
   cfg::Resource& res = *ctx.res;
+  const bool adjust_run = ctx.cmd == &kWaitCAdj;
   std::vector<std::string> argv{st.drbdsetup};
   std::string base(ctx.cmd->name);
   if (ctx.vol && ctx.conn) {
@@ -652,6 +666,19 @@ int AdmWaitC(AdmState& st, const CmdCtx& ctx) {
   } else {
     argv.push_back(base + "-resource");
     argv.push_back(res.name);
+  }
+  if (adjust_run) {
+    // adjust waits briefly for a connection it (re)connected (>= 9.23).
+    const cfg::Option* o = cfg::FindOption(res.net_options, "socket-check-timeout");
+    if (o == nullptr) o = cfg::FindOption(res.net_options, "ping-timeout");
+    unsigned long timeout = 1;
+    if (o != nullptr) timeout = std::max(std::strtoul(o->value.c_str(), nullptr, 10) * 2 / 10, 1UL);
+    for (const char* w : {"--wfc-timeout", "--degr-wfc-timeout", "--outdated-wfc-timeout"}) {
+      argv.push_back(w);
+      argv.push_back(std::to_string(timeout));
+    }
+    int rv = RunCommand(st, argv, kSleepsForever, ResName(ctx));
+    return rv == 5 ? 0 : rv;  // a timed-out wait does not fail adjust
   }
   if (st.is_drbd_top && !res.stacked_timeouts) {
     unsigned long timeout = 20;
@@ -1055,7 +1082,18 @@ const AdmCmd kResumeSync = Acf1PeerDevice(Cmd("resume-sync", AdmDrbdsetup));
 const AdmCmd kAdjust = With(Acf1ResnameVerifyIps(Cmd("adjust", AdmAdjustFn, CliCtx::kAdjust)),
                             [](AdmCmd& c) { c.vol_id_optional = true; });
 const AdmCmd kAdjustWp = Acf1ResnameVerifyIps(Cmd("adjust-with-progress", AdmAdjustWp));
+// drbd-utils >= 9.23: an adjust that prints the name of every resource adjust
+// would change instead of changing it (see ScheduleDeferredCmd).
+const AdmCmd kShListAdjustable =
+    With(Acf2ShResname(Cmd("sh-list-adjustable", AdmAdjustFn, CliCtx::kAdjust)),
+         [](AdmCmd& c) { c.vol_id_optional = true; });
+int OutputResName(AdmState& st, const CmdCtx& ctx) {
+  *st.out << ctx.res->name << "\n";
+  return 0;
+}
+const AdmCmd kOutputResName = Cmd("", OutputResName);
 const AdmCmd kWaitC = Acf1Wait(Cmd("wait-connect", AdmWaitC));
+const AdmCmd kWaitCAdj = Acf1Wait(Cmd("wait-connect", AdmWaitC));  // internal, adjust
 const AdmCmd kWaitSync = Acf1Wait(Cmd("wait-sync", AdmWaitC));
 const AdmCmd kWaitCi = With(Cmd("wait-con-int", AdmWaitCi), [](AdmCmd& c) {
   c.show_in_usage = 1;
@@ -1082,6 +1120,9 @@ const AdmCmd kGetGi = With(Acf1PeerDevice(Cmd("get-gi", AdmSetupAndMeta, CliCtx:
 const AdmCmd kDumpMd = Acf1MinorOnly(Cmd("dump-md", AdmDrbdmeta, CliCtx::kForceable));
 const AdmCmd kWipeMd = Acf1MinorOnly(Cmd("wipe-md", AdmDrbdmeta, CliCtx::kForceable));
 const AdmCmd kApplyAl = Acf1MinorOnly(Cmd("apply-al", AdmDrbdmeta, CliCtx::kForceable));
+// Internal only (drbd-utils >= 9.23 also lists it as a command; 9.22's usage
+// text does not, so it stays out of the command table here).
+const AdmCmd kRepairMd = Acf1MinorOnly(Cmd("repair-md", AdmDrbdmeta, CliCtx::kForceable));
 const AdmCmd kForgetPeer = Acf1Disconnect(Cmd("forget-peer", AdmForgetPeer, CliCtx::kForceable));
 const AdmCmd kHidden =
     With(Cmd("hidden-commands", HiddenCmds), [](AdmCmd& c) { c.show_in_usage = 1; });
@@ -1219,6 +1260,7 @@ const AdmCmd* const kCommands[] = {
     &kShMdIdx,
     &kShIp,
     &kShLrOf,
+    &kShListAdjustable,
 
     &kProxyUp,
     &kProxyDown,
@@ -1280,12 +1322,16 @@ const AdmCmd& DumpCmd() { return kDump; }
 const AdmCmd& DumpXmlCmd() { return kDumpXml; }
 const AdmCmd& AdjustCmd() { return kAdjust; }
 const AdmCmd& AdjustWithProgressCmd() { return kAdjustWp; }
+const AdmCmd& ShListAdjustableCmd() { return kShListAdjustable; }
+const AdmCmd& WaitConnectAdjCmd() { return kWaitCAdj; }
 const AdmCmd& HiddenCommandsCmd() { return kHidden; }
 
 std::vector<CliField> CliFields(CliCtx ctx) {
   auto from = [](cfg::OptContext id) {
     std::vector<CliField> v;
     for (const cfg::OptionDef* f : cfg::Context(id).fields) {
+      // Options added after 9.22 are offered too, as drbd-utils HEAD does
+      // (so e.g. `--disc` is ambiguous there, as in HEAD).
       v.push_back({std::string(f->name), f->argument_is_optional});
     }
     return v;
@@ -1383,19 +1429,73 @@ int FindBackendOption(const AdmState& st, std::string_view prefix) {
 // ---------------------------------------------------------------------------
 // Dispatch and scheduling.
 
-void ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
-                         bool once) {
-  auto& q = st.deferred[static_cast<size_t>(stage)];
-  if (once) {
-    for (const CmdCtx& d : q) {
+DeferredRef ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
+                                bool once) {
+  return ScheduleDeferredCmd(st, cmd, ctx, stage, DeferredRef{}, once);
+}
+
+DeferredRef ScheduleDeferredCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, Stage stage,
+                                DeferredRef depends_on, bool once) {
+  const AdmCmd* c = &cmd;
+  bool once_per_res = false;
+  if (st.list_adjustable) {
+    // sh-list-adjustable: whatever adjust would run becomes one "print the
+    // resource name", once per resource (by name: the configured and the
+    // running resource are different objects).
+    c = &kOutputResName;
+    stage = Stage::kPrereq;
+    once_per_res = true;
+  }
+  const int si = static_cast<int>(stage);
+  auto& q = st.deferred[static_cast<size_t>(si)];
+  auto& meta = st.deferred_meta[static_cast<size_t>(si)];
+  meta.resize(q.size());
+  if (once || once_per_res) {
+    for (size_t i = 0; i < q.size(); ++i) {
+      const CmdCtx& d = q[i];
+      if (d.cmd != c) continue;
+      if (d.res != ctx.res &&
+          (d.res == nullptr || ctx.res == nullptr || d.res->name != ctx.res->name)) {
+        continue;
+      }
+      if (once_per_res) return DeferredRef{si, i};
       int dv = d.vol ? d.vol->vnr : -1;
       int cv = ctx.vol ? ctx.vol->vnr : -1;
-      if (d.cmd == &cmd && d.res == ctx.res && d.conn == ctx.conn && dv == cv) return;
+      if (d.res == ctx.res && d.conn == ctx.conn && dv == cv) return DeferredRef{si, i};
     }
   }
   CmdCtx d = ctx;
-  d.cmd = &cmd;
+  d.cmd = c;
   q.push_back(d);
+  meta.push_back(DeferredMeta{depends_on, false});
+  return DeferredRef{si, q.size() - 1};
+}
+
+namespace {
+DeferredMeta* MetaOf(AdmState& st, DeferredRef ref) {
+  if (!ref.valid() || ref.stage >= kStageCount) return nullptr;
+  auto& meta = st.deferred_meta[static_cast<size_t>(ref.stage)];
+  meta.resize(st.deferred[static_cast<size_t>(ref.stage)].size());
+  return ref.index < meta.size() ? &meta[ref.index] : nullptr;
+}
+}  // namespace
+
+void CancelDeferredCmd(AdmState& st, DeferredRef ref) {
+  if (DeferredMeta* m = MetaOf(st, ref)) m->done = true;
+}
+
+void CancelDeferredWaits(AdmState& st, const cfg::Resource* res) {
+  const size_t si = static_cast<size_t>(Stage::kWaitConnect);
+  auto& q = st.deferred[si];
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i].res == res) CancelDeferredCmd(st, DeferredRef{static_cast<int>(si), i});
+  }
+}
+
+const AdmCmd* DeferredCmdOf(const AdmState& st, DeferredRef ref) {
+  if (!ref.valid() || ref.stage >= kStageCount) return nullptr;
+  const auto& q = st.deferred[static_cast<size_t>(ref.stage)];
+  return ref.index < q.size() ? q[ref.index].cmd : nullptr;
 }
 
 int CallCmdFn(AdmState& st, const CmdCtx& ctx, OnError on_error) {
@@ -1475,26 +1575,39 @@ int CallCmd(AdmState& st, const AdmCmd& cmd, const CmdCtx& ctx, OnError on_error
 namespace {
 
 const char* StageString(int stage) {
+  // drbd-utils has no name for the wait-connect stage (glibc prints "(null)").
   static const char* const kNames[kStageCount] = {
-      "create res",  "adjust res",          "prepare disk", "prepare disk",
-      "prepare net", "prepare net",         "prepare net",  "prepare net",
-      "adjust net",  "adjust peer_devices", "adjust disk",  "attempt to connect",
+      "create res",  "adjust res",         "prepare disk", "prepare disk", "prepare net",
+      "prepare net", "prepare net",        "prepare net",  "adjust net",   "adjust peer_devices",
+      "adjust disk", "attempt to connect", "(null)",
   };
   return kNames[stage];
 }
 
-int RunStage(AdmState& st, int stage) {
+bool DependencyUnmet(AdmState& st, const DeferredMeta& m) {
+  if (!m.depends_on.valid()) return false;
+  DeferredMeta* dep = MetaOf(st, m.depends_on);
+  return dep != nullptr && !dep->done;
+}
+
+// Runs the queued commands of one stage that are not done and whose
+// dependency is done; *ran counts them.
+int RunStage(AdmState& st, int stage, int* ran) {
   auto& q = st.deferred[static_cast<size_t>(stage)];
-  std::vector<CmdCtx> cmds = std::move(q);
-  q.clear();
+  auto& meta = st.deferred_meta[static_cast<size_t>(stage)];
+  meta.resize(q.size());
   int rv = 0;
   const cfg::Resource* last_res = nullptr;
-  if (!cmds.empty() && st.adjust_with_progress) {
+  if (!q.empty() && st.adjust_with_progress) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "\n%15s:", StageString(stage));
     *st.out << buf << std::flush;
   }
-  for (const CmdCtx& d : cmds) {
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (meta[i].done || DependencyUnmet(st, meta[i])) continue;
+    const CmdCtx d = q[i];
+    meta[i].done = true;
+    ++*ran;
     int r = 0;
     if (d.res->skip_further_deferred_command) {
       if (st.adjust_with_progress) {
@@ -1521,16 +1634,37 @@ int RunStage(AdmState& st, int stage) {
   return rv;
 }
 
+bool AllDone(AdmState& st) {
+  for (int stage = 0; stage < kStageCount; ++stage) {
+    auto& meta = st.deferred_meta[static_cast<size_t>(stage)];
+    meta.resize(st.deferred[static_cast<size_t>(stage)].size());
+    for (const DeferredMeta& m : meta) {
+      if (!m.done) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
+// Stage by stage, repeated while commands whose dependency ran in a later
+// stage are still waiting (drbd-utils >= 9.23).
 int RunDeferredCmds(AdmState& st) {
   int ret = 0;
   if (st.adjust_with_progress) *st.out << "[";
-  for (int stage = 0; stage < kStageCount; ++stage) {
-    if (RunStage(st, stage)) {
-      if (!st.adjust_with_progress) return 1;
-      ret = 1;
+  for (;;) {
+    int ran = 0;
+    for (int stage = 0; stage < kStageCount; ++stage) {
+      if (RunStage(st, stage, &ran)) {
+        if (!st.adjust_with_progress) return 1;
+        ret = 1;
+      }
     }
+    if (ran == 0 || AllDone(st)) break;
+  }
+  for (int stage = 0; stage < kStageCount; ++stage) {
+    st.deferred[static_cast<size_t>(stage)].clear();
+    st.deferred_meta[static_cast<size_t>(stage)].clear();
   }
   if (st.adjust_with_progress) *st.out << "\n]\n";
   return ret;

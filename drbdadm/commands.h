@@ -91,6 +91,7 @@ const AdmCmd& DumpCmd();
 const AdmCmd& DumpXmlCmd();
 const AdmCmd& AdjustCmd();
 const AdmCmd& AdjustWithProgressCmd();
+const AdmCmd& ShListAdjustableCmd();
 const AdmCmd& HiddenCommandsCmd();
 
 // Dump printer options for this run (-v, -d, host name, all vs named).

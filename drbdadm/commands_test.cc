@@ -15,7 +15,8 @@ TEST(CommandTable, NamesAreUniqueAndLookupsWork) {
     EXPECT_TRUE(names.insert(c->name).second) << c->name;
     EXPECT_NE(c->fn, nullptr) << c->name;
   }
-  EXPECT_EQ(names.size(), 78u);  // the 78 entries of drbd-utils 9.22's cmds[]
+  // the 78 entries of drbd-utils 9.22's cmds[] plus sh-list-adjustable (9.23)
+  EXPECT_EQ(names.size(), 79u);
   AdmState st;
   std::ostringstream err;
   st.err = &err;
@@ -72,6 +73,37 @@ TEST(CliFields, BackendOptionsPerCommandContext) {
   EXPECT_EQ(no.size() + 1, np.size());
   EXPECT_EQ(names(CliCtx::kAttach).front(), "size");
   EXPECT_TRUE(CliFields(CliCtx::kPath).empty());
+}
+
+int PrintName(AdmState& st, const CmdCtx& ctx) {
+  *st.out << ctx.cmd->name << "\n";
+  return 0;
+}
+
+TEST(DeferredScheduler, CommandWaitsForItsDependencyInALaterStage) {
+  // drbd-utils >= 9.23: a del-peer that depends on a connect runs after it,
+  // in a second pass over the stages; cancelled commands never run.
+  AdmCmd del_peer{.name = "del-peer", .fn = PrintName};
+  AdmCmd connect{.name = "connect", .fn = PrintName};
+  AdmCmd wait{.name = "wait", .fn = PrintName};
+  AdmCmd new_peer{.name = "new-peer", .fn = PrintName};
+  cfg::Resource res;
+  res.name = "r0";
+  AdmState st;
+  std::ostringstream out, err;
+  st.out = &out;
+  st.err = &err;
+  CmdCtx ctx;
+  ctx.res = &res;
+  DeferredRef d = ScheduleDeferredCmd(st, new_peer, ctx, Stage::kNetPrepUp);
+  d = ScheduleDeferredCmd(st, connect, ctx, Stage::kNetConnect, d);
+  DeferredRef w = ScheduleDeferredCmd(st, wait, ctx, Stage::kWaitConnect, d);
+  ScheduleDeferredCmd(st, del_peer, ctx, Stage::kNetPrepDown, d);
+  EXPECT_EQ(DeferredCmdOf(st, w), &wait);
+  CancelDeferredWaits(st, &res);
+  EXPECT_EQ(RunDeferredCmds(st), 0);
+  EXPECT_EQ(out.str(), "new-peer\nconnect\ndel-peer\n");
+  EXPECT_EQ(err.str(), "");
 }
 
 }  // namespace

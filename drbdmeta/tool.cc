@@ -1582,11 +1582,12 @@ int64_t ParseBitmapSlot(Tool& t, DumpParser& p, std::vector<uint32_t>& win, int6
     }
   }
   p.Exp('{');
+  // drbdmeta compares the index as an unsigned number: a negative index
+  // (a slot's words before this window) never advances, so only window 0
+  // ever receives data.
   auto assign = [&](uint64_t value) {
-    if (i >= kWindowWords) return;
-    if (i >= 0) {
-      win[static_cast<size_t>(i)] = ((i / mp) & 1) == 0 ? static_cast<uint32_t>(value) : static_cast<uint32_t>(value >> 32);
-    }
+    if (i < 0 || i >= kWindowWords) return;
+    win[static_cast<size_t>(i)] = ((i / mp) & 1) == 0 ? static_cast<uint32_t>(value) : static_cast<uint32_t>(value >> 32);
     i += mp;
   };
   for (;;) {
@@ -1911,7 +1912,8 @@ const Command kCommands[] = {
      "[--peer-max-bio-size {val}] [--al-stripes {val}] [--al-stripe-size-kB {val}] {max_peers}",
      CmdCreateMd, true, false, true},
     {"forget-peer", nullptr, CmdForgetPeer, true, true, true},
-    {"dump-superblock", "[--output-format={binary,hex,json}]", CmdDumpSuperblock, true, false, false},
+    // Newer drbd-utils; hidden from the usage text, which stays 9.22's.
+    {"dump-superblock", "[--output-format={binary,hex,json}]", CmdDumpSuperblock, false, false, false},
 };
 
 CommandFn Tool::CommandApplyAlFn() { return CmdApplyAl; }

@@ -8,13 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-drbdadm=${BUILD_DIR:-build}/bin/drbdadm
+# Run it through PATH: like drbd-utils, drbdadm called by a path prints the
+# drbdsetup/drbdmeta next to it with that path.
+export PATH="$PWD/${BUILD_DIR:-build}/bin:$PATH"
+drbdadm=drbdadm
 conf=config/drbd.conf
 export DRBD_DRIVER_VERSION_OVERRIDE=9.2.0   # do not probe for a loaded kernel module
 
 echo
 echo "### Resources in $conf (drbdadm sh-resources):"
-__DRBD_NODE__=alpha "$drbdadm" -c "$conf" sh-resources all </dev/null 2>/dev/null | sed 's/^/    /'
+__DRBD_NODE__=alpha "$drbdadm" -c "$conf" sh-resources </dev/null 2>/dev/null | sed 's/^/    /'
 for node in alpha bravo charlie; do
   echo
   echo "### __DRBD_NODE__=$node drbdadm -c $conf -d up all"

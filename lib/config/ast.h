@@ -34,6 +34,9 @@ struct Option {
   bool is_escaped = false;
   bool adj_skip = false;   // adjust: do not compare
   bool inherited = false;  // copied in by inheritance, not written here
+  // adjust: `drbdsetup show` printed `_unknown NAME;` (the kernel did not
+  // report a value); such an option is never compared.
+  bool unknown = false;
   // Where it was written (0 when synthesized).
   int line = 0;
   int col = 0;
@@ -84,8 +87,13 @@ struct Volume {
   std::optional<std::string> disk;    // "none" for an intentionally diskless volume
   std::optional<std::string> meta_disk;   // "internal" or a path
   std::optional<std::string> meta_index;  // "internal", "flexible" or "N"
-  Options disk_options;  // per-volume disk options
-  Options pd_options;    // per-volume peer-device options
+  Options disk_options;    // per-volume disk options
+  Options pd_options;      // per-volume peer-device options
+  Options device_options;  // device options (new-minor) written in `disk { }`
+  // `tiebreaker yes|no;` (drbd-utils after 9.22): whether this node's disk
+  // counts as a quorum tiebreaker; peers get `peer-tiebreaker no` when false.
+  bool tiebreaker = true;
+  bool parsed_tiebreaker = false;
   std::string config_file;
   int device_line = 0;
   int disk_line = 0;
@@ -136,6 +144,10 @@ struct HnameAddress {
   int config_line = 0;
   Address address;
   std::optional<ProxyInfo> proxy;
+  // `via outside-address [af] a:p` (drbd-utils after 9.22): the address
+  // the peer reaches this host at through NAT.
+  Address outside_address;
+  bool parsed_outside_address = false;
   HostInfo* host_info = nullptr;  // resolved in post-processing
   bool used_as_me = false;
   bool faked_hostname = false;
@@ -176,6 +188,8 @@ struct Connection {
   bool me = false;
   bool implicit = false;
   bool is_standalone = false;
+  // `drbdsetup show` `_cstate NAME;` (drbd-utils >= 9.23); empty when absent.
+  std::string cstate;
   bool on_cmdline = false;
 };
 
@@ -197,6 +211,7 @@ struct Resource {
   Options net_options;
   Options disk_options;
   Options pd_options;
+  Options device_options;  // device options (new-minor) written in `disk { }`
   Options res_options;
   Options startup_options;
   Options handlers;

@@ -188,17 +188,21 @@ class TextDumper {
     }
   }
 
-  // A `name { ... }` section; printed when either list is non-empty. The
+  // A `name { ... }` section; printed when any list is non-empty. The
   // second list is printed inside the same braces (peer-device options in
-  // `disk`) or, for proxy, as a nested `plugin { }` section.
+  // `disk`) or, for proxy, as a nested `plugin { }` section. `lead` comes
+  // first (device options in `disk`, as drbd-utils after 9.22 prints them).
   enum class Within { kNone, kInline, kPlugin };
   void Section(std::string_view name, const Options& opts, Within within = Within::kNone,
-               const Options* extra = nullptr, const Options* fake_tail = nullptr) {
+               const Options* extra = nullptr, const Options* fake_tail = nullptr,
+               const Options* lead = nullptr) {
     bool extra_empty = extra == nullptr || extra->empty();
     bool fake_empty = fake_tail == nullptr || fake_tail->empty();
-    if (opts.empty() && extra_empty && fake_empty) return;
+    bool lead_empty = lead == nullptr || lead->empty();
+    if (opts.empty() && extra_empty && fake_empty && lead_empty) return;
     Line(std::string(name) + " {\n");
     ++indent_;
+    if (lead != nullptr) OptionList(*lead);
     OptionList(opts);
     if (fake_tail != nullptr) OptionList(*fake_tail);
     if (extra != nullptr) {
@@ -228,7 +232,8 @@ class TextDumper {
   void ResourceSections(const Resource& res, bool is_common = false) {
     Section("options", res.res_options);
     Section("net", res.net_options);
-    Section("disk", res.disk_options, Within::kInline, &res.pd_options);
+    Section("disk", res.disk_options, Within::kInline, &res.pd_options, nullptr,
+            &res.device_options);
     Startup(res, is_common);
     Section("proxy", res.proxy_options, Within::kPlugin, &res.proxy_plugins);
     Section("handlers", res.handlers);
@@ -293,7 +298,8 @@ class TextDumper {
     bool empty =
         vol.device_minor == -1 && !vol.device && !vol.disk && !vol.meta_disk && !vol.meta_index;
     if (!empty) {
-      Section("disk", vol.disk_options, Within::kInline, &vol.pd_options);
+      Section("disk", vol.disk_options, Within::kInline, &vol.pd_options, nullptr,
+              &vol.device_options);
       if (vol.parsed_device || opts_.verbose) {
         int w = -19 + kIndentWidth * indent_;
         out_ << Indent() << "device" << std::string(w < 0 ? -w : w, ' ');
@@ -314,6 +320,7 @@ class TextDumper {
                "];\n");
         }
       }
+      if (vol.parsed_tiebreaker) OptionLine("tiebreaker", vol.tiebreaker ? "yes" : "no");
       if (vol.implicit) return;
     }
     --indent_;
@@ -364,6 +371,8 @@ class TextDumper {
       }
       if (ha.proxy) {
         Proxy(" via ", *ha.proxy);
+      } else if (ha.parsed_outside_address) {
+        AddressText(" via outside-address", ha.outside_address, ";\n");
       } else {
         out_ << ";\n";
       }

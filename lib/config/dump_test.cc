@@ -992,5 +992,65 @@ TEST(DumpNames, JoinsOrSaysUnknown) {
   EXPECT_EQ(NamesToString({"a", "b"}, '_'), "a_b");
 }
 
+// drbd-utils after 9.22: device options lead the disk section, a volume's
+// `tiebreaker` follows its meta-disk, and a NAT address follows the host's
+// address as ` via outside-address` (printed with a fresh indentation, as
+// the other mid-line address parts are).
+TEST(Dump, PrintsDeviceOptionsTiebreakerAndOutsideAddress) {
+  Config cfg;
+  cfg.config_save = "/tmp/dumpw/n.res";
+  Resource& r = cfg.resources.emplace_back();
+  r.name = "r0";
+  r.config_file = "/tmp/dumpw/n.res";
+  r.start_line = 1;
+  r.device_options = {Opt("block-size", "4096")};
+  r.disk_options = {Opt("disk-flushes", "no")};
+  r.pd_options = {Opt("c-max-rate", "10M")};
+  HostInfo& h = r.all_hosts.emplace_back(Host("alpha", "0", Address{}));
+  Volume v = Vol(0, std::nullopt, 1, "none", "", "", true);
+  v.meta_disk.reset();
+  v.meta_index.reset();
+  v.parsed_meta_disk = false;
+  v.tiebreaker = false;
+  v.parsed_tiebreaker = true;
+  v.device_options = {Opt("discard-granularity", "0")};
+  h.volumes.push_back(v);
+  Connection& c = r.connections.emplace_back();
+  Path& p = c.paths.emplace_back();
+  p.implicit = true;
+  HnameAddress a = Pair("alpha", Addr("ipv4", "10.0.0.1", "7000"), true);
+  a.outside_address = Addr("ipv4", "192.168.1.1", "7000");
+  a.parsed_outside_address = true;
+  p.hname_address_pairs.push_back(a);
+  p.hname_address_pairs.push_back(Pair("bravo", Addr("ipv4", "10.0.0.2", "7000"), true));
+  DumpOptions opts;
+  EXPECT_EQ(Text(cfg, opts, false),
+            "# resource r0 on : not ignored, not stacked\n"
+            "# defined at /tmp/dumpw/n.res:1\n"
+            "resource r0 {\n"
+            "    on alpha {\n"
+            "        node-id 0;\n"
+            "        volume 0 {\n"
+            "            disk {\n"
+            "                discard-granularity   0;\n"
+            "            }\n"
+            "            device       minor 1;\n"
+            "            disk         none;\n"
+            "            tiebreaker    no;\n"
+            "        }\n"
+            "    }\n"
+            "    connection {\n"
+            "        host alpha         address         ipv4 10.0.0.1:7000         via "
+            "outside-address ipv4 192.168.1.1:7000;\n"
+            "        host bravo         address         ipv4 10.0.0.2:7000;\n"
+            "    }\n"
+            "    disk {\n"
+            "        block-size       4096;\n"
+            "        disk-flushes      no;\n"
+            "        c-max-rate       10M;\n"
+            "    }\n"
+            "}\n\n");
+}
+
 }  // namespace
 }  // namespace drbd::cfg

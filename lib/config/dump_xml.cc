@@ -90,12 +90,15 @@ class XmlDumper {
 
   enum class Within { kNone, kInline, kPlugin, kTextPlugin };
   void Section(std::string_view name, const Options& opts, Within within = Within::kNone,
-               const Options* extra = nullptr, const Options* fake_tail = nullptr) {
+               const Options* extra = nullptr, const Options* fake_tail = nullptr,
+               const Options* lead = nullptr) {
     bool extra_empty = extra == nullptr || extra->empty();
     bool fake_empty = fake_tail == nullptr || fake_tail->empty();
-    if (opts.empty() && extra_empty && fake_empty) return;
+    bool lead_empty = lead == nullptr || lead->empty();
+    if (opts.empty() && extra_empty && fake_empty && lead_empty) return;
     Line("<section name=\"" + std::string(name) + "\">\n");
     ++indent_;
+    if (lead != nullptr) OptionList(*lead);
     OptionList(opts);
     if (fake_tail != nullptr) OptionList(*fake_tail);
     if (extra != nullptr) {
@@ -122,7 +125,8 @@ class XmlDumper {
     bool text_plugins = is_common;
     Section("options", res.res_options);
     Section("net", res.net_options);
-    Section("disk", res.disk_options, Within::kInline, &res.pd_options);
+    Section("disk", res.disk_options, Within::kInline, &res.pd_options, nullptr,
+            &res.device_options);
     Options fake;
     if (DumpShowsStackedTimeouts(res, is_common, opts_)) {
       Option o;
@@ -180,7 +184,8 @@ class XmlDumper {
   void VolumeBlock(const Volume& vol) {
     Line("<volume vnr=\"" + std::to_string(vol.vnr) + "\">\n");
     ++indent_;
-    Section("disk", vol.disk_options, Within::kInline, &vol.pd_options);
+    Section("disk", vol.disk_options, Within::kInline, &vol.pd_options, nullptr,
+            &vol.device_options);
     Line("<device minor=\"" + std::to_string(vol.device_minor) + "\">" +
          (vol.device ? Esc(*vol.device) : std::string()) + "</device>\n");
     Line("<disk>" + (vol.disk ? Esc(*vol.disk) : std::string()) + "</disk>\n");

@@ -94,6 +94,10 @@ enum class Tok : int {
   kModuleLt,
   kModuleLe,
   kKmodVers,
+  // Keywords of drbd-utils after 9.22. They sit after 9.22's last token so
+  // that the token numbers 9.22 prints in "(TK n)" errors stay unchanged.
+  kOutsideAddress,  // `host X address A via outside-address B;` (NAT)
+  kTiebreaker,      // `tiebreaker yes|no;` in a volume
 };
 
 constexpr int TokNumber(Tok t) { return static_cast<int>(t); }

@@ -33,6 +33,17 @@ TEST(Lexer, KeywordsNeedTheWholeWord) {
             (std::vector<Tok>{Tok::kConnection, Tok::kConnectionMesh, Tok::kHosts, Tok::kHost}));
 }
 
+// Keywords of drbd-utils after 9.22. Their token numbers come after 9.22's
+// last one, so the "(TK n)" numbers of 9.22's error messages stay the same.
+TEST(Lexer, KeywordsAddedAfter922) {
+  EXPECT_EQ(Kinds("tiebreaker outside-address outside tiebreakers"),
+            (std::vector<Tok>{Tok::kTiebreaker, Tok::kOutsideAddress, Tok::kOutside,
+                              Tok::kString}));
+  EXPECT_EQ(TokNumber(Tok::kString), 281);
+  EXPECT_GT(TokNumber(Tok::kOutsideAddress), TokNumber(Tok::kKmodVers));
+  EXPECT_GT(TokNumber(Tok::kTiebreaker), TokNumber(Tok::kKmodVers));
+}
+
 TEST(Lexer, ProtocolIsAPlainWord) { EXPECT_EQ(Kinds("protocol"), std::vector<Tok>{Tok::kString}); }
 
 TEST(Lexer, NumbersTakeOnlyUppercaseUnitsAndAtMostEightDigits) {

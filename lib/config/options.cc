@@ -29,6 +29,7 @@ constexpr unsigned kOptArg = 1u << 2;
 constexpr unsigned kPostparse = 1u << 3;
 constexpr unsigned kClamp = 1u << 4;
 constexpr unsigned kNoDefault = 1u << 5;
+constexpr unsigned kAfter922 = 1u << 6;
 
 // ---- enum maps -------------------------------------------------------------
 
@@ -106,6 +107,7 @@ constexpr OptionDef MakeRow(std::string_view name, uint64_t contexts, OptType ty
       .argument_is_optional = (flags & kOptArg) != 0,
       .checked_in_postparse = (flags & kPostparse) != 0,
       .implicit_clamp = (flags & kClamp) != 0,
+      .after_922 = (flags & kAfter922) != 0,
       .unit = unit,
       .genl_attr = genl_attr,
       .doc = doc,

@@ -101,6 +101,9 @@ struct OptionDef {
   bool argument_is_optional = false;
   bool checked_in_postparse = false;  // resync-after: checked/converted later
   bool implicit_clamp = false;        // al-extents: out of range passes
+  // Not in drbd-utils 9.22: added by a later drbd-utils (whose behaviour we
+  // follow, see docs/compat.md). 9.22 rejects a config using it.
+  bool after_922 = false;
   std::string_view unit;              // "1/10 seconds", "bytes", ...
   int genl_attr = -1;                 // genl attribute number, -1 if none
   std::string_view doc;               // one line

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -30,10 +31,12 @@ std::vector<std::string> Names(OptContext ctx) {
   return out;
 }
 
-// Renders our rows the way drbdsetup 9.22 `xml-help` prints option elements.
+// Renders our rows the way drbdsetup 9.22 `xml-help` prints option elements
+// (rows added after 9.22 left out).
 std::string XmlOptions(OptContext ctx) {
   std::ostringstream o;
   for (const OptionDef* f : Context(ctx).fields) {
+    if (f->after_922) continue;
     switch (f->type) {
       case OptType::kEnum:
       case OptType::kEnumNoCase:
@@ -172,6 +175,7 @@ TEST(OptionTable, MatchesDrbdadmHelpOptionLists) {
     ASSERT_TRUE(ctx_of.contains(name)) << name;
     std::string ours;
     for (const OptionDef* f : Context(ctx_of.at(name)).fields) {
+      if (f->after_922) continue;
       ours += "  --" + std::string(f->name) + (f->argument_is_optional ? "[=...]" : "=...") + "\n";
     }
     EXPECT_EQ(ours, text) << name;
@@ -491,6 +495,44 @@ TEST(RangeErrorCompat, MatchesDrbdUtilsText) {
   EXPECT_EQ(RangeErrorCompat("port", "77890", '1', 1, 65535, "x.res", 3),
             "x.res:3: port 77890 => 77890 out of range [1..65535].\n");
   EXPECT_EQ(RangeErrorCompat("port", "7789", '1', 1, 65535, "x.res", 3), std::nullopt);
+}
+
+
+// The options drbd-utils added after 9.22 (config_flags.c at the mirror's
+// HEAD), in that version's context order; 9.22's rows keep their places.
+TEST(OptionTable, RowsAddedAfter922FollowNewerDrbdUtils) {
+  auto added = [](OptContext ctx) {
+    std::vector<std::string> out;
+    for (const OptionDef* f : Context(ctx).fields) {
+      if (f->after_922) out.emplace_back(f->name);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(added(OptContext::kNewMinor), (V{"block-size", "discard-granularity"}));
+  EXPECT_EQ(added(OptContext::kAttach), (V{"bitmap"}));
+  EXPECT_EQ(added(OptContext::kDiskOptions), (V{"bitmap"}));
+  EXPECT_EQ(added(OptContext::kNetOptions),
+            (V{"tls", "tls-keyring", "tls-privkey", "tls-certificate", "rdma-ctrl-rcvbuf-size",
+               "rdma-ctrl-sndbuf-size"}));
+  EXPECT_EQ(added(OptContext::kNewPeer),
+            (V{"load-balance-paths", "tls", "tls-keyring", "tls-privkey", "tls-certificate",
+               "rdma-ctrl-rcvbuf-size", "rdma-ctrl-sndbuf-size"}));
+  EXPECT_EQ(added(OptContext::kPeerDeviceOptions),
+            (V{"resync-without-replication", "peer-tiebreaker"}));
+  EXPECT_EQ(added(OptContext::kResourceOptions), (V{"drbd8-api-compatibility"}));
+  // load-balance-paths is fixed at new-peer: net-options cannot change it.
+  EXPECT_EQ(Names(OptContext::kNewPeer)[1], "load-balance-paths");
+  const V net = Names(OptContext::kNetOptions);
+  EXPECT_EQ(std::find(net.begin(), net.end(), "load-balance-paths"), net.end());
+  // block-size: 512..4096 bytes, default 512 (drbd_limits.h).
+  for (const OptionDef* f : Context(OptContext::kNewMinor).fields) {
+    if (f->name == "block-size") {
+      EXPECT_EQ(f->min, 512);
+      EXPECT_EQ(f->max, 4096);
+      EXPECT_EQ(f->def, 512);
+    }
+  }
 }
 
 }  // namespace

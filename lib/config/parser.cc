@@ -436,8 +436,15 @@ class Parser {
   std::string ParseOptionValue(const OptionDef* def, bool no_prefix);
   const OptionDef* Find(OptContext ctx, std::string_view name, bool* no_prefix);
   Options ParseOptions(OptContext ctx, const std::function<void()>& delegate);
+  // The option NAME of `_unknown NAME;` (current token), through ';'.
+  Option UnknownOption(const OptionDef* def);
+  // Warns about `_unknown NAME;` naming no option and skips through ';'.
+  void IgnoreUnknownOption();
   [[noreturn]] void PeOptions(OptContext ctx);
-  void ParseDiskOptions(Options& disk, Options& pd);
+  // A `disk { }` body: disk (attach) options into disk; peer-device options
+  // into pd; device (new-minor) options into device; `fencing` into net when
+  // net is given (resource level: the 8.4 place of `fencing`).
+  void ParseDiskOptions(Options& disk, Options& device, Options& pd, Options* net);
   void ParseSyncer(Resource& res);
   void ParseProxyOptions(Options& opts, Options& plugins);
   void ProxyPluginDelegate(Options& plugins);
@@ -455,6 +462,8 @@ class Parser {
   void ParseHostSection(Resource& res, const Names& on_hosts, bool require_minor, bool by_address);
   void ParseStackedSection(Resource& res);
   void ParseHnameAddressPair(Path& path, HnameAddress& ha, Tok prev);
+  // After `via`: `proxy on ... { }` or `outside-address [af] a:p;`.
+  void ParseVia(HnameAddress& ha);
   Path& Path0(Connection& conn);
   void ParsePath(Path& path);
   void ParseConnection(Connection& conn, int flags);
@@ -467,6 +476,8 @@ class Parser {
   std::string hostname_;
   std::string module_version_;
   bool no_uniq_;  // drbd-utils config_valid == 2: parsing `drbdsetup show`
+  // The option being parsed was marked `_unknown` (show text only).
+  bool unknown_value_ = false;
   Source* src_ = nullptr;
   Token tok_;
   int line_ = 1;
@@ -548,6 +559,10 @@ Options Parser::ParseOptions(OptContext ctx, const std::function<void()>& delega
   for (;;) {
     Tok t = Next();
     if (t == Tok::kRBrace) return opts;
+    // `drbdsetup show` (drbd-utils >= 9.23) prints `_unknown NAME;` for an
+    // option whose value the kernel did not report.
+    unknown_value_ = no_uniq_ && Text() == "_unknown";
+    if (unknown_value_) Next();
     bool no_prefix = false;
     const OptionDef* def = Find(ctx, Text(), &no_prefix);
     if (def == nullptr) {
@@ -555,7 +570,15 @@ Options Parser::ParseOptions(OptContext ctx, const std::function<void()>& delega
         delegate();
         continue;
       }
+      if (unknown_value_) {
+        IgnoreUnknownOption();
+        continue;
+      }
       PeOptions(ctx);
+    }
+    if (unknown_value_) {
+      opts.push_back(UnknownOption(def));
+      continue;
     }
     Option o;
     o.name = std::string(def->name);
@@ -566,17 +589,55 @@ Options Parser::ParseOptions(OptContext ctx, const std::function<void()>& delega
   }
 }
 
-void Parser::ParseDiskOptions(Options& disk, Options& pd) {
+Option Parser::UnknownOption(const OptionDef* def) {
+  Option o;
+  o.name = std::string(def->name);
+  o.line = tok_.line;
+  o.col = tok_.col;
+  o.has_value = false;
+  o.unknown = true;
+  Exp(Tok::kSemicolon);
+  return o;
+}
+
+void Parser::IgnoreUnknownOption() {
+  std::string name = Text();
+  std::string shown = name.size() > 40 ? name.substr(0, 40) + "..." : name;
+  Warn(Diag(src_->file, line_, fmt::format("ignoring unknown option '{}'", name),
+            fmt::format("{}:{}: Warning: Ignoring {}\n", src_->file, line_, shown)));
+  for (Tok t = Next(); t != Tok::kSemicolon; t = Next()) {
+    if (t == Tok::kEof || t == Tok::kRBrace) PeExpectedGot(";", "';' after option");
+  }
+}
+
+void Parser::ParseDiskOptions(Options& disk, Options& device, Options& pd, Options* net) {
   disk = ParseOptions(OptContext::kAttach, [&] {
     bool no_prefix = false;
+    Options* target = &pd;
     const OptionDef* def = Find(OptContext::kPeerDeviceOptions, Text(), &no_prefix);
+    if (def == nullptr) {
+      def = Find(OptContext::kNewMinor, Text(), &no_prefix);
+      target = &device;
+    }
+    // drbd-utils after 9.22 also moves `fencing` from a resource-level disk
+    // section into net (DRBD 8.4 configs); not adopted yet: it flips many
+    // real configs 9.22 rejects to accepted (see docs/compat.md).
+    (void)net;
+    if (def == nullptr && unknown_value_) {
+      IgnoreUnknownOption();
+      return;
+    }
     if (def == nullptr) PeOptions(OptContext::kPeerDeviceOptions);
+    if (unknown_value_) {
+      target->push_back(UnknownOption(def));
+      return;
+    }
     Option o;
     o.name = std::string(def->name);
     o.line = tok_.line;
     o.col = tok_.col;
     o.value = ParseOptionValue(def, no_prefix);
-    pd.push_back(std::move(o));
+    target->push_back(std::move(o));
   });
 }
 
@@ -801,13 +862,24 @@ void Parser::CheckMinorNonsense(const std::optional<std::string>& dev, int minor
                            static_cast<unsigned>(minor))));
     return;
   }
-  if (dev->size() > 9 && (*dev)[9] == '_') return;
-  Error(
-      Diag(src_->file, fline_,
-           fmt::format("device name '{}' with an explicit minor must start with /dev/drbd_", *dev),
-           fmt::format("{}:{}: arbitrary device name must start with /dev/drbd_\n"
-                       "\tmind the '_'! (/dev/ is optional, but drbd_ is required)\n",
-                       src_->file, fline_)));
+  // drbd-utils after 9.22 warns about /dev/drbd_NAME (current udev rules no
+  // longer create such names) and words the error for other names anew.
+  if (dev->size() > 9 && (*dev)[9] == '_') {
+    Warn(Diag(src_->file, fline_,
+              fmt::format("udev no longer creates arbitrary device names like '{}'; create it "
+                          "with 'mknod {} b 147 {}' or use /dev/drbd{}",
+                          *dev, *dev, static_cast<unsigned>(minor), static_cast<unsigned>(minor)),
+              fmt::format("{}:{}: arbitrary device names (/dev/drbd_...) are no longer generated "
+                          "from current udev rules.\n"
+                          "\tYou may need to manually mknod {} b 147 {}\n"
+                          "\tYou should no longer use them.\n",
+                          src_->file, fline_, *dev, static_cast<unsigned>(minor))));
+    return;
+  }
+  Error(Diag(src_->file, fline_,
+             fmt::format("device name '{}' with an explicit minor must be /dev/drbd<minor>", *dev),
+             fmt::format("{}:{}: explicit device names should be of the form /dev/drbd<minor>\n",
+                         src_->file, fline_)));
 }
 
 void Parser::ParseDevice(const Names* on_hosts, Volume& vol) {
@@ -891,7 +963,7 @@ bool Parser::ParseVolumeStmt(Volume& vol, const Names* on_hosts, Tok token) {
         vol.disk = Text();
         Exp(Tok::kSemicolon);
       } else if (t == Tok::kLBrace) {
-        ParseDiskOptions(vol.disk_options, vol.pd_options);
+        ParseDiskOptions(vol.disk_options, vol.device_options, vol.pd_options, nullptr);
       } else {
         CheckStringError();
         PeExpectedGot("TK_STRING | {", "a disk path, 'none' or '{'");
@@ -921,6 +993,19 @@ bool Parser::ParseVolumeStmt(Volume& vol, const Names* on_hosts, Tok token) {
     case Tok::kSkip:
       ParseSkip();
       return true;
+    case Tok::kTiebreaker: {
+      Tok t = Next();
+      if (t == Tok::kYes) {
+        vol.tiebreaker = true;
+      } else if (t == Tok::kNo) {
+        vol.tiebreaker = false;
+      } else {
+        PeExpected("yes | no", "'yes' or 'no' after 'tiebreaker'");
+      }
+      vol.parsed_tiebreaker = true;
+      Exp(Tok::kSemicolon);
+      return true;
+    }
     default:
       return false;
   }
@@ -956,7 +1041,7 @@ Volume Parser::ParseStackedVolume(int vnr) {
       ParseDevice(nullptr, vol);
     } else if (t == Tok::kDisk) {
       Exp(Tok::kLBrace);
-      ParseDiskOptions(vol.disk_options, vol.pd_options);
+      ParseDiskOptions(vol.disk_options, vol.device_options, vol.pd_options, nullptr);
     } else {
       PeExpectedGot("device | disk | }", "'device', 'disk' or '}'");
     }
@@ -980,9 +1065,15 @@ void Parser::ParseHostSection(Resource& res, const Names& on_hosts, bool require
   if (by_address) {
     host.by_address = true;
     ParseAddress(host.address);
-    std::string fake = host.address.af == "ipv6"
-                           ? fmt::format("ipv6 [{}]:{}", host.address.addr, host.address.port)
-                           : fmt::format("{}:{}", host.address.addr, host.address.port);
+    // The host's name is `addr:port` made a valid DRBD object name (the
+    // kernel's name check): every other byte becomes '_'. drbd-utils 9.22
+    // used "ipv6 [addr]:port" unmodified; see docs/compat.md.
+    std::string fake = fmt::format("{}:{}", host.address.addr, host.address.port);
+    for (char& c : fake) {
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      c == '+' || c == '-' || c == '.' || c == '_';
+      if (!ok) c = '_';
+    }
     host.on_hosts.insert(host.on_hosts.begin(), fake);
     Tok t = Next();
     if (t == Tok::kSemicolon) {
@@ -1172,8 +1263,7 @@ void Parser::ParseHnameAddressPair(Path& path, HnameAddress& ha, Tok prev) {
         optional_via = true;
         break;
       case Tok::kVia:
-        Exp(Tok::kProxy);
-        ha.proxy = ParseProxySection();
+        ParseVia(ha);
         break;
       case Tok::kSemicolon:
         break;
@@ -1184,11 +1274,25 @@ void Parser::ParseHnameAddressPair(Path& path, HnameAddress& ha, Tok prev) {
   if (optional_via) {
     Tok t = Next();
     if (t == Tok::kVia) {
-      Exp(Tok::kProxy);
-      ha.proxy = ParseProxySection();
+      ParseVia(ha);
     } else if (t != Tok::kSemicolon) {
       PeExpectedGot("via | ; ", "'via' or ';'");
     }
+  }
+}
+
+void Parser::ParseVia(HnameAddress& ha) {
+  switch (Next()) {
+    case Tok::kProxy:
+      ha.proxy = ParseProxySection();
+      break;
+    case Tok::kOutsideAddress:
+      ParseAddress(ha.outside_address);
+      ha.parsed_outside_address = true;
+      Exp(Tok::kSemicolon);
+      break;
+    default:
+      PeExpectedGot("proxy | outside-address", "'proxy' or 'outside-address' after 'via'");
   }
 }
 
@@ -1372,6 +1476,14 @@ void Parser::ParseConnection(Connection& conn, int flags) {
         }
         return;
       default:
+        if (no_uniq_ && Text() == "_cstate") {
+          // `drbdsetup show` (drbd-utils >= 9.23): the connection state.
+          Exp(Tok::kString);
+          conn.cstate = Text();
+          conn.is_standalone = conn.cstate == "StandAlone";
+          Exp(Tok::kSemicolon);
+          break;
+        }
         PeExpectedGot("host | net | skip | }",
                       fmt::format("'host', 'path', 'net', 'disk', 'volume' or '}}' in connection{}",
                                   Suggest(Text(), {"host", "path", "net", "disk", "volume"})));
@@ -1459,7 +1571,7 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
         } else if (t2 == Tok::kLBrace) {
           CheckUpr("disk section", fmt::format("{}:disk", res.name));
           Options opts;
-          ParseDiskOptions(opts, res.pd_options);
+          ParseDiskOptions(opts, res.device_options, res.pd_options, &res.net_options);
           res.disk_options.splice(res.disk_options.end(), opts);
         } else {
           CheckStringError();

@@ -108,12 +108,83 @@ TEST(Parser, EndOfFileClosesAResource) {
   EXPECT_EQ(r.cfg.resources.size(), 1u);
 }
 
+// The list is the peer-device context of drbd-utils after 9.22 (the last
+// section tried), which has two options 9.22 lacks.
 TEST(Parser, UnknownOptionListsTheSectionKeywords) {
-  Result r = ParseText(Res("  disk { fencing resource-only; }"));
+  Result r = ParseText(Res("  disk { fensing resource-only; }"));
   EXPECT_EQ(r.code, 10);
   EXPECT_EQ(r.out,
             "STDIN:4: Parse error: 'resync-rate | c-plan-ahead | c-delay-target | c-fill-target "
-            "| c-max-rate | c-min-rate | bitmap' expected,\n\tbut got 'fencing'\n");
+            "| c-max-rate | c-min-rate | bitmap | resync-without-replication | peer-tiebreaker' "
+            "expected,\n\tbut got 'fensing'\n");
+}
+
+// drbd-utils after 9.22: the disk section also takes device (new-minor)
+// options. `bitmap` there is the disk (attach) option.
+TEST(Parser, DiskSectionTakesDeviceOptions) {
+  Result r = ParseText(
+      Res("  disk { block-size 4096; bitmap no; c-max-rate 10M;\n"
+          "         max-bio-size 65536; }"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const Resource& res = r.cfg.resources.front();
+  ASSERT_EQ(res.device_options.size(), 2u);
+  EXPECT_EQ(res.device_options.front().name, "block-size");
+  EXPECT_EQ(res.device_options.front().value, "4096");
+  EXPECT_EQ(res.device_options.back().name, "max-bio-size");
+  ASSERT_NE(FindOption(res.disk_options, "bitmap"), nullptr);
+  EXPECT_EQ(FindOption(res.pd_options, "bitmap"), nullptr);
+  EXPECT_NE(FindOption(res.pd_options, "c-max-rate"), nullptr);
+  Result range = ParseText(Res("  disk { block-size 8192; }"));
+  EXPECT_EQ(range.code, 10);
+  Result vol = ParseText(
+      "resource r0 {\n  on alpha { node-id 0; address 10.0.0.1:7789;\n"
+      "    volume 0 { device minor 1; disk { fencing dont-care; } } }\n}\n");
+  EXPECT_EQ(vol.code, 10);
+  EXPECT_NE(vol.out.find("but got 'fencing'"), std::string::npos) << vol.out;
+}
+
+TEST(Parser, VolumeTiebreakerStatement) {
+  Result r = ParseText(
+      "resource r0 {\n  on alpha { node-id 0; address 10.0.0.1:7789;\n"
+      "    volume 0 { device minor 1; disk none; tiebreaker no; } }\n"
+      "  on beta { node-id 1; address 10.0.0.2:7789;\n"
+      "    volume 0 { device minor 1; disk /dev/b; } }\n}\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const Resource& res = r.cfg.resources.front();
+  const Volume& a = res.all_hosts.front().volumes.front();
+  EXPECT_TRUE(a.parsed_tiebreaker);
+  EXPECT_FALSE(a.tiebreaker);
+  const Volume& b = res.all_hosts.back().volumes.front();
+  EXPECT_FALSE(b.parsed_tiebreaker);
+  EXPECT_TRUE(b.tiebreaker);
+  Result bad = ParseText(
+      "resource r0 {\n  on alpha { node-id 0; address 10.0.0.1:7789;\n"
+      "    volume 0 { device minor 1; tiebreaker maybe; } }\n}\n");
+  EXPECT_EQ(bad.code, 10);
+  EXPECT_EQ(bad.out, "STDIN:3: Parse error: 'yes | no' expected,\n\tbut got 'maybe'\n");
+}
+
+TEST(Parser, HostViaOutsideAddress) {
+  Result r = ParseText(
+      "resource r0 {\n  on alpha { node-id 0; }\n  on beta { node-id 1; }\n"
+      "  volume 0 { device minor 1; disk /dev/a; meta-disk internal; }\n"
+      "  connection {\n"
+      "    host alpha address 10.0.0.1:7000 via outside-address 192.168.1.1:7000;\n"
+      "    host beta address 10.0.0.2:7000;\n  }\n}\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const HnameAddress& ha =
+      r.cfg.resources.front().connections.front().paths.front().hname_address_pairs.front();
+  EXPECT_TRUE(ha.parsed_outside_address);
+  EXPECT_EQ(ha.outside_address.addr, "192.168.1.1");
+  EXPECT_EQ(ha.outside_address.port, "7000");
+  EXPECT_EQ(ha.outside_address.af, "ipv4");
+  EXPECT_FALSE(ha.proxy.has_value());
+  Result bad = ParseText(
+      "resource r0 {\n  connection {\n    host alpha address 10.0.0.1:7000 via nat;\n"
+      "  }\n}\n");
+  EXPECT_EQ(bad.code, 10);
+  EXPECT_NE(bad.out.find("Parse error: 'proxy | outside-address' expected"), std::string::npos)
+      << bad.out;
 }
 
 TEST(Parser, UnknownOptionSuggestsTheNearestName) {
@@ -308,7 +379,11 @@ TEST(Parser, FloatingNamesTheHostByAddress) {
   ASSERT_EQ(r.code, 0) << r.out;
   const HostInfo& h = r.cfg.resources.front().all_hosts.front();
   EXPECT_TRUE(h.by_address);
-  EXPECT_EQ(h.on_hosts, Names{"10.1.1.1:7789"});
+  // addr:port made a valid DRBD name, as drbd-utils after 9.22 does.
+  EXPECT_EQ(h.on_hosts, Names{"10.1.1.1_7789"});
+  Result v6 = ParseText("resource r0 { floating ipv6 [fe80::1%eth0]:7789 { device minor 1; } }");
+  ASSERT_EQ(v6.code, 0) << v6.out;
+  EXPECT_EQ(v6.cfg.resources.front().all_hosts.front().on_hosts, Names{"fe80__1_eth0_7789"});
   Result bad = ParseText("resource r0 { floating 10.1.1.1:7789 { address 10.1.1.1:7788; } }");
   EXPECT_EQ(bad.out, "STDIN:1: address statement not allowed for floating {} host sections\n");
 }
@@ -480,16 +555,28 @@ TEST(ParserShow, ParsesDrbdsetupShowOutput) {
   EXPECT_TRUE(list.back().connections.front().is_standalone);
 }
 
-TEST(ParserShow, UnknownWordFailsAsIn922) {
+// `_cstate NAME;` (drbdsetup show of drbd-utils after 9.22) is read; any
+// other unknown word in a connection still fails as in 9.22.
+TEST(ParserShow, ConnectionStateIsReadOtherWordsFail) {
   Config cfg;
   std::ostringstream out;
   DiagSink diag(out, DiagStyle::kDrbdUtils);
-  EXPECT_THROW(ParseDrbdsetupShow("resource \"r0\" {\n connection {\n  _cstate Connected;\n }\n}\n",
-                                  "drbdsetup show", cfg, diag),
+  std::list<Resource> res =
+      ParseDrbdsetupShow("resource \"r0\" {\n connection {\n  _cstate StandAlone;\n }\n}\n",
+                         "drbdsetup show", cfg, diag);
+  ASSERT_EQ(res.size(), 1u);
+  ASSERT_EQ(res.front().connections.size(), 1u);
+  EXPECT_EQ(res.front().connections.front().cstate, "StandAlone");
+  EXPECT_TRUE(res.front().connections.front().is_standalone);
+  Config cfg2;
+  std::ostringstream out2;
+  DiagSink diag2(out2, DiagStyle::kDrbdUtils);
+  EXPECT_THROW(ParseDrbdsetupShow("resource \"r0\" {\n connection {\n  _cstatus Connected;\n }\n}\n",
+                                  "drbdsetup show", cfg2, diag2),
                FatalConfigError);
-  EXPECT_EQ(out.str(),
+  EXPECT_EQ(out2.str(),
             "drbdsetup show:3: Parse error: 'host | net | skip | }' expected,\n\tbut got "
-            "'_cstate' (TK 281)\n");
+            "'_cstatus' (TK 281)\n");
 }
 
 TEST(Hostnames, ShortNamesCompareUpToTheFirstDot) {
@@ -511,6 +598,26 @@ TEST(CheckUniq, SecondUseIsFatalWithBothLocations) {
             "b.res:7: conflicting use of IP 'alpha:10.1.1.1:7789' ...\n"
             "a.res:3: IP 'alpha:10.1.1.1:7789' first used here.\n");
   EXPECT_FALSE(cfg.valid);
+}
+
+// drbd-utils after 9.22: /dev/drbd_NAME with a minor only warns; any other
+// non-numeric name with a minor is an error in the newer wording.
+TEST(Parser, ArbitraryDeviceNamesWarnOthersFail) {
+  auto conf = [](const std::string& dev) {
+    return "resource r0 {\n  on alpha { node-id 0; address 10.1.1.1:7789;\n"
+           "    device " + dev + " minor 3; disk /dev/sda; meta-disk internal; }\n"
+           "  on bravo { node-id 1; address 10.1.1.2:7789;\n"
+           "    device /dev/drbd3; disk /dev/sda; meta-disk internal; }\n}\n";
+  };
+  Result warn = ParseText(conf("/dev/drbd_data"));
+  EXPECT_EQ(warn.code, 0);
+  EXPECT_EQ(warn.out,
+            "STDIN:3: arbitrary device names (/dev/drbd_...) are no longer generated from "
+            "current udev rules.\n\tYou may need to manually mknod /dev/drbd_data b 147 3\n"
+            "\tYou should no longer use them.\n");
+  Result bad = ParseText(conf("/dev/drbdX"));
+  EXPECT_EQ(bad.code, 10);
+  EXPECT_EQ(bad.out, "STDIN:3: explicit device names should be of the form /dev/drbd<minor>\n");
 }
 
 }  // namespace

@@ -75,9 +75,7 @@ class Reporter {
     }
     Print(Severity::kError, file, line, std::move(text), std::move(compat));
   }
-  void Invalidate() { valid_ = false; }
   bool valid() const { return valid_; }
-  DiagSink& diag() { return diag_; }
 
  private:
   void Print(Severity sev, const std::string& file, int line, std::string text,
@@ -200,8 +198,6 @@ int EndLine(const Config& cfg) {
   return line;
 }
 
-const ContextDef* ContextOrNull(OptContext id) { return &Context(id); }
-
 // drbd-utils' m_strtoll(): a number with an optional K/M/G/s unit, relative
 // to the default unit `scale` ('1', 'k' or 's'). drbd-utils exits on text that
 // is not a number: "missing number argument" (exit 100), "X is not a valid
@@ -271,8 +267,7 @@ unsigned long long MStrtoll(Reporter& rep, const Resource& res, const std::strin
 // is_equal). Unknown options (not expected after parsing) compare as text.
 bool OptionValuesEqual(Reporter& rep, const Resource& res, OptContext ctx, const Option& a,
                        const Option& b) {
-  const ContextDef* c = ContextOrNull(ctx);
-  const OptionDef* def = c != nullptr ? FindField(*c, a.name) : nullptr;
+  const OptionDef* def = FindField(Context(ctx), a.name);
   if (def == nullptr) return a.value == b.value;
   if (def->type == OptType::kNumeric) {
     // drbd-utils compares numbers with m_strtoll(), which exits on a
@@ -783,8 +778,7 @@ void PostParser::SetHostInfoInPath(Resource& res, Connection& conn, Path& path) 
 // but by no other resource, and the two endpoints of a path must differ.
 void PostParser::CheckAddrConflict() {
   struct Entry {
-    const Address* da;
-    Resource* res;
+    Resource* res;  // the resource that used the address first
   };
   struct Less {
     bool operator()(const Address* a, const Address* b) const { return AddressesCmp(*a, *b) < 0; }
@@ -834,7 +828,7 @@ void PostParser::CheckAddrConflict() {
               ha1.conflicts = true;
             }
           } else {
-            tree.emplace(a, Entry{a, &res});
+            tree.emplace(a, Entry{&res});
           }
           ++i;
         }
@@ -1001,6 +995,9 @@ void PostParser::Expand() {
     if (tmpl != nullptr) {
       ExpandOpts(rep_, res, OptContext::kShowNetOptions, tmpl->net_options, res.net_options);
       ExpandOpts(rep_, res, OptContext::kDiskOptions, tmpl->disk_options, res.disk_options);
+      // Device options in `disk { }` are drbd-utils HEAD syntax (empty for
+      // 9.22 configs); inherited as HEAD does, between disk and pd options.
+      ExpandOpts(rep_, res, OptContext::kNewMinor, tmpl->device_options, res.device_options);
       // drbd-utils checks these against the device (new-minor) options.
       ExpandOpts(rep_, res, OptContext::kNewMinor, tmpl->pd_options, res.pd_options);
       ExpandOpts(rep_, res, OptContext::kStartup, tmpl->startup_options, res.startup_options);
@@ -1015,6 +1012,7 @@ void PostParser::Expand() {
     for (HostInfo& h : res.all_hosts) {
       for (Volume& vol : h.volumes) {
         ExpandOpts(rep_, res, OptContext::kDiskOptions, res.disk_options, vol.disk_options);
+        ExpandOpts(rep_, res, OptContext::kNewMinor, res.device_options, vol.device_options);
         ExpandOpts(rep_, res, OptContext::kPeerDeviceOptions, res.pd_options, vol.pd_options);
       }
     }
@@ -1024,6 +1022,8 @@ void PostParser::Expand() {
         Volume* host_vol = FindVolume(h.volumes, vol.vnr);
         if (host_vol == nullptr) continue;
         ExpandOpts(rep_, res, OptContext::kDiskOptions, vol.disk_options, host_vol->disk_options);
+        ExpandOpts(rep_, res, OptContext::kNewMinor, vol.device_options,
+                   host_vol->device_options);
         ExpandOpts(rep_, res, OptContext::kPeerDeviceOptions, vol.pd_options, host_vol->pd_options);
       }
     }
@@ -1524,8 +1524,10 @@ void SetPeerInConnection(Reporter& rep, Resource& res, Connection& conn, bool pe
         }
         conn.peer = host_info;
       }
-      path.peer_address =
-          !candidate->address.addr.empty() ? &candidate->address : &host_info->address;
+      // A peer behind NAT is reached at its outside address (newer drbd-utils).
+      path.peer_address = !candidate->outside_address.addr.empty() ? &candidate->outside_address
+                          : !candidate->address.addr.empty()       ? &candidate->address
+                                                                   : &host_info->address;
       path.peer_proxy = candidate->proxy ? &*candidate->proxy : nullptr;
       path.connect_to = path.my_proxy != nullptr ? &path.my_proxy->inside : path.peer_address;
       continue;
@@ -1573,6 +1575,23 @@ void AddNoBitmapOpt(Resource& res) {
   res.no_bitmap_done = true;
 }
 
+// `tiebreaker no` on a peer's volume (drbd-utils HEAD syntax) gives that
+// peer device `peer-tiebreaker no`, as HEAD does.
+void ApplyTiebreakerFlags(Resource& res) {
+  for (Connection& conn : res.connections) {
+    if (conn.ignore || conn.peer == nullptr) continue;
+    for (PeerDevice& pd : conn.peer_devices) {
+      const Volume* peer_vol = FindVolume(conn.peer->volumes, pd.vnr);
+      if (peer_vol == nullptr || peer_vol->tiebreaker) continue;
+      if (FindOption(pd.pd_options, "peer-tiebreaker") != nullptr) continue;
+      Option o;
+      o.name = "peer-tiebreaker";
+      o.value = "no";
+      pd.pd_options.push_back(std::move(o));
+    }
+  }
+}
+
 void SetPeer(Reporter& rep, Resource& res, bool peer_required, bool drbdsetup_show) {
   bool peers_addrs_set = true;
   for (Connection& conn : res.connections) {
@@ -1583,7 +1602,10 @@ void SetPeer(Reporter& rep, Resource& res, bool peer_required, bool drbdsetup_sh
     CreateImplicitNetOptions(conn);
   }
   res.peers_addrs_set = peers_addrs_set;
-  if (!drbdsetup_show) AddNoBitmapOpt(res);
+  if (!drbdsetup_show) {
+    AddNoBitmapOpt(res);
+    ApplyTiebreakerFlags(res);
+  }
 }
 
 }  // namespace

@@ -28,14 +28,28 @@ struct PostParseOptions {
 
 // drbd-utils post_parse(): resolve hosts/me/peers, implicit connections,
 // mesh, peer devices, stacked binding.
+// Errors are emitted to diag and clear cfg.valid; processing continues (the
+// caller stops at GlobalValidate). Throws FatalConfigError where drbd-utils
+// exits: a uniqueness conflict (exit 10, via CheckUniq) or equal address
+// hashes for implicit node-ids ("BAD LUCK, equal hashes", exit 20).
 void PostParse(Config& cfg, const PostParseOptions& opts, DiagSink& diag);
 
 // drbd-utils expand_common(): inherit common/template options into
-// resources, volumes, connections, peer devices.
+// resources, volumes, connections, peer devices. Every inherited option is
+// inserted at the head of the target list (so `-d` argument order matches
+// drbd-utils), marked inherited. Sets the default device /dev/drbdN and
+// turns `disk none` into "no disk". An option inherited twice with different
+// values is an ambiguity error (clears cfg.valid); comparing non-numbers as
+// numbers throws FatalConfigError (exit 20), as drbd-utils exits there.
 void ExpandCommon(Config& cfg, const PostParseOptions& opts, DiagSink& diag);
 
-// drbd-utils global_validate_maybe_expand_die_if_invalid().
-// Throws FatalConfigError when the config is invalid.
+// drbd-utils global_validate_maybe_expand_die_if_invalid(): per resource,
+// validate (resync-after targets, host sections, discard-node names, proxy
+// sections, dopd permission warnings) and, when expand, convert resync-after
+// to minor numbers and after-sb-0pri discard-node-NAME to discard-local /
+// discard-remote. An unknown resync-after target is dropped with a message
+// when opts.no_tty, else an error. Throws FatalConfigError(kConfigInvalid),
+// without a further message, as soon as cfg.valid is false after a resource.
 void GlobalValidate(Config& cfg, bool expand, const PostParseOptions& opts, DiagSink& diag);
 
 // Helpers shared with drbdadm (commands, adjust):

@@ -8,6 +8,7 @@
 
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lib/config/parser.h"
@@ -633,6 +634,61 @@ TEST(PostParseParsed, VolumeDefinedTwiceInAHostIsReportedAsUnsorted) {
 )");
   EXPECT_NE(p.err.str().find("internal error: in r1: unsorted volumes list\n"), std::string::npos)
       << p.err.str();
+}
+
+
+TEST(ExpandCommon, DeviceOptionsReachEveryHostVolume) {
+  // drbd-utils HEAD syntax (device options inside disk { }): inherited from
+  // common to the resource and on to each host's volumes.
+  Fixture f;
+  f.cfg.common.emplace().device_options = {Opt("max-bio-size", "4k")};
+  Resource& r = AddTwoNodeResource(f.cfg, "r0", 1);
+  f.Process();
+  ASSERT_TRUE(f.cfg.valid) << f.err.str();
+  for (const HostInfo& h : r.all_hosts) {
+    EXPECT_EQ(Render(h.volumes.front().device_options),
+              (std::vector<std::string>{"max-bio-size=4k"}));
+  }
+}
+
+TEST(SetPeerInResource, PeerVolumeWithoutTiebreakerGetsPeerTiebreakerNo) {
+  Fixture f;
+  Resource& r = AddTwoNodeResource(f.cfg, "r0", 1);
+  PostParse(f.cfg, f.opts, f.diag);
+  ExpandCommon(f.cfg, f.opts, f.diag);
+  r.all_hosts.back().volumes.front().tiebreaker = false;
+  SetPeerInResource(f.cfg, r, true, false, f.diag);
+  EXPECT_EQ(Render(r.connections.front().peer_devices.front().pd_options),
+            (std::vector<std::string>{"peer-tiebreaker=no"}));
+}
+
+// Newer drbd-utils: `host X address A via outside-address B;` — the peer is
+// reached at its outside (NAT) address, our own end binds the inside one.
+TEST(PostParse, PeerBehindNatIsReachedAtItsOutsideAddress) {
+  Fixture f;
+  Resource& r = AddTwoNodeResource(f.cfg, "r0", 1);
+  Connection& c = r.connections.emplace_back();
+  c.config_line = 5;
+  Path& p = c.paths.emplace_back();
+  p.implicit = true;
+  p.config_line = 5;
+  for (auto [name, inside, outside] :
+       {std::tuple{"alpha", "10.43.10.50", "192.168.17.19"},
+        std::tuple{"bravo", "10.43.10.51", "192.168.17.20"}}) {
+    HnameAddress& ha = p.hname_address_pairs.emplace_back();
+    ha.name = name;
+    ha.config_line = 5;
+    ha.address = {inside, "7000", "ipv4"};
+    ha.parsed_address = true;
+    ha.outside_address = {outside, "7000", "ipv4"};
+    ha.parsed_outside_address = true;
+  }
+  f.Process();
+  ASSERT_TRUE(f.cfg.valid) << f.err.str();
+  ASSERT_NE(p.my_address, nullptr);
+  ASSERT_NE(p.peer_address, nullptr);
+  EXPECT_EQ(p.my_address->addr, "10.43.10.50");
+  EXPECT_EQ(p.peer_address->addr, "192.168.17.20");
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Tokenizer for the dump-md text (the restore-md input), with drbd-utils'
 // token rules (longest match, first rule wins a tie) and error wording.
-// See docs/formats/metadata-bitmap.md and the grammar in
-// docs/formats/metadata-superblock.md.
+// See docs/formats/metadata-dump.md.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace {
 
 int RunFile(const std::filesystem::path& p) {
+  // FUZZ_REPLAY_VERBOSE=1 names each input first, to find the one a
+  // sanitizer report belongs to.
+  static const bool verbose = std::getenv("FUZZ_REPLAY_VERBOSE") != nullptr;
+  if (verbose) std::cerr << "replay: " << p.string() << std::endl;
   std::ifstream f(p, std::ios::binary);
   if (!f) {
     std::cerr << "cannot read " << p << "\n";

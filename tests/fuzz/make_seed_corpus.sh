@@ -8,10 +8,12 @@
 # Usage: make_seed_corpus.sh DIR [CORPUS_DIR] [PEER_TESTS_DIR]
 set -euo pipefail
 out=${1:?usage: make_seed_corpus.sh DIR [CORPUS_DIR] [PEER_TESTS_DIR]}
-corpus=${2:-/work/shared/corpus/real}
-peer=${3:-/work/shared/peer-tests/drbd-utils/tests}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shared/ sits beside the repository (CI clones it that way); DRBD_SHARED overrides.
+shared=${DRBD_SHARED:-$repo/../shared}
+corpus=${2:-$shared/corpus/real}
+peer=${3:-$shared/peer-tests/drbd-utils/tests}
 mkdir -p "$out"
 
 copy_tree() {  # copy_tree PREFIX DIR: every .res/.conf/.cfg file below DIR

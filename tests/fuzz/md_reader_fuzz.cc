@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the metadata reader (lib/md), all in memory.
-// Input: 1 byte of settings (format, placement), 2 bytes of device size in
+// The input is first tokenized as dump-md text (restore-md's scanner).
+// Then: 1 byte of settings (format, placement), 2 bytes of device size in
 // 4 KiB units (bounded to 2 MiB), then 4096 bytes placed as the superblock,
 // then bytes placed at the start of the AL and bitmap areas the superblock
 // describes. The harness reads, validates, replays the AL, formats the
@@ -17,12 +18,23 @@
 #include "lib/md/al.h"
 #include "lib/md/bitmap.h"
 #include "lib/md/device.h"
+#include "lib/md/dump_scanner.h"
 #include "lib/md/metadata.h"
 #include "lib/md/superblock.h"
 
 using namespace drbd::md;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The whole input is also dump-md text for the restore-md tokenizer.
+  {
+    DumpScanner sc(std::string_view(reinterpret_cast<const char*>(data), size));
+    std::string diag;
+    for (int n = 0; n < 100000; ++n) {
+      const int tok = sc.Next(&diag);
+      (void)sc.ParseError(kTkNum, tok);
+      if (tok == kTkEof) break;
+    }
+  }
   if (size < 3 + kSuperblockBytes) return 0;
   const uint8_t settings = data[0];
   const Format format = (settings & 1) ? Format::kV08 : Format::kV09;

@@ -39,3 +39,21 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 echo "run_fuzz: no crash in ${FUZZ_SECONDS}s"
+
+# The metadata reader (superblock, activity log, bitmap, dump-md text).
+cmake --build "$BUILD_DIR" --target md_reader_fuzz
+md_art="$BUILD_DIR/md-fuzz-artifacts/"
+md_work="$BUILD_DIR/md-fuzz-corpus"
+mkdir -p "$md_art" "$md_work"
+set +e
+"$BUILD_DIR/tests/md_reader_fuzz" -max_total_time="${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}" -timeout=5 \
+  -rss_limit_mb=2048 -artifact_prefix="$md_art" -print_final_stats=1 \
+  "$md_work" "$repo/tests/md/fuzz_seeds" 2>&1 | grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 20
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "run_fuzz: md_reader_fuzz exited $rc; reproducers in $md_art:" >&2
+  ls -l "$md_art" >&2
+  exit 1
+fi
+echo "run_fuzz: md reader: no crash in ${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}s"

@@ -93,6 +93,7 @@ def main():
             return 0
 
         checks = []  # (case, command, recorded rc, recorded stdout or None, placeholder dir, token)
+        recorded_err = {}  # (case label, command) -> recorded stderr (corpus)
         for c in golden_cases(a.names):
             exp = os.path.join(c.cwd, "expected")
             for name, _ in oracle_diff.COMMANDS:
@@ -110,15 +111,33 @@ def main():
                     rec = os.path.join(a.corpus, "expected", entry + "." + name)
                     out = open(rec, "rb").read() if os.path.isfile(rec) else None
                     checks.append((c, name, int(rows[entry][idx]), out, os.path.abspath(a.corpus), b"@CORPUS@"))
+                    errf = rec + ".stderr"
+                    if os.path.isfile(errf):
+                        recorded_err[(c.label, name)] = open(errf, "rb").read()
         results = {}
         passed = failed = 0
+        newer = []
         for c, name, rc_want, out_want, base, token in checks:
             if c.label not in results:
                 results[c.label] = oracle_diff.run_case(c, impls, empty, env, 30)
             rc, out, err = results[c.label][("ours", name)]
             out = oracle_diff.normalise(out.replace(base.encode(), token))
+            newer_kw = None
+            if rc == 0 and rc_want != 0:
+                newer_kw = oracle_diff.newer_syntax_rejection(recorded_err.get((c.label, name), b""))
+            if newer_kw:
+                # 9.22 stopped at a keyword only newer drbd-utils knows.
+                newer.append("%s: %s: 9.22 rejected newer keyword '%s'" % (c.label, name, newer_kw))
+                passed += 1
+                continue
+            if out_want is not None:
+                out_want = oracle_diff.normalise_oracle(out_want)
+                if name == "adjust":
+                    out, out_want = oracle_diff.normalise_adjust(out), oracle_diff.normalise_adjust(out_want)
             probs = []
-            if (rc == 0) != (rc_want == 0):
+            if oracle_diff.abnormal(rc) and rc != rc_want:
+                probs.append("crashed, timed out or could not run: exit %d, recorded %d" % (rc, rc_want))
+            elif (rc == 0) != (rc_want == 0):
                 probs.append("exit code %d, recorded %d" % (rc, rc_want))
             want = b"" if out_want is None and rc_want != 0 else out_want
             if want is not None and out != want:
@@ -132,6 +151,8 @@ def main():
                     print("    ours stderr: " + err.decode("utf-8", "replace").strip()[:300])
             else:
                 passed += 1
+        for n in newer:
+            print("newer syntax (not comparable with 9.22): " + n)
         print("ours=%s" % binary)
         print("%d passed, %d failed" % (passed, failed))
         return 0 if failed == 0 else 1

@@ -35,6 +35,14 @@ class Normalise(unittest.TestCase):
         self.assertEqual(oracle_diff.normalise(text), text)
 
 
+class ExitClasses(unittest.TestCase):
+    def test_crash_and_timeout_are_never_a_rejection(self):
+        for rc in (-11, 124, 126, 127, 134, 139):
+            self.assertTrue(oracle_diff.abnormal(rc), rc)
+        for rc in (0, 1, 2, 10, 20, 42):
+            self.assertFalse(oracle_diff.abnormal(rc), rc)
+
+
 class Generator(unittest.TestCase):
     def test_same_seed_same_bytes(self):
         self.assertEqual(gen_configs.generate_case(1234), gen_configs.generate_case(1234))

@@ -20,6 +20,8 @@ cases=0
 
 # dump-md's date line, wherever it is.
 datere='s/^# [0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9:]\{8\} [-+][0-9]\{4\} \[[0-9]*\]$/# DATE/'
+# dump-md's "# host> argv..." line: the program name may differ.
+hostre='s/^\(# [^ >]*>\) [^ ]*/\1 drbdmeta/'
 note() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +46,7 @@ run_case() {  # size peers placement(internal|flex-external|0) fmt [extra create
   for img in "$o" "$m"; do
     for tool in oracle ours; do
       local bin=$oracle; [ $tool = ours ] && bin=$ours
-      "$bin" --force - $fmt "$img" $place dump-md 2>/dev/null | sed -e "$datere" -e "s#$img#IMG#" >"$work/$tool.dump"
+      "$bin" --force - $fmt "$img" $place dump-md 2>/dev/null | sed -e "$datere" -e "$hostre" -e "s#$img#IMG#" >"$work/$tool.dump"
       "$bin" --force - $fmt "$img" $place show-gi "${nid[@]}" >"$work/$tool.show" 2>/dev/null
       "$bin" --force - $fmt "$img" $place get-gi "${nid[@]}" >"$work/$tool.get" 2>/dev/null
       "$bin" --force - $fmt "$img" $place dstate >"$work/$tool.dstate" 2>/dev/null
@@ -84,7 +86,7 @@ al_case() {  # size peers place fmt creator stripes stripe_kB transactions...
   same_bytes "$o" "$m" || note "$id: bytes after apply-al differ"
   for tool in oracle ours; do
     local bin=$oracle; [ $tool = ours ] && bin=$ours
-    "$bin" --force - $fmt "$o" $place dump-md 2>/dev/null | sed -e "$datere" -e "s#$o#IMG#" >"$work/$tool.dump"
+    "$bin" --force - $fmt "$o" $place dump-md 2>/dev/null | sed -e "$datere" -e "$hostre" -e "s#$o#IMG#" >"$work/$tool.dump"
   done
   cmp -s "$work/oracle.dump" "$work/ours.dump" || note "$id: dump-md after apply-al differs"
 }
@@ -103,8 +105,8 @@ seq_case() {  # size fmt place create-args -- "cmd args" ...
     "$oracle" --force - $f "$o" $place $step >"$work/so.out" 2>&1; local orc=$?
     # shellcheck disable=SC2086
     "$ours" --force - $f "$m" $place $step >"$work/sm.out" 2>&1; local mrc=$?
-    sed -i -e "s#$o#IMG#g" -e "$datere" "$work/so.out"
-    sed -i -e "s#$m#IMG#g" -e "$datere" "$work/sm.out"
+    sed -i -e "s#$o#IMG#g" -e "$datere" -e "$hostre" "$work/so.out"
+    sed -i -e "s#$m#IMG#g" -e "$datere" -e "$hostre" "$work/sm.out"
     local id="seq $fmt $size $place: $step"
     [ $orc = $mrc ] || note "$id: exit $orc vs $mrc"
     cmp -s "$work/so.out" "$work/sm.out" || { note "$id: output differs"; diff "$work/so.out" "$work/sm.out" | head -6; }
@@ -122,13 +124,17 @@ restore_case() {  # size fmt place max_peers dumpfile [extra options]
   "$oracle" --force - $fmt "$o" $place create-md $pa >/dev/null 2>&1
   "$ours" --force - $fmt "$m" $place create-md $pa >/dev/null 2>&1
   local cmd
-  for cmd in verify-dump restore-md dump-md; do
+  local cmds="verify-dump restore-md dump-md"
+  # drbdmeta 9.22's verify-dump crashes (SIGSEGV) on bitmaps larger than its
+  # 32 MiB buffer; ours parses them. Such cases skip the comparison.
+  [ "${skip_verify:-0}" = 1 ] && cmds="restore-md dump-md"
+  for cmd in $cmds; do
     cases=$((cases + 1))
     local arg="$dumpf"; [ $cmd = dump-md ] && arg=
     "$oracle" --force "$@" - $fmt "$o" $place $cmd $arg >"$work/ro.out" 2>&1; local orc=$?
     "$ours" --force "$@" - $fmt "$m" $place $cmd $arg >"$work/rm.out" 2>&1; local mrc=$?
-    sed -i -e "s#$o#IMG#g" -e "$datere" "$work/ro.out"
-    sed -i -e "s#$m#IMG#g" -e "$datere" "$work/rm.out"
+    sed -i -e "s#$o#IMG#g" -e "$datere" -e "$hostre" "$work/ro.out"
+    sed -i -e "s#$m#IMG#g" -e "$datere" -e "$hostre" "$work/rm.out"
     local id="$cmd $(basename "$dumpf") $fmt $size $place $*"
     [ $orc = $mrc ] || note "$id: exit $orc vs $mrc"
     cmp -s "$work/ro.out" "$work/rm.out" || { note "$id: output differs"; diff "$work/ro.out" "$work/rm.out" | head -6; }
@@ -182,6 +188,28 @@ for k, v in bad.items():
 PY
 }
 
+# create-md over existing data (file systems, swap, unknown bytes): both
+# tools must print the same findings and refuse or proceed alike.
+data_case() {  # size kind(ext4-small|ext4-full|swap|junk) place
+  local size=$1 kind=$2 place=$3 o="$work/do.img" m="$work/dm.img"
+  rm -f "$o"; truncate -s "$size" "$o"
+  case $kind in
+    ext4-small) mkfs.ext4 -q -F "$o" 1024 >/dev/null 2>&1 || return ;;
+    ext4-full) mkfs.ext4 -q -F "$o" >/dev/null 2>&1 || return ;;
+    swap) mkswap "$o" >/dev/null 2>&1 || return ;;
+    junk) printf 'hello' | dd of="$o" bs=1 seek=5000 conv=notrunc status=none ;;
+  esac
+  cp --sparse=always "$o" "$m"
+  cases=$((cases + 1))
+  "$oracle" --force - v09 "$o" $place create-md 1 >"$work/do.out" 2>&1; local orc=$?
+  "$ours" --force - v09 "$m" $place create-md 1 >"$work/dm.out" 2>&1; local mrc=$?
+  sed -i "s#$o#IMG#g" "$work/do.out"; sed -i "s#$m#IMG#g" "$work/dm.out"
+  local id="create-md over $kind $size $place"
+  [ $orc = $mrc ] || note "$id: exit $orc vs $mrc"
+  cmp -s "$work/do.out" "$work/dm.out" || { note "$id: output differs"; diff "$work/do.out" "$work/dm.out" | head -6; }
+  same_bytes "$o" "$m" || note "$id: bytes differ"
+}
+
 sizes="1M 64M 100M 1G 10G 1T"
 peers="1 2 7 31"
 [ "$mode" = quick ] && { sizes="1M 100M 1G"; peers="1 2 7"; }
@@ -220,6 +248,10 @@ seq_case 64M v09 internal "create-md 1" "--al-stripes=2 create-md 1" "create-md 
 seq_case 1M v09 internal "--node-id=40 get-gi" "--peer-max-bio-size=2M create-md 1" "--peer-max-bio-size=1k dump-md" \
   "--al-stripes=1 dump-md" "--initialize-bitmap=bogus create-md 1" "--initialize-bitmap=skip create-md 1" "dump-md" \
   "--initialize-bitmap=pwrite create-md 1" "create-md abc" "create-md 1k" "create-md -1"
+for k in ext4-small ext4-full swap junk; do
+  data_case 64M $k internal
+  data_case 64M $k flex-external
+done
 make_dumps
 for f in "$work"/dumps/*.txt; do
   restore_case 100M v09 internal 2 "$f"
@@ -228,6 +260,24 @@ restore_case 100M v09 internal 2 "$work/dumps/bitmaps.txt" --al-stripes=2
 restore_case 100M v09 internal 7 "$work/dumps/bitmaps.txt"
 restore_case 64M v09 flex-external 1 "$work/dumps/bitmaps.txt"
 restore_case 100M v08 internal 1 "$work/dumps/v08-for-v09.txt"
+if [ "$mode" = full ]; then
+  # A 64 MiB two-slot bitmap: restore-md and dump-md cross drbdmeta's 32 MiB
+  # I/O windows.
+  rm -f "$work/dump.img"; truncate -s 1T "$work/dump.img"
+  "$oracle" --force - v09 "$work/dump.img" internal create-md 2 >/dev/null 2>&1
+  "$oracle" --force - v09 "$work/dump.img" internal dump-md 2>/dev/null >"$work/big-base.txt"
+  python3 - "$work" <<'PY'
+import sys
+w = sys.argv[1]
+s = open(w + "/big-base.txt").read().replace("la-size-sect 0;", "la-size-sect 2147352504;")
+head = s[:s.index("bitmap[0]")]
+b0 = ("{\n 0x0000000000000001; 4194300 times 0x0000000000000000; 0xFFFFFFFF00000000; 0x1234567812345678;"
+      " 3 times 0xFFFFFFFFFFFFFFFF; 10 times 0x0000000000000000;\n}\n")
+b1 = "{\n 4194310 times 0xFFFFFFFFFFFFFFFF; 0x0000000000000002;\n}\n"
+open(w + "/dumps-big.txt", "w").write(head + "bitmap[0] " + b0 + "bitmap[1] " + b1)
+PY
+  skip_verify=1 restore_case 1T v09 internal 2 "$work/dumps-big.txt"
+fi
 size_bytes_la=100000
 for creator in oracle ours; do
   al_case 100M 2 internal v09 $creator 1 32 0:0=0 1:1=5,2=24 2:0=7

@@ -46,7 +46,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_SUITE = "/work/shared/peer-tests/drbd-utils/tests"
+# shared/ sits beside the repository (CI clones it that way); DRBD_SHARED overrides.
+SHARED = os.environ.get("DRBD_SHARED") or os.path.normpath(os.path.join(REPO, "..", "shared"))
+DEFAULT_SUITE = os.path.join(SHARED, "peer-tests", "drbd-utils", "tests")
 SKIP = 77
 
 # program name -> issue that delivers it
