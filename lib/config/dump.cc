@@ -4,6 +4,7 @@
 // indentation and all), plus the escaping helpers the XML printer shares.
 // See docs/formats/dump.md.
 #include "lib/config/dump.h"
+#include "lib/config/postparse.h"
 
 #include <string>
 #include <string_view>
@@ -84,15 +85,6 @@ std::string EscapeXml(std::string_view s, std::ostream* err) {
   return out;
 }
 
-std::string NamesToString(const Names& names, char sep) {
-  if (names.empty()) return "UNKNOWN";
-  std::string out = names.front();
-  for (size_t i = 1; i < names.size(); ++i) {
-    out += sep;
-    out += names[i];
-  }
-  return out;
-}
 
 bool DumpShowsStackedTimeouts(const Resource& res, bool is_common, const DumpOptions& opts) {
   if (!res.stacked_timeouts) return false;
@@ -279,7 +271,7 @@ class TextDumper {
   }
 
   void Proxy(std::string_view prefix, const ProxyInfo& pi) {
-    Line(std::string(prefix) + "proxy on " + NamesToString(pi.on_hosts) + " {\n");
+    Line(std::string(prefix) + "proxy on " + NamesToStr(pi.on_hosts) + " {\n");
     ++indent_;
     AddressText("inside", pi.inside, ";\n");
     AddressText("outside", pi.outside, ";\n");
@@ -333,12 +325,12 @@ class TextDumper {
     if (has_lower) {
       Line("stacked-on-top-of " + Esc(hi.lower->name) + " {\n");
       ++indent_;
-      Line("# on " + NamesToString(hi.on_hosts) + " \n");
+      Line("# on " + NamesToStr(hi.on_hosts) + " \n");
     } else if (hi.by_address) {
       AddressText("floating", hi.address, " {\n");
       ++indent_;
     } else {
-      Line("on " + NamesToString(hi.on_hosts) + " {\n");
+      Line("on " + NamesToStr(hi.on_hosts) + " {\n");
       ++indent_;
     }
     Line("node-id " + (hi.node_id ? *hi.node_id : std::string("(null)")) + ";\n");

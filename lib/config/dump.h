@@ -50,9 +50,6 @@ std::string EscapeToken(std::string_view s, std::ostream* err = nullptr);
 // one of them or a backslash; same size limit and error as EscapeToken.
 std::string EscapeXml(std::string_view s, std::ostream* err = nullptr);
 
-// Host names joined by sep; "UNKNOWN" for an empty list (names_to_str).
-std::string NamesToString(const Names& names, char sep = ' ');
-
 // One `name value;` line at nesting level `level` (4 spaces each), laid out
 // as drbd-utils' printf("%*s%*s %3s;\n"): the name padded to 24 - 4*level
 // columns (right-justified once that width turns positive), the value

@@ -3,6 +3,7 @@
 // text is the output of drbd-utils 9.22 (`drbdadm [-v] -c F dump[-xml] ...`)
 // for the equivalent configuration, quoted above each test.
 #include "lib/config/dump.h"
+#include "lib/config/postparse.h"
 
 #include <gtest/gtest.h>
 
@@ -987,9 +988,9 @@ TEST(DumpEscape, XmlEscapesOnlyWhenNeeded) {
 }
 
 TEST(DumpNames, JoinsOrSaysUnknown) {
-  EXPECT_EQ(NamesToString({}), "UNKNOWN");
-  EXPECT_EQ(NamesToString({"a", "b"}), "a b");
-  EXPECT_EQ(NamesToString({"a", "b"}, '_'), "a_b");
+  EXPECT_EQ(NamesToStr({}), "UNKNOWN");
+  EXPECT_EQ(NamesToStr({"a", "b"}), "a b");
+  EXPECT_EQ(NamesToStr({"a", "b"}, '_'), "a_b");
 }
 
 // drbd-utils after 9.22: device options lead the disk section, a volume's

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lib/config/dump.h"
+#include "lib/config/postparse.h"
 
 namespace drbd::cfg {
 namespace {
@@ -169,7 +170,7 @@ class XmlDumper {
   }
 
   void Proxy(const ProxyInfo& pi) {
-    Line("<proxy hostname=\"" + NamesToString(pi.on_hosts) + "\">\n");
+    Line("<proxy hostname=\"" + NamesToStr(pi.on_hosts) + "\">\n");
     ++indent_;
     out_ << Indent();
     AddressElement("inside", pi.inside);
@@ -207,7 +208,7 @@ class XmlDumper {
     if (hi.by_address) {
       Line("<host floating=\"1\">\n");
     } else {
-      Line("<host name=\"" + NamesToString(hi.on_hosts) + "\">\n");
+      Line("<host name=\"" + NamesToStr(hi.on_hosts) + "\">\n");
     }
     ++indent_;
     Section("options", hi.res_options);

@@ -3,6 +3,7 @@
 // the value semantics drbd-utils 9.22 gives each option type: number parsing
 // with unit suffixes, range checks, enum lookup, default and equality tests,
 // and the error texts the config parser prints for refused values.
+#include "lib/base/strings.h"
 #include "lib/config/options.h"
 
 #include <algorithm>
@@ -444,19 +445,6 @@ std::string_view TypeWord(OptType t) {
   return "a value";
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 }  // namespace
 

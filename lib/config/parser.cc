@@ -4,6 +4,7 @@
 // by statement, including which errors stop at once (syntax errors, uniqueness
 // conflicts) and which only mark the configuration invalid (value and range
 // checks, structural complaints), and which line each message names.
+#include "lib/base/strings.h"
 #include "lib/config/parser.h"
 
 #include <fmt/format.h>
@@ -213,20 +214,6 @@ std::string ExpName(Tok t) {
   }
 }
 
-// Levenshtein distance, for keyword suggestions.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::string Suggest(std::string_view got, std::initializer_list<std::string_view> words) {
   std::string_view best;

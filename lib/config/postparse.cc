@@ -15,6 +15,8 @@
 // processing continues; where drbd-utils exits, FatalConfigError is thrown.
 #include "lib/config/postparse.h"
 
+#include "lib/base/crc32c.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -108,26 +110,11 @@ std::string SectionName(const HostInfo& h) {
   return "on " + NamesToStr(h.on_hosts);
 }
 
-// The CRC32C (Castagnoli, reflected, no pre/post inversion) drbd-utils uses
-// to derive implicit node-ids.
-constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
+// drbd-utils derives implicit node-ids from a CRC32C of the address and
+// compares the hashes as (signed) int.
+int AddrHash(std::string_view addr) {
+  return static_cast<int32_t>(drbd::Crc32c(0x1a656f21u, addr));
 }
-constexpr std::array<uint32_t, 256> kCrc32cTable = MakeCrc32cTable();
-
-uint32_t Crc32c(uint32_t crc, std::string_view data) {
-  for (unsigned char ch : data) crc = kCrc32cTable[(crc ^ ch) & 0xFF] ^ (crc >> 8);
-  return crc;
-}
-
-// drbd-utils compares the hashes as (signed) int.
-int AddrHash(std::string_view addr) { return static_cast<int32_t>(Crc32c(0x1a656f21u, addr)); }
 
 bool AddrScopeLocal(const std::string& addr) {
   struct in6_addr a6;

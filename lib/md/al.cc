@@ -12,16 +12,6 @@ namespace drbd::md {
 
 namespace {
 
-constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr std::array<uint32_t, 256> kCrc32cTable = MakeCrc32cTable();
 
 // Transaction field offsets (big-endian).
 constexpr size_t kTrMagic = 0;
@@ -37,10 +27,6 @@ constexpr size_t kTrContext = 420;
 
 }  // namespace
 
-uint32_t Crc32c(uint32_t crc, std::span<const uint8_t> data) {
-  for (uint8_t b : data) crc = kCrc32cTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-  return crc;
-}
 
 AlTransaction DecodeAlTransaction(std::span<const uint8_t, kAlBlockBytes> block) {
   const uint8_t* p = block.data();

@@ -4,6 +4,7 @@
 // drbd-simd. See docs/formats/metadata-activity-log.md.
 #pragma once
 
+#include "lib/base/crc32c.h"
 #include <array>
 #include <cstdint>
 #include <span>
@@ -19,8 +20,7 @@ inline constexpr uint16_t kAlTrUpdate = 0;
 inline constexpr uint16_t kAlTrInitialized = 0xffff;
 inline constexpr uint32_t kLcFree = 0xffffffff;
 
-// CRC32C (Castagnoli, reflected), seeded with `crc`, no final xor.
-uint32_t Crc32c(uint32_t crc, std::span<const uint8_t> data);
+// Transactions are checksummed with drbd::Crc32c (lib/base/crc32c.h), seeded 0.
 
 // One decoded AL transaction block.
 struct AlTransaction {
