@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("names", nargs="*", help="only these golden cases")
     a = ap.parse_args()
+    a.corpus = os.path.realpath(a.corpus)  # drbdadm prints canonical paths
     if not sandbox_ok():
         return oracle_diff.SKIP
     binary = a.oracle if a.record else a.ours

@@ -62,7 +62,8 @@ import confhosts  # noqa: E402
 import gen_configs  # noqa: E402
 
 # shared/ sits beside the repository (CI clones it that way); DRBD_SHARED overrides.
-SHARED = os.environ.get("DRBD_SHARED") or os.path.normpath(os.path.join(REPO, "..", "shared"))
+# realpath: drbdadm prints canonical paths, so the corpus placeholder must match them.
+SHARED = os.path.realpath(os.environ.get("DRBD_SHARED") or os.path.join(REPO, "..", "shared"))
 DEFAULT_CORPUS = os.path.join(SHARED, "corpus", "real")
 COMMANDS = [("dump", ["dump", "all"]), ("up", ["-d", "up", "all"]),
             ("down", ["-d", "down", "all"]), ("adjust", ["-d", "adjust", "all"])]
@@ -355,6 +356,7 @@ def main():
     ap.add_argument("--diff-lines", type=int, default=40, help="max diff lines shown per command")
     ap.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     a = ap.parse_args()
+    a.corpus = os.path.realpath(a.corpus)  # drbdadm prints canonical paths
 
     if os.geteuid() != 0:
         print("SKIP: oracle_diff needs root for 'unshare --uts --net' (CI runs as root)")

@@ -49,7 +49,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 # shared/ sits beside the repository (CI clones it that way); DRBD_SHARED overrides.
-SHARED = os.environ.get("DRBD_SHARED") or os.path.normpath(os.path.join(REPO, "..", "shared"))
+# realpath: drbdadm prints canonical paths, so the corpus placeholder must match them.
+SHARED = os.path.realpath(os.environ.get("DRBD_SHARED") or os.path.join(REPO, "..", "shared"))
 DEFAULT_SUITE = os.path.join(SHARED, "peer-tests", "drbd-utils", "tests")
 SKIP = 77
 
