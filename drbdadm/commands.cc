@@ -1387,18 +1387,13 @@ std::vector<CliField> CliFields(CliCtx ctx) {
       return from(cfg::OptContext::kNewMinor);
     case CliCtx::kNewCurrentUuid:
       return from(cfg::OptContext::kNewCurrentUuid);
-    // drbdadm-only contexts: options drbdadm itself hands to drbdmeta.
+    // drbdadm-only contexts: options drbdadm itself handles or hands to drbdmeta.
     case CliCtx::kAdjust:
-      return {
-          {"skip-disk", true}, {"skip-net", true}, {"tentative", true}, {"discard-my-data", true}};
+      return from(cfg::OptContext::kAdjust);
     case CliCtx::kForceable:
-      return {{"force", true}};
+      return from(cfg::OptContext::kForceable);
     case CliCtx::kCreateMd:
-      return {{"max-peers", false},
-              {"peer-max-bio-size", false},
-              {"al-stripes", false},
-              {"al-stripe-size-kB", false},
-              {"force", true}};
+      return from(cfg::OptContext::kCreateMd);
   }
   return {};
 }

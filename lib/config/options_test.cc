@@ -194,7 +194,9 @@ TEST(OptionTable, ContextOrderFollowsDrbdUtils) {
                                       "wait-after-sb"}));
   EXPECT_EQ(Names(OptContext::kCreateMd),
             (std::vector<std::string>{"max-peers", "peer-max-bio-size", "al-stripes",
-                                      "al-stripe-size-kB", "force"}));
+                                      "al-stripe-size-kB", "force", "effective-size",
+                                      "bitmap-block-size", "diskful-peers", "initial-current-uuid",
+                                      "consistent", "uptodate", "peers-outdated", "rotate-uuids"}));
   EXPECT_EQ(Names(OptContext::kAdjust),
             (std::vector<std::string>{"skip-disk", "skip-net", "tentative", "discard-my-data"}));
   EXPECT_EQ(Names(OptContext::kInvalidateAdm),

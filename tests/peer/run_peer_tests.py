@@ -56,7 +56,6 @@ SKIP = 77
 
 # program name -> issue that delivers it
 WAITS_FOR = {
-    "drbdmeta": "#3 (drbdmeta)",
     "drbdsetup": "#4 (drbdsetup)",
     "drbdsetup_instrumented": "#4 (drbdsetup events2/show)",
 }
