@@ -271,15 +271,6 @@ static_assert(std::size(kContexts) == kNumOptContexts);
 
 // ---- value semantics ----------------------------------------------------------
 
-enum class StrtollErr {
-  kOk,
-  kDefaultUnit,
-  kMissingNumber,
-  kInvalidNumber,
-  kInvalidUnit,
-  kOutOfRange
-};
-
 // C string semantics: the value ends at an embedded NUL.
 std::string_view CStr(std::string_view s) {
   const size_t nul = s.find('\0');
@@ -290,10 +281,8 @@ bool IsCSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-// drbd-utils new_strtoll(): sscanf("%llu%c%c") then a one-letter unit
-// (K/M/G/s) relative to the default unit. The number follows strtoull:
-// leading white space, an optional sign (a minus negates modulo 2^64),
-// saturation at 2^64-1 on overflow.
+}  // namespace
+
 StrtollErr NewStrtoll(std::string_view text, char def_unit, uint64_t* out) {
   int shift;
   switch (def_unit) {
@@ -367,6 +356,8 @@ StrtollErr NewStrtoll(std::string_view text, char def_unit, uint64_t* out) {
   *out = v << shift;
   return StrtollErr::kOk;
 }
+
+namespace {
 
 // enum_string_to_int(): the kernel number of `word`, or nullopt.
 std::optional<int> EnumLookup(const OptionDef& opt, std::string_view word, bool nocase) {

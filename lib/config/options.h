@@ -147,6 +147,22 @@ bool IsEqual(const OptionDef& opt, std::string_view a, std::string_view b);
 // (drbd-utils new_strtoll semantics). nullopt if not a number.
 std::optional<uint64_t> ParseScaled(std::string_view text, char scale);
 
+// Why NewStrtoll refused a value.
+enum class StrtollErr {
+  kOk,
+  kDefaultUnit,    // def_unit is not 1, k or s
+  kMissingNumber,  // empty text
+  kInvalidNumber,  // not a number, or trailing garbage
+  kInvalidUnit,    // one trailing letter that is not K/M/G/s
+  kOutOfRange      // the scaled value does not fit in 64 bits
+};
+
+// drbd-utils new_strtoll(): sscanf("%llu%c%c") then a one-letter unit
+// (K/M/G/s) relative to the default unit. The number follows strtoull:
+// leading white space, an optional sign (a minus negates modulo 2^64),
+// saturation at 2^64-1 on overflow.
+StrtollErr NewStrtoll(std::string_view text, char def_unit, uint64_t* out);
+
 // The default value as drbdsetup prints it (e.g. "C", "yes", "1237").
 std::string DefaultText(const OptionDef& opt);
 

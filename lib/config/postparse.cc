@@ -189,63 +189,26 @@ int EndLine(const Config& cfg) {
 // number" or "X: out of range" (exit 20).
 unsigned long long MStrtoll(Reporter& rep, const Resource& res, const std::string& value,
                             char scale) {
-  if (value.empty()) {
-    rep.Fatal(res.config_file, res.start_line,
-              "in resource " + res.name + ", expected a number, got nothing",
-              "missing number argument\n", static_cast<ExitCode>(100));
-  }
-  unsigned long long n = 0;
-  char unit = 0;
-  char dummy = 0;
-  int c = std::sscanf(value.c_str(), "%llu%c%c", &n, &unit, &dummy);
-  int shift = 0;
-  switch (scale) {
-    case 'k':
-    case 'K':
-      shift = -10;
-      break;
-    case 's':
-      shift = -9;
-      break;
-    default:
+  uint64_t n = 0;
+  switch (NewStrtoll(value, scale, &n)) {
+    case StrtollErr::kOk:
+      return n;
+    case StrtollErr::kMissingNumber:
+      rep.Fatal(res.config_file, res.start_line,
+                "in resource " + res.name + ", expected a number, got nothing",
+                "missing number argument\n", static_cast<ExitCode>(100));
+    case StrtollErr::kOutOfRange:
+      rep.Fatal(res.config_file, res.start_line,
+                "in resource " + res.name + ", number " + Quote(value) + " is out of range",
+                value + ": out of range\n", ExitCode::kExecError);
+    case StrtollErr::kDefaultUnit:  // not for table scales ('1', 'k', 's')
+    case StrtollErr::kInvalidNumber:
+    case StrtollErr::kInvalidUnit:
       break;
   }
-  bool bad = c != 1 && c != 2;
-  if (!bad) {
-    switch (unit) {
-      case 0:
-        return n;
-      case 'K':
-      case 'k':
-        shift += 10;
-        break;
-      case 'M':
-      case 'm':
-        shift += 20;
-        break;
-      case 'G':
-      case 'g':
-        shift += 30;
-        break;
-      case 's':
-        shift += 9;
-        break;
-      default:
-        bad = true;
-    }
-  }
-  if (bad) {
-    rep.Fatal(res.config_file, res.start_line,
-              "in resource " + res.name + ", expected a number, got " + Quote(value),
-              value + " is not a valid number\n", ExitCode::kExecError);
-  }
-  if (shift < 0) return (n + (1ULL << -shift) - 1) >> -shift;
-  if (n > (~0ULL >> shift)) {
-    rep.Fatal(res.config_file, res.start_line,
-              "in resource " + res.name + ", number " + Quote(value) + " is out of range",
-              value + ": out of range\n", ExitCode::kExecError);
-  }
-  return n << shift;
+  rep.Fatal(res.config_file, res.start_line,
+            "in resource " + res.name + ", expected a number, got " + Quote(value),
+            value + " is not a valid number\n", ExitCode::kExecError);
 }
 
 // Whether two values of an option are the same in context ctx (drbd-utils
