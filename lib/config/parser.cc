@@ -472,6 +472,37 @@ class Parser {
   int c_section_start_ = 0;
   int depth_ = 0;
   std::map<std::string, std::string> per_res_;
+
+  // For its lifetime makes `next` (text already read; shown as `file`,
+  // relative names resolved against `dir`) the source being parsed, as an
+  // include or a template-file does, then returns to the including file
+  // where it left off.
+  class SourceScope {
+   public:
+    SourceScope(Parser& p, Source& next, const std::string& file, const std::string& dir)
+        : p_(p), saved_(p.src_), saved_tok_(p.tok_), saved_line_(p.line_) {
+      next.file = file;
+      next.save = CanonifyPath(file, dir);
+      next.lex = std::make_unique<Lexer>(next.text);
+      p_.src_ = &next;
+      p_.line_ = 1;
+      ++p_.depth_;
+    }
+    ~SourceScope() {
+      --p_.depth_;
+      p_.src_ = saved_;
+      p_.tok_ = saved_tok_;
+      p_.line_ = saved_line_;
+    }
+    SourceScope(const SourceScope&) = delete;
+    SourceScope& operator=(const SourceScope&) = delete;
+
+   private:
+    Parser& p_;
+    Source* saved_;
+    Token saved_tok_;
+    int saved_line_;
+  };
 };
 
 // ---- options ---------------------------------------------------------------
@@ -1774,15 +1805,7 @@ Resource* Parser::TemplateFile(const std::string& res_name, std::string* written
     Fatal(Diag(src_->file, line_, "template-file nested too deeply",
                fmt::format("{}:{}: template-file nested too deeply.\n", src_->file, line_)));
   }
-  next->file = name;
-  next->save = CanonifyPath(name, dir);
-  next->lex = std::make_unique<Lexer>(next->text);
-  Source* saved = src_;
-  Token saved_tok = tok_;
-  int saved_line = line_;
-  src_ = next.get();
-  line_ = 1;
-  ++depth_;
+  SourceScope in_template(*this, *next, name, dir);
   cfg_.templates.emplace_back();
   Resource& tmpl = cfg_.templates.back();
   Exp(Tok::kCommon);
@@ -1790,10 +1813,6 @@ Resource* Parser::TemplateFile(const std::string& res_name, std::string* written
   std::string tname = "template-" + res_name;
   if (tname.size() > kMaxTemplateName) tname.resize(kMaxTemplateName);
   ParseResource(tmpl, tname, kNoHostSectAllowed);
-  --depth_;
-  src_ = saved;
-  tok_ = saved_tok;
-  line_ = saved_line;
   return &tmpl;
 }
 
@@ -1846,20 +1865,8 @@ void Parser::Include(const std::string& pattern) {
         Fatal(Diag(src_->file, line_, "includes nested too deeply",
                    fmt::format("{}:{}: includes nested too deeply.\n", src_->file, line_)));
       }
-      next->file = shown;
-      next->save = CanonifyPath(shown, dir);
-      next->lex = std::make_unique<Lexer>(next->text);
-      Source* saved = src_;
-      Token saved_tok = tok_;
-      int saved_line = line_;
-      src_ = next.get();
-      line_ = 1;
-      ++depth_;
+      SourceScope in_include(*this, *next, shown, dir);
       ParseTop();
-      --depth_;
-      src_ = saved;
-      tok_ = saved_tok;
-      line_ = saved_line;
     }
     return;
   }
