@@ -18,7 +18,7 @@
 #include "drbdadm/commands.h"
 #include "drbdadm/context.h"
 #include "drbdadm/drbdadm.h"
-#include "drbdadm/getopt.h"
+#include "lib/base/getopt.h"
 #include "drbdadm/registry.h"
 #include "drbdadm/runner.h"
 #include "lib/config/dump.h"
@@ -381,6 +381,7 @@ void VerifyIps(AdmState& st, cfg::Resource& res) {
   if (st.config.globals.disable_ip_verification) return;
   if ((st.dry_run && st.no_tty) || !st.do_verify_ips) return;
   if (res.ignore) return;
+  if (res.proxy_only) return;
   if (res.stacked && !st.is_drbd_top) return;
   if (!res.me || res.me->address.addr.empty()) return;
   if (!cfg::HaveIp(res.me->address.af, res.me->address.addr)) {
@@ -554,6 +555,8 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
 
       for (cfg::Resource& res : st.config.resources) {
         if (!is_dump && res.ignore) continue;
+        // a dedicated proxy node runs only adjust and the proxy commands
+        if (!is_dump && res.proxy_only && !is_adjust && !cmd.is_proxy_cmd) continue;
         if (!is_dump && st.is_drbd_top != res.stacked) continue;
         ctx.res = &res;
         ctx.vol = nullptr;
@@ -615,6 +618,12 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
         if (ctx.res->ignore && !is_dump) {
           *st.err << "'" << ctx.res->name << "' ignored, since this host (" << st.pp.hostname
                   << ") is not mentioned with an 'on' keyword.\n";
+          if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
+          continue;
+        }
+        if (ctx.res->proxy_only && !is_dump && !is_adjust && !cmd.is_proxy_cmd) {
+          *st.err << "'" << ctx.res->name << "' ignored, since this host (" << st.pp.hostname
+                  << ") is a proxy node, not a DRBD node.\n";
           if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
           continue;
         }

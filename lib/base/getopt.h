@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A GNU getopt_long work-alike for drbdadm's command line: same permutation,
+// A GNU getopt_long work-alike for the drbdadm and drbdsetup command lines: same permutation,
 // abbreviation and ambiguity rules and the same error messages as glibc, so
 // that drbdadm's option handling matches drbd-utils byte for byte without
 // touching process-global getopt state.
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace drbd::adm {
+namespace drbd {
 
 enum class ArgKind { kNone, kRequired, kOptional };
 
@@ -43,4 +43,4 @@ bool GnuGetoptLong(const std::vector<std::string>& args, std::string_view progna
                    const std::function<bool(const GetoptEvent&)>& on_option,
                    std::vector<std::string>* non_options, std::ostream& err);
 
-}  // namespace drbd::adm
+}  // namespace drbd

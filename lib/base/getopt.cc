@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // GNU getopt_long semantics for drbdadm (see getopt.h and docs/design/drbdadm-cli.md).
-#include "drbdadm/getopt.h"
+#include "lib/base/getopt.h"
 
 #include <cstdlib>
 
-namespace drbd::adm {
+namespace drbd {
 
 namespace {
 
@@ -141,4 +141,4 @@ bool GnuGetoptLong(const std::vector<std::string>& args, std::string_view progna
   return true;
 }
 
-}  // namespace drbd::adm
+}  // namespace drbd
