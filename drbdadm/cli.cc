@@ -381,7 +381,6 @@ void VerifyIps(AdmState& st, cfg::Resource& res) {
   if (st.config.globals.disable_ip_verification) return;
   if ((st.dry_run && st.no_tty) || !st.do_verify_ips) return;
   if (res.ignore) return;
-  if (res.proxy_only) return;
   if (res.stacked && !st.is_drbd_top) return;
   if (!res.me || res.me->address.addr.empty()) return;
   if (!cfg::HaveIp(res.me->address.af, res.me->address.addr)) {

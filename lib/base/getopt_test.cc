@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "drbdadm/getopt.h"
+#include "lib/base/getopt.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace drbd::adm {
+namespace drbd {
 namespace {
 
 const std::vector<ShortOpt> kShort = {{'d', ArgKind::kNone}, {'c', ArgKind::kRequired}};
@@ -89,4 +89,4 @@ TEST(GnuGetoptLong, AmbiguityMessageNamesEveryDifferingOption) {
 }
 
 }  // namespace
-}  // namespace drbd::adm
+}  // namespace drbd
