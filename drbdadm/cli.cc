@@ -554,8 +554,6 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
 
       for (cfg::Resource& res : st.config.resources) {
         if (!is_dump && res.ignore) continue;
-        // a dedicated proxy node runs only adjust and the proxy commands
-        if (!is_dump && res.proxy_only && !is_adjust && !cmd.is_proxy_cmd) continue;
         if (!is_dump && st.is_drbd_top != res.stacked) continue;
         ctx.res = &res;
         ctx.vol = nullptr;
@@ -617,12 +615,6 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
         if (ctx.res->ignore && !is_dump) {
           *st.err << "'" << ctx.res->name << "' ignored, since this host (" << st.pp.hostname
                   << ") is not mentioned with an 'on' keyword.\n";
-          if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
-          continue;
-        }
-        if (ctx.res->proxy_only && !is_dump && !is_adjust && !cmd.is_proxy_cmd) {
-          *st.err << "'" << ctx.res->name << "' ignored, since this host (" << st.pp.hostname
-                  << ") is a proxy node, not a DRBD node.\n";
           if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
           continue;
         }
