@@ -6,7 +6,12 @@
 # --resources N), timing `drbdadm -c F -d up all` and `drbdadm -c F dump all`
 # with hyperfine. Writes the results with the method into docs/bench.md.
 #
-# Usage: bench/parse_plan.sh [--quick] [--ours BIN] [--oracle BIN] [--out FILE]
+# With valgrind installed it also counts the instructions of `-d up all`
+# (callgrind) at N = 1000 and 10000: unlike wall time, that count does not
+# depend on what else the machine is doing. A "## Status" section already at
+# the end of the output file is kept (it is written by hand from the figures).
+#
+# Usage: bench/parse_plan.sh [--quick] [--no-callgrind] [--ours BIN] [--oracle BIN] [--out FILE]
 #   --quick: N=100 only, 3 runs, no docs update (the ctest "bench" smoke run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,13 +20,15 @@ ours=$repo/build/bin/drbdadm
 oracle=/usr/sbin/drbdadm
 out=$repo/docs/bench.md
 quick=0
+callgrind=1
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
+    --no-callgrind) callgrind=0 ;;
     --ours) ours=$2; shift ;;
     --oracle) oracle=$2; shift ;;
     --out) out=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--ours BIN] [--oracle BIN] [--out FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--no-callgrind] [--ours BIN] [--oracle BIN] [--out FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -32,7 +39,8 @@ command -v hyperfine >/dev/null || { echo "SKIP: hyperfine not installed"; exit 
 
 sizes=(100 1000 10000)
 runs=(10 10 5)
-if ((quick)); then sizes=(100); runs=(3); fi
+if ((quick)); then sizes=(100); runs=(3); callgrind=0; fi
+command -v valgrind >/dev/null || callgrind=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Same environment for both: act as node alpha, no module probe, no tty.
@@ -55,23 +63,75 @@ for i in "${!sizes[@]}"; do
     fi
   done
   same=yes
-  cmp -s "$work/ours.up" "$work/oracle.up" || same=no
+  if ! cmp -s "$work/ours.up" "$work/oracle.up"; then
+    # The documented differences from 9.22 (docs/compat.md: repair-md lines,
+    # floating peer names) taken out as tests/integration/oracle_diff.py does.
+    same=$(python3 - "$repo/tests/integration" "$work/ours.up" "$work/oracle.up" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import oracle_diff
+ours = oracle_diff.normalise(open(sys.argv[2], "rb").read())
+oracle = oracle_diff.normalise_oracle(open(sys.argv[3], "rb").read())
+print("yes, after the documented newer-upstream differences" if ours == oracle else "no")
+PY
+)
+  fi
   echo "### N = $n resources ($(wc -c <"$cfg/drbd.conf") bytes, plans identical: $same)" >>"$results"
   echo >>"$results"
   (cd "$cfg" && hyperfine -N --warmup 1 --runs "${runs[$i]}" --ignore-failure --style basic \
-      --export-markdown "$work/h.md" \
+      --export-markdown "$work/h.md" --export-json "$work/h.json" \
       -n "ours -d up all" "$work/bin-ours/drbdadm -c drbd.conf -d up all" \
       -n "oracle -d up all" "$work/bin-oracle/drbdadm -c drbd.conf -d up all" \
       -n "ours dump all" "$work/bin-ours/drbdadm -c drbd.conf dump all" \
       -n "oracle dump all" "$work/bin-oracle/drbdadm -c drbd.conf dump all" </dev/null)
   cat "$work/h.md" >>"$results"
   echo >>"$results"
+  # CPU time (user + system) per run: less sensitive than wall time to other
+  # processes competing for the CPUs.
+  python3 - "$work/h.json" >>"$results" <<'PY'
+import json, sys
+rs = json.load(open(sys.argv[1]))["results"]
+cpu = {r["command"]: r["user"] + r["system"] for r in rs}
+print("| Command | User [ms] | System [ms] | User+System [ms] | vs oracle |")
+print("|:---|---:|---:|---:|---:|")
+for r in rs:
+    name = r["command"]
+    other = name.replace("ours", "oracle")
+    rel = "%.2f" % (cpu[name] / cpu[other]) if other in cpu else ""
+    print("| `%s` | %.1f | %.1f | %.1f | %s |" % (name, r["user"] * 1e3, r["system"] * 1e3,
+                                                  cpu[name] * 1e3, rel))
+print()
+PY
 done
+
+# Instructions executed (callgrind), -d up all, whole process.
+instr=$work/instr.md
+: >"$instr"
+if ((callgrind)); then
+  count() {  # impl n -> instructions
+    (cd "$work/n$2" && valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$work/bin-$1/drbdadm" -c drbd.conf -d up all </dev/null 2>&1 >/dev/null |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  }
+  echo "| N | ours [M instr] | oracle [M instr] | ours / oracle |" >>"$instr"
+  echo "|---:|---:|---:|---:|" >>"$instr"
+  for n in 1000 10000; do
+    [ -d "$work/n$n" ] || continue
+    o=$(count ours "$n"); x=$(count oracle "$n")
+    [ -n "$o" ] && [ -n "$x" ] || continue
+    awk -v n="$n" -v o="$o" -v x="$x" \
+      'BEGIN { printf "| %d | %.0f | %.0f | %.2f |\n", n, o / 1e6, x / 1e6, o / x }' >>"$instr"
+  done
+fi
 
 if ((quick)); then
   cat "$results"
   exit 0
 fi
+# Keep the hand-written status.
+status=$work/status.md
+: >"$status"
+if [ -f "$out" ]; then sed -n '/^## Status/,$p' "$out" >"$status"; fi
 {
   echo "# Benchmarks"
   echo
@@ -87,7 +147,8 @@ fi
   echo "  \`DRBD_DRIVER_VERSION_OVERRIDE=9.2.0\`), stdin from /dev/null."
   echo "* ours = \`${ours#"$repo"/}\` (RelWithDebInfo), oracle = Debian drbd-utils 9.22 \`$oracle\`,"
   echo "  both invoked as \`drbdadm\` through a symlink, timed by hyperfine ${runs[*]} runs (N = ${sizes[*]}),"
-  echo "  one warm-up run, no shell (\`-N\`). \"plans identical\" compares the two \`-d up all\` outputs."
+  echo "  one warm-up run, no shell (\`-N\`). \"plans identical\" compares the two \`-d up all\` outputs"
+  echo "  (with the differences from 9.22 that docs/compat.md documents taken out, as oracle_diff.py does)."
   echo "* Micro-benchmark of the library path: \`BM_Config_ParsePlan/N\` in \`bench/config_bench.cc\`"
   echo "  (Google Benchmark, built with \`-DDRBD_BENCH=ON\`: \`build/bench/config_bench\`)."
   echo
@@ -96,5 +157,15 @@ fi
   echo "## Results"
   echo
   cat "$results"
+  if [ -s "$instr" ]; then
+    echo "### Instructions, \`-d up all\` (callgrind, whole process)"
+    echo
+    cat "$instr"
+    echo
+  fi
+  if [ -s "$status" ]; then
+    echo
+    cat "$status"
+  fi
 } >"$out"
 echo "bench: wrote $out"

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "drbdadm/commands.h"
 #include "drbdadm/runner.h"
 #include "lib/config/diag.h"
 #include "lib/config/parser.h"
@@ -98,6 +99,25 @@ cfg::Path* FindPathByAddrs(cfg::Connection& conn, const cfg::Path& pattern) {
   return nullptr;
 }
 
+// Rank of a `drbdsetup show` `_cstate` in DRBD's connection state order;
+// absent ranks as StandAlone (drbd-utils >= 9.23: a show text without
+// `_cstate` describes a StandAlone connection), a name DRBD does not know
+// as -1.
+int CstateRank(const std::string& cstate) {
+  static constexpr std::string_view kStates[] = {
+      "StandAlone",     "Disconnecting", "Unconnected", "Timeout",    "BrokenPipe",
+      "NetworkFailure", "ProtocolError", "TearDown",    "Connecting", "Connected"};
+  if (cstate.empty()) return 0;
+  for (size_t i = 0; i < std::size(kStates); ++i) {
+    if (kStates[i] == cstate) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+constexpr int kRankStandAlone = 0;
+constexpr int kRankConnecting = 8;
+constexpr int kRankConnected = 9;
+
 // Schedules del-path/new-path for the differences (after depends_on); true
 // when the only path goes away, so the connection has to be (re)connected.
 bool AdjustPaths(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn,
@@ -122,7 +142,7 @@ bool AdjustPaths(AdmState& st, const CmdCtx& ctx, cfg::Connection& running_conn,
   }
   if (nr_running == 1 && del_path) {
     // Removing the last path of a connecting connection fails.
-    if (!running_conn.is_standalone)
+    if (CstateRank(running_conn.cstate) != kRankStandAlone)
       depends_on = ScheduleDeferredCmd(st, DisconnectCmd(), tmp, Stage::kNetDisconnect, depends_on);
     rv = true;
   }
@@ -279,16 +299,6 @@ bool ParseProxySettings(std::string_view text, cfg::ProxyInfo& proxy) {
 
 namespace {
 
-std::string ProxyConnectionName(const cfg::Resource& res, const cfg::Connection& conn) {
-  const cfg::Path& path = conn.paths.front();
-  std::string name = conn.name.empty() ? res.name : conn.name;
-  name += "-";
-  name += path.peer_proxy != nullptr ? cfg::NamesToStr(path.peer_proxy->on_hosts, '_') : "UNKNOWN";
-  name += "-";
-  name += path.my_proxy != nullptr ? cfg::NamesToStr(path.my_proxy->on_hosts, '_') : "UNKNOWN";
-  return name;
-}
-
 // Asks drbd-proxy-ctl (or the file FAKE_DRBD_PROXY_CTL{,_OLD} names, given
 // as fake_env) for the settings of proxy connection conn_name; true when the
 // proxy has that connection up (drbd-utils does this even with -d).
@@ -397,22 +407,6 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, const cfg::ProxyInfo& running_
   }
 }
 
-// Rank of a `drbdsetup show` `_cstate` in DRBD's connection state order;
-// absent ranks as StandAlone, a name DRBD does not know as -1.
-int CstateRank(const std::string& cstate) {
-  static constexpr std::string_view kStates[] = {
-      "StandAlone",     "Disconnecting", "Unconnected", "Timeout",    "BrokenPipe",
-      "NetworkFailure", "ProtocolError", "TearDown",    "Connecting", "Connected"};
-  if (cstate.empty()) return 0;
-  for (size_t i = 0; i < std::size(kStates); ++i) {
-    if (kStates[i] == cstate) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-constexpr int kRankConnecting = 8;
-constexpr int kRankConnected = 9;
-
 // One pass over the configured connections whose running connection is at
 // most in state max_rank (drbd-utils >= 9.23 adjust_conn): every command
 // depends on the previous one (dcmd), so one connection is reconnected (and
@@ -437,7 +431,7 @@ DeferredRef AdjustConns(AdmState& st, const CmdCtx& ctx, cfg::Resource* running,
     } else {
       if (CstateRank(running_conn->cstate) > max_rank) continue;
       constexpr cfg::OptContext oc = cfg::OptContext::kShowNetOptions;
-      connect = running_conn->is_standalone;
+      connect = CstateRank(running_conn->cstate) == kRankStandAlone;
       bool new_path = false;
       if (!OptsEqual(st, oc, conn.net_options, running_conn->net_options)) {
         // Options new-peer fixes for the connection's lifetime.
@@ -530,11 +524,15 @@ void AdjustProxy(AdmState& st, const CmdCtx& ctx) {
     CmdCtx tmp;
     tmp.res = ctx.res;
     tmp.conn = &conn;
-    const std::string conn_name = ProxyConnectionName(*ctx.res, conn);
+    std::string conn_name = ProxyConnectionName(*ctx.res, conn);
     cfg::ProxyInfo running_proxy;
     bool up = QueryProxySettings(st, conn_name, "FAKE_DRBD_PROXY_CTL", running_proxy);
-    if (!up && std::getenv("FAKE_DRBD_PROXY_CTL_OLD") != nullptr)
-      up = QueryProxySettings(st, conn_name, "FAKE_DRBD_PROXY_CTL_OLD", running_proxy);
+    if (!up) {
+      // Set up by drbd-utils 9.22 under the old name? Then keep using it.
+      std::string old_name = OldProxyConnectionName(*ctx.res, conn);
+      up = QueryProxySettings(st, old_name, "FAKE_DRBD_PROXY_CTL_OLD", running_proxy);
+      if (up) conn_name = std::move(old_name);
+    }
     ProxyReconf(st, tmp, running_proxy, up, conn_name);
   }
 }
@@ -585,6 +583,7 @@ std::string RunCapture(std::vector<std::string> args, int* status) {
     int dev_null = open("/dev/null", O_WRONLY);
     if (dev_null >= 0) dup2(dev_null, STDERR_FILENO);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());
@@ -858,6 +857,12 @@ int AdmAdjust(AdmState& st, const CmdCtx& ctx, int flags) {
   if (flags == 0) flags = AdjustFlagsFromBackendOptions(st);
 
   cfg::SetPeerInResource(st.config, *ctx.res, true, false, diag);
+
+  // A dedicated proxy node has no DRBD side to adjust.
+  if (ctx.res->proxy_only) {
+    AdjustProxy(st, ctx);
+    return 0;
+  }
 
   cfg::Resource* running = RunningResByName(st, ctx.res->name);
   if (running != nullptr) {

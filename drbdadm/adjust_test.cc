@@ -307,6 +307,63 @@ std::vector<Case> LoadCases() {
   return cases;
 }
 
+// A 9.22-format `drbdsetup show` text (no `_cstate` anywhere) in the form
+// newer drbdsetup prints: every connection block without `_is_standalone`
+// gets `_cstate Connecting;` before its closing brace (on the same line, so
+// line numbers in show parse errors stay as recorded). 9.22 printed nothing
+// for a connection that was not StandAlone and its adjust read it as
+// established; drbd-utils >= 9.23 (and drbd-cp) read a missing `_cstate` as
+// StandAlone and would connect it. Connecting (not Connected) keeps such
+// connections in the first adjust pass, as 9.22 handled them. A text that
+// already has `_cstate` is returned unchanged. See docs/compat.md.
+std::string ShowTextIn923Form(const std::string& text) {
+  if (text.find("_cstate") != std::string::npos) return text;
+  std::string out;
+  int depth = 0;
+  int conn_depth = -1;  // depth inside the open connection block, or -1
+  bool standalone = false;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    size_t first = line.find_first_not_of(" \t");
+    if (conn_depth < 0 && first != std::string::npos &&
+        line.compare(first, 10, "connection") == 0 && line.find('{') != std::string::npos) {
+      conn_depth = depth + 1;
+      standalone = false;
+    }
+    if (conn_depth >= 0 && line.find("_is_standalone") != std::string::npos) standalone = true;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '{') {
+        ++depth;
+      } else if (line[i] == '}') {
+        if (depth == conn_depth) {
+          if (!standalone) {
+            line.insert(i, "_cstate Connecting; ");
+            i += 20;
+          }
+          conn_depth = -1;
+        }
+        --depth;
+      }
+    }
+    out += line;
+    if (!in.eof()) out += '\n';
+  }
+  return out;
+}
+
+TEST(AdjustGoldenHarness, MarksEstablishedConnectionsOf922ShowTexts) {
+  EXPECT_EQ(ShowTextIn923Form("resource \"r\" {\n    connection {\n        _peer_node_id 1;\n"
+                              "        net {\n            _name \"b\";\n        }\n    }\n"
+                              "    connection {\n        _peer_node_id 2;\n        _is_standalone;\n"
+                              "    }\n}\n"),
+            "resource \"r\" {\n    connection {\n        _peer_node_id 1;\n"
+            "        net {\n            _name \"b\";\n        }\n    _cstate Connecting; }\n"
+            "    connection {\n        _peer_node_id 2;\n        _is_standalone;\n"
+            "    }\n}\n");
+  const std::string newer = "connection {\n _cstate Connected;\n}\nconnection {\n}\n";
+  EXPECT_EQ(ShowTextIn923Form(newer), newer);
+}
+
 // drbd-utils' stderr without the __DRBD_NODE__ banner and empty lines.
 std::string FilterStderr(const std::string& s) {
   std::istringstream in(s);
@@ -332,7 +389,17 @@ class AdjustGolden : public testing::TestWithParam<Case> {
     Set("DRBDADM_ERROR_STYLE", "drbd-utils");  // compare drbd-utils' wording
     // bin/drbd-proxy-ctl answers adjust's "show proxy-settings" question
     Set("PATH", bin + ":" + (path != nullptr ? path : ""));
-    Set("FAKE_DRBDSETUP_SHOW", GetParam().show);
+    // The recordings were made from 9.22-format show texts: hand ours the
+    // same text in the newer form (ShowTextIn923Form).
+    std::string show = GetParam().show;
+    if (fs::exists(show)) {
+      char dir_template[] = "/tmp/adjust_golden.XXXXXX";
+      ASSERT_NE(mkdtemp(dir_template), nullptr);
+      tmp_dir_ = dir_template;
+      show = (tmp_dir_ / fs::path(show).filename()).string();
+      std::ofstream(show, std::ios::binary) << ShowTextIn923Form(ReadFile(GetParam().show));
+    }
+    Set("FAKE_DRBDSETUP_SHOW", show);
     Set("FAKE_PROXY_SETTINGS", GetParam().proxy_settings);
   }
   void TearDown() override {
@@ -344,6 +411,7 @@ class AdjustGolden : public testing::TestWithParam<Case> {
       }
     }
     fs::current_path(old_cwd_);
+    if (!tmp_dir_.empty()) fs::remove_all(tmp_dir_);
   }
 
  private:
@@ -353,6 +421,7 @@ class AdjustGolden : public testing::TestWithParam<Case> {
     setenv(name.c_str(), value.c_str(), 1);
   }
   fs::path old_cwd_;
+  fs::path tmp_dir_;
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_env_;
 };
 
@@ -405,9 +474,26 @@ class ScopedAdjustEnv {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
+// drbd-utils >= 9.23 (upstream test adjust_switch_interface_r0 #2): a
+// running connection without `_cstate` is StandAlone, so adjust connects it
+// (9.22 read it as established and did nothing).
+TEST(AdjustCstate, ConnectionWithoutCstateIsStandAlone) {
+  ScopedAdjustEnv env;
+  env.Set("FAKE_DRBDSETUP_SHOW", "ex1_same.show");
+  std::ostringstream out, err;
+  int rc = RunDrbdadm({"drbdadm", "-c", "ex1.res", "-d", "adjust", "r0"}, out, err);
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_EQ(out.str(), "drbdsetup connect r0 1\n");
+  std::ostringstream out2, err2;
+  env.Set("FAKE_DRBDSETUP_SHOW", "hx_ex1_same.show");
+  rc = RunDrbdadm({"drbdadm", "-c", "ex1.res", "-d", "adjust", "r0"}, out2, err2);
+  EXPECT_EQ(rc, 0) << err2.str();
+  EXPECT_EQ(out2.str(), "");
+}
+
 TEST(AdjustProxyFake, MissingFakeFileIsUsageError) {
   ScopedAdjustEnv env;
-  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBDSETUP_SHOW", "hx_v6proxy_same.show");
   env.Set("FAKE_DRBD_PROXY_CTL", "does-not-exist.txt");
   std::ostringstream out, err;
   int rc = RunDrbdadm({"drbdadm", "-c", "v6proxy.res", "-d", "adjust", "rp"}, out, err);
@@ -421,7 +507,7 @@ TEST(AdjustProxyFake, MissingFakeFileIsUsageError) {
 // under the old name (FAKE_DRBD_PROXY_CTL_OLD answers for it here).
 TEST(AdjustProxyFake, OldNameAnswersWhenNewNameIsDown) {
   ScopedAdjustEnv env;
-  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBDSETUP_SHOW", "hx_v6proxy_same.show");
   env.Set("FAKE_DRBD_PROXY_CTL", "empty.show");
   env.Set("FAKE_DRBD_PROXY_CTL_OLD", "proxy_plugin.txt");
   std::ostringstream out, err;
@@ -432,7 +518,7 @@ TEST(AdjustProxyFake, OldNameAnswersWhenNewNameIsDown) {
 
 TEST(AdjustProxyFake, DownUnderBothNamesBringsConnectionUpWithoutDel) {
   ScopedAdjustEnv env;
-  env.Set("FAKE_DRBDSETUP_SHOW", "v6proxy_same.show");
+  env.Set("FAKE_DRBDSETUP_SHOW", "hx_v6proxy_same.show");
   env.Set("FAKE_DRBD_PROXY_CTL", "empty.show");
   env.Set("FAKE_DRBD_PROXY_CTL_OLD", "empty.show");
   std::ostringstream out, err;

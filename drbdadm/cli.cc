@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
@@ -113,14 +114,21 @@ unsigned VersionCode(const std::string& v) {
   return (a << 16) | (b << 8) | c;
 }
 
+// The module version drbd-simd stands in for.
+constexpr const char* kSimDriverVersion = "9.2.18";
+
 // The DRBD kernel module's version as "X.Y.Z", or empty when unknown
 // (drbd-utils drbd_driver_version(STRICT)): DRBD_DRIVER_VERSION_OVERRIDE,
-// else /proc/drbd, else `modinfo -F version drbd` (whose shell complaints,
-// e.g. "sh: 1: modinfo: not found", reach stderr as with drbd-utils).
+// else drbd-simd's (DRBD_SIM_SOCKET), else /proc/drbd, else `modinfo -F
+// version drbd` (whose shell complaints, e.g. "sh: 1: modinfo: not found",
+// reach stderr as with drbd-utils).
 std::string DriverVersion() {
   std::string text;
   if (const char* v = std::getenv("DRBD_DRIVER_VERSION_OVERRIDE"); v && VersionCode(v) != 0) {
     text = v;
+  } else if (const char* sim = std::getenv("DRBD_SIM_SOCKET"); sim && *sim) {
+    // drbd-simd implements the DRBD 9 genl API (docs/design/drbd-simd.md).
+    text = kSimDriverVersion;
   } else if (std::ifstream f("/proc/drbd"); f) {
     std::string word;
     if (f >> word && word == "version:") f >> text;
@@ -172,7 +180,8 @@ void MaybeExecLegacyDrbdadm(AdmState& st, const std::vector<std::string>& argv,
     if (access(p.c_str(), X_OK) == 0) name = p;
   }
   setenv("DRBD_DONT_WARN_ON_VERSION_MISMATCH", "1", 0);
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  const char* env_path = std::getenv("PATH");
+  std::string path = env_path != nullptr ? env_path : "";
   if (path.find("/lib/drbd") == std::string::npos) {
     path += path.empty() ? "/lib/drbd" : ":/lib/drbd";
     setenv("PATH", path.c_str(), 1);
@@ -180,6 +189,7 @@ void MaybeExecLegacyDrbdadm(AdmState& st, const std::vector<std::string>& argv,
   st.out->flush();
   st.err->flush();
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   execvp(name.c_str(), cargv.data());
@@ -214,6 +224,7 @@ int ParseOptions(AdmState& st, const std::vector<std::string>& argv, Invocation*
       {"help", ArgKind::kNone, 'h'},
   };
   std::vector<ShortOpt> shortopts;
+  shortopts.reserve(longopts.size());
   for (const LongOpt& o : longopts) shortopts.push_back({static_cast<char>(o.val), o.arg});
   // Every backend option of every command (duplicates included, as drbd-utils).
   for (const AdmCmd* c : AllCommands()) {
@@ -381,6 +392,7 @@ void VerifyIps(AdmState& st, cfg::Resource& res) {
   if (st.config.globals.disable_ip_verification) return;
   if ((st.dry_run && st.no_tty) || !st.do_verify_ips) return;
   if (res.ignore) return;
+  if (res.proxy_only) return;
   if (res.stacked && !st.is_drbd_top) return;
   if (!res.me || res.me->address.addr.empty()) return;
   if (!cfg::HaveIp(res.me->address.af, res.me->address.addr)) {
@@ -554,6 +566,8 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
 
       for (cfg::Resource& res : st.config.resources) {
         if (!is_dump && res.ignore) continue;
+        // a dedicated proxy node runs only adjust and the proxy commands
+        if (!is_dump && res.proxy_only && !is_adjust && !cmd.is_proxy_cmd) continue;
         if (!is_dump && st.is_drbd_top != res.stacked) continue;
         ctx.res = &res;
         ctx.vol = nullptr;
@@ -618,6 +632,12 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
           if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
           continue;
         }
+        if (ctx.res->proxy_only && !is_dump && !is_adjust && !cmd.is_proxy_cmd) {
+          *st.err << "'" << ctx.res->name << "' ignored, since this host (" << st.pp.hostname
+                  << ") is a proxy node, not a DRBD node.\n";
+          if (rv < ToInt(ExitCode::kUsage)) rv = ToInt(ExitCode::kUsage);
+          continue;
+        }
         st.is_drbd_top = ctx.res->stacked;
         VerifyIps(st, *ctx.res);
         if (!is_dump && !st.config.valid) return ToInt(ExitCode::kConfigInvalid);
@@ -641,8 +661,17 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
 
 }  // namespace
 
-int RunDrbdadm(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  AdmState st;
+int RunDrbdadm(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
+               bool free_state) {
+  // For a process that exits right after, freeing the parsed configuration
+  // node by node (tens of MB for 10000 resources) is pure cost: leave the
+  // memory to the kernel then.
+  // (Kept reachable from a static, so leak checkers do not report it.)
+  [[maybe_unused]] static AdmState* volatile kept = nullptr;
+  auto* state = new AdmState;
+  std::unique_ptr<AdmState> owner(free_state ? state : nullptr);
+  if (!free_state) kept = state;
+  AdmState& st = *state;
   st.out = &out;
   st.err = &err;
   cfg::DiagSink diag(err, cfg::DiagStyleFromEnv());

@@ -132,7 +132,7 @@ TEST(DrbdadmCli, AbbreviationMatchingOptionsOfDifferentArgKindIsAmbiguous) {
 TEST(DrbdadmCli, ShListAdjustablePrintsResourcesAdjustWouldChange) {
   // drbd-utils >= 9.23: r0 runs exactly as configured, r1 does not run.
   std::string conf = (TestDataDir() / "ex1.res").string();
-  std::string show = (TestDataDir().parent_path() / "adjust" / "ex1_same.show").string();
+  std::string show = (TestDataDir().parent_path() / "adjust" / "hx_ex1_same.show").string();
   setenv("FAKE_DRBDSETUP_SHOW", show.c_str(), 1);
   AdmRun r = RunAdm({"-c", conf, "sh-list-adjustable", "all"});
   unsetenv("FAKE_DRBDSETUP_SHOW");

@@ -170,6 +170,8 @@ extern const AdmCmd kDown;
 extern const AdmCmd kSetGi;
 extern const AdmCmd kInvalidateSetup;
 extern const AdmCmd kForgetPeerSetup;
+extern const AdmCmd kInvalidateMeta;
+extern const AdmCmd kForgetPeerMeta;
 extern const AdmCmd kNewPeer;
 extern const AdmCmd kNewPath;
 extern const AdmCmd kConnect;
@@ -199,7 +201,7 @@ int AdmAttach(AdmState& st, const CmdCtx& ctx) {
     argv.push_back(Str(vol.meta_index));
   }
   if (reset) {
-    argv.push_back("--set-defaults");
+    argv.emplace_back("--set-defaults");
     MakeOptions(st, vol.disk_options, ctx.cmd->cli, &argv, true);
   } else {
     MakeOptions(st, vol.disk_options, ctx.cmd->cli, &argv);
@@ -215,7 +217,7 @@ int AdmNewMinor(AdmState& st, const CmdCtx& ctx) {
   std::vector<std::string> argv{st.drbdsetup, "new-minor", ctx.res->name,
                                 std::to_string(static_cast<unsigned>(ctx.vol->device_minor)),
                                 std::to_string(static_cast<unsigned>(ctx.vol->vnr))};
-  if (!ctx.vol->disk) argv.push_back("--diskless");
+  if (!ctx.vol->disk) argv.emplace_back("--diskless");
   // Device options written in `disk { }` (block-size, ...; empty with 9.22).
   MakeOptions(st, ctx.vol->device_options, ctx.cmd->cli, &argv);
   int ex = RunCommand(st, argv, kSleepsShort, ResName(ctx));
@@ -229,7 +231,7 @@ int AdmResource(AdmState& st, const CmdCtx& ctx) {
   bool reset = ctx.cmd == &kResOptionsDefaults;
   std::vector<std::string> argv{st.drbdsetup, std::string(ctx.cmd->name), res.name};
   if (do_new) argv.push_back(NodeId(res.me));
-  if (reset) argv.push_back("--set-defaults");
+  if (reset) argv.emplace_back("--set-defaults");
   if (reset || do_new) MakeOptions(st, res.res_options, ctx.cmd->cli, &argv);
   AddSetupOptions(st, ctx.cmd->cli, &argv);
   int ex = RunCommand(st, argv, kSleepsShort, ResName(ctx));
@@ -304,7 +306,7 @@ std::vector<std::string> DrbdmetaArgv(AdmState& st, const CmdCtx& ctx,
   std::vector<std::string> argv{st.drbdmeta, std::to_string(vol.device_minor), "v09"};
   argv.push_back(MetaInternal(vol) ? Str(vol.disk) : Str(vol.meta_disk));
   if (Str(vol.meta_index) == "flexible") {
-    argv.push_back(MetaInternal(vol) ? "flex-internal" : "flex-external");
+    argv.emplace_back(MetaInternal(vol) ? "flex-internal" : "flex-external");
   } else {
     argv.push_back(Str(vol.meta_index));
   }
@@ -315,7 +317,7 @@ std::vector<std::string> DrbdmetaArgv(AdmState& st, const CmdCtx& ctx,
       argv.push_back("--node-id=" + PeerNodeId(ctx));
     }
   }
-  argv.push_back(std::string(ctx.cmd->name));
+  argv.emplace_back(ctx.cmd->name);
   if (argument) argv.push_back(*argument);
   AddSetupOptions(st, ctx.cmd->cli, &argv);
   return argv;
@@ -330,7 +332,7 @@ std::vector<std::string> DrbdsetupArgv(AdmState& st, const CmdCtx& ctx) {
   if (ctx.cmd->backend_res_name && ctx.res) argv.push_back(ctx.res->name);
   if (ctx.cmd->need_peer) argv.push_back(PeerNodeId(ctx));
   if (ctx.vol) {
-    if (ctx.cmd == &kDetach && !ctx.vol->device) argv.push_back("--diskless");
+    if (ctx.cmd == &kDetach && !ctx.vol->device) argv.emplace_back("--diskless");
     if (ctx.cmd->need_peer && ctx.cmd->iterate_volumes) {
       argv.push_back(std::to_string(ctx.vol->vnr));
     } else {
@@ -391,46 +393,22 @@ int AdmSetupAndMeta(AdmState& st, const CmdCtx& ctx) {
   return rv;
 }
 
-const AdmCmd kInvalidateMeta = [] {
-  AdmCmd c;
-  c.name = "invalidate";
-  c.fn = AdmDrbdmeta;
-  c.cli = CliCtx::kForceable;
-  c.show_in_usage = 1;
-  c.res_name_required = true;
-  c.iterate_volumes = true;
-  c.uc_dialog = true;
-  c.disk_required = true;
-  return c;
-}();
-
-int AdmInvalidate(AdmState& st, const CmdCtx& ctx) {
-  int rv = CallCmd(st, kInvalidateSetup, ctx, OnError::kKeepRunning);
+// invalidate and forget-peer: the drbdsetup half, then (when it failed for
+// another reason than 11 or 17, or under -d) the drbdmeta half on the
+// metadata of a detached device, as drbd-utils does.
+int SetupThenMeta(AdmState& st, const CmdCtx& ctx, const AdmCmd& setup, const AdmCmd& meta) {
+  int rv = CallCmd(st, setup, ctx, OnError::kKeepRunning);
   if (rv == 11 || rv == 17) return rv;
-  if (rv || st.dry_run) rv = CallCmd(st, kInvalidateMeta, ctx, OnError::kKeepRunning);
+  if (rv || st.dry_run) rv = CallCmd(st, meta, ctx, OnError::kKeepRunning);
   return rv;
 }
 
-const AdmCmd kForgetPeerMeta = [] {
-  AdmCmd c;
-  c.name = "forget-peer";
-  c.fn = AdmDrbdmeta;
-  c.cli = CliCtx::kForceable;
-  c.show_in_usage = 1;
-  c.res_name_required = true;
-  c.backend_res_name = true;
-  c.iterate_volumes = true;
-  c.need_peer = true;
-  c.uc_dialog = true;
-  c.disk_required = true;
-  return c;
-}();
+int AdmInvalidate(AdmState& st, const CmdCtx& ctx) {
+  return SetupThenMeta(st, ctx, kInvalidateSetup, kInvalidateMeta);
+}
 
 int AdmForgetPeer(AdmState& st, const CmdCtx& ctx) {
-  int rv = CallCmd(st, kForgetPeerSetup, ctx, OnError::kKeepRunning);
-  if (rv == 11 || rv == 17) return rv;
-  if (rv || st.dry_run) rv = CallCmd(st, kForgetPeerMeta, ctx, OnError::kKeepRunning);
-  return rv;
+  return SetupThenMeta(st, ctx, kForgetPeerSetup, kForgetPeerMeta);
 }
 
 void SetenvNodeIdAndUname(const cfg::Resource& res) {
@@ -481,7 +459,7 @@ int AdmPeerDevice(AdmState& st, const CmdCtx& ctx) {
   }
   std::vector<std::string> argv{st.drbdsetup, std::string(ctx.cmd->name), ctx.res->name,
                                 PeerNodeId(ctx), std::to_string(ctx.vol->vnr)};
-  if (reset) argv.push_back("--set-defaults");
+  if (reset) argv.emplace_back("--set-defaults");
   MakeOptions(st, pd->pd_options, ctx.cmd->cli, &argv);
   AddSetupOptions(st, ctx.cmd->cli, &argv);
   return RunCommand(st, argv, kSleepsShort, ResName(ctx));
@@ -498,7 +476,7 @@ int AdmNewPeer(AdmState& st, const CmdCtx& ctx) {
   bool reset = ctx.cmd == &kNetOptionsDefaults;
   std::vector<std::string> argv{st.drbdsetup, std::string(ctx.cmd->name), ctx.res->name,
                                 PeerNodeId(ctx)};
-  if (reset) argv.push_back("--set-defaults");
+  if (reset) argv.emplace_back("--set-defaults");
   if (ctx.cmd->name.starts_with("net-options"))
     cfg::DeleteOption(ctx.conn->net_options, "transport");
   MakeOptions(st, ctx.conn->net_options, ctx.cmd->cli, &argv);
@@ -521,15 +499,12 @@ cfg::Path* FirstPath(const CmdCtx& ctx) {
   return ctx.conn && !ctx.conn->paths.empty() ? &ctx.conn->paths.front() : nullptr;
 }
 
-std::string ProxyConnName(const CmdCtx& ctx, const cfg::Path& path) {
-  return (ctx.conn->name.empty() ? ctx.res->name : ctx.conn->name) + "-" +
-         JoinNames(path.peer_proxy->on_hosts, '_') + "-" + JoinNames(path.my_proxy->on_hosts, '_');
-}
+std::string ProxyConnName(const CmdCtx& ctx) { return ProxyConnectionName(*ctx.res, *ctx.conn); }
 
 int DoProxyConnUp(AdmState& st, const CmdCtx& ctx) {
   cfg::Path* p = FirstPath(ctx);
   if (!p || !p->my_proxy || !p->peer_proxy) return 0;
-  std::string a = "add connection " + ProxyConnName(ctx, *p) + " " + p->my_proxy->inside.addr +
+  std::string a = "add connection " + ProxyConnName(ctx) + " " + p->my_proxy->inside.addr +
                   ":" + p->my_proxy->inside.port + " " + p->peer_proxy->outside.addr + ":" +
                   p->peer_proxy->outside.port + " " + p->my_proxy->outside.addr + ":" +
                   p->my_proxy->outside.port + " " + (p->my_address ? p->my_address->addr : "") +
@@ -542,20 +517,20 @@ int DoProxyConnUp(AdmState& st, const CmdCtx& ctx) {
 int DoProxyConnPlugins(AdmState& st, const CmdCtx& ctx) {
   cfg::Path* p = FirstPath(ctx);
   if (!p || !p->my_proxy || !p->peer_proxy) return 0;
-  std::string name = ProxyConnName(ctx, *p);
+  std::string name = ProxyConnName(ctx);
   std::vector<std::string> argv{st.drbd_proxy_ctl};
   for (const cfg::Option& o : p->my_proxy->options) {
-    argv.push_back("-c");
+    argv.emplace_back("-c");
     argv.push_back("set " + o.name + " " + name + " " + o.value);
   }
   if (!p->my_proxy->plugins.empty()) {
     int counter = 0;
     for (const cfg::Option& o : p->my_proxy->plugins) {
-      argv.push_back("-c");
+      argv.emplace_back("-c");
       argv.push_back("set plugin " + name + " " + std::to_string(counter) + " " + o.name);
       ++counter;
     }
-    argv.push_back("-c");  // 9.22 omitted this -c; fixed in drbd-utils 9.23
+    argv.emplace_back("-c");  // 9.22 omitted this -c; fixed in drbd-utils 9.23
     argv.push_back("set plugin " + name + " " + std::to_string(counter) + " END");
   }
   return argv.size() > 2 ? RunCommand(st, argv, kSleepsShort, ResName(ctx)) : 0;
@@ -564,8 +539,16 @@ int DoProxyConnPlugins(AdmState& st, const CmdCtx& ctx) {
 int DoProxyConnDown(AdmState& st, const CmdCtx& ctx) {
   cfg::Path* p = FirstPath(ctx);
   if (!p || !p->my_proxy || !p->peer_proxy) return 0;
-  return RunCommand(st, {st.drbd_proxy_ctl, "-c", "del connection " + ProxyConnName(ctx, *p)},
-                    kSleepsShort, ResName(ctx));
+  const std::string name = ProxyConnName(ctx);
+  int rv = RunCommand(st, {st.drbd_proxy_ctl, "-c", "del connection " + name}, kSleepsShort,
+                      ResName(ctx));
+  // A connection set up under the name drbd-utils 9.22 gave it goes too.
+  const std::string old_name = OldProxyConnectionName(*ctx.res, *ctx.conn);
+  if (old_name != name) {
+    RunCommand(st, {st.drbd_proxy_ctl, "-c", "del connection " + old_name}, kSleepsShort,
+               ResName(ctx));
+  }
+  return rv;
 }
 
 // adjust: one drbd-proxy-ctl command adjust computed (ctx.proxy_reconf).
@@ -674,7 +657,7 @@ int AdmWaitC(AdmState& st, const CmdCtx& ctx) {
     unsigned long timeout = 1;
     if (o != nullptr) timeout = std::max(std::strtoul(o->value.c_str(), nullptr, 10) * 2 / 10, 1UL);
     for (const char* w : {"--wfc-timeout", "--degr-wfc-timeout", "--outdated-wfc-timeout"}) {
-      argv.push_back(w);
+      argv.emplace_back(w);
       argv.push_back(std::to_string(timeout));
     }
     int rv = RunCommand(st, argv, kSleepsForever, ResName(ctx));
@@ -685,7 +668,7 @@ int AdmWaitC(AdmState& st, const CmdCtx& ctx) {
     if (const cfg::Option* o = cfg::FindOption(res.net_options, "connect-int")) {
       timeout = std::strtoul(o->value.c_str(), nullptr, 10) * 2;
     }
-    argv.push_back("--wfc-timeout");
+    argv.emplace_back("--wfc-timeout");
     argv.push_back(std::to_string(timeout));
   } else {
     MakeOptions(st, res.startup_options, ctx.cmd->cli, &argv);
@@ -712,6 +695,13 @@ int AdmWaitCi(AdmState& st, const CmdCtx& ctx) {
 
 // --- sh-* -----------------------------------------------------------------
 
+// Prints `value` and a newline on stdout; the sh-* result.
+template <typename T>
+int PrintLine(AdmState& st, const T& value) {
+  *st.out << value << '\n';
+  return 0;
+}
+
 int ShNop(AdmState& st, const CmdCtx&) { return st.config.valid ? 0 : 10; }
 
 int ShResources(AdmState& st, const CmdCtx&) {
@@ -722,15 +712,9 @@ int ShResources(AdmState& st, const CmdCtx&) {
   return 0;
 }
 
-int ShResource(AdmState& st, const CmdCtx& ctx) {
-  *st.out << ctx.res->name << '\n';
-  return 0;
-}
+int ShResource(AdmState& st, const CmdCtx& ctx) { return PrintLine(st, ctx.res->name); }
 
-int ShDev(AdmState& st, const CmdCtx& ctx) {
-  *st.out << Str(ctx.vol->device) << '\n';
-  return 0;
-}
+int ShDev(AdmState& st, const CmdCtx& ctx) { return PrintLine(st, Str(ctx.vol->device)); }
 
 int ShUdev(AdmState& st, const CmdCtx& ctx) {
   const cfg::Resource& res = *ctx.res;
@@ -759,14 +743,10 @@ int ShUdev(AdmState& st, const CmdCtx& ctx) {
   return 0;
 }
 
-int ShMinor(AdmState& st, const CmdCtx& ctx) {
-  *st.out << ctx.vol->device_minor << '\n';
-  return 0;
-}
+int ShMinor(AdmState& st, const CmdCtx& ctx) { return PrintLine(st, ctx.vol->device_minor); }
 
 int ShIp(AdmState& st, const CmdCtx& ctx) {
-  *st.out << (ctx.path && ctx.path->my_address ? ctx.path->my_address->addr : "") << '\n';
-  return 0;
+  return PrintLine(st, ctx.path && ctx.path->my_address ? ctx.path->my_address->addr : "");
 }
 
 int ShLres(AdmState& st, const CmdCtx& ctx) {
@@ -784,19 +764,14 @@ int ShLres(AdmState& st, const CmdCtx& ctx) {
 }
 
 int ShLlDev(AdmState& st, const CmdCtx& ctx) {
-  *st.out << (ctx.vol && ctx.vol->disk ? *ctx.vol->disk : "none") << '\n';
-  return 0;
+  return PrintLine(st, ctx.vol && ctx.vol->disk ? *ctx.vol->disk : "none");
 }
 
 int ShMdDev(AdmState& st, const CmdCtx& ctx) {
-  *st.out << (MetaInternal(*ctx.vol) ? Str(ctx.vol->disk) : Str(ctx.vol->meta_disk)) << '\n';
-  return 0;
+  return PrintLine(st, MetaInternal(*ctx.vol) ? Str(ctx.vol->disk) : Str(ctx.vol->meta_disk));
 }
 
-int ShMdIdx(AdmState& st, const CmdCtx& ctx) {
-  *st.out << Str(ctx.vol->meta_index) << '\n';
-  return 0;
-}
+int ShMdIdx(AdmState& st, const CmdCtx& ctx) { return PrintLine(st, Str(ctx.vol->meta_index)); }
 
 int ShModParms(AdmState& st, const CmdCtx&) {
   int mc = st.config.globals.minor_count;
@@ -1201,6 +1176,12 @@ const AdmCmd kProxyReconf = Acf2Proxy(Cmd("", DoProxyReconf));
 const AdmCmd kInvalidateSetup =
     Acf1MinorOnly(Cmd("invalidate", AdmDrbdsetupSilent, CliCtx::kInvalidate));
 const AdmCmd kForgetPeerSetup = Acf1Disconnect(Cmd("forget-peer", AdmDrbdsetupSilent));
+const AdmCmd kInvalidateMeta = Acf1MinorOnly(Cmd("invalidate", AdmDrbdmeta, CliCtx::kForceable));
+const AdmCmd kForgetPeerMeta =
+    With(Acf1MinorOnly(Cmd("forget-peer", AdmDrbdmeta, CliCtx::kForceable)), [](AdmCmd& c) {
+      c.backend_res_name = true;
+      c.need_peer = true;
+    });
 
 const AdmCmd* const kCommands[] = {
     &kAttach,
@@ -1412,6 +1393,28 @@ const AdmCmd* FindCommand(std::string_view name, AdmState& st) {
     if (c->name == name) return c;
   }
   return nullptr;
+}
+
+std::string ProxyConnectionName(const cfg::Resource& res, const cfg::Connection& conn) {
+  std::string inside = "UNKNOWN", outside = "UNKNOWN";
+  if (!conn.paths.empty()) {
+    for (const cfg::HnameAddress& h : conn.paths.front().hname_address_pairs) {
+      if (h.host_info == nullptr) continue;
+      (h.used_as_me ? inside : outside) = JoinNames(h.host_info->on_hosts, '_');
+    }
+  }
+  return (conn.name.empty() ? res.name : conn.name) + "-" + outside + "-" + inside;
+}
+
+std::string OldProxyConnectionName(const cfg::Resource& res, const cfg::Connection& conn) {
+  const cfg::Path* path = conn.paths.empty() ? nullptr : &conn.paths.front();
+  return (conn.name.empty() ? res.name : conn.name) + "-" +
+         (path != nullptr && path->peer_proxy != nullptr
+              ? JoinNames(path->peer_proxy->on_hosts, '_')
+              : "UNKNOWN") +
+         "-" +
+         (path != nullptr && path->my_proxy != nullptr ? JoinNames(path->my_proxy->on_hosts, '_')
+                                                       : "UNKNOWN");
 }
 
 int FindBackendOption(const AdmState& st, std::string_view prefix) {

@@ -113,6 +113,17 @@ int RunDeferredCmds(AdmState& st);
 [[noreturn]] void PrintUsageAndExit(AdmState& st, const AdmCmd* cmd, const char* addinfo,
                                     int status);
 
+// Name of conn's drbd-proxy connection (from its first path), as drbd-utils
+// >= 9.23 forms it: RES-OUTSIDE-INSIDE, where INSIDE names the DRBD node of
+// the address used as this host's and OUTSIDE the peer's (host names joined
+// by '_'); RES is the connection's name if it has one. A missing part reads
+// "UNKNOWN".
+std::string ProxyConnectionName(const cfg::Resource& res, const cfg::Connection& conn);
+// The name drbd-utils 9.22 gave it: RES-PEER_PROXY_HOSTS-MY_PROXY_HOSTS.
+// proxy-down removes it too, and adjust falls back to it, so connections set
+// up by 9.22 are still found.
+std::string OldProxyConnectionName(const cfg::Resource& res, const cfg::Connection& conn);
+
 // Whether a backend option starting with prefix was given (drbd-utils
 // find_backend_option); returns its index or -1.
 int FindBackendOption(const AdmState& st, std::string_view prefix);

@@ -80,6 +80,39 @@ int PrintName(AdmState& st, const CmdCtx& ctx) {
   return 0;
 }
 
+// drbd-utils >= 9.23 names a proxy connection after the DRBD nodes
+// (RES-OUTSIDE-INSIDE), so one proxy node serving several DRBD nodes gives
+// each connection its own name; 9.22 used the proxy host names.
+TEST(ProxyNames, NewNameUsesDrbdNodesOldNameProxyHosts) {
+  cfg::Resource res;
+  res.name = "r0";
+  cfg::HostInfo alpha, charlie;
+  alpha.on_hosts = {"alpha"};
+  charlie.on_hosts = {"charlie", "charlie2"};
+  alpha.used_as_me = true;
+  cfg::Connection conn;
+  cfg::Path path;
+  cfg::HnameAddress a, c;
+  a.host_info = &alpha;
+  a.used_as_me = true;
+  a.proxy = cfg::ProxyInfo();
+  a.proxy->on_hosts = {"site1-pxy"};
+  c.host_info = &charlie;
+  c.proxy = cfg::ProxyInfo();
+  c.proxy->on_hosts = {"charlie-pxy"};
+  path.hname_address_pairs = {a, c};
+  path.my_proxy = &*path.hname_address_pairs.front().proxy;
+  path.peer_proxy = &*path.hname_address_pairs.back().proxy;
+  conn.paths.push_back(path);
+  EXPECT_EQ(ProxyConnectionName(res, conn), "r0-charlie_charlie2-alpha");
+  EXPECT_EQ(OldProxyConnectionName(res, conn), "r0-charlie-pxy-site1-pxy");
+  conn.name = "c1";
+  EXPECT_EQ(ProxyConnectionName(res, conn), "c1-charlie_charlie2-alpha");
+  cfg::Connection empty;
+  EXPECT_EQ(ProxyConnectionName(res, empty), "r0-UNKNOWN-UNKNOWN");
+  EXPECT_EQ(OldProxyConnectionName(res, empty), "r0-UNKNOWN-UNKNOWN");
+}
+
 TEST(DeferredScheduler, CommandWaitsForItsDependencyInALaterStage) {
   // drbd-utils >= 9.23: a del-peer that depends on a connect runs after it,
   // in a second pass over the stages; cancelled commands never run.

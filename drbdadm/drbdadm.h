@@ -11,6 +11,9 @@ namespace drbd::adm {
 
 // Runs drbdadm with argv (argv[0] included), writing to out/err. Returns the
 // process exit code. Environment is read through getenv as drbd-utils does.
-int RunDrbdadm(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+// free_state = false leaves the run's state (the parsed configuration)
+// allocated, for a caller that exits at once.
+int RunDrbdadm(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
+               bool free_state = true);
 
 }  // namespace drbd::adm

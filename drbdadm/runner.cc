@@ -10,40 +10,75 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <ostream>
 
 namespace drbd::adm {
 
-std::string ShellEscape(std::string_view s) {
+namespace {
+
+// Bytes drbd-utils' shell_escape() passes through: [%+\-./0-9:=@A-Z_a-z].
+constexpr std::array<bool, 256> MakeCleanTable() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (char c : std::string_view("%+-./:=@_")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kShellClean = MakeCleanTable();
+
+}  // namespace
+
+void AppendShellEscaped(std::string& out, std::string_view s) {
   // drbd-utils writes into a 1024-byte buffer and stops before the last two
   // bytes (room for an escape and the terminator).
   constexpr size_t kMax = 1024 - 2;
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= kMax) break;
-    bool clean = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                 c == '%' || c == '+' || c == '-' || c == '.' || c == '/' || c == ':' || c == '=' ||
-                 c == '@' || c == '_';
-    if (!clean) out += '\\';
-    out += c;
+  // Fast path: nothing to escape and short enough to need no cap.
+  size_t i = 0;
+  while (i < s.size() && kShellClean[static_cast<unsigned char>(s[i])]) ++i;
+  if (i == s.size() && s.size() <= kMax) {
+    out.append(s);
+    return;
   }
+  size_t written = 0;  // bytes of this argument's escaped form so far
+  for (char c : s) {
+    if (written >= kMax) break;
+    if (!kShellClean[static_cast<unsigned char>(c)]) {
+      out += '\\';
+      ++written;
+    }
+    out += c;
+    ++written;
+  }
+}
+
+std::string ShellEscape(std::string_view s) {
+  std::string out;
+  AppendShellEscaped(out, s);
   return out;
 }
 
 namespace {
 
+// Builds the whole text in one buffer and hands it to the stream once.
 void PrintCommand(AdmState& st, const std::vector<std::string>& argv, const std::string* res_name) {
-  std::ostream& out = *st.out;
+  std::string line;
+  line.reserve(128);
   if (!st.sh_varname.empty() && !argv.empty()) {
-    out << st.sh_varname << '=' << (res_name ? ShellEscape(*res_name) : std::string()) << '\n';
+    line += st.sh_varname;
+    line += '=';
+    if (res_name) AppendShellEscaped(line, *res_name);
+    line += '\n';
   }
   for (size_t i = 0; i < argv.size(); ++i) {
-    if (i) out << ' ';
-    out << ShellEscape(argv[i]);
+    if (i) line += ' ';
+    AppendShellEscaped(line, argv[i]);
   }
-  out << '\n';
+  line += '\n';
+  st.out->write(line.data(), static_cast<std::streamsize>(line.size()));
 }
 
 unsigned TimeoutFor(const AdmState& st, int flags) {

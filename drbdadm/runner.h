@@ -16,6 +16,9 @@ namespace drbd::adm {
 // backslash. Output is capped like drbd-utils' 1024-byte static buffer.
 std::string ShellEscape(std::string_view s);
 
+// ShellEscape(s) appended to out (no temporary string).
+void AppendShellEscaped(std::string& out, std::string_view s);
+
 // Flags for RunCommand (drbd-utils m__system flags, same bit values).
 enum RunFlags : int {
   kSleepsFinite = 1,

@@ -23,6 +23,24 @@ TEST(ShellEscape, CapsOutputLikeTheFixedBuffer) {
   EXPECT_EQ(ShellEscape(spaces).size(), 1022u);
 }
 
+TEST(ShellEscape, CleanTextAtTheCapBoundary) {
+  EXPECT_EQ(ShellEscape(std::string(1022, 'a')), std::string(1022, 'a'));
+  EXPECT_EQ(ShellEscape(std::string(1023, 'a')), std::string(1022, 'a'));
+  // An escape that starts just below the cap still gets its byte.
+  EXPECT_EQ(ShellEscape(std::string(1021, 'a') + " b"), std::string(1021, 'a') + "\\ ");
+  EXPECT_EQ(ShellEscape(""), "");
+}
+
+TEST(AppendShellEscaped, AppendsAndCapsEachArgumentOnItsOwn) {
+  std::string out = "drbdsetup ";
+  AppendShellEscaped(out, "a b");
+  EXPECT_EQ(out, "drbdsetup a\\ b");
+  std::string big(2000, 'x');
+  out = "prefix ";
+  AppendShellEscaped(out, big);
+  EXPECT_EQ(out.size(), 7u + 1022u);
+}
+
 TEST(RunCommand, DryRunPrintsEscapedArgvAndShellVariable) {
   AdmState st;
   std::ostringstream out, err;

@@ -16,6 +16,7 @@
 #include <cinttypes>
 #include <climits>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -25,6 +26,7 @@
 #include "lib/md/dump_scanner.h"
 #include "lib/md/format.h"
 #include "lib/md/fs_detect.h"
+#include "lib/md/gi.h"
 #include "lib/md/metadata.h"
 #include "lib/md/endian.h"
 #include "lib/md/superblock.h"
@@ -118,6 +120,77 @@ enum class OpenState { kValid, kNone, kValidAtLastKnown };
 enum class DumpFormat { kAuto, kBinary, kHex, kJson };
 enum class BitmapInit { kAutomatic, kZeroout, kPwrite, kSkip };
 
+// DRBD 0.7 ("v07") superblock magic, at byte 28 (after la_kb and five
+// generation counters). We do not read v07 metadata; drbdmeta's messages
+// about its absence are reproduced.
+constexpr size_t kV07MagicOffset = 28;
+constexpr uint32_t kV07Magic = 0x8374026a;
+
+std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len);
+
+// The device as drbdmeta's pread_or_die/pwrite_or_die see it: every read
+// and write carries a tag (drbdmeta's function name) for the -vv trace on
+// stderr, and under --dry-run writes are skipped with a note. Errors are
+// returned; the caller prints drbdmeta's message and exits.
+class TraceDevice : public md::Device {
+ public:
+  TraceDevice(md::FileDevice& inner, const int& verbose, const int& dry_run,
+              std::function<void(const std::string&)> err, std::function<void()> flush_out,
+              long long fail_writes_from)
+      : inner_(inner),
+        verbose_(verbose),
+        dry_run_(dry_run),
+        err_(std::move(err)),
+        flush_out_(std::move(flush_out)),
+        fail_writes_from_(fail_writes_from) {}
+  // Tag of the following I/O.
+  void set_tag(const char* tag) { tag_ = tag; }
+  const char* tag() const { return tag_; }
+  uint64_t Size() const override { return inner_.Size(); }
+  md::Status Read(uint64_t off, std::span<uint8_t> dst) override {
+    md::Status s = inner_.Read(off, dst);
+    if (verbose_ >= 2) Trace("pread", dst.size(), off);
+    if (verbose_ > 10 && s.ok()) err_(HexDump(off, dst.data(), dst.size()));
+    return s;
+  }
+  md::Status Write(uint64_t off, std::span<const uint8_t> src) override {
+    if (dry_run_) {
+      err_(Fmt(" %-26s: pwrite(%u, ...,%6lu,%12llu) SKIPPED DUE TO DRY-RUN\n", tag_, static_cast<unsigned>(inner_.fd()),
+               static_cast<unsigned long>(src.size()), static_cast<unsigned long long>(off)));
+      if (verbose_ > 10) err_(HexDump(off, src.data(), src.size()));
+      return md::Status();
+    }
+    if (fail_writes_from_ >= 0 && writes_++ >= fail_writes_from_) return md::Status::Error("Input/output error");
+    md::Status s = inner_.Write(off, src);
+    if (verbose_ >= 2) Trace("pwrite", src.size(), off);
+    return s;
+  }
+  md::Status Flush() override { return inner_.Flush(); }
+  md::Status ZeroOut(uint64_t off, uint64_t len) override {
+    if (fail_writes_from_ >= 0 && writes_++ >= fail_writes_from_) return md::Status::Error("Input/output error");
+    return inner_.ZeroOut(off, len);
+  }
+
+ private:
+  void Trace(const char* op, size_t count, uint64_t off) {
+    flush_out_();
+    std::string t = Fmt(" %-26s: %s(%u, ...,%6lu,%12llu)\n", tag_, op, static_cast<unsigned>(inner_.fd()),
+                        static_cast<unsigned long>(count), static_cast<unsigned long long>(off));
+    if (count & 4095) t += "\tcount will cause EINVAL on hard sect size != 512\n";
+    if (off & 4095) t += "\toffset will cause EINVAL on hard sect size != 512\n";
+    err_(t);
+  }
+
+  md::FileDevice& inner_;
+  const int& verbose_;
+  const int& dry_run_;
+  std::function<void(const std::string&)> err_;
+  std::function<void()> flush_out_;
+  const long long fail_writes_from_;
+  long long writes_ = 0;
+  const char* tag_ = "";
+};
+
 struct Tool {
   explicit Tool(Io& io_in) : io(io_in) {}
   Io& io;
@@ -146,6 +219,7 @@ struct Tool {
   md::Placement place;
   std::string md_device_name;
   std::unique_ptr<md::FileDevice> dev;
+  std::unique_ptr<TraceDevice> disk;  // dev with drbdmeta's tags, traces and --dry-run
   uint64_t bd_size = 0;
   int hard_sect = 512;
   uint64_t md_offset = 0;
@@ -224,7 +298,11 @@ struct Tool {
       }
       Exit(20);
     }
-    if (!dev->is_block_device() && !force) {
+    // drbd-simd's devices are regular files: with DRBD_SIM_SOCKET set they
+    // need no --force (docs/compat.md).
+    const char* sim = std::getenv("DRBD_SIM_SOCKET");
+    const bool simulated = sim != nullptr && *sim != '\0';
+    if (!dev->is_block_device() && !force && !simulated) {
       Err("'" + md_device_name + "' is not a block device!\n");
       Exit(20);
     }
@@ -233,17 +311,27 @@ struct Tool {
       hard_sect = 512;
     } else {
       hard_sect = dev->hard_sector_size();
+      if (verbose >= 2) Err(Fmt("hard_sect_size is %d Byte\n", hard_sect));
     }
+    disk = std::make_unique<TraceDevice>(
+        *dev, verbose, dry_run, [this](const std::string& s) { Err(s); }, [this] { FlushOut(); },
+        io.fail_writes_from);
     bd_size = dev->Size();
+    if (bd_size == 0 && !dev->is_block_device()) {
+      // drbdmeta takes a size of 0 as "unknown" and asks the block layer.
+      Err("ioctl(,BLKGETSIZE64,) failed: Inappropriate ioctl for device\n");
+      Exit(20);
+    }
   }
 
   static CommandFn CommandApplyAlFn();
 
-  void Read(uint64_t off, std::span<uint8_t> dst) {
-    md::Status s = dev->Read(off, dst);
+  void Read(uint64_t off, std::span<uint8_t> dst, const char* tag) {
+    disk->set_tag(tag);
+    md::Status s = disk->Read(off, dst);
     if (!s.ok()) {
-      Err(Fmt("pread(%u,...,%zu,%" PRIu64 ") in %s failed: %s\n", 0u, dst.size(), off, command->name,
-              s.message().c_str()));
+      Err(Fmt("pread(%u,...,%zu,%" PRIu64 ") in %s failed: %s\n", static_cast<unsigned>(dev->fd()), dst.size(), off,
+              tag, s.message().c_str()));
       Exit(10);
     }
   }
@@ -270,17 +358,38 @@ struct Tool {
     }
   }
 
-  void Write(uint64_t off, std::span<const uint8_t> src) {
-    CheckWriteRange(off, src.size(), command->name);
-    if (dry_run) {
-      if (verbose >= 2) Err("SKIPPED DUE TO DRY-RUN\n");
-      return;
-    }
-    md::Status s = dev->Write(off, src);
+  void Write(uint64_t off, std::span<const uint8_t> src, const char* tag) {
+    CheckWriteRange(off, src.size(), tag);
+    disk->set_tag(tag);
+    md::Status s = disk->Write(off, src);
     if (!s.ok()) {
-      Err(Fmt("pwrite(%u,...,%zu,%" PRIu64 ") in %s failed: %s\n", 0u, src.size(), off, command->name,
-              s.message().c_str()));
+      Err(Fmt("pwrite(%u,...,%zu,%" PRIu64 ") in %s failed: %s\n", static_cast<unsigned>(dev->fd()), src.size(), off,
+              tag, s.message().c_str()));
       Exit(10);
+    }
+  }
+
+  // Tags: drbdmeta's v08_/v09_ function names.
+  const char* FmtTag(const char* v08, const char* v09) const { return IsV09() ? v09 : v08; }
+
+  // drbdmeta's is_valid_md(): validation with its messages on stderr (a
+  // missing magic only with -v; a tolerated oddity is printed, then accepted).
+  md::Validation Check(Format f, const Superblock& sb, int index, uint64_t dev_bytes) {
+    md::Validation v = md::Validate(f, sb, index, dev_bytes);
+    if (!v.ok && (v.magic_ok || verbose >= 1)) Err(v.message + "\n");
+    if (v.ok && !v.warning.empty()) Err(v.warning + "\n");
+    return v;
+  }
+
+  // -vv: the layout drbdmeta's re_initialize_md_offsets() computed.
+  void VerboseOffsets(const char* prefix) {
+    if (verbose < 2) return;
+    Err(Fmt("%smd_offset: %llu\n", prefix, static_cast<unsigned long long>(layout.md_offset)));
+    Err(Fmt("%sal_offset: %llu (%d)\n", prefix, static_cast<unsigned long long>(layout.al_offset), md.al_offset));
+    Err(Fmt("%sbm_offset: %llu (%d)\n", prefix, static_cast<unsigned long long>(layout.bm_offset), md.bm_offset));
+    if (!*prefix) {
+      Err(Fmt("md_size_sect: %u\nmax_usable_sect: %llu\n", md.md_size_sect,
+              static_cast<unsigned long long>(layout.max_usable_sect)));
     }
   }
 
@@ -301,13 +410,11 @@ struct Tool {
       Exit(10);
     }
     md::SuperblockBytes raw{};
-    Read(md_offset, raw);
+    Read(md_offset, raw, FmtTag("v08_md_disk_to_cpu", "v09_md_disk_to_cpu"));
     Superblock sb = md::Decode(place.format, raw);
-    md::Validation v = md::Validate(place.format, sb, place.index, bd_size);
-    if (!v.ok) {
-      if (v.magic_ok || verbose >= 1) Err(v.message + "\n");
-      return CheckForResize() ? OpenState::kValidAtLastKnown : OpenState::kNone;
-    }
+    const bool ok = Check(place.format, sb, place.index, bd_size).ok;
+    if (verbose >= 3 + ok && verbose <= 10) Err(HexDump(md_offset, raw.data(), raw.size()));
+    if (!ok) return CheckForResize() ? OpenState::kValidAtLastKnown : OpenState::kNone;
     md = sb;
     layout = md::ComputeLayout(md, place.index, bd_size);
     if (md.effective_size > layout.max_usable_sect) {
@@ -323,13 +430,9 @@ struct Tool {
   // Writes the superblock (drbdmeta's md_cpu_to_disk). Returns -1 if the
   // in-memory superblock is not valid for this placement.
   int WriteMd() {
-    const md::Validation v = md::Validate(place.format, md, place.index, bd_size);
-    if (!v.ok) {
-      if (v.magic_ok || verbose >= 1) Err(v.message + "\n");
-      return -1;
-    }
+    if (!Check(place.format, md, place.index, bd_size).ok) return -1;
     const md::SuperblockBytes raw = md::Encode(place.format, md);
-    Write(md_offset, raw);
+    Write(md_offset, raw, FmtTag("v08_md_cpu_to_disk", "v09_md_cpu_to_disk"));
     update_lk_bdev = true;
     return 0;
   }
@@ -387,14 +490,46 @@ struct Tool {
     if (!Internal()) return false;
     uint64_t size = 0, uuid = 0;
     std::string name;
-    if (!LkLoad(&size, &name, &uuid)) return false;
-    if (size == bd_size || size < md::kMinDeviceBytes) return false;
+    if (!LkLoad(&size, &name, &uuid)) {
+      if (verbose) Err("no last-known offset information available.\n");
+      return false;
+    }
+    if (verbose) {
+      Err(Fmt(" last known info: %llu %s\n", static_cast<unsigned long long>(size),
+              name.empty() ? "-unknown device name-" : name.c_str()));
+      if (uuid) Err(Fmt(" last known uuid: %016" PRIX64 "\n", uuid));
+    }
+    if (size == bd_size) return false;
     const uint64_t off = md::SuperblockOffset(md::kIndexFlexInternal, size);
-    if (off + 4096 > bd_size) return false;
-    md::SuperblockBytes raw{};
-    Read(off, raw);
-    Superblock sb = md::Decode(place.format, raw);
-    if (!md::Validate(place.format, sb, md::kIndexFlexInternal, size).ok) return false;
+    bool found = false;
+    Superblock sb{};
+    if (size >= md::kMinDeviceBytes && off < bd_size && off + 4096 > bd_size) {
+      // drbdmeta's pread of the old superblock comes back short.
+      Err(Fmt("confused in v08_check_for_resize: expected to read 4096 bytes, actually read %d\n",
+              static_cast<int>(bd_size - off)));
+      Exit(10);
+    }
+    if (size >= md::kMinDeviceBytes && off + 4096 <= bd_size) {
+      md::SuperblockBytes raw{};
+      Read(off, raw, "v08_check_for_resize");
+      sb = md::Decode(place.format, raw);
+      found = Check(place.format, sb, md::kIndexFlexInternal, size).ok;
+    }
+    if (verbose) {
+      std::string msg = Fmt("While checking for internal meta data for drbd%u on %s,\n"
+                            "it appears that it may have been relocated.\nIt used to be ",
+                            static_cast<unsigned>(minor), md_device_name.c_str());
+      if (!name.empty() && name != md_device_name) msg += "on " + name + " ";
+      msg += Fmt("at byte offset %llu", static_cast<unsigned long long>(off));
+      if (!found) {
+        msg += ", but I cannot find it now.\n";
+        if (off >= bd_size) msg += "Device is too small now!\n";
+      } else {
+        msg += ", and seems to still be valid.\n";
+      }
+      Err(msg);
+    }
+    if (!found) return false;
     if (uuid && sb.device_uuid != uuid) {
       Err(Fmt("Last known and found uuid differ!?\n%016" PRIX64 " != %016" PRIX64 "\n", uuid, md.device_uuid));
       if (!force) {
@@ -423,18 +558,30 @@ struct Tool {
       Exit(10);
     }
     layout = md::ComputeLayout(md, md::kIndexFlexInternal, bd_size);
+    VerboseOffsets("");
     Err("Moving the internal meta data to its proper location\n");
+    if (verbose >= 2) {
+      Err(Fmt("old md_offset: %llu\n", static_cast<unsigned long long>(old_off)));
+      Err(Fmt("old al_offset: %llu (%d)\n", static_cast<unsigned long long>(old_off + int64_t{old.al_offset} * 512),
+              old.al_offset));
+      Err(Fmt("old bm_offset: %llu (%d)\n", static_cast<unsigned long long>(old_off + int64_t{old.bm_offset} * 512),
+              old.bm_offset));
+      VerboseOffsets("new ");
+      Err(Fmt("md_size_sect: %u\nmax_usable_sect: %llu\n", md.md_size_sect,
+              static_cast<unsigned long long>(layout.max_usable_sect)));
+    }
     const uint64_t old_al = old_off + static_cast<int64_t>(old.al_offset) * 512;
     const uint64_t old_bm = old_off + static_cast<int64_t>(old.bm_offset) * 512;
     std::vector<uint8_t> buf(old_off - old_al);
-    Read(old_al, buf);
-    Write(layout.al_offset, buf);
+    const char* kMove = "v08_move_internal_md_after_resize";
+    Read(old_al, buf, kMove);
+    Write(layout.al_offset, buf, kMove);
     const uint64_t old_bm_bytes = old_al - old_bm;
     for (uint64_t end = old_bm_bytes; end > 0;) {
       const uint64_t n = std::min(end, kBufferSize);
       buf.assign(n, 0);
-      Read(old_bm + end - n, buf);
-      Write(layout.bm_offset + end - n, buf);
+      Read(old_bm + end - n, buf, kMove);
+      Write(layout.bm_offset + end - n, buf, kMove);
       end -= n;
     }
     if (bitmap_init != BitmapInit::kSkip) {
@@ -442,10 +589,11 @@ struct Tool {
       for (uint64_t off = old_bm_bytes; off < new_bm_bytes;) {
         const uint64_t n = std::min(new_bm_bytes - off, kBufferSize);
         buf.assign(n, 0);
-        Write(layout.bm_offset + off, buf);
+        Write(layout.bm_offset + off, buf, kMove);
         off += n;
       }
     }
+    VerboseOffsets("");  // drbdmeta recomputes the offsets once more
     int err = WriteMd();
     if (!err) {
       Out("Internal drbd meta data successfully moved.\n");
@@ -456,7 +604,8 @@ struct Tool {
       for (uint64_t off = old_bm; off < wipe_end;) {
         const uint64_t n = std::min(wipe_end - off, kBufferSize);
         buf.assign(n, 0);
-        if (!dry_run && !dev->Write(off, buf).ok()) {
+        disk->set_tag(kMove);
+        if (!disk->Write(off, buf).ok()) {
           Err("pwrite while zeroing the old meta data region failed\n");
           Exit(10);
         }
@@ -493,7 +642,7 @@ struct Tool {
   // check_for_existing_data(): look at the first 68 KiB of the device.
   void CheckForExistingData() {
     std::vector<uint8_t> buf(md::kProbeBytes);
-    Read(0, buf);
+    Read(0, buf, "check_for_existing_data");
     const md::Probe f = md::ProbeData(buf);
     if (f.all_zero) return;
     Out(Fmt("md_offset %llu\n", static_cast<unsigned long long>(layout.md_offset)));
@@ -560,14 +709,13 @@ struct Tool {
   // Which format (if any) has a valid superblock in `raw` for `index`.
   std::optional<Format> DetectMd(const md::SuperblockBytes& raw, int index, Superblock* found) {
     std::optional<Format> have;
+    // drbdmeta looks for v07 metadata first (we only report its absence).
+    if (verbose >= 1 && md::LoadBe32(raw.data() + kV07MagicOffset) != kV07Magic) Err("v07 Magic number not found\n");
     for (Format f : {Format::kV08, Format::kV09}) {
       Superblock sb = md::Decode(f, raw);
-      md::Validation v = md::Validate(f, sb, index, bd_size);
-      if (v.ok) {
+      if (Check(f, sb, index, bd_size).ok) {
         have = f;
         *found = sb;
-      } else if (v.magic_ok) {
-        Err(v.message + "\n");
       }
     }
     return have;
@@ -581,7 +729,8 @@ struct Tool {
       md::ConvertV09ToV08(md, place.index, bd_size);
     }
     layout = md::ComputeLayout(md, place.index, bd_size);
-    if (!md::Validate(place.format, md, place.index, bd_size).ok) {
+    VerboseOffsets("");
+    if (!Check(place.format, md, place.index, bd_size).ok) {
       Err("Conversion failed.\nThis is a bug :(\n");
       Exit(111);
     }
@@ -590,7 +739,7 @@ struct Tool {
   void CheckInternalMdFlavours() {
     const uint64_t flex_offset = md::SuperblockOffset(md::kIndexFlexInternal, bd_size);
     md::SuperblockBytes raw{};
-    Read(flex_offset, raw);
+    Read(flex_offset, raw, "check_internal_md_flavours");
     Superblock now{};
     std::optional<Format> have = DetectMd(raw, md::kIndexFlexInternal, &now);
     if (!have) return;
@@ -637,7 +786,7 @@ struct Tool {
       return;
     }
     md::SuperblockBytes raw{};
-    Read(md_offset, raw);
+    Read(md_offset, raw, "check_external_md_flavours");
     Superblock now{};
     std::optional<Format> have = DetectMd(raw, md::kIndexFlexExternal, &now);
     if (!have) return;
@@ -661,20 +810,29 @@ struct Tool {
   bool ZeroBitmapArea(uint64_t bytes, uint64_t step, bool fast) {
     uint64_t left = bytes, off = layout.bm_offset;
     unsigned last = 0;
-    std::vector<uint8_t> zero;
-    if (!fast) zero.assign(std::min(step, bytes), 0);
+    // 4 KiB-aligned, so that the device may write it with O_DIRECT.
+    const size_t zero_len = fast ? 0 : (std::min(step, bytes) + 4095) / 4096 * 4096;
+    std::unique_ptr<uint8_t, decltype(&std::free)> zero(
+        zero_len ? static_cast<uint8_t*>(std::aligned_alloc(4096, zero_len)) : nullptr, &std::free);
+    if (zero_len) {
+      if (!zero) {
+        Err("out of memory\n");
+        Exit(20);
+      }
+      std::memset(zero.get(), 0, zero_len);
+    }
     for (;;) {
       const uint64_t chunk = std::min(step, left);
       if (fast) {
         CheckWriteRange(off, chunk, "zeroout_bitmap_fast");
-        if (!dev->ZeroOut(off, chunk).ok()) {
+        if (!disk->ZeroOut(off, chunk).ok()) {
           Err(Fmt("ioctl(%s, BLKZEROOUT, [%llu, %llu]) failed: %s\n", md_device_name.c_str(),
                   static_cast<unsigned long long>(off), static_cast<unsigned long long>(chunk),
                   std::strerror(dev->zeroout_errno())));
           return false;
         }
       } else {
-        Write(off, std::span<const uint8_t>(zero.data(), chunk));
+        Write(off, std::span<const uint8_t>(zero.get(), chunk), "md_initialize_common:BM");
       }
       off += chunk;
       left -= chunk;
@@ -699,7 +857,10 @@ struct Tool {
     }
     if (bitmap_init != BitmapInit::kPwrite) {
       Err("initializing bitmap (" + pp + ") to all zero\n");
-      if (dry_run || ZeroBitmapArea(bytes, 1ull << 30, true)) return;
+      // drbdmeta issues BLKZEROOUT even under --dry-run; we do not on block
+      // devices (on files it fails and falls back to the skipped pwrites).
+      if (dry_run && dev->is_block_device()) return;
+      if (ZeroBitmapArea(bytes, 1ull << 30, true)) return;
       if (bitmap_init == BitmapInit::kZeroout) {
         Err("fast zero-out failed, fallback disabled\n");
         Exit(10);
@@ -719,15 +880,15 @@ struct Tool {
       Exit(10);
     }
     layout = md::ComputeLayout(md, place.index, bd_size);
+    VerboseOffsets("");
     CheckForExistingData();
     Out("initializing activity log\n");
     CheckWriteRange(layout.al_offset, uint64_t{md.al_stripes} * md.al_stripe_size_4k * 4096, "md_initialize_common:AL");
-    if (!dry_run) {
-      md::Status st = md::InitializeAl(*dev, layout, md);
-      if (!st.ok()) {
-        Err("pwrite in md_initialize_common:AL failed: " + st.message() + "\n");
-        Exit(10);
-      }
+    disk->set_tag("md_initialize_common:AL");
+    md::Status st = md::InitializeAl(*disk, layout, md);
+    if (!st.ok()) {
+      Err("pwrite in md_initialize_common:AL failed: " + st.message() + "\n");
+      Exit(10);
     }
     InitializeBitmap();
   }
@@ -737,60 +898,15 @@ struct Tool {
 
 std::string Hex64(uint64_t v) { return Fmt("%016" PRIX64, v); }
 
+// The get-gi line for peer slot `node` (v09) or of the v08 superblock.
 std::string GetGiLine(const Tool& t, const Superblock& sb, int node) {
-  const uint32_t f = sb.flags;
-  std::string s = Hex64(sb.current_uuid) + ":" + Hex64(sb.peers[node].bitmap_uuid) + ":" +
-                  Hex64(sb.history_uuids[0]) + ":" + Hex64(sb.history_uuids[1]) + ":";
-  auto b = [](uint32_t v, uint32_t m) { return (v & m) ? "1" : "0"; };
   if (t.IsV09()) {
-    const uint32_t p = sb.peers[node].flags;
-    s += Fmt("%s:%s:%s:%s:%s:%s:%s", b(f, md::kMdfConsistent), b(f, md::kMdfWasUpToDate), b(f, md::kMdfPrimaryInd),
-             b(f, md::kMdfCrashedPrimary), b(f, md::kMdfAlClean), b(f, md::kMdfAlDisabled),
-             b(f, md::kMdfPrimaryLostQuorum));
-    s += Fmt(":%s:%s:%s:%s:%s\n", b(p, md::kPeerConnected), b(p, md::kPeerOutdated), b(p, md::kPeerFencing),
-             b(p, md::kPeerFullSync), b(p, md::kPeerDeviceSeen));
-  } else {
-    s += Fmt("%s:%s:%s:%s:%s:%s:%s\n", b(f, md::kMdfConsistent), b(f, md::kMdfWasUpToDate), b(f, md::kMdfPrimaryInd),
-             b(f, md::kMdfConnectedInd), b(f, md::kMdfFullSync), b(f, md::kMdfPeerOutDated),
-             b(f, md::kMdfCrashedPrimary));
+    return md::GiLineV09(sb.current_uuid, sb.peers[node].bitmap_uuid, sb.history_uuids[0],
+                         sb.history_uuids[1], sb.flags, sb.peers[node].flags);
   }
-  return s;
+  return md::GiLineV08(sb.current_uuid, sb.peers[node].bitmap_uuid, sb.history_uuids[0],
+                       sb.history_uuids[1], sb.flags);
 }
-
-constexpr const char* kShowGiHeader =
-    "\n"
-    "       +--<  Current data generation UUID  >-\n"
-    "       |               +--<  Bitmap's base data generation UUID  >-\n"
-    "       |               |                 +--<  younger history UUID  >-\n"
-    "       |               |                 |         +-<  older history  >-\n"
-    "       V               V                 V         V\n";
-
-constexpr const char* kShowGiV09Legend =
-    "                                                                    ^ ^ ^ ^ ^ ^ ^ ^ ^ ^ ^ ^\n"
-    "                                      -<  Data consistency flag  >--+ | | | | | | | | | | |\n"
-    "                             -<  Data was/is currently up-to-date  >--+ | | | | | | | | | |\n"
-    "                                  -<  Node was/is currently primary  >--+ | | | | | | | | |\n"
-    " -<  This node was a crashed primary, and has not seen its peer since  >--+ | | | | | | | |\n"
-    "             -<  The activity-log was applied, the disk can be attached  >--+ | | | | | | |\n"
-    "        -<  The activity-log was disabled, peer is completely out of sync  >--+ | | | | | |\n"
-    "                              -<  This node was primary when it lost quorum  >--+ | | | | |\n"
-    "                                          -<  Node was/is currently connected  >--+ | | | |\n"
-    "                              -<  The peer's disk was out-dated or inconsistent  >--+ | | |\n"
-    "                                 -<   A fence policy other the dont-care was used  >--+ | |\n"
-    "                  -<  Node was in the progress of marking all blocks as out of sync  >--+ |\n"
-    "                     -<  At least once we saw this node with a backing device attached >--+\n"
-    "\n";
-
-constexpr const char* kShowGiV08Legend =
-    "                                                                    ^ ^ ^ ^ ^ ^ ^\n"
-    "                                      -<  Data consistency flag  >--+ | | | | | |\n"
-    "                             -<  Data was/is currently up-to-date  >--+ | | | | |\n"
-    "                                  -<  Node was/is currently primary  >--+ | | | |\n"
-    "                                  -<  Node was/is currently connected  >--+ | | |\n"
-    "         -<  Node was in the progress of setting all bits in the bitmap  >--+ | |\n"
-    "                        -<  The peer's disk was out-dated or inconsistent  >--+ |\n"
-    "      -<  This node was a crashed primary, and has not seen its peer since   >--+\n"
-    "\n";
 
 std::string PeerFlagNames(uint32_t flags) {
   static const char* kNames[32] = {"connected", "<=outdated", "fencing", "full-sync", "seen", nullptr, nullptr,
@@ -801,12 +917,13 @@ std::string PeerFlagNames(uint32_t flags) {
   for (int i = 0; i < 32; ++i) {
     const uint32_t f = 1u << i;
     if (!(flags & f)) continue;
-    std::string item = kNames[i] ? std::string(kNames[i]) : Fmt("0x%x=?", f);
-    // drbdmeta formats into an 80-byte buffer and stops when it is full.
-    if (s.size() + std::strlen(sep) + item.size() >= 80) break;
-    s += sep + item;
+    s += sep;
+    s += kNames[i] ? std::string(kNames[i]) : Fmt("0x%x=?", f);
     sep = " | ";
   }
+  // drbdmeta formats into an 80-byte buffer: the text is cut at 79 bytes,
+  // even in the middle of a name.
+  if (s.size() > 79) s.resize(79);
   return s;
 }
 
@@ -827,13 +944,13 @@ int CmdShowGi(Tool& t, const std::vector<std::string>& a) {
   IgnoreExtra(t, a);
   if (t.Open() != OpenState::kValid) return -1;
   const Superblock& m = t.md;
-  t.Out(kShowGiHeader);
+  t.Out(std::string(md::kShowGiHeader));
   t.Out(GetGiLine(t, m, static_cast<int>(t.node_id)));
   if (t.IsV09()) {
-    t.Out(kShowGiV09Legend);
+    t.Out(std::string(md::kShowGiV09Legend));
   } else {
     const uint32_t f = m.flags;
-    t.Out(kShowGiV08Legend);
+    t.Out(std::string(md::kShowGiV08Legend));
     t.Out(Fmt("flags:%s %s, %s, %s%s%s\n", (f & md::kMdfCrashedPrimary) ? " crashed" : "",
               (f & md::kMdfPrimaryInd) ? "Primary" : "Secondary",
               (f & md::kMdfConnectedInd) ? "Connected" : "StandAlone",
@@ -1053,7 +1170,7 @@ int CmdWipeMd(Tool& t, const std::vector<std::string>& a) {
   }
   t.Out("Wiping meta data...\n");
   const md::SuperblockBytes zero{};
-  t.Write(t.md_offset, zero);
+  t.Write(t.md_offset, zero, "meta_wipe_md");
   int err = t.Close();
   if (err) {
     t.Err("operation failed\n");
@@ -1095,11 +1212,61 @@ int CmdForgetPeer(Tool& t, const std::vector<std::string>&) {
   return err;
 }
 
+// repair-md (drbd-utils >= 9.28): a "day0" peer slot (not this node, no
+// bitmap, no flags) must carry the same bitmap UUID as the other day0 slots;
+// older DRBD could damage some. The reference is the highest-numbered such
+// slot. With --tentative/--dry-run only reports, and exits 1 if a repair is
+// due.
+int CmdRepairMd(Tool& t, const std::vector<std::string>& a) {
+  IgnoreExtra(t, a);
+  OpenState state = t.Open();
+  if (state == OpenState::kValidAtLastKnown && t.MoveAfterResize() == 0) state = t.Open();
+  if (state != OpenState::kValid) {
+    t.Err("No valid meta data found\n");
+    return -1;
+  }
+  Superblock& m = t.md;
+  auto is_day0 = [&m](int p) { return p != m.node_id && m.peers[p].bitmap_index == -1 && m.peers[p].flags == 0; };
+  int day0 = -1;
+  for (int p = md::kPeersMax - 1; p >= 0 && day0 < 0; --p) {
+    if (is_day0(p)) day0 = p;
+  }
+  if (day0 < 0) return 0;
+  const uint64_t want = m.peers[day0].bitmap_uuid;
+  bool dirty = false;
+  for (int p = 0; p < md::kPeersMax; ++p) {
+    if (!is_day0(p) || m.peers[p].bitmap_uuid == want) continue;
+    t.Err(Fmt("Peer slot %d has \"day0\" UUID 0x%016" PRIX64 ", expected 0x%016" PRIX64 "\n", p,
+              m.peers[p].bitmap_uuid, want));
+    m.peers[p].bitmap_uuid = want;
+    dirty = true;
+  }
+  if (!t.dry_run && dirty) {
+    t.Err("Repairing metadata\n");
+    t.WriteMd();
+  }
+  if (t.Close() != 0) {
+    t.Err("update failed\n");
+    return -1;
+  }
+  return t.dry_run && dirty ? -1 : 0;
+}
+
 std::string Hostname(const Io& io) {
   if (!io.hostname.empty()) return io.hostname;
   char buf[HOST_NAME_MAX + 1] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "";
   return buf;
+}
+
+// Prints one bitmap slot; its opening brace goes out before the first
+// read, as drbdmeta's does (visible in -vv traces, which flush stdout).
+void PrintBitmapSlot(Tool& t, const md::BitmapReader& reader, uint64_t n_words, uint32_t peers, uint32_t slot,
+                     uint64_t* bits) {
+  t.Out("{");
+  std::string text = md::FormatBitmapSlot(reader, n_words, peers, slot, bits);
+  if (!text.empty() && text[0] == '{') text.erase(0, 1);
+  t.Out(text);
 }
 
 int CmdDumpMd(Tool& t, const std::vector<std::string>& a) {
@@ -1175,25 +1342,25 @@ int CmdDumpMd(Tool& t, const std::vector<std::string>& a) {
   t.Out(Fmt("# bm-bytes %" PRIu64 ";\n", t.bm_bytes));
   const uint64_t bm_start = t.layout.bm_offset;
   md::BitmapReader reader = [&t, bm_start](uint64_t off, size_t len, uint8_t* dst) {
-    t.Read(bm_start + off, std::span<uint8_t>(dst, len));
+    t.Read(bm_start + off, std::span<uint8_t>(dst, len), "fprintf_bm");
   };
   uint64_t bits = 0;
   const uint64_t n_words = t.bm_bytes / 4;
   if (t.IsV09()) {
     for (uint32_t i = 0; i < m.max_peers; ++i) {
       t.Out(Fmt("bitmap[%u] ", i));
-      t.Out(md::FormatBitmapSlot(reader, n_words, m.max_peers, i, &bits));
+      PrintBitmapSlot(t, reader, n_words, m.max_peers, i, &bits);
     }
   } else {
     t.Out("bm ");
-    t.Out(md::FormatBitmapSlot(reader, n_words, 1, 0, &bits));
+    PrintBitmapSlot(t, reader, n_words, 1, 0, &bits);
   }
   t.Out(Fmt("# bits-set %" PRIu64 ";\n", static_cast<uint64_t>(static_cast<uint32_t>(bits))));
   return t.Close();
 }
 
 // drbd-utils' hexdump layout (offset, 16 bytes, printable characters;
-// repeated lines collapse to "*").
+// repeated lines collapse to "*"; the offset after the end closes it).
 std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len) {
   std::string out;
   size_t o = 0;
@@ -1209,8 +1376,8 @@ std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len) {
       skipped = false;
       out += "*\n";
     }
-    out += Fmt("%08llx ", static_cast<unsigned long long>(o + file_offset));
-    for (int i = 0; i < 16; ++i) out += Fmt("%s %02x", i == 8 ? " " : (i == 0 ? " " : ""), l[i]);
+    out += Fmt("%08llx", static_cast<unsigned long long>(o + file_offset));
+    for (int i = 0; i < 16; ++i) out += Fmt("%s %02x", i % 8 == 0 ? " " : "", l[i]);
     out += "  |";
     for (int i = 0; i < 16; ++i) out += pr(l[i]);
     out += "|\n";
@@ -1225,6 +1392,7 @@ std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len) {
     for (i = 0; i < rem; ++i) out += pr(c[o + i]);
     out += "|\n";
   }
+  out += Fmt("%08llx\n", static_cast<unsigned long long>(len + file_offset));
   return out;
 }
 
@@ -1238,7 +1406,7 @@ int CmdDumpSuperblock(Tool& t, const std::vector<std::string>& a) {
   uint64_t offset = t.md_offset;
   if (state == OpenState::kValidAtLastKnown) offset = md::SuperblockOffset(md::kIndexFlexInternal, t.lk_size);
   md::SuperblockBytes raw{};
-  t.Read(offset, raw);
+  t.Read(offset, raw, t.FmtTag("v08_md_disk_to_cpu", "v09_md_disk_to_cpu"));
   DumpFormat f = t.output_format;
   if (f == DumpFormat::kAuto) f = isatty(STDOUT_FILENO) == 1 ? DumpFormat::kHex : DumpFormat::kBinary;
   if (f == DumpFormat::kBinary) {
@@ -1325,6 +1493,12 @@ int CmdDumpSuperblock(Tool& t, const std::vector<std::string>& a) {
   return 0;
 }
 
+// hexdump-superblock (drbd-utils >= 9.30): dump-superblock as a hex dump.
+int CmdHexDumpSuperblock(Tool& t, const std::vector<std::string>& a) {
+  t.output_format = DumpFormat::kHex;
+  return CmdDumpSuperblock(t, a);
+}
+
 int CmdApplyAl(Tool& t, const std::vector<std::string>& a) {
   IgnoreExtra(t, a);
   OpenState state = t.Open();
@@ -1344,7 +1518,7 @@ int CmdApplyAl(Tool& t, const std::vector<std::string>& a) {
     return -1;
   }
   std::vector<uint8_t> area(al_blocks * md::kAlBlockBytes);
-  t.Read(t.layout.al_offset, area);
+  t.Read(t.layout.al_offset, area, "apply_al");
   md::AlReplay replay = md::ReplayAl(area, m.al_stripes, m.al_stripe_size_4k);
   for (const std::string& msg : replay.messages) t.Err(msg + "\n");
   const bool need = (m.flags & md::kMdfPrimaryInd) != 0;
@@ -1360,13 +1534,12 @@ int CmdApplyAl(Tool& t, const std::vector<std::string>& a) {
     std::vector<std::string> msgs;
     uint64_t added = 0;
     t.CheckWriteRange(t.layout.bm_offset, bm, "apply_al");
-    if (!t.dry_run) {
-      md::Status s = md::ApplyHotExtentsOnDisk(*t.dev, t.layout, m.max_peers, bm, replay.hot_extents, &added, &msgs);
-      for (const std::string& msg : msgs) t.Err(msg + "\n");
-      if (!s.ok()) {
-        t.Err("pwrite in apply_al failed: " + s.message() + "\n");
-        t.Exit(10);
-      }
+    t.disk->set_tag("apply_al");
+    md::Status s = md::ApplyHotExtentsOnDisk(*t.disk, t.layout, m.max_peers, bm, replay.hot_extents, &added, &msgs);
+    for (const std::string& msg : msgs) t.Err(msg + "\n");
+    if (!s.ok()) {
+      t.Err("pwrite in apply_al failed: " + s.message() + "\n");
+      t.Exit(10);
     }
     if (!replay.hot_extents.empty()) {
       t.Err("Marked additional " + PpSize(static_cast<uint32_t>(added * 4)) + " as out-of-sync based on AL.\n");
@@ -1377,12 +1550,11 @@ int CmdApplyAl(Tool& t, const std::vector<std::string>& a) {
   }
   if (reinit || replay.result > 0) {
     t.CheckWriteRange(t.layout.al_offset, al_blocks * md::kAlBlockBytes, "md_initialize_common:AL");
-    if (!t.dry_run) {
-      md::Status s = md::InitializeAl(*t.dev, t.layout, m);
-      if (!s.ok()) {
-        t.Err("pwrite in initialize_al failed: " + s.message() + "\n");
-        t.Exit(10);
-      }
+    t.disk->set_tag("md_initialize_common:AL");
+    md::Status s = md::InitializeAl(*t.disk, t.layout, m);
+    if (!s.ok()) {
+      t.Err("pwrite in initialize_al failed: " + s.message() + "\n");
+      t.Exit(10);
     }
   }
   if (!(m.flags & md::kMdfAlClean) || m.magic != md::kMagic08) update_flags = true;
@@ -1657,7 +1829,7 @@ void ParseBitmap(Tool& t, DumpParser& p, bool parse_only, std::vector<uint32_t>&
         }
         std::vector<uint8_t> raw(written);
         for (uint64_t k = 0; k < written; ++k) raw[k] = static_cast<uint8_t>(win[k / 4] >> (8 * (k % 4)));
-        t.Write(off, raw);
+        t.Write(off, raw, "meta_restore_md");
       }
       if (bytes != written) {
         t.Err("Bitmap info too large, truncated!\n");
@@ -1670,16 +1842,18 @@ void ParseBitmap(Tool& t, DumpParser& p, bool parse_only, std::vector<uint32_t>&
 
 int RestoreOrVerify(Tool& t, const std::vector<std::string>& a, bool parse_only) {
   std::string text;
+  // drbdmeta keeps the dump open while it works (so the device gets the
+  // next file descriptor, which -vv shows).
+  std::unique_ptr<FILE, int (*)(FILE*)> dump_file(nullptr, &std::fclose);
   if (!a.empty()) {
-    FILE* f = std::fopen(a[0].c_str(), "r");
-    if (!f) {
+    dump_file.reset(std::fopen(a[0].c_str(), "r"));
+    if (!dump_file) {
       t.Err("open of '" + a[0] + "' failed.\n");
       t.Exit(20);
     }
     char buf[65536];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
+    while ((n = std::fread(buf, 1, sizeof buf, dump_file.get())) > 0) text.append(buf, n);
   } else if (t.io.read_line) {
     while (std::optional<std::string> line = t.io.read_line()) text += *line + "\n";
   }
@@ -1723,6 +1897,7 @@ int RestoreOrVerify(Tool& t, const std::vector<std::string>& a, bool parse_only)
       t.layout.bm_offset = static_cast<uint64_t>(int64_t{t.md.bm_offset} * 512);
       if (t.Internal()) t.layout.max_usable_sect = 0;
     }
+    t.VerboseOffsets("");
   };
   t.md = md::NewSuperblock(t.place.format, static_cast<uint32_t>(new_max_peers), static_cast<uint32_t>(t.al_stripes),
                            static_cast<uint32_t>(t.al_stripe_size_4k));
@@ -1739,7 +1914,7 @@ int RestoreOrVerify(Tool& t, const std::vector<std::string>& a, bool parse_only)
     }
     t.CheckForExistingData();
     std::vector<uint8_t> head(md::kProbeBytes);
-    t.Read(0, head);
+    if (!t.dev->Read(0, head).ok()) t.Exit(10);  // drbdmeta's buffer, not a new read
     for (size_t k = 0; k < head.size() / 4; ++k) win[k] = md::LoadLe32(head.data() + 4 * k);
   }
   Superblock& m = t.md;
@@ -1861,6 +2036,7 @@ int RestoreOrVerify(Tool& t, const std::vector<std::string>& a, bool parse_only)
                 m.al_stripe_size_4k));
       t.Exit(10);
     }
+    if (t.verbose >= 2) t.Err("adjusting activity-log and bitmap offsets\n");
     relayout();
   }
   if (m.effective_size > t.layout.max_usable_sect) {
@@ -1914,6 +2090,8 @@ const Command kCommands[] = {
     {"forget-peer", nullptr, CmdForgetPeer, true, true, true},
     // Newer drbd-utils; hidden from the usage text, which stays 9.22's.
     {"dump-superblock", "[--output-format={binary,hex,json}]", CmdDumpSuperblock, false, false, false},
+    {"hexdump-superblock", nullptr, CmdHexDumpSuperblock, false, false, false},
+    {"repair-md", "[--tentative]", CmdRepairMd, false, false, true},
 };
 
 CommandFn Tool::CommandApplyAlFn() { return CmdApplyAl; }
@@ -2093,6 +2271,7 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
       {"peers-outdated", no_argument, nullptr, 2004},
       {"rotate-uuids", no_argument, nullptr, 2005},
       {"var-lib-drbd", required_argument, nullptr, 2006},
+      {"tentative", no_argument, nullptr, 2007},
       {nullptr, 0, nullptr, 0},
   };
   // getopt_long permutes argv; keep our own copies alive.
@@ -2170,6 +2349,7 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
       case 2004: t.opt_peers_outdated = true; break;
       case 2005: t.opt_rotate_uuids = true; break;
       case 2006: t.io.var_lib_drbd = optarg; break;
+      case 2007: t.dry_run = 1000; break;
       default: Usage(t);
     }
   }
@@ -2203,7 +2383,9 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
     if (t.io.probe_minor) {
       LockMinor(t);
       attached = IsAttached(t);
-      if (attached && t.command->modifies_md) {
+      // repair-md only reports under --tentative/--dry-run.
+      const bool modifies = t.command->modifies_md && !(t.command->fn == CmdRepairMd && t.dry_run);
+      if (attached && modifies) {
         t.Err("Device '" + t.drbd_dev_name + "' is configured!\n");
         t.Exit(20);
       }

@@ -34,6 +34,9 @@ struct Io {
   std::string lock_dir = "/var/lock";
   // When false, no "drbdsetup MINOR dstate" probe and no minor lock.
   bool probe_minor = true;
+  // Crash injection for tests: the metadata writes from this 0-based index
+  // on fail with EIO (as if the machine died there); -1: never.
+  long long fail_writes_from = -1;
 };
 
 // Runs drbdmeta with `args` (args[0] is the program name).

@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+
+#include "lib/md/superblock.h"
 
 namespace drbd::meta {
 namespace {
@@ -31,16 +34,20 @@ class DrbdmetaTest : public ::testing::Test {
     fs::resize_file(img_, size);
   }
   std::vector<char> Bytes() {
-    std::ifstream in(img_, std::ios::binary);
-    return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+    std::ifstream in(img_, std::ios::binary | std::ios::ate);
+    std::vector<char> data(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    return data;
   }
 
   struct Result {
     int rc;
     std::string out, err;
   };
-  Result Run(std::vector<std::string> args, bool tty = false, std::string answer = "") {
+  Result Run(std::vector<std::string> args, bool tty = false, std::string answer = "", long long fail_from = -1) {
     Io io;
+    io.fail_writes_from = fail_from;
     std::string err;
     io.err = [&err](const std::string& s) { err += s; };
     io.stdin_is_tty = [tty] { return tty; };
@@ -138,6 +145,203 @@ TEST_F(DrbdmetaTest, CorruptedSuperblockIsRefusedAndFileUnchanged) {
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("No valid meta data found"), std::string::npos);
   EXPECT_EQ(Bytes(), before);
+}
+
+// Each superblock byte flipped in turn, for v09 and v08, internal and
+// flex-external. Where the format can tell (lib/md's validation refuses the
+// block), every command that reads the superblock refuses: non-zero exit,
+// drbdmeta's message on stderr (a wrong magic is silent without -v, as in
+// drbdmeta) and the image byte-unchanged. Where it cannot (UUIDs, flags,
+// sizes nobody cross-checks), the read-only commands still never write.
+// tests/md/flip_oracle.py runs the same sweep against drbdmeta 9.22.
+TEST_F(DrbdmetaTest, EveryFlippedSuperblockByteIsRefusedOrHarmless) {
+  struct Case {
+    const char* fmt;
+    const char* place;
+    md::Format format;
+    int index;
+    size_t struct_bytes;  // meaningful part of the 4 KiB block
+    uint64_t sb_offset;   // where the superblock sits on the image
+    int min_refused;      // bytes the format checks, at least
+  };
+  constexpr uint64_t kSize = 256 << 10;
+  const Case cases[] = {
+      {"v09", "internal", md::Format::kV09, md::kIndexFlexInternal, 0x570, kSize - 4096, 36},
+      {"v09", "flex-external", md::Format::kV09, md::kIndexFlexExternal, 0x570, 0, 36},
+      {"v08", "internal", md::Format::kV08, md::kIndexFlexInternal, 0x60, kSize - 4096, 24},
+      {"v08", "flex-external", md::Format::kV08, md::kIndexFlexExternal, 0x60, 0, 24}};
+  // Some 10000 runs, each ending in fsync: on tmpfs when there is one.
+  char shm[] = "/dev/shm/drbdmeta_flip.XXXXXX";
+  const bool on_shm = mkdtemp(shm) != nullptr;
+  if (on_shm) {
+    fs::remove_all(dir_);
+    dir_ = shm;  // also the last-known-bdev directory; TearDown removes it
+    img_ = (dir_ / "d.img").string();
+  }
+  auto write_image = [this](const std::vector<char>& data) {
+    std::ofstream out(img_, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.fmt) + " " + c.place);
+    MakeImage(kSize);
+    const bool v09 = c.format == md::Format::kV09;
+    using Args = std::vector<std::string>;
+    auto cmd = [&](Args a) {
+      Args args = {"--force", "-", c.fmt, img_, c.place};
+      args.insert(args.end(), a.begin(), a.end());
+      return args;
+    };
+    ASSERT_EQ(Run(cmd(v09 ? Args{"create-md", "2"} : Args{"create-md"})).rc, 0);
+    const Args gi = v09 ? Args{"--node-id=1"} : Args{};
+    Args set = {"set-gi"};
+    set.insert(set.end(), gi.begin(), gi.end());
+    set.push_back("1111222233334444:AAAABBBBCCCCDDDD:5555666677778888:9999000011112222");
+    ASSERT_EQ(Run(cmd(set)).rc, 0);
+    ASSERT_EQ(Run(cmd({"write-dev-uuid", "FEDCBA9876543210"})).rc, 0);
+    const std::vector<char> base = Bytes();
+    ASSERT_EQ(base.size(), kSize);
+    Args get_gi = {"get-gi"};
+    get_gi.insert(get_gi.end(), gi.begin(), gi.end());
+    const std::vector<std::pair<Args, bool>> commands = {
+        {{"dump-md"}, true}, {get_gi, true}, {{"dstate"}, true}, {{"outdate"}, false}, {{"apply-al"}, false}};
+    int refused = 0;
+    for (size_t i = 0; i < c.struct_bytes; ++i) {
+      std::vector<char> bad = base;
+      bad[c.sb_offset + i] ^= static_cast<char>(0xff);
+      md::SuperblockBytes raw{};
+      std::memcpy(raw.data(), bad.data() + c.sb_offset, raw.size());
+      const md::Validation v = md::Validate(c.format, md::Decode(c.format, raw), c.index, kSize);
+      if (!v.ok) ++refused;
+      for (const auto& [args, read_only] : commands) {
+        write_image(bad);
+        const Result r = Run(cmd(args));
+        const bool unchanged = Bytes() == bad;
+        if (!v.ok) {
+          EXPECT_NE(r.rc, 0) << "byte " << i << " " << args[0] << " accepted: " << v.message;
+          if (v.magic_ok) {
+            EXPECT_NE(r.err.find(v.message + "\n"), std::string::npos) << "byte " << i << " " << args[0];
+          }
+        }
+        if (r.rc != 0 || read_only) {
+          EXPECT_TRUE(unchanged) << "byte " << i << " " << args[0] << " (exit " << r.rc << ") changed the image";
+        }
+      }
+    }
+    EXPECT_GE(refused, c.min_refused);
+  }
+}
+
+// repair-md as drbd-utils >= 9.28 does it: unused ("day0") peer slots get
+// the bitmap UUID of the highest such slot; --tentative only reports.
+TEST_F(DrbdmetaTest, RepairMdAlignsDay0Uuids) {
+  MakeImage(100 << 20);
+  ASSERT_EQ(Run({"--force", "-", "v09", img_, "internal", "create-md", "2"}).rc, 0);
+  Result dump = Run({"--force", "-", "v09", img_, "internal", "dump-md"});
+  std::string text = dump.out;
+  // Slot 3 carries a stray UUID; slot 1 is in use (bitmap 0), so not day0.
+  auto set_peer = [&text](int peer, const std::string& key, const std::string& value) {
+    const size_t at = text.find(key, text.find("peer[" + std::to_string(peer) + "] {"));
+    text.replace(at, text.find(';', at) - at, key + " " + value);
+  };
+  set_peer(3, "bitmap-uuid", "0x0000000000000ABC");
+  set_peer(1, "bitmap-index", "0");
+  set_peer(1, "bitmap-uuid", "0x1111111111111111");
+  std::ofstream(dir_ / "in.dump") << text;
+  ASSERT_EQ(Run({"--force", "-", "v09", img_, "internal", "restore-md", (dir_ / "in.dump").string()}).rc, 0);
+  const std::vector<char> before = Bytes();
+  Result r = Run({"--force", "-", "v09", img_, "internal", "repair-md", "--tentative"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("Peer slot 3 has \"day0\" UUID 0x0000000000000ABC, expected 0x0000000000000000\n"),
+            std::string::npos);
+  EXPECT_EQ(r.err.find("Repairing"), std::string::npos);
+  EXPECT_EQ(Bytes(), before);
+  r = Run({"--force", "-", "v09", img_, "internal", "repair-md"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.err.find("expected 0x0000000000000000\nRepairing metadata\n"), std::string::npos);
+  EXPECT_EQ(Run({"--force", "-", "v09", img_, "internal", "get-gi", "--node-id=3"}).out.substr(0, 33),
+            "0000000000000004:0000000000000000");
+  EXPECT_EQ(Run({"--force", "-", "v09", img_, "internal", "get-gi", "--node-id=1"}).out.substr(0, 33),
+            "0000000000000004:1111111111111111");
+  r = Run({"--force", "-", "v09", img_, "internal", "repair-md"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.err.find("Peer slot"), std::string::npos);
+  MakeImage(100 << 20);
+  r = Run({"--force", "-", "v09", img_, "internal", "repair-md"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("No valid meta data found\n"), std::string::npos);
+}
+
+// --dry-run: every write is reported with drbdmeta's tag and skipped; -vv
+// traces reads and writes the same way.
+TEST_F(DrbdmetaTest, DryRunAndTracesUseDrbdmetaTags) {
+  MakeImage(100 << 20);
+  ASSERT_EQ(Run({"--force", "-", "v09", img_, "internal", "create-md", "2"}).rc, 0);
+  const std::vector<char> before = Bytes();
+  Result r = Run({"--force", "--dry-run", "-", "v09", img_, "internal", "invalidate"});
+  EXPECT_EQ(r.rc, 0);
+  const std::string skipped = "...,  4096,   104853504) SKIPPED DUE TO DRY-RUN\n";
+  EXPECT_EQ(r.err.find(" v09_md_cpu_to_disk        : pwrite("), r.err.find("ioctl") == 0 ? r.err.find('\n') + 1 : 0);
+  EXPECT_NE(r.err.find(skipped), std::string::npos) << r.err;
+  EXPECT_EQ(Bytes(), before);
+  r = Run({"--force", "-vv", "-", "v09", img_, "internal", "dstate"});
+  EXPECT_NE(r.err.find(" v09_md_disk_to_cpu        : pread("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", ...,  4096,   104853504)\n"), std::string::npos) << r.err;
+  r = Run({"--force", "-vvv", "-", "v09", img_, "internal", "dstate"});
+  EXPECT_EQ(r.err.find("063ff000"), std::string::npos);  // hexdump from -vvv only if invalid
+  r = Run({"--force", "-vvvv", "-", "v09", img_, "internal", "dstate"});
+  EXPECT_NE(r.err.find("063ff030  00 00 00 00 00 00 00 00  00 00 00 80 83 74 02 6d  |.............t.m|\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.err.ends_with("|................|\n06400000\n")) << r.err;
+}
+
+// create-md over existing metadata zeroes AL and bitmap before it writes the
+// new superblock, last: a crash at any write leaves the old superblock
+// (with a cleared AL and bitmap, which the new one would have anyway) or the
+// new one, never an invalid block.
+TEST_F(DrbdmetaTest, CreateMdOverExistingMetadataIsCrashSafeAtEveryWrite) {
+  for (const char* fmt : {"v09", "v08"}) {
+    SCOPED_TRACE(fmt);
+    const bool v09 = std::string(fmt) == "v09";
+    const std::vector<std::string> create = v09 ? std::vector<std::string>{"create-md", "2"}
+                                                : std::vector<std::string>{"create-md"};
+    auto cmd = [&](std::vector<std::string> a) {
+      std::vector<std::string> args = {"--force", "-", fmt, img_, "internal"};
+      args.insert(args.end(), a.begin(), a.end());
+      return args;
+    };
+    const std::vector<std::string> get_gi = v09 ? std::vector<std::string>{"get-gi", "--node-id=1"}
+                                                : std::vector<std::string>{"get-gi"};
+    MakeImage(64 << 20);
+    ASSERT_EQ(Run(cmd(create)).rc, 0);
+    std::vector<std::string> set = {"set-gi"};
+    if (v09) set.push_back("--node-id=1");
+    set.push_back("1111222233334444:AAAABBBBCCCCDDDD::");
+    ASSERT_EQ(Run(cmd(set)).rc, 0);
+    const std::vector<char> old_image = Bytes();
+    const std::string old_gi = Run(cmd(get_gi)).out;
+    ASSERT_EQ(old_gi.substr(0, 16), "1111222233334444");
+    int crash = 0;
+    for (;; ++crash) {
+      ASSERT_LT(crash, 100);
+      {
+        std::ofstream out(img_, std::ios::binary | std::ios::trunc);
+        out.write(old_image.data(), static_cast<std::streamsize>(old_image.size()));
+      }
+      const Result r = Run(cmd(create), false, "", crash);
+      const Result gi = Run(cmd(get_gi));
+      ASSERT_EQ(gi.rc, 0) << "crash at write " << crash << ": no valid metadata left";
+      if (r.rc == 0) {
+        EXPECT_EQ(gi.out.substr(0, 16), "0000000000000004");
+        break;
+      }
+      EXPECT_EQ(r.rc, 10) << r.err;
+      EXPECT_EQ(gi.out, old_gi) << "crash at write " << crash;
+    }
+    // AL, bitmap (a pwrite after the failed zero-out) and the superblock.
+    EXPECT_GE(crash, 3);
+  }
 }
 
 TEST_F(DrbdmetaTest, ConvertsV08ToV09OnCreateMd) {

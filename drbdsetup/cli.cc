@@ -196,6 +196,19 @@ std::variant<uint64_t, CliExit> MStrtoll(std::string_view text, char scale) {
   return CliExit{kExit, "", std::string(text) + " is not a valid number\n"};
 }
 
+namespace {
+
+// getaddrinfo() for a stream socket of family `af`: 0 (*res to be freed with
+// freeaddrinfo) or the EAI_* code.
+int ResolveStream(const std::string& host, int af, addrinfo** res) {
+  addrinfo hints{};
+  hints.ai_family = af;
+  hints.ai_socktype = SOCK_STREAM;
+  return getaddrinfo(host.c_str(), nullptr, &hints, res);
+}
+
+}  // namespace
+
 std::variant<std::string, CliExit> SockaddrFromString(std::string_view text) {
   int af = AF_INET;
   std::string_view addr = text;
@@ -241,11 +254,8 @@ std::variant<std::string, CliExit> SockaddrFromString(std::string_view text) {
   std::string out;
   if (af == AF_INET6) {
     sockaddr_in6 sin6{};
-    addrinfo hints{};
-    hints.ai_family = AF_INET6;
-    hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+    int rc = ResolveStream(host, AF_INET6, &res);
     if (rc != 0) {
       return CliExit{kExit, "", err + "getaddrinfo " + host + ": " + gai_strerror(rc) + "\n"};
     }
@@ -258,11 +268,8 @@ std::variant<std::string, CliExit> SockaddrFromString(std::string_view text) {
     sin.sin_family = AF_INET;
     sin.sin_port = htons(static_cast<uint16_t>(port));
     if (inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) {
-      addrinfo hints{};
-      hints.ai_family = AF_INET;
-      hints.ai_socktype = SOCK_STREAM;
       addrinfo* res = nullptr;
-      int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+      int rc = ResolveStream(host, AF_INET, &res);
       if (rc != 0) {
         return CliExit{kExit, "", "can not resolve the hostname: " + host + ": " +
                                       gai_strerror(rc) + "\n"};
@@ -465,12 +472,14 @@ std::optional<CliExit> ParseExtraArgs(Invocation& inv, const CliEnv& env) {
     }
     inv.extra.push_back(std::move(v));
   }
-  if (i < inv.args.size()) {
-    std::string msg = "Excess arguments:";
-    for (; i < inv.args.size(); ++i) msg += " " + inv.args[i];
-    return CliExit{kExit, "", msg + "\n"};
-  }
-  return std::nullopt;
+  return RejectExcessArgs(inv, i);
+}
+
+std::optional<CliExit> RejectExcessArgs(const Invocation& inv, size_t from) {
+  if (from >= inv.args.size()) return std::nullopt;
+  std::string msg = "Excess arguments:";
+  for (size_t i = from; i < inv.args.size(); ++i) msg += " " + inv.args[i];
+  return CliExit{kExit, "", msg + "\n"};
 }
 
 }  // namespace drbd::setup

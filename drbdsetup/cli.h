@@ -17,6 +17,7 @@
 
 #include "drbdsetup/commands.h"
 #include "lib/config/options.h"
+#include "lib/notify/options.h"
 
 namespace drbd::setup {
 
@@ -28,12 +29,9 @@ struct CliExit {
   std::string err;
 };
 
-// An option value converted as drbd-utils' field put functions convert it.
-struct FieldValue {
-  const cfg::OptionDef* field = nullptr;
-  uint64_t number = 0;  // numbers (scaled to the field's unit), booleans 0/1, enum values
-  std::string text;     // strings; the raw argument for everything
-};
+// Option values (lib/notify/options.h), converted from command-line text.
+using notify::FieldValue;
+using notify::OptionValues;
 
 // An extra positional argument, converted (attach's devices, new-path's
 // addresses, new-resource's node id ...).
@@ -86,6 +84,10 @@ std::optional<CliExit> ParseObjects(Invocation& inv, const CliEnv& env);
 // The command's extra positional arguments, converted; then no operand may
 // remain ("Excess arguments: ...").
 std::optional<CliExit> ParseExtraArgs(Invocation& inv, const CliEnv& env);
+
+// "Excess arguments: ..." (exit 20) when inv.args holds operands from index
+// `from` on; nullopt otherwise.
+std::optional<CliExit> RejectExcessArgs(const Invocation& inv, size_t from);
 
 // drbd-utils' m_strtoll() for a command-line number: the value, or the exit
 // drbd-utils takes ("X is not a valid number", 20; "missing number

@@ -13,6 +13,8 @@
 #include <variant>
 
 #include "drbdsetup/cli.h"
+#include "drbdsetup/handlers.h"
+#include "lib/genl/client.h"
 
 namespace drbd::setup {
 namespace {
@@ -37,6 +39,11 @@ bool SucceedsWithoutModule(std::string_view cmd) {
 }  // namespace
 
 int RunDrbdsetup(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  return RunDrbdsetupWith(argv, out, err, nullptr);
+}
+
+int RunDrbdsetupWith(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
+                     const ConnectFn& connect) {
   CliEnv env;
   env.columns = TerminalColumns();
   std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
@@ -45,7 +52,7 @@ int RunDrbdsetup(const std::vector<std::string>& argv, std::ostream& out, std::o
   Invocation inv = std::get<Invocation>(std::move(parsed));
 
   const char* sim = std::getenv("DRBD_SIM_SOCKET");
-  if (sim == nullptr || *sim == '\0') {
+  if (!connect && (sim == nullptr || *sim == '\0')) {
     struct stat st {};
     if (stat("/proc/drbd", &st) != 0) {
       err << "Could not stat /proc/drbd: No such file or directory\n"
@@ -55,10 +62,14 @@ int RunDrbdsetup(const std::vector<std::string>& argv, std::ostream& out, std::o
   }
   std::vector<std::string> cmdline = inv.args;
   if (auto e = ParseOptions(inv, cmdline, env)) return Finish(*e, out, err);
-  // TODO(#4): connect through lib/genl's transport (kernel or DRBD_SIM_SOCKET),
-  // then ParseObjects / ParseExtraArgs and the command's handler.
-  err << "Could not connect to 'drbd' generic netlink family\n";
-  return 20;
+  auto client = connect ? connect() : genl::Client::Connect();
+  if (!client.ok()) {
+    err << client.error().message << "\n";
+    return ToInt(client.error().exit_code());
+  }
+  if (auto e = ParseObjects(inv, env)) return Finish(*e, out, err);
+  RunContext rc{**client, out, err, env, isatty(STDOUT_FILENO) != 0};
+  return RunCommand(rc, inv);
 }
 
 }  // namespace drbd::setup

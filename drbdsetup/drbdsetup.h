@@ -3,9 +3,13 @@
 // tests can run it in-process.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "lib/genl/client.h"
 
 namespace drbd::setup {
 
@@ -13,5 +17,11 @@ namespace drbd::setup {
 // the process exit code. DRBD_SIM_SOCKET selects a drbd-simd node instead of
 // the kernel module.
 int RunDrbdsetup(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+
+// The same over a given connection to the genl family (test harnesses that
+// serve canned replies); no module check then.
+using ConnectFn = std::function<genl::Result<std::unique_ptr<genl::Client>>()>;
+int RunDrbdsetupWith(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
+                     const ConnectFn& connect);
 
 }  // namespace drbd::setup

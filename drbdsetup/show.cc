@@ -22,7 +22,7 @@ using cfg::OptType;
 class Printer {
  public:
   void Line(std::string_view text) {  // indented text (the caller adds '\n')
-    out_.append(static_cast<size_t>(4 * indent_), ' ');
+    out_.append(4 * static_cast<size_t>(indent_), ' ');
     out_ += text;
   }
   void Raw(std::string_view text) { out_ += text; }
@@ -395,33 +395,6 @@ std::string DoubleQuote(std::string_view s) {
   }
   out += '"';
   return out;
-}
-
-std::string FieldText(const FieldValue& v) {
-  const OptionDef& f = *v.field;
-  switch (f.type) {
-    case OptType::kBoolean:
-    case OptType::kFlag:
-      return v.number != 0 ? "yes" : "no";
-    case OptType::kNumeric: {
-      std::string num = f.is_signed
-                            ? std::to_string(static_cast<int32_t>(static_cast<uint32_t>(v.number)))
-                            : std::to_string(v.number);
-      if (f.scale != '1') num += f.scale;
-      return num;
-    }
-    case OptType::kEnum:
-    case OptType::kEnumNoCase:
-    case OptType::kEnumNum:
-      for (const cfg::EnumValue& e : f.enums) {
-        if (static_cast<uint64_t>(e.value) == v.number) return std::string(e.name);
-      }
-      return std::to_string(v.number);
-    case OptType::kString:
-    case OptType::kAny:
-      break;
-  }
-  return v.text;
 }
 
 std::string AddressText(const std::string& sockaddr) {

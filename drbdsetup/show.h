@@ -17,10 +17,9 @@
 
 namespace drbd::setup {
 
-// One option section as reported: the values the kernel sent. A field of the
-// section's context without a value is printed as not supported by the
-// kernel (text) or left out (JSON).
-using OptionValues = std::vector<FieldValue>;
+// An option section (OptionValues, cli.h) as reported: the values the kernel
+// sent. A field of the section's context without a value is printed as not
+// supported by the kernel (text) or left out (JSON).
 
 struct ShowPath {
   std::string my_addr;    // struct sockaddr_in/in6 bytes (network byte order)
@@ -68,9 +67,7 @@ struct ShowOptions {
 // resources (already filtered to the requested one and sorted by name).
 std::string FormatShow(const std::vector<ShowResource>& resources, const ShowOptions& opts);
 
-// drbd-utils' text for a value of field f ("4096s", "yes", "C", "\"b0\""
-// is NOT quoted here: quoting is the caller's).
-std::string FieldText(const FieldValue& v);
+using notify::FieldText;
 
 // "ipv4 10.0.0.1:7788" / "ipv6 [fe80::1]:7788" for a sockaddr, as show prints paths.
 std::string AddressText(const std::string& sockaddr);

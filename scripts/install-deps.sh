@@ -5,10 +5,10 @@ set -euo pipefail
 
 PKGS=(
   # toolchain
-  build-essential cmake ninja-build g++ clang libclang-rt-14-dev clang-tidy
+  build-essential cmake ninja-build pkgconf g++ clang libclang-rt-14-dev clang-tidy
   # libraries
   libfmt-dev libboost-program-options-dev libnl-genl-3-dev libsystemd-dev libkeyutils-dev
-  nlohmann-json3-dev libasio-dev libncurses-dev libcpp-httplib-dev
+  nlohmann-json3-dev libasio-dev libncurses-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tools and oracles
   drbd-utils clitest python3 iproute2 util-linux hyperfine

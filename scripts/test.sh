@@ -6,9 +6,13 @@
 #      replay), bench (smoke);
 #   2. an ASan+UBSan build (build-asan/) running the unit, golden and fuzz
 #      replay tests;
-#   3. a bounded libFuzzer run (tests/fuzz/run_fuzz.sh, clang, build-fuzz/).
+#   3. a bounded libFuzzer run (tests/fuzz/run_fuzz.sh, clang, build-fuzz/);
+#   4. clang-tidy (scripts/clang-tidy.sh, .clang-tidy) over the non-test
+#      sources with build/'s compile commands: about 9 CPU-minutes, so ~5
+#      minutes with TIDY_JOBS=2 on 2 cores.
 # Exits non-zero if any step fails; every step runs even after a failure.
-# Env: FUZZ_SECONDS (default 60), SKIP_SANITIZE=1, SKIP_FUZZ=1, CTEST_JOBS (default 2),
+# Env: FUZZ_SECONDS (default 60), SKIP_SANITIZE=1, SKIP_FUZZ=1, SKIP_TIDY=1,
+#      TIDY_JOBS (default 2), CTEST_JOBS (default 2),
 #      BUILD_DIR (build), ASAN_BUILD_DIR (build-asan), FUZZ_BUILD_DIR (build-fuzz).
 # Tests that need root (unshare) or the oracle report "skipped" when absent.
 set -uo pipefail
@@ -53,6 +57,10 @@ fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step fuzz env BUILD_DIR="$fuzz" FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tests/fuzz/run_fuzz.sh
+fi
+
+if [ "${SKIP_TIDY:-0}" != 1 ]; then
+  step clang-tidy env TIDY_JOBS="${TIDY_JOBS:-2}" bash scripts/clang-tidy.sh "$build"
 fi
 
 echo

@@ -16,10 +16,13 @@
 
 #include <list>
 #include <map>
+#include <memory>
 #include <set>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "lib/base/flat_string_map.h"
 
 namespace drbd::cfg {
 
@@ -228,6 +231,10 @@ struct Resource {
   bool ignore = false;
   bool stacked = false;
   bool stacked_on_one = false;
+  // No host section is this node's, but it runs the proxy of some (`via
+  // proxy on`): a dedicated proxy node (drbd-utils >= 9.23). me is then the
+  // last host section it proxies for.
+  bool proxy_only = false;
   bool peers_addrs_set = false;
   bool no_bitmap_done = false;
   bool skip_further_deferred_command = false;
@@ -268,11 +275,14 @@ struct Config {
 
   // Uniqueness registry (drbd-utils check_uniq): key "what:detail" (e.g.
   // "device-minor:alpha:0") → where it was first used.
+  // The file name is shared between the entries of one file (one copy per
+  // file, not one per key); uniq_last_file is the newest such copy.
   struct FirstUse {
-    std::string file;
+    std::shared_ptr<const std::string> file;
     int line = 0;
   };
-  std::map<std::string, FirstUse> uniq;
+  FlatStringMap<FirstUse> uniq;
+  std::shared_ptr<const std::string> uniq_last_file;
   // drbd-utils' config_valid: cleared by any non-fatal validation error.
   bool valid = true;
   // Files already read (canonical paths), for include de-duplication.

@@ -42,8 +42,7 @@ std::string Render(const Diagnostic& d, DiagStyle style);
 // exits at once at these points). Never escapes the lib/config API: the
 // entry points catch it and return the code.
 struct FatalConfigError : std::runtime_error {
-  FatalConfigError(ExitCode c, std::string what)
-      : std::runtime_error(std::move(what)), code(c) {}
+  FatalConfigError(ExitCode c, const std::string& what) : std::runtime_error(what), code(c) {}
   ExitCode code;
 };
 

@@ -4,13 +4,14 @@
 // indentation and all), plus the escaping helpers the XML printer shares.
 // See docs/formats/dump.md.
 #include "lib/config/dump.h"
-#include "lib/config/postparse.h"
 
 #include <string>
 #include <string_view>
 
 #include "lib/base/exit_codes.h"
 #include "lib/config/diag.h"
+#include "lib/config/dump_printer.h"
+#include "lib/config/postparse.h"
 
 namespace drbd::cfg {
 namespace {
@@ -18,7 +19,6 @@ namespace {
 // drbd-utils formats into a 1024-byte static buffer and gives up at 1022.
 constexpr size_t kEscBufferSize = 1024;
 constexpr size_t kEscLimit = 1022;
-constexpr int kIndentWidth = 4;
 
 [[noreturn]] void StringTooLong(std::ostream* err) {
   if (err != nullptr) *err << "string too long.\n";
@@ -85,7 +85,6 @@ std::string EscapeXml(std::string_view s, std::ostream* err) {
   return out;
 }
 
-
 bool DumpShowsStackedTimeouts(const Resource& res, bool is_common, const DumpOptions& opts) {
   if (!res.stacked_timeouts) return false;
   if (!res.startup_options.empty()) return true;
@@ -97,6 +96,11 @@ bool DumpShowsStackedTimeouts(const Resource& res, bool is_common, const DumpOpt
 }
 
 namespace {
+
+using dump_internal::Block;
+using dump_internal::kIndentWidth;
+using dump_internal::OrNull;
+using dump_internal::Within;
 
 // printf("%*s", width, s): negative width left-justifies, positive
 // right-justifies, never truncates.
@@ -110,12 +114,6 @@ std::string Pad(std::string_view s, int width) {
   return out;
 }
 
-// C's printf("%s", NULL) prints "(null)"; an unset address field is empty
-// in our model.
-std::string_view OrNull(const std::string& s) {
-  return s.empty() ? std::string_view("(null)") : std::string_view(s);
-}
-
 }  // namespace
 
 std::string FormatOptionLine(int level, std::string_view name, std::string_view value) {
@@ -125,9 +123,9 @@ std::string FormatOptionLine(int level, std::string_view name, std::string_view 
 
 namespace {
 
-class TextDumper {
+class TextDumper : public dump_internal::Printer {
  public:
-  TextDumper(const DumpOptions& opts, std::ostream& out) : opts_(opts), out_(out) {}
+  TextDumper(const DumpOptions& opts, std::ostream& out) : Printer(opts, out, 0) {}
 
   void Header(const Config& cfg) {
     out_ << "# " << cfg.config_save << "\n";
@@ -153,9 +151,11 @@ class TextDumper {
       }
     }
     for (const HostInfo& host : res.all_hosts) HostBlock(host);
-    for (const Connection& conn : res.connections) ConnectionBlock(conn);
+    for (const Connection& conn : res.connections) {
+      if (!conn.implicit || opts_.verbose) ConnectionBlock(conn);
+    }
     if (!opts_.verbose) Meshes(res);
-    ResourceSections(res);
+    ResourceSections(res, /*is_common=*/false, Within::kPlugin);
     --indent_;
     out_ << "}\n\n";
   }
@@ -163,73 +163,34 @@ class TextDumper {
  private:
   std::string Esc(std::string_view s) { return EscapeToken(s, opts_.err); }
 
-  std::string Indent() const { return std::string(kIndentWidth * indent_, ' '); }
-  void Line(std::string_view text) { out_ << Indent() << text; }
-
   void OptionLine(std::string_view name, std::string_view value) {
     out_ << FormatOptionLine(indent_, name, value);
   }
 
-  void OptionList(const Options& opts) {
-    for (const Option& o : opts) {
-      if (o.has_value) {
-        OptionLine(o.name, o.is_escaped ? o.value : Esc(o.value));
-      } else {
-        Line(o.name + ";\n");
-      }
+  void Open(Block block, std::string_view arg) override {
+    switch (block) {
+      case Block::kSection:
+        Line(std::string(arg) + " {\n");
+        break;
+      case Block::kConnection:
+        Line(arg.empty() ? std::string("connection {\n") : "connection " + Esc(arg) + " {\n");
+        break;
+      case Block::kPath:
+        Line("path {\n");
+        break;
+      case Block::kVolume:
+        Line("volume " + std::string(arg) + " {\n");
+        break;
     }
+    ++indent_;
   }
 
-  // A `name { ... }` section; printed when any list is non-empty. The
-  // second list is printed inside the same braces (peer-device options in
-  // `disk`) or, for proxy, as a nested `plugin { }` section. `lead` comes
-  // first (device options in `disk`, as drbd-utils after 9.22 prints them).
-  enum class Within { kNone, kInline, kPlugin };
-  void Section(std::string_view name, const Options& opts, Within within = Within::kNone,
-               const Options* extra = nullptr, const Options* fake_tail = nullptr,
-               const Options* lead = nullptr) {
-    bool extra_empty = extra == nullptr || extra->empty();
-    bool fake_empty = fake_tail == nullptr || fake_tail->empty();
-    bool lead_empty = lead == nullptr || lead->empty();
-    if (opts.empty() && extra_empty && fake_empty && lead_empty) return;
-    Line(std::string(name) + " {\n");
-    ++indent_;
-    if (lead != nullptr) OptionList(*lead);
-    OptionList(opts);
-    if (fake_tail != nullptr) OptionList(*fake_tail);
-    if (extra != nullptr) {
-      if (within == Within::kInline) {
-        OptionList(*extra);
-      } else if (within == Within::kPlugin) {
-        Section("plugin", *extra);
-      }
-    }
+  void Close(Block /*block*/) override {
     --indent_;
     Line("}\n");
   }
 
-  // The startup section, with `stacked-timeouts;` appended when the flag is
-  // set (drbd-utils keeps that flag outside the option list).
-  void Startup(const Resource& res, bool is_common) {
-    Options fake;
-    if (DumpShowsStackedTimeouts(res, is_common, opts_)) {
-      Option o;
-      o.name = "stacked-timeouts";
-      o.has_value = false;
-      fake.push_back(o);
-    }
-    Section("startup", res.startup_options, Within::kNone, nullptr, &fake);
-  }
-
-  void ResourceSections(const Resource& res, bool is_common = false) {
-    Section("options", res.res_options);
-    Section("net", res.net_options);
-    Section("disk", res.disk_options, Within::kInline, &res.pd_options, nullptr,
-            &res.device_options);
-    Startup(res, is_common);
-    Section("proxy", res.proxy_options, Within::kPlugin, &res.proxy_plugins);
-    Section("handlers", res.handlers);
-  }
+  void OptionList(const Options& opts) override { TextOptionList(opts); }
 
   void Global(const Globals& g) {
     if (g.minor_count == 0 && !g.disable_ip_verification && g.dialog_refresh == 1 &&
@@ -254,7 +215,7 @@ class TextDumper {
   void Common(const Resource& common) {
     Line("common {\n");
     ++indent_;
-    ResourceSections(common, /*is_common=*/true);
+    ResourceSections(common, /*is_common=*/true, Within::kPlugin);
     --indent_;
     out_ << "}\n\n";
   }
@@ -348,7 +309,7 @@ class TextDumper {
 
   // Host lines of a path. drbd-utils starts the ` address` and ` via proxy`
   // parts with a fresh indentation, in the middle of the line.
-  void HostAddressPairs(const std::list<HnameAddress>& pairs) {
+  void HostAddressPairs(const std::list<HnameAddress>& pairs) override {
     for (const HnameAddress& ha : pairs) {
       if (ha.by_address || ha.faked_hostname) {
         AddressText("address", ha.address,
@@ -371,39 +332,6 @@ class TextDumper {
     }
   }
 
-  void ConnectionBlock(const Connection& conn) {
-    if (conn.implicit && !opts_.verbose) return;
-    Line("connection");
-    if (!conn.name.empty()) out_ << ' ' << Esc(conn.name);
-    out_ << " {\n";
-    ++indent_;
-    if (!conn.paths.empty()) {
-      if (conn.paths.front().implicit && !opts_.verbose) {
-        HostAddressPairs(conn.paths.front().hname_address_pairs);
-      } else {
-        for (const Path& path : conn.paths) {
-          Line("path {\n");
-          ++indent_;
-          HostAddressPairs(path.hname_address_pairs);
-          --indent_;
-          Line("}\n");
-        }
-      }
-    }
-    Section("net", conn.net_options);
-    Section("disk", conn.pd_options);
-    for (const PeerDevice& pd : conn.peer_devices) {
-      if (pd.implicit && !opts_.verbose) continue;
-      Line("volume " + std::to_string(pd.vnr) + " {\n");
-      ++indent_;
-      Section("disk", pd.pd_options);
-      --indent_;
-      Line("}\n");
-    }
-    --indent_;
-    Line("}\n");
-  }
-
   void Meshes(const Resource& res) {
     for (const Mesh& mesh : res.meshes) {
       Line("connection-mesh {\n");
@@ -416,10 +344,6 @@ class TextDumper {
       Line("}\n");
     }
   }
-
-  const DumpOptions& opts_;
-  std::ostream& out_;
-  int indent_ = 0;
 };
 
 }  // namespace

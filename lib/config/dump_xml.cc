@@ -7,26 +7,24 @@
 #include <string_view>
 
 #include "lib/config/dump.h"
+#include "lib/config/dump_printer.h"
 #include "lib/config/postparse.h"
 
 namespace drbd::cfg {
 namespace {
 
-constexpr int kIndentWidth = 4;
-
-std::string_view OrNull(const std::string& s) {
-  return s.empty() ? std::string_view("(null)") : std::string_view(s);
-}
+using dump_internal::Block;
+using dump_internal::OrNull;
+using dump_internal::Within;
 
 // Whether drbd-utils' esc_xml() answers from its static buffer.
 bool UsesXmlBuffer(std::string_view s) {
   return s.find_first_of("\"'<>&\\") != std::string_view::npos;
 }
 
-class XmlDumper {
+class XmlDumper : public dump_internal::Printer {
  public:
-  XmlDumper(const DumpOptions& opts, std::ostream& out, int indent)
-      : opts_(opts), out_(out), indent_(indent) {}
+  using Printer::Printer;
 
   void Header(const Config& cfg) {
     out_ << "<config file=\"" << cfg.config_save << "\">\n";
@@ -51,17 +49,43 @@ class XmlDumper {
     }
     for (const HostInfo& host : res.all_hosts) Host(host);
     for (const Connection& conn : res.connections) ConnectionBlock(conn);
-    ResourceSections(res, /*is_common=*/false);
+    ResourceSections(res, /*is_common=*/false, Within::kPlugin);
     --indent_;
     Line("</resource>\n");
   }
 
  private:
   std::string Esc(std::string_view s) { return EscapeXml(s, opts_.err); }
-  std::string Indent() const { return std::string(kIndentWidth * indent_, ' '); }
-  void Line(std::string_view text) { out_ << Indent() << text; }
 
-  void OptionList(const Options& opts) {
+  static std::string_view Tag(Block block) {
+    switch (block) {
+      case Block::kSection:
+        return "section";
+      case Block::kConnection:
+        return "connection";
+      case Block::kPath:
+        return "path";
+      case Block::kVolume:
+        return "volume";
+    }
+    return "";
+  }
+
+  void Open(Block block, std::string_view arg) override {
+    std::string line = "<" + std::string(Tag(block));
+    if (block == Block::kSection) line += " name=\"" + std::string(arg) + "\"";
+    if (block == Block::kConnection && !arg.empty()) line += " name=\"" + Esc(arg) + "\"";
+    if (block == Block::kVolume) line += " vnr=\"" + std::string(arg) + "\"";
+    Line(line + ">\n");
+    ++indent_;
+  }
+
+  void Close(Block block) override {
+    --indent_;
+    Line("</" + std::string(Tag(block)) + ">\n");
+  }
+
+  void OptionList(const Options& opts) override {
     for (const Option& o : opts) {
       if (o.has_value) {
         Line("<option name=\"" + o.name + "\" value=\"" + (o.is_escaped ? o.value : Esc(o.value)) +
@@ -70,75 +94,6 @@ class XmlDumper {
         Line("<option name=\"" + o.name + "\"/>\n");
       }
     }
-  }
-
-  // drbd-utils' common section hands proxy plugins to the text printer.
-  void TextPluginSection(const Options& opts) {
-    if (opts.empty()) return;
-    Line("plugin {\n");
-    ++indent_;
-    for (const Option& o : opts) {
-      if (o.has_value) {
-        out_ << FormatOptionLine(indent_, o.name,
-                                 o.is_escaped ? o.value : EscapeToken(o.value, opts_.err));
-      } else {
-        Line(o.name + ";\n");
-      }
-    }
-    --indent_;
-    Line("}\n");
-  }
-
-  enum class Within { kNone, kInline, kPlugin, kTextPlugin };
-  void Section(std::string_view name, const Options& opts, Within within = Within::kNone,
-               const Options* extra = nullptr, const Options* fake_tail = nullptr,
-               const Options* lead = nullptr) {
-    bool extra_empty = extra == nullptr || extra->empty();
-    bool fake_empty = fake_tail == nullptr || fake_tail->empty();
-    bool lead_empty = lead == nullptr || lead->empty();
-    if (opts.empty() && extra_empty && fake_empty && lead_empty) return;
-    Line("<section name=\"" + std::string(name) + "\">\n");
-    ++indent_;
-    if (lead != nullptr) OptionList(*lead);
-    OptionList(opts);
-    if (fake_tail != nullptr) OptionList(*fake_tail);
-    if (extra != nullptr) {
-      switch (within) {
-        case Within::kInline:
-          OptionList(*extra);
-          break;
-        case Within::kPlugin:
-          Section("plugin", *extra);
-          break;
-        case Within::kTextPlugin:
-          TextPluginSection(*extra);
-          break;
-        case Within::kNone:
-          break;
-      }
-    }
-    --indent_;
-    Line("</section>\n");
-  }
-
-  // In <common>, drbd-utils hands proxy plugins to the text printer.
-  void ResourceSections(const Resource& res, bool is_common) {
-    bool text_plugins = is_common;
-    Section("options", res.res_options);
-    Section("net", res.net_options);
-    Section("disk", res.disk_options, Within::kInline, &res.pd_options, nullptr,
-            &res.device_options);
-    Options fake;
-    if (DumpShowsStackedTimeouts(res, is_common, opts_)) {
-      Option o;
-      o.name = "stacked-timeouts";
-      o.has_value = false;
-      fake.push_back(o);
-    }
-    Section("startup", res.startup_options, Within::kNone, nullptr, &fake);
-    Section("proxy", res.proxy_options, text_plugins ? Within::kTextPlugin : Within::kPlugin,
-            &res.proxy_plugins);
-    Section("handlers", res.handlers);
   }
 
   void Global(const Globals& g) {
@@ -159,7 +114,8 @@ class XmlDumper {
   void Common(const Resource& common) {
     Line("<common>\n");
     ++indent_;
-    ResourceSections(common, /*is_common=*/true);
+    // drbd-utils' common section hands proxy plugins to the text printer.
+    ResourceSections(common, /*is_common=*/true, Within::kTextPlugin);
     --indent_;
     Line("</common>\n");
   }
@@ -220,7 +176,7 @@ class XmlDumper {
     Line("</host>\n");
   }
 
-  void HostAddressPairs(const std::list<HnameAddress>& pairs) {
+  void HostAddressPairs(const std::list<HnameAddress>& pairs) override {
     for (const HnameAddress& ha : pairs) {
       Line("<host name=\"" + ha.name + "\">");
       if (ha.proxy) {
@@ -243,44 +199,6 @@ class XmlDumper {
       }
     }
   }
-
-  void ConnectionBlock(const Connection& conn) {
-    if (!conn.name.empty()) {
-      Line("<connection name=\"" + Esc(conn.name) + "\">\n");
-    } else {
-      Line("<connection>\n");
-    }
-    ++indent_;
-    if (!conn.paths.empty()) {
-      if (conn.paths.front().implicit && !opts_.verbose) {
-        HostAddressPairs(conn.paths.front().hname_address_pairs);
-      } else {
-        for (const Path& path : conn.paths) {
-          Line("<path>\n");
-          ++indent_;
-          HostAddressPairs(path.hname_address_pairs);
-          --indent_;
-          Line("</path>\n");
-        }
-      }
-    }
-    Section("net", conn.net_options);
-    Section("disk", conn.pd_options);
-    for (const PeerDevice& pd : conn.peer_devices) {
-      if (pd.implicit && !opts_.verbose) continue;
-      Line("<volume vnr=\"" + std::to_string(pd.vnr) + "\">\n");
-      ++indent_;
-      Section("disk", pd.pd_options);
-      --indent_;
-      Line("</volume>\n");
-    }
-    --indent_;
-    Line("</connection>\n");
-  }
-
-  const DumpOptions& opts_;
-  std::ostream& out_;
-  int indent_;
 };
 
 }  // namespace

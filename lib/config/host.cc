@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace drbd::cfg {
 
@@ -35,28 +36,56 @@ std::string NodeNameOverrideNotice(std::string_view name) {
 
 namespace {
 
-// Walks the interface address list; fn returns true to stop.
+// One interface address: what the lookups below need of a getifaddrs entry.
+struct IfAddr {
+  int family;          // AF_INET or AF_INET6
+  bool up;             // IFF_UP
+  in_addr v4{};        // family AF_INET
+  in6_addr v6{};       // family AF_INET6
+};
+
+// The interface addresses, read once per process: a config with thousands of
+// floating sections asks for every one of them, and each getifaddrs() is a
+// netlink dump of all links and addresses.
+const std::vector<IfAddr>& IfAddrs() {
+  static const std::vector<IfAddr> addrs = [] {
+    std::vector<IfAddr> out;
+    struct ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return out;
+    for (struct ifaddrs* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+      if (ifa->ifa_addr == nullptr) continue;
+      IfAddr a;
+      a.family = ifa->ifa_addr->sa_family;
+      a.up = (ifa->ifa_flags & IFF_UP) != 0;
+      if (a.family == AF_INET) {
+        a.v4 = reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_addr)->sin_addr;
+      } else if (a.family == AF_INET6) {
+        a.v6 = reinterpret_cast<const struct sockaddr_in6*>(ifa->ifa_addr)->sin6_addr;
+      } else {
+        continue;
+      }
+      out.push_back(a);
+    }
+    freeifaddrs(list);
+    return out;
+  }();
+  return addrs;
+}
+
+// Walks the interface addresses; fn returns true to stop.
 template <typename Fn>
 bool AnyIfAddr(Fn fn) {
-  struct ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return false;
-  bool found = false;
-  for (struct ifaddrs* ifa = list; ifa != nullptr && !found; ifa = ifa->ifa_next) {
-    if (ifa->ifa_addr == nullptr) continue;
-    found = fn(*ifa);
+  for (const IfAddr& a : IfAddrs()) {
+    if (fn(a)) return true;
   }
-  freeifaddrs(list);
-  return found;
+  return false;
 }
 
 bool HaveIpv4(const std::string& ip) {
   // inet_addr semantics as drbd-utils (accepts the short forms "10.1").
   in_addr_t query = inet_addr(ip.c_str());
-  return AnyIfAddr([&](const struct ifaddrs& ifa) {
-    if (ifa.ifa_addr->sa_family != AF_INET) return false;
-    if ((ifa.ifa_flags & IFF_UP) == 0) return false;
-    const auto* sin = reinterpret_cast<const struct sockaddr_in*>(ifa.ifa_addr);
-    return sin->sin_addr.s_addr == query;
+  return AnyIfAddr([&](const IfAddr& a) {
+    return a.family == AF_INET && a.up && a.v4.s_addr == query;
   });
 }
 
@@ -66,10 +95,8 @@ bool HaveIpv6(const std::string& ip) {
   if (tmp.size() > INET6_ADDRSTRLEN) tmp.resize(INET6_ADDRSTRLEN);
   struct in6_addr query;
   if (inet_pton(AF_INET6, tmp.c_str(), &query) != 1) return false;
-  return AnyIfAddr([&](const struct ifaddrs& ifa) {
-    if (ifa.ifa_addr->sa_family != AF_INET6) return false;
-    const auto* sin6 = reinterpret_cast<const struct sockaddr_in6*>(ifa.ifa_addr);
-    return std::memcmp(&sin6->sin6_addr, &query, sizeof(query)) == 0;
+  return AnyIfAddr([&](const IfAddr& a) {
+    return a.family == AF_INET6 && std::memcmp(&a.v6, &query, sizeof(query)) == 0;
   });
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace drbd::cfg {
@@ -207,6 +208,78 @@ size_t RunLength(std::string_view s, size_t p, bool (*pred)(unsigned char)) {
   return k;
 }
 
+// The IPv4 rule (1-3 digits, '.', three times, then 1-3 digits) from p: the
+// length of its longest match, 0 if none. Every group but the last must be
+// its whole digit run, since a '.' has to follow it; the last takes up to 3.
+size_t Ipv4Length(std::string_view s, size_t p) {
+  size_t q = p;
+  for (int i = 0; i < 3; ++i) {
+    const size_t run = RunLength(s, q, IsDigit);
+    if (run < 1 || run > 3 || q + run >= s.size() || s[q + run] != '.') return 0;
+    q += run + 1;
+  }
+  const size_t run = RunLength(s, q, IsDigit);
+  if (run < 1) return 0;
+  return q + std::min<size_t>(run, 3) - p;
+}
+
+// Every IPv6 form has two ':' within its leading run of hex digits and
+// colons (`H:...:H`, `::`, `::ffff:`); without them (a lone ':' before a
+// port, a word) no IPv6 address starts at p.
+bool TwoColonsAhead(std::string_view s, size_t p) {
+  int colons = 0;
+  for (size_t q = p; q < s.size() && (IsHex(s[q]) || s[q] == ':'); ++q) {
+    if (s[q] == ':' && ++colons == 2) return true;
+  }
+  return false;
+}
+
+constexpr size_t kMaxKeyword = 32;
+constexpr size_t kMaxSameLength = 16;
+
+constexpr bool KeywordsFitIndex() {
+  std::array<size_t, kMaxKeyword + 1> count{};
+  for (const Keyword& k : kKeywords) {
+    if (k.text.size() > kMaxKeyword || ++count[k.text.size()] > kMaxSameLength) return false;
+  }
+  return true;
+}
+static_assert(KeywordsFitIndex(), "raise kMaxKeyword or kMaxSameLength");
+
+// Keywords bucketed by length: a word is compared only with keywords of its
+// own length (a handful at most instead of all of them).
+class KeywordIndex {
+ public:
+  KeywordIndex() {
+    for (const Keyword& k : kKeywords) {
+      Bucket& b = by_len_[k.text.size()];
+      b.entries[b.n++] = k;
+    }
+  }
+  Tok Find(std::string_view w) const {
+    if (w.empty() || w.size() >= by_len_.size()) return Tok::kEof;
+    const Bucket& b = by_len_[w.size()];
+    for (size_t i = 0; i < b.n; ++i) {
+      const std::string_view k = b.entries[i].text;  // as long as w
+      if (k[0] == w[0] && std::memcmp(k.data(), w.data(), w.size()) == 0) return b.entries[i].tok;
+    }
+    return Tok::kEof;
+  }
+
+ private:
+  struct Bucket {
+    std::array<Keyword, kMaxSameLength> entries{};
+    size_t n = 0;
+  };
+  std::array<Bucket, kMaxKeyword + 1> by_len_{};
+};
+
+// The keyword kind of a whole word, or Tok::kEof if it is not a keyword.
+Tok FindKeyword(std::string_view w) {
+  static const KeywordIndex index;
+  return index.Find(w);
+}
+
 std::string CutAtNul(std::string_view s) {
   size_t z = s.find('\0');
   return std::string(z == std::string_view::npos ? s : s.substr(0, z));
@@ -303,20 +376,41 @@ Token Lexer::Next() {
     offer(t, len);
   };
 
-  if (c == '{' || c == '}' || c == ';' || c == '[' || c == ']' || c == ':') {
-    best = static_cast<Tok>(c);
+  // Fast paths for the two commonest shapes, where the winning rule is known
+  // at once. Braces, ';' and brackets start no longer token.
+  if (c == '{' || c == '}' || c == ';' || c == '[' || c == ']') {
+    tok.kind = static_cast<Tok>(c);
+    tok.text.assign(1, static_cast<char>(c));
+    pos_ = p + 1;
+    return tok;
+  }
+  const size_t word = RunLength(in_, p, IsWordChar);
+  // A word starting with a non-digit: no number, version or IPv4 address can
+  // start here, and no IPv6 address unless two ':' follow within the run of
+  // hex digits and colons. Then it is a keyword, a word, or too long.
+  if (word >= 1 && !IsDigit(c) && !(IsHex(c) && TwoColonsAhead(in_, p))) {
+    if (word > kMaxWord) {
+      tok.kind = Tok::kErrStringTooLong;
+      tok.text.assign(in_.substr(p, kMaxWord + 1));
+      pos_ = p + kMaxWord + 1;
+      return tok;
+    }
+    const std::string_view w = in_.substr(p, word);
+    const Tok kw = word <= kMaxKeyword ? FindKeyword(w) : Tok::kEof;
+    tok.kind = kw != Tok::kEof ? kw : Tok::kString;
+    tok.text.assign(w);
+    pos_ = p + word;
+    return tok;
+  }
+
+  if (c == ':') {
+    best = Tok::kColon;
     best_len = 1;
   }
 
-  const size_t word = RunLength(in_, p, IsWordChar);
-  if (word >= 1 && word <= kMaxWord) {
-    std::string_view w = in_.substr(p, word);
-    for (const Keyword& k : kKeywords) {
-      if (k.text == w) {
-        offer_ordered(k.tok, word);
-        break;
-      }
-    }
+  if (word >= 1 && word <= kMaxKeyword) {
+    const Tok kw = FindKeyword(in_.substr(p, word));
+    if (kw != Tok::kEof) offer_ordered(kw, word);
   }
 
   // Kernel module version: digits . digits . digits
@@ -333,20 +427,8 @@ Token Lexer::Next() {
     }
   }
 
-  if (IsDigit(c)) {
-    size_t len = 0;
-    for (size_t e : m.Ipv4(Ends{p})) len = std::max(len, e - p);
-    offer_ordered(Tok::kIpAddr, len);
-  }
-  // IPv6 needs a ':' within its leading run of hex digits and colons.
-  bool maybe_ipv6 = false;
-  for (size_t q = p; q < in_.size() && (IsHex(in_[q]) || in_[q] == ':'); ++q) {
-    if (in_[q] == ':') {
-      maybe_ipv6 = true;
-      break;
-    }
-  }
-  if (maybe_ipv6) offer_ordered(Tok::kIpAddr6, m.Ipv6(p));
+  if (IsDigit(c)) offer_ordered(Tok::kIpAddr, Ipv4Length(in_, p));
+  if (TwoColonsAhead(in_, p)) offer_ordered(Tok::kIpAddr6, m.Ipv6(p));
 
   {
     size_t d = RunLength(in_, p, [](unsigned char x) { return IsDigit(x); });

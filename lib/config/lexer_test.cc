@@ -83,6 +83,38 @@ TEST(Lexer, Ipv6Forms) {
   EXPECT_EQ(t[7].kind, Tok::kIpAddr6);
 }
 
+// A word of hex letters turns into an IPv6 address only when two ':' follow
+// within its run of hex digits and colons; one ':' is the port separator.
+TEST(Lexer, HexWordsNeedTwoColonsToBeIpv6) {
+  auto t = Lex("dead:beef fd00:1::2 cafe::1 bad:1.2.3.4 abc:def:ghi");
+  ASSERT_EQ(t.size(), 10u);
+  EXPECT_EQ(t[0].kind, Tok::kString);  // dead
+  EXPECT_EQ(t[1].kind, Tok::kColon);
+  EXPECT_EQ(t[2].kind, Tok::kString);  // beef
+  EXPECT_EQ(t[3].kind, Tok::kIpAddr6);
+  EXPECT_EQ(t[3].text, "fd00:1::2");
+  EXPECT_EQ(t[4].kind, Tok::kIpAddr6);
+  EXPECT_EQ(t[4].text, "cafe::1");
+  EXPECT_EQ(t[5].kind, Tok::kString);  // bad
+  EXPECT_EQ(t[6].kind, Tok::kColon);
+  EXPECT_EQ(t[7].kind, Tok::kIpAddr);
+  EXPECT_EQ(t[8].kind, Tok::kIpAddr6);  // the rule's H? ':' ends on a colon
+  EXPECT_EQ(t[8].text, "abc:def:");
+  EXPECT_EQ(t[9].kind, Tok::kString);  // ghi
+}
+
+TEST(Lexer, KeywordsAndWordsNextToPunctuation) {
+  auto t = Lex("on{alpha}volume;_this_host[x]");
+  EXPECT_EQ(Kinds("on{alpha}volume;_this_host[x]"),
+            (std::vector<Tok>{Tok::kOn, Tok::kLBrace, Tok::kString, Tok::kRBrace, Tok::kVolume,
+                              Tok::kSemicolon, Tok::kThisHost, Tok::kLBracket, Tok::kString,
+                              Tok::kRBracket}));
+  ASSERT_EQ(t.size(), 10u);
+  EXPECT_EQ(t[2].text, "alpha");
+  EXPECT_EQ(t[2].col, 4);
+  EXPECT_EQ(t[9].text, "]");
+}
+
 TEST(Lexer, QuotedStringsAreUnescaped) {
   auto t = Lex(R"("a \"b\" \\c" "on")");
   ASSERT_EQ(t.size(), 2u);
@@ -97,6 +129,13 @@ TEST(Lexer, LongTokensAreErrorTokens) {
   std::string w129(129, 'a');
   EXPECT_EQ(Kinds(w128), std::vector<Tok>{Tok::kString});
   EXPECT_EQ(Lex(w129)[0].kind, Tok::kErrStringTooLong);
+  EXPECT_EQ(Lex(w129)[0].text, w129);
+  // The error token is 129 bytes; the rest of the word is a word again.
+  auto t = Lex(std::string(130, 'z') + " on");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].kind, Tok::kErrStringTooLong);
+  EXPECT_EQ(t[1].text, "z");
+  EXPECT_EQ(t[2].kind, Tok::kOn);
   std::string q255 = "\"" + std::string(255, 'b') + "\"";
   std::string q256 = "\"" + std::string(256, 'b') + "\"";
   EXPECT_EQ(Kinds(q255), std::vector<Tok>{Tok::kString});

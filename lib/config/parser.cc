@@ -8,6 +8,7 @@
 #include "lib/config/parser.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -23,6 +24,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "lib/config/host.h"
@@ -38,6 +40,16 @@ constexpr int kMaxFileDepth = 256;
 // drbd-utils formats template resource names into a 1024-byte buffer.
 constexpr size_t kMaxTemplateName = 1023;
 constexpr int kDrbdMajor = 147;
+
+// The concatenation of the parts (uniqueness keys, built per statement:
+// cheaper than fmt::format for plain joins).
+template <typename... Parts>
+std::string Cat(const Parts&... parts) {
+  std::string out;
+  out.reserve((std::string_view(parts).size() + ...));
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
 
 // drbd-utils prints offending tokens with "%.20s" plus "..." when longer.
 std::string Clip20(std::string_view s) {
@@ -153,12 +165,29 @@ std::string RealPathOr(const std::string& path) {
 }
 
 bool ReadWholeFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return false;
-  *out = ss.str();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat sb;
+  // Regular files are read straight into a string of their size; anything
+  // else (a pipe, /dev/stdin) in chunks until end of file.
+  size_t want = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? static_cast<size_t>(sb.st_size) : 0;
+  std::string text;
+  text.resize(want + 1);  // + 1: end of file is seen without a second resize
+  size_t len = 0;
+  for (;;) {
+    if (len == text.size()) text.resize(text.size() * 2 + 4096);
+    const ssize_t n = read(fd, text.data() + len, text.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  close(fd);
+  text.resize(len);
+  *out = std::move(text);
   return true;
 }
 
@@ -386,15 +415,22 @@ class Parser {
   }
 
   // ---- uniqueness --------------------------------------------------------
-  bool CheckUpr(const std::string& what, const std::string& key) {
+  bool CheckUpr(std::string_view what, std::string_view key) {
     if (no_uniq_) return true;
-    std::string data = fmt::format("{}:{}", src_->file, fline_);
-    auto [it, inserted] = per_res_.emplace(key, data);
+    auto [use, inserted] = per_res_.TryEmplace(key, UprUse{InternFile(src_->file), fline_});
     if (inserted) return true;
+    const std::string data = fmt::format("{}:{}", src_->file, fline_);
+    const std::string first = fmt::format("{}:{}", *use->file, use->line);
     Fatal(Diag(src_->file, fline_,
-               fmt::format("conflicting use of {} '{}'; first used at {}", what, key, it->second),
+               fmt::format("conflicting use of {} '{}'; first used at {}", what, key, first),
                fmt::format("{}: conflicting use of {} '{}' ...\n{}: {} '{}' first used here.\n",
-                           data, what, key, it->second, what, key)));
+                           data, what, key, first, what, key)));
+  }
+  // A copy of a file name that lives as long as the parser (one per file,
+  // not one per uniqueness key).
+  const std::string* InternFile(const std::string& file) {
+    if (last_file_ == nullptr || *last_file_ != file) last_file_ = &*file_names_.insert(file).first;
+    return last_file_;
   }
   bool Uniq(const std::string& what, const std::string& key) {
     if (no_uniq_) return true;
@@ -471,7 +507,14 @@ class Parser {
   int fline_ = 0;
   int c_section_start_ = 0;
   int depth_ = 0;
-  std::map<std::string, std::string> per_res_;
+  // Per-resource uniqueness keys → where first used (file name interned).
+  struct UprUse {
+    const std::string* file;
+    int line;
+  };
+  FlatStringMap<UprUse> per_res_;
+  std::set<std::string> file_names_;
+  const std::string* last_file_ = nullptr;
 
   // For its lifetime makes `next` (text already read; shown as `file`,
   // relative names resolved against `dir`) the source being parsed, as an
@@ -484,6 +527,7 @@ class Parser {
       next.file = file;
       next.save = CanonifyPath(file, dir);
       next.lex = std::make_unique<Lexer>(next.text);
+      p_.cfg_.uniq.Reserve(p_.cfg_.uniq.size() + next.text.size() / 40);
       p_.src_ = &next;
       p_.line_ = 1;
       ++p_.depth_;
@@ -637,10 +681,12 @@ void Parser::ParseDiskOptions(Options& disk, Options& device, Options& pd, Optio
       def = Find(OptContext::kNewMinor, Text(), &no_prefix);
       target = &device;
     }
-    // drbd-utils after 9.22 also moves `fencing` from a resource-level disk
-    // section into net (DRBD 8.4 configs); not adopted yet: it flips many
-    // real configs 9.22 rejects to accepted (see docs/compat.md).
-    (void)net;
+    // DRBD 8.4 kept `fencing` in disk { }; a resource-level disk section
+    // moves it into net (drbd-utils >= 9.23, see docs/compat.md).
+    if (def == nullptr && net != nullptr && Text() == "fencing") {
+      def = Find(OptContext::kNetOptions, Text(), &no_prefix);
+      target = net;
+    }
     if (def == nullptr && unknown_value_) {
       IgnoreUnknownOption();
       return;
@@ -685,9 +731,15 @@ void Parser::ParseSyncer(Resource& res) {
       target = &res.res_options;
     }
     if (def == nullptr) {
+      // DRBD 8.4's syncer { rate; c-*; } are peer-device options in DRBD 9
+      // (drbd-utils >= 9.23, see docs/compat.md).
+      def = Find(OptContext::kPeerDeviceOptions, name, &no_prefix);
+      target = &res.pd_options;
+    }
+    if (def == nullptr) {
       PeExpectedFull("a syncer option keyword",
-                     fmt::format("'{}' is not a net, disk or resource option, which is all the "
-                                 "syncer section takes (resync-rate and c-* go in disk {{ }})",
+                     fmt::format("'{}' is not a net, disk, resource or peer-device option, which "
+                                 "is all the syncer section takes",
                                  Clip20(Text())));
     }
     Option o;
@@ -814,7 +866,8 @@ void Parser::ParseAddress(Address& a) {
     // Loopback scope: 127.0.0.0/8 or ::1.
     if (a.addr == "::1" || a.addr == "0:0:0:0:0:0:0:1") {
       a.is_local = true;
-    } else if (a.af != "ipv6") {
+    } else if (a.af != "ipv6" && a.addr.compare(0, 4, "127.") == 0) {
+      // (The lexer's IPv4 groups are 1-3 digits: b0 == 127 needs "127.".)
       unsigned b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       char tail = 0;
       if (std::sscanf(a.addr.c_str(), "%u.%u.%u.%u%c", &b0, &b1, &b2, &b3, &tail) == 4 &&
@@ -1101,7 +1154,7 @@ void Parser::ParseHostSection(Resource& res, const Names& on_hosts, bool require
     }
   }
   for (const std::string& h : on_hosts)
-    CheckUpr("host section", fmt::format("{}: on {}", res.name, h));
+    CheckUpr("host section", Cat(res.name, ": on ", h));
 
   while (in_braces) {
     Tok t = Next();
@@ -1110,20 +1163,20 @@ void Parser::ParseHostSection(Resource& res, const Names& on_hosts, bool require
     switch (t) {
       case Tok::kDisk:
         for (const std::string& h : on_hosts) {
-          CheckUpr("disk statement", fmt::format("{}:{}:disk", res.name, h));
+          CheckUpr("disk statement", Cat(res.name, ":", h, ":disk"));
         }
         stmt = "disk";
         break;
       case Tok::kDevice:
         for (const std::string& h : on_hosts) {
-          CheckUpr("device statement", fmt::format("{}:{}:device", res.name, h));
+          CheckUpr("device statement", Cat(res.name, ":", h, ":device"));
         }
         stmt = "device";
         break;
       case Tok::kMetaDisk:
       case Tok::kFlexMetaDisk:
         for (const std::string& h : on_hosts) {
-          CheckUpr("meta-disk statement", fmt::format("{}:{}:meta-disk", res.name, h));
+          CheckUpr("meta-disk statement", Cat(res.name, ":", h, ":meta-disk"));
         }
         stmt = "meta-disk";
         break;
@@ -1135,7 +1188,7 @@ void Parser::ParseHostSection(Resource& res, const Names& on_hosts, bool require
                                  src_->file, fline_)));
         }
         for (const std::string& h : on_hosts) {
-          CheckUpr("address statement", fmt::format("{}:{}:address", res.name, h));
+          CheckUpr("address statement", Cat(res.name, ":", h, ":address"));
         }
         ParseAddress(host.address);
         Exp(Tok::kSemicolon);
@@ -1155,9 +1208,9 @@ void Parser::ParseHostSection(Resource& res, const Names& on_hosts, bool require
         RangeCheck("node-id", Text(), 0, 32);
         host.node_id = Text();
         for (const std::string& h : on_hosts) {
-          CheckUpr("node-id statement", fmt::format("{}:{}:node-id", res.name, h));
+          CheckUpr("node-id statement", Cat(res.name, ":", h, ":node-id"));
         }
-        CheckUpr("node-id", fmt::format("{}:{}", res.name, *host.node_id));
+        CheckUpr("node-id", Cat(res.name, ":", *host.node_id));
         Exp(Tok::kSemicolon);
         break;
       case Tok::kOptions:
@@ -1222,7 +1275,7 @@ void Parser::ParseStackedSection(Resource& res) {
         Exp(Tok::kInteger);
         RangeCheck("node-id", Text(), 0, 32);
         host.node_id = Text();
-        CheckUpr("node-id", fmt::format("{}:{}", res.name, *host.node_id));
+        CheckUpr("node-id", Cat(res.name, ":", *host.node_id));
         Exp(Tok::kSemicolon);
         break;
       case Tok::kRBrace:
@@ -1494,8 +1547,9 @@ void Parser::ParseConnection(Connection& conn, int flags) {
         }
         return;
       default:
-        if (no_uniq_ && Text() == "_cstate") {
-          // `drbdsetup show` (drbd-utils >= 9.23): the connection state.
+        if (Text() == "_cstate") {
+          // `drbdsetup show` (drbd-utils >= 9.23): the connection state;
+          // accepted in configs too, so a saved show text reads back.
           Exp(Tok::kString);
           conn.cstate = Text();
           conn.is_standalone = conn.cstate == "StandAlone";
@@ -1538,7 +1592,7 @@ void Parser::ParseMesh(Resource& res, int flags) {
 // ---- resources ---------------------------------------------------------------
 
 void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
-  per_res_.clear();
+  per_res_.Clear();
   Uniq("resource section", name);
   res.name = name;
   res.config_file = src_->save;
@@ -1550,7 +1604,7 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
     switch (t) {
       case Tok::kString: {
         if (Text() != "protocol") goto unexpected;
-        CheckUpr("protocol statement", fmt::format("{}: protocol", res.name));
+        CheckUpr("protocol statement", Cat(res.name, ": protocol"));
         bool no_prefix = false;
         const OptionDef* def = Find(OptContext::kNetOptions, "protocol", &no_prefix);
         if (def == nullptr) def = Find(OptContext::kShowNetOptions, "protocol", &no_prefix);
@@ -1587,7 +1641,7 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
           v.parsed_disk = true;
           Exp(Tok::kSemicolon);
         } else if (t2 == Tok::kLBrace) {
-          CheckUpr("disk section", fmt::format("{}:disk", res.name));
+          CheckUpr("disk section", Cat(res.name, ":disk"));
           Options opts;
           ParseDiskOptions(opts, res.device_options, res.pd_options, &res.net_options);
           res.disk_options.splice(res.disk_options.end(), opts);
@@ -1598,19 +1652,19 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
         break;
       }
       case Tok::kNet: {
-        CheckUpr("net section", fmt::format("{}:net", res.name));
+        CheckUpr("net section", Cat(res.name, ":net"));
         Exp(Tok::kLBrace);
         Options opts = ParseOptions(OptContext::kShowNetOptions, [&] { NetDelegate(flags); });
         res.net_options.splice(res.net_options.end(), opts);
         break;
       }
       case Tok::kSyncer:
-        CheckUpr("syncer section", fmt::format("{}:syncer", res.name));
+        CheckUpr("syncer section", Cat(res.name, ":syncer"));
         Exp(Tok::kLBrace);
         ParseSyncer(res);
         break;
       case Tok::kStartup:
-        CheckUpr("startup section", fmt::format("{}:startup", res.name));
+        CheckUpr("startup section", Cat(res.name, ":startup"));
         Exp(Tok::kLBrace);
         res.startup_options = ParseOptions(OptContext::kStartup, [&] { StartupDelegate(res); });
         // drbd-utils copies the parsed list head by value; an empty list keeps
@@ -1618,16 +1672,16 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
         res.startup_section_empty = res.startup_options.empty();
         break;
       case Tok::kHandlers:
-        CheckUpr("handlers section", fmt::format("{}:handlers", res.name));
+        CheckUpr("handlers section", Cat(res.name, ":handlers"));
         Exp(Tok::kLBrace);
         res.handlers = ParseOptions(OptContext::kHandlers, nullptr);
         break;
       case Tok::kProxy:
-        CheckUpr("proxy section", fmt::format("{}:proxy", res.name));
+        CheckUpr("proxy section", Cat(res.name, ":proxy"));
         ParseProxyOptions(res.proxy_options, res.proxy_plugins);
         break;
       case Tok::kDevice:
-        CheckUpr("device statement", fmt::format("{}:device", res.name));
+        CheckUpr("device statement", Cat(res.name, ":device"));
         ParseVolumeStmt(Volume0(res.volumes), nullptr, t);
         break;
       case Tok::kMetaDisk:
@@ -1641,7 +1695,7 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
         break;
       }
       case Tok::kOptions: {
-        CheckUpr("resource options section", fmt::format("{}:res_options", res.name));
+        CheckUpr("resource options section", Cat(res.name, ":res_options"));
         Exp(Tok::kLBrace);
         Options opts = ParseOptions(OptContext::kResourceOptions, nullptr);
         res.res_options.splice(res.res_options.end(), opts);
@@ -2049,6 +2103,9 @@ void ParseConfig(const ParseRequest& req, Config& cfg, DiagSink& diag) {
     }
     src.save = CanonifyPath(req.config_file, "");
   }
+  // About one uniqueness key per 40 bytes of configuration: sized once
+  // instead of re-placing every key at each doubling.
+  cfg.uniq.Reserve(cfg.uniq.size() + src.text.size() / 40);
   if (cfg.config_file.empty()) cfg.config_file = src.file;
   if (cfg.config_save.empty()) cfg.config_save = src.save;
   cfg.seen_files.insert(src.save == "STDIN" ? std::string("STDIN") : RealPathOr(req.config_file));
@@ -2102,13 +2159,13 @@ bool HostnameInList(std::string_view name, const Names& names) {
 
 bool CheckUniq(Config& cfg, DiagSink& diag, const std::string& file, int line,
                const std::string& what, const std::string& key) {
-  std::string data = fmt::format("{}:{}", file, static_cast<unsigned>(line));
-  auto it = cfg.uniq.find(key);
-  if (it == cfg.uniq.end()) {
-    cfg.uniq.emplace(key, Config::FirstUse{file, line});
-    return true;
+  if (cfg.uniq_last_file == nullptr || *cfg.uniq_last_file != file) {
+    cfg.uniq_last_file = std::make_shared<const std::string>(file);
   }
-  std::string first = fmt::format("{}:{}", it->second.file, static_cast<unsigned>(it->second.line));
+  auto [use, inserted] = cfg.uniq.TryEmplace(key, Config::FirstUse{cfg.uniq_last_file, line});
+  if (inserted) return true;
+  std::string data = fmt::format("{}:{}", file, static_cast<unsigned>(line));
+  std::string first = fmt::format("{}:{}", *use->file, static_cast<unsigned>(use->line));
   cfg.valid = false;
   Diagnostic d;
   d.file = file;

@@ -193,9 +193,10 @@ TEST(Parser, UnknownOptionSuggestsTheNearestName) {
   EXPECT_EQ(r.out,
             "STDIN:4:9: error: unknown option 'ping-intt' in net section; did you mean "
             "'ping-int'?\n");
-  Result moved = ParseText(Res("  disk { fencing resource-only; }"), DiagStyle::kGnu);
+  // (a resource-level disk section takes it, as DRBD 8.4 did; a volume's not)
+  Result moved = ParseText(Res("  volume 0 { disk { fencing resource-only; } }"), DiagStyle::kGnu);
   EXPECT_EQ(moved.out,
-            "STDIN:4:10: error: unknown option 'fencing' in disk section; it belongs in the net "
+            "STDIN:4:21: error: unknown option 'fencing' in disk section; it belongs in the net "
             "section\n");
   Result kw = ParseText(Res("  on charlie { node-idd 2; }"), DiagStyle::kGnu);
   EXPECT_EQ(kw.out,
@@ -298,9 +299,38 @@ TEST(Parser, SyncerOptionsAreRedistributed) {
   EXPECT_NE(FindOption(res.net_options, "verify-alg"), nullptr);
   EXPECT_NE(FindOption(res.disk_options, "al-extents"), nullptr);
   EXPECT_NE(FindOption(res.res_options, "cpu-mask"), nullptr);
-  Result bad = ParseText(Res("  syncer { rate 10M; }"));
+  Result bad = ParseText(Res("  syncer { ratte 10M; }"));
   EXPECT_EQ(bad.out,
-            "STDIN:4: Parse error: 'a syncer option keyword' expected,\n\tbut got 'rate'\n");
+            "STDIN:4: Parse error: 'a syncer option keyword' expected,\n\tbut got 'ratte'\n");
+}
+
+// drbd-utils >= 9.23 (upstream test drbd_8.4): DRBD 8.4's syncer rate and
+// c-* become peer-device options, a resource-level disk section's fencing
+// a net option, in the order written.
+TEST(Parser, Drbd84PlacementsMoveToPeerDeviceAndNetOptions) {
+  Result r = ParseText(Res("  syncer { rate 25M; al-extents 379; c-min-rate 20M; }\n"
+                           "  disk { no-disk-flushes; fencing resource-and-stonith; c-max-rate 1G; }"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const Resource& res = r.cfg.resources.front();
+  std::vector<std::string> pd;
+  for (const Option& o : res.pd_options) pd.push_back(o.name + "=" + o.value);
+  EXPECT_EQ(pd, (std::vector<std::string>{"resync-rate=25M", "c-min-rate=20M", "c-max-rate=1G"}));
+  ASSERT_NE(FindOption(res.net_options, "fencing"), nullptr);
+  EXPECT_EQ(FindOption(res.net_options, "fencing")->value, "resource-and-stonith");
+  EXPECT_EQ(FindOption(res.disk_options, "fencing"), nullptr);
+  EXPECT_NE(FindOption(res.disk_options, "al-extents"), nullptr);
+}
+
+// drbd-utils >= 9.23 (upstream test restore_show): a `drbdsetup show` text
+// saved as a config, `_cstate` included, reads back.
+TEST(Parser, CstateIsAcceptedInConfigs) {
+  Result r = ParseText(
+      "resource r0 {\n  on alpha { node-id 0; volume 0 { device minor 1; disk /dev/x; "
+      "meta-disk internal; } }\n  on bravo { node-id 1; volume 0 { device minor 1; disk /dev/x; "
+      "meta-disk internal; } }\n  connection {\n    host alpha address 10.0.0.1:7000;\n"
+      "    host bravo address 10.0.0.2:7000;\n    _cstate Connecting;\n  }\n}\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.cfg.resources.front().connections.front().cstate, "Connecting");
 }
 
 TEST(Parser, ProtocolStatementBecomesANetOption) {

@@ -16,11 +16,14 @@
 #include "lib/config/postparse.h"
 
 #include "lib/base/crc32c.h"
+#include "lib/base/flat_string_map.h"
+#include "lib/base/strings.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -28,10 +31,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include "lib/config/host.h"
 #include "lib/config/options.h"
@@ -125,35 +129,37 @@ bool AddrScopeLocal(const std::string& addr) {
 }
 
 bool Ipv6Match(const std::string& a, const std::string& b) {
+  // Plain hex-and-colons text without inet_pton (cheap for the common
+  // spelling); anything else as inet_pton reads it.
+  std::array<uint16_t, 8> ga, gb;
+  if (ParsePlainIpv6(a, &ga) && ParsePlainIpv6(b, &gb)) return ga == gb;
   struct in6_addr x, y;
   return inet_pton(AF_INET6, a.c_str(), &x) == 1 && inet_pton(AF_INET6, b.c_str(), &y) == 1 &&
          std::memcmp(&x, &y, sizeof(x)) == 0;
 }
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 int Sign(int v) { return v < 0 ? -1 : (v > 0 ? 1 : 0); }
+
+// af is "ipv4"/"ipv6" (d = '4'/'6') ignoring case, as strcasecmp() in the C
+// locale, unrolled: this runs for every address of the configuration.
+[[gnu::always_inline]] inline bool AfIs(const std::string& af, char d) {
+  return af.size() == 4 && (af[0] | 0x20) == 'i' && (af[1] | 0x20) == 'p' &&
+         (af[2] | 0x20) == 'v' && af[3] == d;
+}
 
 // drbd-utils addresses_cmp(): 0 when af/ip/port match (IPs compared as
 // addresses for ipv4/ipv6), otherwise an ordering.
 int AddressesCmp(const Address& a, const Address& b) {
   bool ips_match = false;
-  if (EqualsNoCase(a.af, "ipv4") && EqualsNoCase(b.af, "ipv4")) {
+  if (AfIs(a.af, '4') && AfIs(b.af, '4')) {
     // inet_pton accepts exactly one spelling of an IPv4 address (four
     // decimal parts, no leading zeros), so different texts never name the
     // same address and equal texts compare 0 below anyway: no need to parse
     // on this hot path (a std::set comparator over every address).
     ips_match = a.addr == b.addr;
-  } else if (EqualsNoCase(a.af, "ipv6") && EqualsNoCase(b.af, "ipv6")) {
-    ips_match = Ipv6Match(a.addr, b.addr);
+  } else if (AfIs(a.af, '6') && AfIs(b.af, '6')) {
+    // Equal texts compare 0 below whether they parse or not.
+    ips_match = a.addr == b.addr || Ipv6Match(a.addr, b.addr);
   }
   int r = ips_match ? 0 : Sign(a.addr.compare(b.addr));
   if (r == 0) {
@@ -386,17 +392,19 @@ void CheckVolumeSetsEqual(Reporter& rep, const Config& cfg, bool no_tty, const R
   while (a != a_end || b != b_end) {
     while (a != a_end && (b == b_end || a->vnr < b->vnr)) {
       rep.Error(file, EndLine(cfg),
-                "in resource " + res.name + ", on " + n1 + " { ... }: volume " +
-                    std::to_string(a->vnr) + " is not defined on " + n2,
-                at() + ": in resource " + res.name + ", on " + n1 + " { ... }: volume " +
-                    std::to_string(a->vnr) + " not defined on " + n2 + "\n");
+                fmt::format("in resource {}, on {} {{ ... }}: volume {} is not defined on {}",
+                            res.name, n1, a->vnr, n2),
+                fmt::format("{}: in resource {}, on {} {{ ... }}: volume {} not defined on {}\n",
+                            at(), res.name, n1, a->vnr, n2));
       ++a;
     }
     while (b != b_end && (a == a_end || a->vnr > b->vnr)) {
-      std::string text = "in resource " + res.name + ", on " + n1 + " { ... }: volume " +
-                         std::to_string(b->vnr) + " is missing (present on " + n2 + ")";
-      std::string compat = at() + ": in resource " + res.name + ", on " + n1 + " { ... }: volume " +
-                           std::to_string(b->vnr) + " missing (present on " + n2 + ")\n";
+      std::string text =
+          fmt::format("in resource {}, on {} {{ ... }}: volume {} is missing (present on {})",
+                      res.name, n1, b->vnr, n2);
+      std::string compat =
+          fmt::format("{}: in resource {}, on {} {{ ... }}: volume {} missing (present on {})\n",
+                      at(), res.name, n1, b->vnr, n2);
       if (!compare_stacked) {
         rep.Error(file, EndLine(cfg), text, compat);
       } else if (!no_tty) {
@@ -407,10 +415,12 @@ void CheckVolumeSetsEqual(Reporter& rep, const Config& cfg, bool no_tty, const R
     if (a != a_end && b != b_end && a->vnr == b->vnr) {
       if (a->implicit != b->implicit) {
         rep.Error(file, EndLine(cfg),
-                  "in resource " + res.name + ", on " + n1 + " resp. " + n2 + ": volume " +
-                      std::to_string(a->vnr) + " is implicit on one but not on the other",
-                  at() + ": in resource " + res.name + ", on " + n1 + " resp. " + n2 + ": volume " +
-                      std::to_string(a->vnr) + " must not be implicit on one but not the other\n");
+                  fmt::format("in resource {}, on {} resp. {}: volume {} is implicit on one but "
+                              "not on the other",
+                              res.name, n1, n2, a->vnr),
+                  fmt::format("{}: in resource {}, on {} resp. {}: volume {} must not be implicit "
+                              "on one but not the other\n",
+                              at(), res.name, n1, n2, a->vnr));
       }
       ++a;
       ++b;
@@ -725,13 +735,10 @@ void PostParser::SetHostInfoInPath(Resource& res, Connection& conn, Path& path) 
 // An af/ip/port triple may be used by several connections of one resource
 // but by no other resource, and the two endpoints of a path must differ.
 void PostParser::CheckAddrConflict() {
-  struct Entry {
-    Resource* res;  // the resource that used the address first
-  };
-  struct Less {
-    bool operator()(const Address* a, const Address* b) const { return AddressesCmp(*a, *b) < 0; }
-  };
-  std::map<const Address*, Entry, Less> tree;
+  // Address key → the resource that used the address first. drbd-utils keeps
+  // a tree ordered by addresses_cmp(); only its equality matters here.
+  FlatStringMap<Resource*> first_use;
+  std::string key;
 
   auto find_in_res = [](Resource& res, const Address& addr) -> HnameAddress* {
     for (Connection& c : res.connections) {
@@ -757,26 +764,26 @@ void PostParser::CheckAddrConflict() {
           if (a == nullptr || i >= 2) continue;
           addr[i] = a;
           if (a->is_local) continue;
-          auto it = tree.find(a);
-          if (it != tree.end()) {
-            Entry& ep = it->second;
-            if (ep.res != &res) {
+          key.clear();
+          AppendAddressKey(*a, &key);
+          auto [first, inserted] = first_use.TryEmplace(key, &res);
+          if (!inserted) {
+            Resource* first_res = *first;
+            if (first_res != &res) {
               if (ha1.conflicts) continue;
-              HnameAddress* ha2 = find_in_res(*ep.res, *a);
+              HnameAddress* ha2 = find_in_res(*first_res, *a);
               if (ha2 == nullptr || ha2->conflicts) continue;
               std::string triple = a->af + ":" + a->addr + ":" + a->port;
               rep_.Error(
                   res.config_file, ha1.config_line,
                   "in resource " + res.name + ", address " + triple + " is also used by resource " +
-                      ep.res->name + " at " + Loc(ep.res->config_file, ha2->config_line),
+                      first_res->name + " at " + Loc(first_res->config_file, ha2->config_line),
                   Loc(res.config_file, ha1.config_line) + ": in resource " + res.name + "\n    " +
-                      triple + " is also used " + Loc(ep.res->config_file, ha2->config_line) +
-                      " (resource " + ep.res->name + ")\n");
+                      triple + " is also used " + Loc(first_res->config_file, ha2->config_line) +
+                      " (resource " + first_res->name + ")\n");
               ha2->conflicts = true;
               ha1.conflicts = true;
             }
-          } else {
-            tree.emplace(a, Entry{&res});
           }
           ++i;
         }
@@ -1014,38 +1021,46 @@ void PostParser::Expand() {
   }
 }
 
+namespace {
+
+// How often `has` flips along `items`: every flip is one "either all ...
+// or none" error for drbd-utils.
+template <typename Items, typename Has>
+int Flips(const Items& items, Has has) {
+  int flips = 0;
+  std::optional<bool> prev;
+  for (const auto& item : items) {
+    bool cur = has(item);
+    if (prev && *prev != cur) ++flips;
+    prev = cur;
+  }
+  return flips;
+}
+
+}  // namespace
+
 void PostParser::EnsureProxySections(Resource& res) {
-  enum class Sect { kInit, kHave, kMissing };
-  Sect sect = Sect::kInit;
-  for (HostInfo& host : res.all_hosts) {
-    Sect prev = sect;
-    sect = host.proxy_compat_only ? Sect::kHave : Sect::kMissing;
-    if (prev == Sect::kInit) continue;
-    if (prev != sect) {
-      rep_.Error(res.config_file, res.start_line,
-                 "in resource " + res.name +
-                     ", either all 'on' sections must contain a proxy subsection, or none",
-                 Loc(res.config_file, res.start_line) + ": in resource " + res.name +
-                     ":\n\tEither all 'on' sections must contain a proxy subsection, or none.\n");
-    }
+  int host_flips = Flips(res.all_hosts, [](const HostInfo& h) { return !!h.proxy_compat_only; });
+  for (int i = 0; i < host_flips; ++i) {
+    rep_.Error(res.config_file, res.start_line,
+               "in resource " + res.name +
+                   ", either all 'on' sections must contain a proxy subsection, or none",
+               Loc(res.config_file, res.start_line) + ": in resource " + res.name +
+                   ":\n\tEither all 'on' sections must contain a proxy subsection, or none.\n");
   }
   for (Connection& conn : res.connections) {
     for (Path& path : conn.paths) {
-      sect = Sect::kInit;
-      for (HnameAddress& ha : path.hname_address_pairs) {
-        Sect prev = sect;
-        sect = ha.proxy ? Sect::kHave : Sect::kMissing;
-        if (prev == Sect::kInit) continue;
-        if (prev != sect) {
-          rep_.Error(res.config_file, conn.config_line,
-                     "in resource " + res.name +
-                         ", either all 'host' statements of a connection must have a proxy "
-                         "subsection, or none",
-                     Loc(res.config_file, conn.config_line) + ": in connection in resource " +
-                         res.name +
-                         ":\nEither all 'host' statements must have a proxy subsection, or "
-                         "none.\n");
-        }
+      int flips =
+          Flips(path.hname_address_pairs, [](const HnameAddress& ha) { return !!ha.proxy; });
+      for (int i = 0; i < flips; ++i) {
+        rep_.Error(res.config_file, conn.config_line,
+                   "in resource " + res.name +
+                       ", either all 'host' statements of a connection must have a proxy "
+                       "subsection, or none",
+                   Loc(res.config_file, conn.config_line) + ": in connection in resource " +
+                       res.name +
+                       ":\nEither all 'host' statements must have a proxy subsection, or "
+                       "none.\n");
       }
     }
   }
@@ -1090,7 +1105,10 @@ void PostParser::SanityCheckPerm() {
       size_t colon = path.find(':', pos);
       std::string dir =
           path.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
-      std::string abs = (dir + "/" + name).substr(0, 99);
+      std::string abs = dir;
+      abs += '/';
+      abs += name;
+      abs.resize(std::min<size_t>(abs.size(), 99));
       if (check_abs(abs)) break;
       if (colon == std::string::npos || colon + 1 >= path.size()) break;
       pos = colon + 1;
@@ -1111,32 +1129,9 @@ void PostParser::SanityCheckPerm() {
 }
 
 void PostParser::ValidateResource(Resource& res) {
-  // There may be more than one resync-after statement.
-  for (auto it = res.disk_options.begin(); it != res.disk_options.end();) {
-    if (it->name != "resync-after") {
-      ++it;
-      continue;
-    }
-    std::string target = it->value.substr(0, it->value.find('/'));
-    Resource* after = ResByName(cfg_, target);
-    if (after == nullptr || (after->ignore && !opts_.match_on_proxy)) {
-      std::string why = after != nullptr ? " on this host" : "";
-      std::string text = "in resource " + res.name + ", resource " + Quote(it->value) +
-                         " named in 'resync-after' is not known" + why;
-      std::string compat = Loc(res.config_file, res.start_line) + ": in resource " + res.name +
-                           ":\n\tresource '" + it->value +
-                           "' mentioned in 'resync-after' option is not known" + why + ".\n";
-      // Not fatal from scripts: a stale reference to a deleted resource
-      // must not fail every cluster-manager action.
-      if (opts_.no_tty) {
-        rep_.Warn(res.config_file, res.start_line, text, compat);
-        it = res.disk_options.erase(it);
-        continue;
-      }
-      rep_.Error(res.config_file, res.start_line, text, compat);
-    }
-    ++it;
-  }
+  // resync-after names are checked where they are converted (expand only;
+  // drbd-utils >= 9.23): a peer's host section may name resources this
+  // node does not know.
   if (res.all_hosts.empty()) {
     rep_.Error(res.config_file, res.start_line,
                "in resource " + res.name + ", no host section ('on " + opts_.hostname +
@@ -1294,11 +1289,13 @@ void PostParser::ConvertAfterOptionInVolume(Resource& res, Volume& vol) {
     }
     if (dep.res == nullptr || dep.res->ignore || dep.vol == nullptr) {
       std::string why = dep.res != nullptr ? " on this host" : "";
-      std::string text = "in resource " + res.name + ", resource " + Quote(id) +
-                         " named in 'resync-after' is not known" + why;
-      std::string compat = Loc(res.config_file, res.start_line) + ": in resource " + res.name +
-                           ":\n\tresource '" + id +
-                           "' mentioned in 'resync-after' option is not known" + why + ".\n";
+      std::string text =
+          fmt::format("in resource {}, resource {} named in 'resync-after' is not known{}",
+                      res.name, Quote(id), why);
+      std::string compat = fmt::format(
+          "{}: in resource {}:\n\tresource '{}' mentioned in 'resync-after' option is not "
+          "known{}.\n",
+          Loc(res.config_file, res.start_line), res.name, id, why);
       if (opts_.no_tty) {
         rep_.Warn(res.config_file, res.start_line, text, compat);
         it = vol.disk_options.erase(it);
@@ -1312,10 +1309,11 @@ void PostParser::ConvertAfterOptionInVolume(Resource& res, Volume& vol) {
   }
 }
 
+// Only this node's volumes: its view of the peers' resources may be
+// incomplete (drbd-utils >= 9.23; 9.22 converted every host's volumes).
 void PostParser::ConvertAfterOption(Resource& res) {
-  for (HostInfo& h : res.all_hosts) {
-    for (Volume& vol : h.volumes) ConvertAfterOptionInVolume(res, vol);
-  }
+  if (res.me == nullptr) return;
+  for (Volume& vol : res.me->volumes) ConvertAfterOptionInVolume(res, vol);
 }
 
 // after-sb-0pri discard-node-NAME → discard-local / discard-remote.
@@ -1389,6 +1387,17 @@ void SetMe(Reporter& rep, Resource& res, const PostParseOptions& opts) {
     res.me = &host;
     host.used_as_me = true;
     if (host.lower != nullptr) res.stacked = true;
+  }
+
+  // A node that runs only proxies (drbd-utils >= 9.23): every host section
+  // it proxies for counts as its own, so each path gets its local proxy.
+  if (res.me == nullptr && !opts.match_on_proxy) {
+    for (HostInfo& host : res.all_hosts) {
+      if (!TestProxyOnHost(res, host, opts.hostname)) continue;
+      res.me = &host;
+      host.used_as_me = true;
+      res.proxy_only = true;
+    }
   }
 
   // No local section: the resource is implicitly ignored on this node.
@@ -1634,5 +1643,40 @@ bool PeerDiskless(const PeerDevice& pd) {
 }
 
 bool AddressesEqual(const Address& a, const Address& b) { return AddressesCmp(a, b) == 0; }
+
+void AppendAddressKey(const Address& a, std::string* key) {
+  // Fields end in '\0' (no field holds one), so no two field splits run
+  // together into the same key.
+  key->append(a.af).push_back('\0');
+  key->append(a.port).push_back('\0');
+  if (AfIs(a.af, '6')) {
+    // The same 16 bytes for every spelling of one address, as Ipv6Match()
+    // compares them; text that does not parse is kept as text, behind a
+    // different marker byte.
+    std::array<uint8_t, 16> bytes;
+    std::array<uint16_t, 8> groups;
+    bool parsed = false;
+    if (ParsePlainIpv6(a.addr, &groups)) {
+      for (size_t i = 0; i < groups.size(); ++i) {
+        bytes[2 * i] = static_cast<uint8_t>(groups[i] >> 8);
+        bytes[2 * i + 1] = static_cast<uint8_t>(groups[i] & 0xff);
+      }
+      parsed = true;
+    } else {
+      struct in6_addr x;
+      if (inet_pton(AF_INET6, a.addr.c_str(), &x) == 1) {
+        std::memcpy(bytes.data(), &x, bytes.size());
+        parsed = true;
+      }
+    }
+    if (parsed) {
+      key->push_back('6');
+      key->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return;
+    }
+  }
+  key->push_back('t');
+  key->append(a.addr);
+}
 
 }  // namespace drbd::cfg

@@ -69,5 +69,10 @@ Resource* ResByName(Config& cfg, std::string_view name);
 PeerDevice* FindPeerDevice(Connection& conn, int vnr);
 bool PeerDiskless(const PeerDevice& pd);
 bool AddressesEqual(const Address& a, const Address& b);
+// Appends to key a byte string that is equal for two addresses exactly when
+// AddressesEqual() holds for them (af, port and address text; IPv6 addresses
+// by their 16 bytes when they parse), so a hash table can stand in for
+// drbd-utils' address tree.
+void AppendAddressKey(const Address& a, std::string* key);
 
 }  // namespace drbd::cfg

@@ -44,11 +44,16 @@ std::unique_ptr<FileDevice> FileDevice::Open(const std::string& path, bool read_
   }
   int sect = 0;
   if (::ioctl(d->fd_, BLKSSZGET, &sect) == 0) d->hard_sect_ = sect;
+  if (!read_only) {
+    // No O_EXCL: we already hold the exclusive open.
+    d->direct_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT);
+  }
   *status = Status();
   return d;
 }
 
 FileDevice::~FileDevice() {
+  if (direct_fd_ >= 0) ::close(direct_fd_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -68,9 +73,19 @@ Status FileDevice::Read(uint64_t off, std::span<uint8_t> dst) {
 }
 
 Status FileDevice::Write(uint64_t off, std::span<const uint8_t> src) {
+  constexpr uint64_t kAlign = 4096;
+  int fd = fd_;
+  if (direct_fd_ >= 0 && src.size() >= kDirectMinBytes && off % kAlign == 0 && src.size() % kAlign == 0 &&
+      reinterpret_cast<uintptr_t>(src.data()) % kAlign == 0) {
+    fd = direct_fd_;
+  }
   size_t done = 0;
   while (done < src.size()) {
-    ssize_t n = ::pwrite(fd_, src.data() + done, src.size() - done, static_cast<off_t>(off + done));
+    ssize_t n = ::pwrite(fd, src.data() + done, src.size() - done, static_cast<off_t>(off + done));
+    if (n < 0 && errno == EINVAL && fd == direct_fd_) {
+      fd = fd_;  // the file system refuses this direct write after all
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::Error(Errno("pwrite at byte offset " + std::to_string(off + done)));
     done += static_cast<size_t>(n);

@@ -231,22 +231,31 @@ Validation Validate(Format f, const Superblock& sb, int index, uint64_t dev_byte
                   std::to_string(bi) + " out of bounds");
     }
   }
-  // Sizing needs these; drbdmeta would assert (abort) on them.
-  if (!IsPowerOfTwo(sb.bm_bytes_per_bit) || sb.bm_bytes_per_bit < 4096) {
-    return fail(name + " bm_bytes_per_bit " + std::to_string(sb.bm_bytes_per_bit) +
-                " is not a power of two >= 4096");
-  }
-  const uint64_t al_blocks = static_cast<uint64_t>(sb.al_stripes) * sb.al_stripe_size_4k;
-  if (al_blocks < 1 || al_blocks > kAlMaxBlocksKernel) {
-    return fail(name + " activity log of " + std::to_string(sb.al_stripes) + " stripes of " +
-                std::to_string(sb.al_stripe_size_4k) + " 4k blocks is out of range");
-  }
-  const int64_t al_sect = AlSizeSect(sb);
+  // drbdmeta computes the AL size in (wrapping) 32-bit int arithmetic and
+  // checks the offsets against it first; its messages show those values.
+  const int32_t al_sect32 = static_cast<int32_t>(sb.al_stripes * sb.al_stripe_size_4k * 8u);
+  // What our sizing needs beyond drbdmeta's checks (drbdmeta asserts, that
+  // is aborts, or computes with nonsense on these).
+  auto sizing_ok = [&]() -> bool {
+    if (!IsPowerOfTwo(sb.bm_bytes_per_bit) || sb.bm_bytes_per_bit < 4096) {
+      fail(name + " bm_bytes_per_bit " + std::to_string(sb.bm_bytes_per_bit) + " is not a power of two >= 4096");
+      return false;
+    }
+    const uint64_t al_blocks = static_cast<uint64_t>(sb.al_stripes) * sb.al_stripe_size_4k;
+    if (al_blocks < 1 || al_blocks > kAlMaxBlocksKernel) {
+      fail(name + " activity log of " + std::to_string(sb.al_stripes) + " stripes of " +
+           std::to_string(sb.al_stripe_size_4k) + " 4k blocks is out of range");
+      return false;
+    }
+    return true;
+  };
   if (index == kIndexFlexInternal) {
-    if (sb.al_offset != -al_sect) {
-      return fail(name + " al_offset: expected " + std::to_string(-al_sect) + ", found " +
+    const int32_t want_al = static_cast<int32_t>(0u - static_cast<uint32_t>(al_sect32));
+    if (sb.al_offset != want_al) {
+      return fail(name + " al_offset: expected " + std::to_string(want_al) + ", found " +
                   std::to_string(sb.al_offset));
     }
+    if (!sizing_ok()) return v;
     if ((dev_bytes >> 9) > (1ull << 41)) return fail(name + " device larger than 1 PiB");
     const uint64_t md_sect = FlexInternalMdSizeSect(sb, dev_bytes, nullptr);
     const int64_t want_bm = -static_cast<int64_t>(md_sect) + kAlOffsetSect;
@@ -255,18 +264,24 @@ Validation Validate(Format f, const Superblock& sb, int index, uint64_t dev_byte
                   std::to_string(want_bm) + ")");
     }
     if (sb.md_size_sect != md_sect) {
-      return fail("strange md_size_sect " + std::to_string(sb.md_size_sect) + " (expected: " +
-                  std::to_string(md_sect) + ")");
+      std::string msg = "strange md_size_sect " + std::to_string(sb.md_size_sect) + " (expected: " +
+                        std::to_string(md_sect) + ")";
+      // v09 (as v07) tolerates it: the offsets above are what places the areas.
+      if (f != Format::kV09) return fail(std::move(msg));
+      v.warning = std::move(msg);
     }
   } else {
     if (sb.al_offset != kAlOffsetSect) {
       return fail(name + " Magic number (al_offset) not found\n\texpected: 8, found " +
                   std::to_string(sb.al_offset));
     }
-    if (sb.bm_offset != kAlOffsetSect + al_sect) {
-      return fail(name + " bm_offset: expected " + std::to_string(kAlOffsetSect + al_sect) +
-                  ", found " + std::to_string(sb.bm_offset));
+    const int32_t want_bm =
+        static_cast<int32_t>(static_cast<uint32_t>(kAlOffsetSect) + static_cast<uint32_t>(al_sect32));
+    if (sb.bm_offset != want_bm) {
+      return fail(name + " bm_offset: expected " + std::to_string(want_bm) + ", found " +
+                  std::to_string(sb.bm_offset));
     }
+    if (!sizing_ok()) return v;
   }
   v.ok = true;
   return v;

@@ -56,6 +56,9 @@ struct Validation {
   bool ok = false;
   bool magic_ok = false;   // false: not this format at all (quietly ignored)
   std::string message;     // drbdmeta's wording when !ok and magic_ok
+  // Set when ok but drbdmeta still complains (v09 internal metadata with an
+  // md_size_sect other than the sizing gives: printed, then accepted).
+  std::string warning;
 };
 
 // Checks magic, max_peers, node_id, bitmap indexes, AL/bitmap offsets and

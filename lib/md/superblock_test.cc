@@ -161,6 +161,39 @@ TEST(Superblock, ValidationMessagesUseDrbdmetaWording) {
   EXPECT_FALSE(Validate(Format::kV09, sb, kIndexFlexInternal, 200ull << 20).ok);
 }
 
+// drbdmeta 9.22 prints a v09 internal md_size_sect that disagrees with the
+// sizing but accepts the superblock (the offsets place the areas); v08
+// refuses it.
+TEST(Superblock, V09ToleratesOddMdSizeSectWithAWarning) {
+  Superblock sb = NewSuperblock(Format::kV09, 2, 1, 8);
+  ASSERT_TRUE(InitOffsets(sb, kIndexFlexInternal, 100ull << 20).ok());
+  sb.md_size_sect = 175;
+  Validation v = Validate(Format::kV09, sb, kIndexFlexInternal, 100ull << 20);
+  EXPECT_TRUE(v.ok);
+  EXPECT_EQ(v.warning, "strange md_size_sect 175 (expected: 88)");
+  Superblock v08 = NewSuperblock(Format::kV08, 1, 1, 8);
+  ASSERT_TRUE(InitOffsets(v08, kIndexFlexInternal, 100ull << 20).ok());
+  v08.md_size_sect = 175;
+  v = Validate(Format::kV08, v08, kIndexFlexInternal, 100ull << 20);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.message, "strange md_size_sect 175 (expected: 80)");
+}
+
+// The offsets are checked before the sizing values, against an AL size
+// computed in wrapping 32-bit arithmetic as drbdmeta does.
+TEST(Superblock, OffsetMessagesComeFirstAsInDrbdmeta) {
+  Superblock sb = NewSuperblock(Format::kV08, 1, 1, 8);
+  ASSERT_TRUE(InitOffsets(sb, kIndexFlexInternal, 1ull << 20).ok());
+  sb.al_stripes = 0xff000001;
+  EXPECT_EQ(Validate(Format::kV08, sb, kIndexFlexInternal, 1ull << 20).message,
+            "v08 al_offset: expected 1073741760, found -64");
+  sb = NewSuperblock(Format::kV09, 1, 1, 8);
+  ASSERT_TRUE(InitOffsets(sb, kIndexFlexExternal, 1ull << 20).ok());
+  sb.bm_bytes_per_bit = 5000;
+  EXPECT_EQ(Validate(Format::kV09, sb, kIndexFlexExternal, 1ull << 20).message,
+            "v09 bm_bytes_per_bit 5000 is not a power of two >= 4096");
+}
+
 TEST(Superblock, TooLargeBitmapIsAnError) {
   Superblock sb = NewSuperblock(Format::kV09, 1, 1, 8);
   sb.bm_bytes_per_bit = 4096;

@@ -57,3 +57,21 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 echo "run_fuzz: md reader: no crash in ${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}s"
+
+# The genl decoders (lib/genl: DRBD family messages, nlctrl, NLMSG_ERROR).
+cmake --build "$BUILD_DIR" --target genl_decode_fuzz
+genl_art="$BUILD_DIR/genl-fuzz-artifacts/"
+genl_work="$BUILD_DIR/genl-fuzz-corpus"
+mkdir -p "$genl_art" "$genl_work"
+set +e
+"$BUILD_DIR/tests/genl_decode_fuzz" -max_total_time="${GENL_FUZZ_SECONDS:-$FUZZ_SECONDS}" -timeout=5 \
+  -rss_limit_mb=2048 -artifact_prefix="$genl_art" -print_final_stats=1 \
+  "$genl_work" "$repo/tests/fuzz/genl_seeds" 2>&1 | grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 20
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "run_fuzz: genl_decode_fuzz exited $rc; reproducers in $genl_art:" >&2
+  ls -l "$genl_art" >&2
+  exit 1
+fi
+echo "run_fuzz: genl decoder: no crash in ${GENL_FUZZ_SECONDS:-$FUZZ_SECONDS}s"

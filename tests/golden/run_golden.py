@@ -18,8 +18,15 @@ unshare (exit 77 = skipped otherwise). Stdout must be byte-identical (after
 removing HEAD-only `drbdmeta ... repair-md` lines) and the exit code in the
 same class (0 / non-zero) as recorded.
 
+Corpus entries with DRBD 8.4 placements newer drbd-utils reads and 9.22
+rejects (`syncer { rate; c-*; }`, `disk { fencing; }`; see
+oracle_diff.newer_84_rewrite and docs/compat.md) are checked against
+tests/golden/newer84/ENTRY.{dump,up}.{out,rc} instead: the oracle's output
+on the rewritten copy, recorded with --record-newer84 (paths as @CORPUS@).
+
   run_golden.py [--ours BIN]          check
   run_golden.py --record [--oracle BIN] [NAME...]   (re)record tests/golden/cases
+  run_golden.py --record-newer84 [--oracle BIN]     (re)record tests/golden/newer84
 """
 import argparse
 import os
@@ -33,6 +40,12 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import oracle_diff  # noqa: E402
 
 CASES = os.path.join(HERE, "cases")
+NEWER84 = os.path.join(HERE, "newer84")
+
+
+def newer84_base(entry):
+    """tests/golden/newer84 file stem for a corpus entry."""
+    return os.path.join(NEWER84, entry.replace("/", "__"))
 
 
 def golden_cases(names):
@@ -60,13 +73,15 @@ def main():
     ap.add_argument("--oracle", default="/usr/sbin/drbdadm")
     ap.add_argument("--corpus", default=oracle_diff.DEFAULT_CORPUS)
     ap.add_argument("--record", action="store_true", help="record tests/golden/cases with the oracle")
+    ap.add_argument("--record-newer84", action="store_true",
+                    help="record tests/golden/newer84 with the oracle on rewritten corpus copies")
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("names", nargs="*", help="only these golden cases")
     a = ap.parse_args()
     a.corpus = os.path.realpath(a.corpus)  # drbdadm prints canonical paths
     if not sandbox_ok():
         return oracle_diff.SKIP
-    binary = a.oracle if a.record else a.ours
+    binary = a.oracle if (a.record or a.record_newer84) else a.ours
     if not os.access(binary, os.X_OK):
         print("SKIP: %s is not there" % binary)
         return oracle_diff.SKIP
@@ -76,6 +91,23 @@ def main():
         open(empty, "w").close()
         impls = {"ours": binary}
         env = {} if a.record else {"ours": {"DRBDADM_ERROR_STYLE": "drbd-utils"}}
+        if a.record_newer84:
+            os.makedirs(NEWER84, exist_ok=True)
+            for i, c in enumerate(oracle_diff.corpus_cases(a.corpus)):
+                dest = os.path.join(work, "newer84-%d" % i)
+                if not oracle_diff.newer_84_tree(c, dest):
+                    continue
+                res = oracle_diff.run_case(c, impls, empty, {}, 30, {"ours": dest})
+                for name in ("dump", "up"):
+                    rc, out, _ = res[("ours", name)]
+                    out = out.replace(os.path.realpath(dest).encode(), b"@CORPUS@")
+                    with open(newer84_base(c.recorded[1]) + "." + name + ".out", "wb") as f:
+                        f.write(out)
+                    with open(newer84_base(c.recorded[1]) + "." + name + ".rc", "w") as f:
+                        f.write("%d\n" % rc)
+                print("recorded newer84 %s: dump=%d up=%d" % (c.label, res[("ours", "dump")][0],
+                                                               res[("ours", "up")][0]))
+            return 0
         if a.record:
             for c in golden_cases(a.names):
                 res = oracle_diff.run_case(c, impls, empty, env, 30)
@@ -93,6 +125,7 @@ def main():
                     "%s=%d" % (n, res[("ours", n)][0]) for n, _ in oracle_diff.COMMANDS)))
             return 0
 
+        failed_setup = []
         checks = []  # (case, command, recorded rc, recorded stdout or None, placeholder dir, token)
         recorded_err = {}  # (case label, command) -> recorded stderr (corpus)
         for c in golden_cases(a.names):
@@ -104,9 +137,21 @@ def main():
                     checks.append((c, name, rc, out, c.cwd, b"@DIR@"))
         if not a.no_corpus and not a.names:
             rows = oracle_diff.load_expected_tsv(a.corpus)
-            for c in oracle_diff.corpus_cases(a.corpus):
+            for i, c in enumerate(oracle_diff.corpus_cases(a.corpus)):
                 entry = c.recorded[1]
                 if entry not in rows:
+                    continue
+                if oracle_diff.newer_84_tree(c, os.path.join(work, "newer84-%d" % i)):
+                    # recorded from 9.22 on the rewritten copy (newer84/)
+                    for name in ("dump", "up"):
+                        stem = newer84_base(entry) + "." + name
+                        if not os.path.isfile(stem + ".rc"):
+                            print("FAIL %s: %s.rc missing (run --record-newer84)" % (c.label, stem))
+                            failed_setup.append(c.label)
+                            continue
+                        rc = int(open(stem + ".rc").read())
+                        checks.append((c, name, rc, open(stem + ".out", "rb").read(),
+                                       os.path.abspath(a.corpus), b"@CORPUS@"))
                     continue
                 for name, idx in (("dump", 0), ("up", 1)):
                     rec = os.path.join(a.corpus, "expected", entry + "." + name)
@@ -116,7 +161,7 @@ def main():
                     if os.path.isfile(errf):
                         recorded_err[(c.label, name)] = open(errf, "rb").read()
         results = {}
-        passed = failed = 0
+        passed, failed = 0, len(failed_setup)
         newer = []
         for c, name, rc_want, out_want, base, token in checks:
             if c.label not in results:

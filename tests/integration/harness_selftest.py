@@ -35,6 +35,36 @@ class Normalise(unittest.TestCase):
         self.assertEqual(oracle_diff.normalise(text), text)
 
 
+class Newer84Rewrite(unittest.TestCase):
+    def test_moves_syncer_peer_device_options_and_fencing_keeping_lines(self):
+        text = (b"common {\n  syncer {\n    rate 25M; # x\n    al-extents 379;\n    c-min-rate 20M;\n  }\n"
+                b"  disk { on-io-error detach; }\n}\n"
+                b"resource r { net { protocol C; }\n  disk {\n    fencing resource-only;\n  }\n"
+                b"  on a { disk { fencing resource-only; } }\n}\n")
+        out, moved = oracle_diff.newer_84_rewrite(text)
+        self.assertEqual(moved, 3)
+        # same lines (line numbers in the output stay), statements moved
+        self.assertEqual(self.words_per_line(out), self.words_per_line(
+            b"common {\n  syncer {\n # x\n    al-extents 379;\n\n  }\n"
+            b"  disk { resync-rate 25M; c-min-rate 20M; on-io-error detach; }\n}\n"
+            b"resource r { net { protocol C; fencing resource-only; }\n  disk {\n\n  }\n"
+            b"  on a { disk { fencing resource-only; } }\n}\n"))
+
+    @staticmethod
+    def words_per_line(text):
+        return [line.split() for line in text.split(b"\n")]
+
+    def test_creates_the_target_section_after_the_source(self):
+        out, moved = oracle_diff.newer_84_rewrite(b"resource r { syncer { rate 1M; } }")
+        self.assertEqual(moved, 1)
+        self.assertEqual(out.split(), b"resource r { syncer { } disk { resync-rate 1M; } }".split())
+
+    def test_leaves_other_and_unbalanced_configs_alone(self):
+        for text in (b"resource r { syncer { al-extents 3; } disk { resync-rate 1M; } }",
+                     b"resource r { syncer { rate 1M; }", b"global { } resource r { disk { fencing x; } "):
+            self.assertEqual(oracle_diff.newer_84_rewrite(text), (text, 0))
+
+
 class ExitClasses(unittest.TestCase):
     def test_crash_and_timeout_are_never_a_rejection(self):
         for rc in (-11, 124, 126, 127, 134, 139):

@@ -248,6 +248,14 @@ seq_case 64M v09 internal "create-md 1" "--al-stripes=2 create-md 1" "create-md 
 seq_case 1M v09 internal "--node-id=40 get-gi" "--peer-max-bio-size=2M create-md 1" "--peer-max-bio-size=1k dump-md" \
   "--al-stripes=1 dump-md" "--initialize-bitmap=bogus create-md 1" "--initialize-bitmap=skip create-md 1" "dump-md" \
   "--initialize-bitmap=pwrite create-md 1" "create-md abc" "create-md 1k" "create-md -1"
+# -v (missing magics, last-known-bdev info), -vv (I/O traces with
+# drbdmeta's tags, layouts), -vvv/-vvvv (superblock hexdumps), -v x11 (every
+# buffer) and --dry-run (skipped writes).
+seq_case 100M v09 internal "create-md 2" "-vv create-md 2" "-vvv get-gi --node-id=1" "-v dstate" "--dry-run outdate" \
+  "-vv --dry-run create-md 2" "--dry-run wipe-md" "-vvvv outdate" "-vvvvvvvvvvv apply-al" "--dry-run invalidate" \
+  "-vv check-resize" "-vvvvvvvvvvv --dry-run create-md 3" "-v wipe-md" "-v dump-md" "-vv get-gi --node-id=0"
+seq_case 64M v08 flex-external "-v create-md" "-vv create-md" "-vvvv show-gi" "--dry-run outdate" "-vv outdate" \
+  "@v09 -vv create-md 2" "@v09 -vvvvvvvvvvv dstate"
 for k in ext4-small ext4-full swap junk; do
   data_case 64M $k internal
   data_case 64M $k flex-external
@@ -258,6 +266,8 @@ for f in "$work"/dumps/*.txt; do
 done
 restore_case 100M v09 internal 2 "$work/dumps/bitmaps.txt" --al-stripes=2
 restore_case 100M v09 internal 7 "$work/dumps/bitmaps.txt"
+restore_case 100M v09 internal 2 "$work/dumps/bitmaps.txt" -vv
+restore_case 100M v09 internal 2 "$work/dumps/stripes.txt" -vv --dry-run
 restore_case 64M v09 flex-external 1 "$work/dumps/bitmaps.txt"
 restore_case 100M v08 internal 1 "$work/dumps/v08-for-v09.txt"
 if [ "$mode" = full ]; then

@@ -13,7 +13,8 @@ Tests whose commands need a tool a later issue delivers are listed as
 skipped with that issue. The programs a test runs are found by scanning
 its `$ ` command lines (not a hand list):
   drbdmeta run directly                                  -> issue #3
-  drbdsetup / drbdsetup_instrumented (events2, show)     -> issue #4
+  drbdsetup run directly                                 -> issue #4
+  drbdsetup_instrumented (events2, show)                 -> run with tests/replay's program
   every v84 test (drbdadm execs the 8.4 kernel path)     -> issue #7
 Everything else is drbdadm-only and is run. --all runs the skipped ones too.
 
@@ -136,7 +137,7 @@ def load_pending():
     return pending
 
 
-def make_bindir(tmp, bindir, oracle):
+def make_bindir(tmp, bindir, oracle, replay_dir=None):
     d = os.path.join(tmp, "oracle-bin" if oracle else "bin")
     os.makedirs(d)
     for prog in ("drbdadm", "drbdsetup", "drbdmeta"):
@@ -146,6 +147,12 @@ def make_bindir(tmp, bindir, oracle):
             src = os.path.join(bindir, prog)
         if os.path.exists(src):
             os.symlink(os.path.abspath(src), os.path.join(d, prog))
+    # Our drbdsetup_instrumented (tests/replay): canned kernel messages through
+    # our decoder and printers. drbd-utils 9.22 as packaged has none.
+    if not oracle and replay_dir:
+        src = os.path.join(replay_dir, "drbdsetup_instrumented")
+        if os.access(src, os.X_OK):
+            os.symlink(os.path.abspath(src), os.path.join(d, "drbdsetup_instrumented"))
     return d
 
 
@@ -178,6 +185,8 @@ def main():
                     help="directory with our drbdadm, drbdsetup, drbdmeta (default build/bin)")
     ap.add_argument("--oracle", action="store_true", help="run against the installed drbd-utils 9.22 instead")
     ap.add_argument("--all", action="store_true", help="also run the tests that wait for later issues")
+    ap.add_argument("--replay-dir", default=None,
+                    help="directory of our drbdsetup_instrumented (default: BINDIR/../tests/replay)")
     ap.add_argument("--list", action="store_true", help="only print the classification")
     ap.add_argument("--show-output", action="store_true", help="print clitest's full output for failures")
     ap.add_argument("--strict", action="store_true", help="XFAIL-922 counts as failure")
@@ -205,7 +214,10 @@ def main():
         return SKIP
 
     tmp = tempfile.mkdtemp(prefix="drbdpeer.")
-    bindir = make_bindir(tmp, a.bindir, a.oracle)
+    replay_dir = a.replay_dir or os.path.join(os.path.dirname(os.path.abspath(a.bindir)), "tests", "replay")
+    bindir = make_bindir(tmp, a.bindir, a.oracle, replay_dir)
+    if os.path.exists(os.path.join(bindir, "drbdsetup_instrumented")):
+        WAITS_FOR.pop("drbdsetup_instrumented", None)
     oracle_bindir = bindir if a.oracle else make_bindir(tmp, a.bindir, True)
     filtered_bindir = None if a.oracle else make_filtered_bindir(tmp, a.bindir)
     passed, failed, skipped, xfail, pend = [], [], [], [], []

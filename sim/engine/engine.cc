@@ -1,0 +1,1612 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Engine control requests, the state-change machinery (capture, validate,
+// apply, notify) and attach/detach through the metadata library. The
+// validation order and return codes follow the kernel's drbd_nl.c and
+// drbd_state.c (facts in /work/shared/spec/genl.md); networking lives in
+// engine_net.cc.
+#include "sim/engine/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "lib/md/superblock.h"
+#include "sim/engine/engine_internal.h"
+
+namespace drbd::engine {
+namespace {
+
+using events::NotifyType;
+
+constexpr std::string_view kNameErrorStrict =
+    "invalid name (strict_names=1 allows only [0-9A-Za-z+._-])";
+
+// drbd_check_name_str with strict names (the module default).
+Ret CheckName(const std::string& name) {
+  if (name.empty()) return Ret::kErrMandatoryTag;
+  if (name == "all") return Ret::kErrInvalidRequest;
+  for (unsigned char c : name) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              c == '+' || c == '-' || c == '.' || c == '_';
+    if (!ok) return Ret::kErrInvalidRequest;
+  }
+  return Ret::kNoError;
+}
+
+void PutNameError(Reply& reply, Ret r) {
+  if (r == Ret::kErrInvalidRequest) reply.info.emplace_back(kNameErrorStrict);
+  if (r == Ret::kErrMandatoryTag) reply.info.emplace_back("name missing");
+  if (r == Ret::kErrAlreadyExists) reply.info.emplace_back("name already exists");
+}
+
+std::string_view Word(Role r) { return events::ToString(r); }
+std::string_view Word(DiskState d) { return events::ToString(d); }
+std::string_view Word(ConnState c) { return events::ToString(c); }
+std::string_view Word(ReplState r) { return events::ToString(r); }
+
+// The kernel's ppsize(): KiB scaled to the largest unit below 10000, rounded.
+std::string PrettySize(uint64_t kb) {
+  static constexpr char kUnits[] = {'K', 'M', 'G', 'T', 'P', 'E'};
+  size_t base = 0;
+  while (kb >= 10000 && base < sizeof(kUnits) - 1) {
+    kb = (kb >> 10) + ((kb & (1u << 9)) ? 1 : 0);
+    ++base;
+  }
+  return fmt::format("{} {}B", kb, kUnits[base]);
+}
+
+bool IsSyncSource(ReplState r) {
+  return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS;
+}
+bool IsSyncTarget(ReplState r) {
+  return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Construction and lookup
+
+Engine::Engine(std::string node_name, sim::Env env) : node_name_(std::move(node_name)), env_(env) {}
+
+Engine::~Engine() {
+  for (auto& [name, r] : resources_) {
+    for (auto& [peer, c] : r->connections) StopNetworking(*r, c);
+  }
+  for (auto& [key, l] : listeners_) env_.net->StopListening(l.id);
+  if (graveyard_timer_) env_.clock->CancelTimer(graveyard_timer_);
+  sessions_.clear();
+  graveyard_.clear();
+}
+
+Engine::Resource* Engine::FindResource(const std::string& name) {
+  auto it = resources_.find(name);
+  return it == resources_.end() ? nullptr : it->second.get();
+}
+
+const Engine::Resource* Engine::FindResource(const std::string& name) const {
+  auto it = resources_.find(name);
+  return it == resources_.end() ? nullptr : it->second.get();
+}
+
+Engine::Resource* Engine::ResourceOfMinor(uint32_t minor) {
+  auto it = minors_.find(minor);
+  return it == minors_.end() ? nullptr : FindResource(it->second.first);
+}
+
+Engine::Device* Engine::FindMinor(uint32_t minor) {
+  auto it = minors_.find(minor);
+  if (it == minors_.end()) return nullptr;
+  Resource* r = FindResource(it->second.first);
+  if (r == nullptr) return nullptr;
+  auto d = r->devices.find(it->second.second);
+  return d == r->devices.end() ? nullptr : &d->second;
+}
+
+const Engine::Device* Engine::FindMinor(uint32_t minor) const {
+  return const_cast<Engine*>(this)->FindMinor(minor);
+}
+
+// drbd_adm_prepare: resolve the addressed objects in the kernel's order.
+Ret Engine::Prepare(const Ctx& ctx, unsigned flags, Reply& reply, Resolved& out) {
+  if (flags & kNeedPeerDevice) flags |= kNeedConnection;
+  if (flags & kNeedConnection) flags |= kNeedPeerNode;
+  if (flags & kNeedPeerNode) flags |= kNeedResource;
+
+  out = Resolved{};
+  if (!ctx.resource.empty()) out.res = FindResource(ctx.resource);
+  out.dev = FindMinor(ctx.minor);
+  Resource* dev_res = out.dev ? ResourceOfMinor(ctx.minor) : nullptr;
+
+  auto fail = [&](Ret r, std::string text) {
+    reply.info.push_back(std::move(text));
+    return r;
+  };
+  if (!out.dev && (flags & kNeedMinor)) return fail(Ret::kErrMinorInvalid, "unknown minor");
+  if (!out.res && (flags & kNeedResource)) {
+    return fail(ctx.resource.empty() ? Ret::kErrInvalidRequest : Ret::kErrResNotKnown,
+                "unknown resource");
+  }
+  if (ctx.peer_node_id) {
+    uint32_t peer = *ctx.peer_node_id;
+    if (peer >= kNodeIdMax) return fail(Ret::kErrInvalidRequest, "peer node id out of range");
+    if (!out.res) return fail(Ret::kErrInvalidRequest, "peer node id given without a resource");
+    if (static_cast<int64_t>(peer) == out.res->node_id) {
+      return fail(Ret::kErrInvalidRequest, "peer node id cannot be my own node id");
+    }
+    auto it = out.res->connections.find(peer);
+    if (it != out.res->connections.end()) out.conn = &it->second;
+  } else if (flags & kNeedPeerNode) {
+    return fail(Ret::kErrInvalidRequest, "peer node id missing");
+  }
+  if ((flags & kNeedConnection) && !out.conn)
+    return fail(Ret::kErrInvalidRequest, "unknown connection");
+  if (flags & kNeedPeerDevice) {
+    if (ctx.volume) {
+      auto it = out.conn->peer_devices.find(*ctx.volume);
+      if (it != out.conn->peer_devices.end()) out.pd = &it->second;
+    }
+    if (!out.pd) return fail(Ret::kErrInvalidRequest, "unknown volume");
+    if (!out.dev) {
+      auto d = out.res->devices.find(out.pd->volume);
+      if (d != out.res->devices.end()) {
+        out.dev = &d->second;
+        dev_res = out.res;
+      }
+    }
+  }
+  if (out.dev && out.res && dev_res != out.res) {
+    return fail(Ret::kErrInvalidRequest, "minor exists in different resource");
+  }
+  if (out.dev && ctx.volume && *ctx.volume != out.dev->volume) {
+    return fail(Ret::kErrInvalidRequest, "minor exists as different volume");
+  }
+  if (out.dev && out.pd && out.pd->volume != out.dev->volume) {
+    return fail(Ret::kErrInvalidRequest, "peer_device->device != device");
+  }
+  if (!out.res) out.res = dev_res;
+  return Ret::kNoError;
+}
+
+// ---------------------------------------------------------------------------
+// State machinery
+
+Engine::ResState Engine::Capture(const Resource& r) const {
+  ResState s;
+  s.role = r.role;
+  s.susp_user = r.susp_user;
+  for (const auto& [vol, d] : r.devices) s.disk[vol] = d.disk;
+  for (const auto& [peer, c] : r.connections) {
+    ResState::Conn& sc = s.conns[peer];
+    sc.cstate = c.cstate;
+    sc.peer_role = c.peer_role;
+    for (const auto& [vol, pd] : c.peer_devices) {
+      sc.pd[vol] = ResState::Pd{pd.repl, pd.peer_disk, pd.susp_user, pd.susp_peer, pd.peer_client};
+    }
+  }
+  return s;
+}
+
+// is_valid_transition: limits even "hard" changes.
+Ret Engine::ValidateHard(const Resource& r, const ResState& o, const ResState& n) const {
+  (void)r;
+  for (const auto& [peer, nc] : n.conns) {
+    auto it = o.conns.find(peer);
+    if (it == o.conns.end()) continue;
+    ConnState oc = it->second.cstate, ncs = nc.cstate;
+    if (oc == ncs) continue;
+    if (oc == ConnState::kStandAlone && ncs == ConnState::kDisconnecting)
+      return Ret::kSsAlreadyStandalone;
+    if (oc == ConnState::kStandAlone && ncs != ConnState::kUnconnected)
+      return Ret::kSsNeedConnection;
+    if (oc >= ConnState::kTimeout && oc <= ConnState::kTearDown && ncs != ConnState::kUnconnected &&
+        ncs != ConnState::kDisconnecting) {
+      return Ret::kSsInTransientState;
+    }
+    if (oc == ConnState::kDisconnecting && ncs != ConnState::kStandAlone)
+      return Ret::kSsInTransientState;
+  }
+  for (const auto& [vol, nd] : n.disk) {
+    auto it = o.disk.find(vol);
+    if (it == o.disk.end()) continue;
+    if ((nd == DiskState::kFailed || nd == DiskState::kDetaching) &&
+        it->second == DiskState::kDiskless) {
+      return Ret::kSsIsDiskless;
+    }
+  }
+  return Ret::kSsSuccess;
+}
+
+// __is_valid_soft_transition: what a voluntary change may not do.
+Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n) const {
+  if (o.role != Role::kPrimary && n.role == Role::kPrimary) {
+    for (const auto& [peer, c] : r.connections) {
+      if (c.net.Bool("allow-two-primaries")) continue;
+      if (n.conns.at(peer).peer_role == Role::kPrimary) return Ret::kSsTwoPrimaries;
+    }
+  }
+  for (const auto& [peer, nc] : n.conns) {
+    const ResState::Conn& oc = o.conns.at(peer);
+    if (nc.cstate == ConnState::kDisconnecting && oc.cstate == ConnState::kStandAlone) {
+      return Ret::kSsAlreadyStandalone;
+    }
+    if (nc.cstate == ConnState::kConnecting && oc.cstate < ConnState::kUnconnected) {
+      return Ret::kSsNoNetConfig;
+    }
+    if (nc.cstate == ConnState::kDisconnecting && oc.cstate == ConnState::kUnconnected) {
+      return Ret::kSsInTransientState;
+    }
+    bool two_primaries = r.connections.at(peer).net.Bool("allow-two-primaries");
+    if (nc.peer_role == Role::kPrimary && oc.peer_role != Role::kPrimary && !two_primaries &&
+        o.role == Role::kPrimary) {
+      return Ret::kSsTwoPrimaries;
+    }
+  }
+  for (const auto& [vol, d] : r.devices) {
+    DiskState od = o.disk.at(vol), nd = n.disk.at(vol);
+    if (nd > DiskState::kAttaching && od == DiskState::kDiskless) return Ret::kSsIsDiskless;
+    if (nd == DiskState::kOutdated && od < DiskState::kOutdated && od != DiskState::kAttaching &&
+        od != DiskState::kNegotiating) {
+      bool allow = false;
+      for (const auto& [peer, nc] : n.conns) {
+        auto it = nc.pd.find(vol);
+        if (it == nc.pd.end()) continue;
+        if (IsSyncTarget(o.conns.at(peer).pd.at(vol).repl) &&
+            it->second.repl == ReplState::kEstablished) {
+          allow = true;
+        }
+      }
+      if (!allow) return Ret::kSsLowerThanOutdated;
+    }
+    // drbd_data_accessible for OLD and NEW.
+    auto accessible = [&](const ResState& s) {
+      if (s.disk.at(vol) == DiskState::kUpToDate) return true;
+      for (const auto& [peer, sc] : s.conns) {
+        if (!r.connections.at(peer).net.Bool("allow-remote-read")) continue;
+        auto it = sc.pd.find(vol);
+        if (it != sc.pd.end() && it->second.peer_disk == DiskState::kUpToDate) return true;
+      }
+      return false;
+    };
+    bool acc_old = accessible(o), acc_new = accessible(n);
+    if (!(o.role == Role::kPrimary && !acc_old) && (n.role == Role::kPrimary && !acc_new)) {
+      return Ret::kSsNoUpToDateDisk;
+    }
+    for (const auto& [peer, nc] : n.conns) {
+      auto it = nc.pd.find(vol);
+      if (it == nc.pd.end()) continue;
+      const ResState::Pd& npd = it->second;
+      const ResState::Pd& opd = o.conns.at(peer).pd.at(vol);
+      const Connection& c = r.connections.at(peer);
+      int64_t fencing = c.net.Int("fencing");
+      auto nop = [](Role role, ReplState repl, DiskState pdsk) {
+        return role == Role::kPrimary && repl < ReplState::kEstablished &&
+               !(pdsk <= DiskState::kOutdated);
+      };
+      if (fencing >= 1 && !nop(o.role, opd.repl, opd.peer_disk) &&
+          nop(n.role, npd.repl, npd.peer_disk)) {
+        return Ret::kSsPrimaryNop;
+      }
+      if (!(opd.repl > ReplState::kEstablished && od < DiskState::kInconsistent) &&
+          (npd.repl > ReplState::kEstablished && nd < DiskState::kInconsistent)) {
+        return Ret::kSsNoLocalDisk;
+      }
+      if (!(opd.repl > ReplState::kEstablished && opd.peer_disk < DiskState::kInconsistent) &&
+          (npd.repl > ReplState::kEstablished && npd.peer_disk < DiskState::kInconsistent)) {
+        return Ret::kSsNoRemoteDisk;
+      }
+      if (od > DiskState::kOutdated && nd == DiskState::kOutdated) {
+        // local_disk_may_be_outdated
+        bool may = true;
+        if (n.role == Role::kPrimary) {
+          may = false;
+        } else {
+          for (const auto& [p2, nc2] : n.conns) {
+            auto p = nc2.pd.find(vol);
+            if (p != nc2.pd.end() && nc2.peer_role == Role::kPrimary &&
+                p->second.repl > ReplState::kOff) {
+              may = false;
+            }
+          }
+        }
+        if (!may) return Ret::kSsConnectedOutdates;
+      }
+      if (IsSyncSource(opd.repl) && npd.repl == ReplState::kWFBitMapS) return Ret::kSsResyncRunning;
+      if (IsSyncTarget(opd.repl) && npd.repl == ReplState::kWFBitMapT) return Ret::kSsResyncRunning;
+      if (npd.repl != opd.repl &&
+          (npd.repl == ReplState::kStartingSyncT || npd.repl == ReplState::kStartingSyncS) &&
+          opd.repl > ReplState::kEstablished) {
+        return Ret::kSsResyncRunning;
+      }
+      if ((npd.repl == ReplState::kStartingSyncS || npd.repl == ReplState::kStartingSyncT) &&
+          opd.repl < ReplState::kEstablished) {
+        return Ret::kSsNeedConnection;
+      }
+    }
+  }
+  return Ret::kSsSuccess;
+}
+
+Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string& tag) {
+  ResState o = Capture(r);
+  if (o == n) return Ret::kSsNothingToDo;
+  Ret rv = ValidateHard(r, o, n);
+  if (rv != Ret::kSsSuccess) return rv;
+  if (!hard) {
+    rv = ValidateSoft(r, o, n);
+    if (rv != Ret::kSsSuccess) return rv;
+  }
+  Apply(r, n);
+  Notify(r, o, n, tag);
+  bool local_changed = o.role != n.role || o.disk != n.disk;
+  if (local_changed) {
+    BroadcastState(r);
+    ReevaluateRepl(r);
+  }
+  return Ret::kSsSuccess;
+}
+
+void Engine::Apply(Resource& r, const ResState& n) {
+  r.role = n.role;
+  r.susp_user = n.susp_user;
+  for (auto& [vol, d] : r.devices) d.disk = n.disk.at(vol);
+  for (auto& [peer, c] : r.connections) {
+    const ResState::Conn& nc = n.conns.at(peer);
+    c.cstate = nc.cstate;
+    c.peer_role = nc.peer_role;
+    for (auto& [vol, pd] : c.peer_devices) {
+      const ResState::Pd& npd = nc.pd.at(vol);
+      pd.repl = npd.repl;
+      pd.peer_disk = npd.peer_disk;
+      pd.susp_user = npd.susp_user;
+      pd.susp_peer = npd.susp_peer;
+      pd.peer_client = npd.peer_client;
+    }
+  }
+}
+
+// notify_state_change order: resource, connections, devices, peer devices;
+// NOTIFY_CONTINUES on all but the last. Log lines as the kernel prints them.
+void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
+                    const std::string& tag) {
+  std::vector<events::Notification> out;
+  const std::string suffix = tag.empty() ? "" : " [" + tag + "]";
+  if (o.role != n.role || o.susp_user != n.susp_user) {
+    out.push_back(ResourceNote(r, NotifyType::kChange));
+    if (o.role != n.role) {
+      Log(fmt::format("{}: role( {} -> {} ){}", Prefix(r), Word(o.role), Word(n.role), suffix));
+    }
+    if (o.susp_user != n.susp_user) {
+      Log(fmt::format("{}: susp-io( {} -> {} ){}", Prefix(r), o.susp_user ? "user" : "no",
+                      n.susp_user ? "user" : "no", suffix));
+    }
+  }
+  for (const auto& [peer, c] : r.connections) {
+    const ResState::Conn& oc = o.conns.at(peer);
+    const ResState::Conn& nc = n.conns.at(peer);
+    if (oc.cstate == nc.cstate && oc.peer_role == nc.peer_role) continue;
+    out.push_back(ConnectionNote(r, c, NotifyType::kChange));
+    std::string line = Prefix(r, c) + ":";
+    if (oc.cstate != nc.cstate)
+      line += fmt::format(" conn( {} -> {} )", Word(oc.cstate), Word(nc.cstate));
+    if (oc.peer_role != nc.peer_role) {
+      line += fmt::format(" peer( {} -> {} )", Word(oc.peer_role), Word(nc.peer_role));
+    }
+    Log(line + suffix);
+  }
+  for (const auto& [vol, d] : r.devices) {
+    if (o.disk.at(vol) == n.disk.at(vol)) continue;
+    out.push_back(DeviceNote(r, d, NotifyType::kChange));
+    Log(fmt::format("{}: disk( {} -> {} ){}", Prefix(r, d), Word(o.disk.at(vol)),
+                    Word(n.disk.at(vol)), suffix));
+  }
+  for (const auto& [peer, c] : r.connections) {
+    for (const auto& [vol, pd] : c.peer_devices) {
+      const ResState::Pd& opd = o.conns.at(peer).pd.at(vol);
+      const ResState::Pd& npd = n.conns.at(peer).pd.at(vol);
+      if (opd == npd) continue;
+      out.push_back(PeerDeviceNote(r, c, pd, NotifyType::kChange));
+      std::string line = Prefix(r, r.devices.at(vol), c) + ":";
+      if (opd.peer_disk != npd.peer_disk) {
+        line += fmt::format(" pdsk( {} -> {} )", Word(opd.peer_disk), Word(npd.peer_disk));
+      }
+      if (opd.repl != npd.repl)
+        line += fmt::format(" repl( {} -> {} )", Word(opd.repl), Word(npd.repl));
+      if (opd.susp_user != npd.susp_user) {
+        line += fmt::format(" user_isp( {} -> {} )", opd.susp_user ? 1 : 0, npd.susp_user ? 1 : 0);
+      }
+      Log(line + suffix);
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].continues = i + 1 < out.size();
+    Emit(std::move(out[i]));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Notifications and logging
+
+events::Notification Engine::ResourceNote(const Resource& r, NotifyType t) const {
+  events::Resource o;
+  o.name = r.name;
+  o.node_id = static_cast<uint32_t>(r.node_id);
+  o.info.role = r.role;
+  o.info.susp.user = r.susp_user;
+  return events::Notification{t, false, o};
+}
+
+events::Notification Engine::DeviceNote(const Resource& r, const Device& d, NotifyType t) const {
+  events::Device o;
+  o.resource = r.name;
+  o.volume = d.volume;
+  o.minor = d.minor;
+  o.info.disk_state = d.disk;
+  o.info.intentional_diskless = events::Tristate::kNo;
+  o.info.has_quorum = true;
+  o.info.backing_dev = d.disk == DiskState::kDiskless || d.disk == DiskState::kDetaching ||
+                               d.disk == DiskState::kAttaching
+                           ? ""
+                           : d.backing_dev;
+  return events::Notification{t, false, o};
+}
+
+events::Notification Engine::ConnectionNote(const Resource& r, const Connection& c,
+                                            NotifyType t) const {
+  events::Connection o;
+  o.resource = r.name;
+  o.peer_node_id = c.peer_node_id;
+  o.name = c.name;
+  o.info.conn_state = c.cstate;
+  o.info.peer_role = c.peer_role;
+  return events::Notification{t, false, o};
+}
+
+events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection& c,
+                                            const PeerDevice& pd, NotifyType t) const {
+  events::PeerDevice o;
+  o.resource = r.name;
+  o.peer_node_id = c.peer_node_id;
+  o.conn_name = c.name;
+  o.volume = pd.volume;
+  o.info.repl_state = pd.repl;
+  o.info.peer_disk_state = pd.peer_disk;
+  o.info.resync_susp.user = pd.susp_user;
+  o.info.resync_susp.peer = pd.susp_peer;
+  o.info.peer_intentional_diskless =
+      pd.peer_client ? events::Tristate::kYes : events::Tristate::kNo;
+  return events::Notification{t, false, o};
+}
+
+events::Notification Engine::PathNote(const Resource& r, const Connection& c, const Path& p,
+                                      NotifyType t) const {
+  events::Path o;
+  o.resource = r.name;
+  o.peer_node_id = c.peer_node_id;
+  o.conn_name = c.name;
+  o.local = p.local;
+  o.peer = p.peer;
+  o.established = p.established;
+  return events::Notification{t, false, o};
+}
+
+void Engine::Emit(events::Notification n) {
+  if (env_.events) env_.events->OnEvent(n);
+}
+
+void Engine::Log(const std::string& line) {
+  if (env_.events) env_.events->OnLog(line);
+}
+
+std::string Engine::Prefix(const Resource& r) const { return "drbd " + r.name; }
+std::string Engine::Prefix(const Resource& r, const Device& d) const {
+  return fmt::format("drbd {}/{} drbd{}", r.name, d.volume, d.minor);
+}
+std::string Engine::Prefix(const Resource& r, const Connection& c) const {
+  return fmt::format("drbd {} {}", r.name, c.name);
+}
+std::string Engine::Prefix(const Resource& r, const Device& d, const Connection& c) const {
+  return fmt::format("drbd {}/{} drbd{} {}", r.name, d.volume, d.minor, c.name);
+}
+
+std::vector<events::Notification> Engine::InitialState(const std::string& only) const {
+  std::vector<events::Notification> out;
+  for (const auto& [name, r] : resources_) {
+    if (!only.empty() && name != only) continue;
+    out.push_back(ResourceNote(*r, NotifyType::kExists));
+    for (const auto& [vol, d] : r->devices) out.push_back(DeviceNote(*r, d, NotifyType::kExists));
+    for (const auto& [peer, c] : r->connections)
+      out.push_back(ConnectionNote(*r, c, NotifyType::kExists));
+    for (const auto& [peer, c] : r->connections) {
+      for (const auto& [vol, pd] : c.peer_devices) {
+        out.push_back(PeerDeviceNote(*r, c, pd, NotifyType::kExists));
+      }
+    }
+    for (const auto& [peer, c] : r->connections) {
+      for (const Path& p : c.paths) out.push_back(PathNote(*r, c, p, NotifyType::kExists));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Resources
+
+Reply Engine::NewResource(const Ctx& ctx, int64_t node_id, const OptionSet& res_opts) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, 0, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  if (node_id < 0) {
+    reply.ret = Ret::kErrMandatoryTag;
+    reply.info.emplace_back("required attribute missing");
+    return reply;
+  }
+  if (rs.res) return reply;  // exists already: the kernel answers NO_ERROR
+  reply.ret = CheckName(ctx.resource);
+  if (reply.ret != Ret::kNoError) {
+    PutNameError(reply, reply.ret);
+    return reply;
+  }
+  if (node_id >= kNodeIdMax) {
+    reply.ret = Ret::kErrInvalidRequest;
+    return reply;
+  }
+  auto r = std::make_unique<Resource>();
+  r->name = ctx.resource;
+  r->node_id = static_cast<int32_t>(node_id);
+  r->opts = OptionSet(cfg::OptContext::kResourceOptions).Changed(res_opts, false);
+  Log(fmt::format("drbd {}: Starting worker thread (node-id {})", r->name, node_id));
+  Resource& ref = *r;
+  resources_[ctx.resource] = std::move(r);
+  Emit(ResourceNote(ref, NotifyType::kCreate));
+  return reply;
+}
+
+Ret Engine::DeleteResource(const std::string& name) {
+  Resource* r = FindResource(name);
+  if (r == nullptr) return Ret::kErrResNotKnown;
+  if (!r->connections.empty()) return Ret::kErrNetConfigured;
+  if (!r->devices.empty()) return Ret::kErrResInUse;
+  events::Notification n = ResourceNote(*r, NotifyType::kDestroy);
+  resources_.erase(name);
+  Emit(std::move(n));
+  return Ret::kNoError;
+}
+
+Reply Engine::DelResource(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  reply.ret = DeleteResource(rs.res->name);
+  return reply;
+}
+
+Reply Engine::ResourceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  rs.res->opts = rs.res->opts.Changed(change, set_defaults);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Minors
+
+void Engine::AddPeerDevice(Resource& r, Connection& c, Device& d, bool notify) {
+  PeerDevice pd;
+  pd.volume = d.volume;
+  auto [it, inserted] = c.peer_devices.emplace(d.volume, std::move(pd));
+  if (inserted && notify) Emit(PeerDeviceNote(r, c, it->second, NotifyType::kCreate));
+}
+
+Reply Engine::NewMinor(const Ctx& ctx, uint32_t block_size) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  auto fail = [&](Ret r, std::string text) {
+    reply.ret = r;
+    reply.info.push_back(std::move(text));
+    return reply;
+  };
+  if (ctx.minor > kMinorMask) return fail(Ret::kErrInvalidRequest, "requested minor out of range");
+  uint32_t volume = ctx.volume.value_or(~0u);
+  if (volume > kVolumeMax) return fail(Ret::kErrInvalidRequest, "requested volume id out of range");
+  if (block_size != 512 && block_size != 1024 && block_size != 2048 && block_size != 4096) {
+    return fail(Ret::kErrInvalidRequest, "block_size not 512, 1024, 2048, or 4096");
+  }
+  if (rs.dev) return reply;  // same minor, same volume, same resource: nothing to do
+  if (FindMinor(ctx.minor) != nullptr || rs.res->devices.count(volume)) {
+    reply.ret = Ret::kErrMinorOrVolumeExists;
+    return reply;
+  }
+  Resource& r = *rs.res;
+  Device& d = r.devices[volume];
+  d.minor = ctx.minor;
+  d.volume = volume;
+  minors_[ctx.minor] = {r.name, volume};
+  std::vector<events::Notification> out;
+  out.push_back(DeviceNote(r, d, NotifyType::kCreate));
+  for (auto& [peer, c] : r.connections) {
+    AddPeerDevice(r, c, d, false);
+    out.push_back(PeerDeviceNote(r, c, c.peer_devices.at(volume), NotifyType::kCreate));
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].continues = i + 1 < out.size();
+    Emit(std::move(out[i]));
+  }
+  return reply;
+}
+
+Ret Engine::DeleteMinor(Resource& r, uint32_t volume) {
+  Device& d = r.devices.at(volume);
+  if (d.disk != DiskState::kDiskless) return Ret::kErrMinorConfigured;
+  ResState n = Capture(r);
+  for (auto& [peer, c] : n.conns) c.pd.at(volume).repl = ReplState::kOff;
+  Change(r, n, true, "del-minor");
+  std::vector<events::Notification> out;
+  for (auto& [peer, c] : r.connections) {
+    out.push_back(PeerDeviceNote(r, c, c.peer_devices.at(volume), NotifyType::kDestroy));
+    c.peer_devices.erase(volume);
+  }
+  out.push_back(DeviceNote(r, d, NotifyType::kDestroy));
+  minors_.erase(d.minor);
+  r.devices.erase(volume);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].continues = i + 1 < out.size();
+    Emit(std::move(out[i]));
+  }
+  BroadcastState(r);
+  return Ret::kNoError;
+}
+
+Reply Engine::DelMinor(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  reply.ret = DeleteMinor(*rs.res, rs.dev->volume);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Attach / detach
+
+DiskState Engine::DiskStateFromMd(const Device& d) const {
+  if (!(d.sb.flags & md::kMdfConsistent)) return DiskState::kInconsistent;
+  if (!(d.sb.flags & md::kMdfWasUpToDate)) return DiskState::kOutdated;
+  // may_be_up_to_date: with fencing recorded toward a peer that was not
+  // outdated, the data may be stale until that peer is seen again.
+  for (int node = 0; node < md::kPeersMax; ++node) {
+    if (node == d.sb.node_id) continue;
+    const md::PeerRecord& p = d.sb.peers[node];
+    if (!(p.flags & md::kNodeExists) && p.bitmap_index < 0) continue;
+    if (!(p.flags & md::kPeerFencing)) continue;
+    if (p.flags & md::kPeerOutdated) continue;
+    return DiskState::kConsistent;
+  }
+  return DiskState::kUpToDate;
+}
+
+void Engine::Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Reply)> done) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return done(std::move(reply));
+  if (conf.meta_dev_idx < kMetaIdxFlexInt) {
+    reply.ret = Ret::kErrMdIdxInvalid;
+    return done(std::move(reply));
+  }
+  int err = 0;
+  std::shared_ptr<sim::Disk> data(env_.disks->Open(conf.backing_dev, &err));
+  if (!data) {
+    reply.ret = Ret::kErrOpenDisk;
+    Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.backing_dev,
+                    -err));
+    return done(std::move(reply));
+  }
+  std::shared_ptr<sim::Disk> meta = data;
+  if (conf.meta_dev != conf.backing_dev) {
+    meta = std::shared_ptr<sim::Disk>(env_.disks->Open(conf.meta_dev, &err));
+    if (!meta) {
+      reply.ret = Ret::kErrOpenMdDisk;
+      Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.meta_dev,
+                      -err));
+      return done(std::move(reply));
+    }
+  }
+  bool internal = conf.meta_dev_idx == kMetaIdxInternal || conf.meta_dev_idx == kMetaIdxFlexInt;
+  if ((conf.meta_dev == conf.backing_dev) != internal) {
+    reply.ret = Ret::kErrMdIdxInvalid;
+    return done(std::move(reply));
+  }
+  Device& d = *rs.dev;
+  Resource& r = *rs.res;
+  if (d.disk > DiskState::kDiskless) {
+    reply.ret = Ret::kErrDiskConfigured;
+    return done(std::move(reply));
+  }
+  ResState n = Capture(r);
+  n.disk[d.volume] = DiskState::kAttaching;
+  Ret rv = Change(r, n, false, "attach");
+  if (rv != Ret::kSsSuccess) {
+    reply.ret = rv;
+    return done(std::move(reply));
+  }
+  d.data = data;
+  d.meta = meta;
+  d.meta_idx = internal ? kMetaIdxFlexInt : conf.meta_dev_idx;
+  d.md_offset = md::SuperblockOffset(d.meta_idx, meta->SizeBytes());
+  d.attach_gen = next_attach_gen_++;
+  uint64_t gen = d.attach_gen;
+  std::string res = r.name;
+  uint32_t minor = d.minor;
+  meta->Read(d.md_offset, md::kSuperblockBytes,
+             [this, res, minor, gen, conf, done](bool ok, std::vector<uint8_t> bytes) {
+               FinishAttach(res, minor, gen, conf, ok, std::move(bytes), done);
+             });
+}
+
+void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
+                          const DiskConf& conf, bool ok, std::vector<uint8_t> bytes,
+                          std::function<void(Reply)> done) {
+  Reply reply;
+  Resource* r = FindResource(res);
+  Device* d = FindMinor(minor);
+  if (r == nullptr || d == nullptr || d->attach_gen != gen || d->disk != DiskState::kAttaching) {
+    reply.ret = Ret::kErrIoMdDisk;
+    reply.info.emplace_back("attach interrupted");
+    return done(std::move(reply));
+  }
+  auto fail = [&](Ret ret, std::string text) {
+    reply.ret = ret;
+    if (!text.empty()) {
+      Log(fmt::format("{}: {}", Prefix(*r, *d), text));
+      reply.info.push_back(text);
+    }
+    ResState n = Capture(*r);
+    n.disk[d->volume] = DiskState::kDiskless;
+    Change(*r, n, true, "attach");
+    d->data.reset();
+    d->meta.reset();
+    done(std::move(reply));
+  };
+  if (!ok || bytes.size() != md::kSuperblockBytes)
+    return fail(Ret::kErrIoMdDisk, "meta data read failed");
+  uint64_t meta_bytes = d->meta->SizeBytes();
+  md::Superblock sb = md::Decode(md::Format::kV09, std::span<const uint8_t, md::kSuperblockBytes>(
+                                                       bytes.data(), md::kSuperblockBytes));
+  md::Validation v = md::Validate(md::Format::kV09, sb, d->meta_idx, meta_bytes);
+  if (!v.magic_ok) {
+    md::Superblock old = md::Decode(
+        md::Format::kV08,
+        std::span<const uint8_t, md::kSuperblockBytes>(bytes.data(), md::kSuperblockBytes));
+    if (md::MagicMatches(md::Format::kV08, old.magic)) {
+      return fail(Ret::kErrMdInvalid, "Found old meta data magic. Did you \"drbdadm create-md\"?");
+    }
+    return fail(Ret::kErrMdInvalid, "Meta data magic not found (v09)");
+  }
+  if (!v.ok) return fail(Ret::kErrMdInvalid, v.message);
+  if (sb.node_id != -1 && sb.node_id != r->node_id) {
+    return fail(Ret::kErrInvalidRequest,
+                fmt::format("Local node id {} differs from local node id {} on device", r->node_id,
+                            sb.node_id));
+  }
+  md::Layout layout = md::ComputeLayout(sb, d->meta_idx, meta_bytes);
+  uint64_t usable = d->meta_idx == kMetaIdxFlexInt
+                        ? layout.max_usable_sect
+                        : std::min<uint64_t>(layout.max_usable_sect, d->data->SizeBytes() >> 9);
+  int64_t want = conf.opts.Int("size");
+  if (want > 0 && static_cast<uint64_t>(want) > usable) {
+    return fail(Ret::kErrDiskTooSmall, "requested size is larger than the backing device");
+  }
+  d->sb = sb;
+  d->sb.node_id = r->node_id;
+  d->size_sectors = want > 0 ? static_cast<uint64_t>(want) : usable;
+  d->backing_dev = conf.backing_dev;
+  d->meta_dev = conf.meta_dev;
+  d->conf_meta_idx = conf.meta_dev_idx;
+  d->disk_opts = conf.opts;
+  Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),
+                  d->size_sectors >> 1));
+  ResState n = Capture(*r);
+  n.disk[d->volume] = DiskStateFromMd(*d);
+  Change(*r, n, true, "attach");
+  Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));
+  // Connected peers see the new disk and decide the replication state.
+  for (auto& [peer, c] : r->connections) {
+    auto sit = sessions_.find(c.session);
+    if (c.cstate == ConnState::kConnected && sit != sessions_.end() && sit->second->up) {
+      ApplyPeerState(*r, c, sit->second->peer_state, false);
+    }
+  }
+  WriteMetadata(*d);
+  reply.ret = Ret::kNoError;
+  done(std::move(reply));
+}
+
+void Engine::WriteMetadata(Device& d) {
+  if (!d.meta) return;
+  md::SuperblockBytes bytes = md::Encode(md::Format::kV09, d.sb);
+  std::shared_ptr<sim::Disk> meta = d.meta;
+  meta->Write(d.md_offset, std::vector<uint8_t>(bytes.begin(), bytes.end()), [meta](bool ok) {
+    if (ok) meta->Flush([](bool) {});
+  });
+}
+
+uint64_t Engine::NewUuid() {
+  uint64_t u = 0;
+  while ((u & ~uint64_t{kUuidPrimaryBit}) <= md::kUuidJustCreated) u = env_.rng->Next();
+  return u & ~uint64_t{kUuidPrimaryBit};
+}
+
+Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& tag) {
+  ResState n = Capture(r);
+  n.disk[d.volume] = DiskState::kDetaching;
+  Ret rv;
+  if (force) {
+    rv = Change(r, n, true, tag);
+    if (rv == Ret::kSsIsDiskless || rv == Ret::kSsNothingToDo) return Ret::kSsSuccess;
+  } else {
+    rv = Change(r, n, false, tag);
+    if (rv == Ret::kSsIsDiskless) return Ret::kSsNothingToDo;
+    if (rv != Ret::kSsSuccess) return rv;
+  }
+  // Detaching -> Diskless once the metadata is written back.
+  d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
+  d.sb.flags |= md::kMdfAlClean;
+  WriteMetadata(d);
+  d.data.reset();
+  d.meta.reset();
+  d.backing_dev.clear();
+  d.meta_dev.clear();
+  d.attach_gen = 0;
+  ResState n2 = Capture(r);
+  n2.disk[d.volume] = DiskState::kDiskless;
+  Change(r, n2, true, tag);
+  return Ret::kSsSuccess;
+}
+
+Reply Engine::Detach(const Ctx& ctx, bool force) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  reply.ret = DetachDevice(*rs.res, *rs.dev, force, "detach");
+  return reply;
+}
+
+Reply Engine::DiskOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  if (rs.dev->disk <= DiskState::kFailed || !rs.dev->data) {
+    reply.ret = Ret::kErrNoDisk;
+    return reply;
+  }
+  rs.dev->disk_opts = rs.dev->disk_opts.Changed(change, set_defaults);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Peers and paths
+
+namespace {
+
+// check_net_options + alloc_crypto.
+Ret CheckNetOptions(const OptionSet& n, Role role, Role peer_role, Reply& reply) {
+  constexpr int64_t kProtA = 1, kProtC = 3, kFpStonith = 2, kOcBlock = 0;
+  if (!n.Bool("allow-two-primaries") && role == Role::kPrimary && peer_role == Role::kPrimary) {
+    return Ret::kErrNeedAllowTwoPri;
+  }
+  if (n.Bool("allow-two-primaries") && n.Int("protocol") != kProtC) return Ret::kErrNotProtoC;
+  if (n.Int("protocol") == kProtA && n.Int("fencing") == kFpStonith)
+    return Ret::kErrStonithAndProtA;
+  if (n.Int("on-congestion") != kOcBlock && n.Int("protocol") != kProtA)
+    return Ret::kErrCongNotProtoA;
+  struct Alg {
+    const char* opt;
+    const char* type;
+    Ret err;
+  };
+  static constexpr Alg kAlgs[] = {{"csums-alg", "csums", Ret::kErrCsumsAlg},
+                                  {"verify-alg", "verify", Ret::kErrVerifyAlg},
+                                  {"data-integrity-alg", "integrity", Ret::kErrIntegrityAlg}};
+  for (const Alg& a : kAlgs) {
+    std::string name = n.Str(a.opt);
+    if (!name.empty() && !proto::HmacAlgKnown(name)) {
+      reply.info.push_back(fmt::format("failed to allocate {} for {}\n", name, a.type));
+      return a.err;
+    }
+  }
+  std::string hmac = n.Str("cram-hmac-alg");
+  if (!hmac.empty() && !proto::HmacAlgKnown(hmac)) {
+    reply.info.push_back(fmt::format("failed to allocate hmac({}) for hmac\n", hmac));
+    return Ret::kErrAuthAlg;
+  }
+  return Ret::kNoError;
+}
+
+}  // namespace
+
+Reply Engine::NewPeer(const Ctx& ctx, const std::string& conn_name, const OptionSet& net) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedPeerNode, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  if (rs.conn) {
+    reply.ret = Ret::kErrInvalidRequest;
+    return reply;
+  }
+  reply.ret = CheckName(conn_name);
+  if (reply.ret == Ret::kNoError) {
+    for (const auto& [peer, c] : r.connections) {
+      if (c.name == conn_name) reply.ret = Ret::kErrAlreadyExists;
+    }
+  }
+  if (reply.ret != Ret::kNoError) {
+    PutNameError(reply, reply.ret);
+    return reply;
+  }
+  OptionSet opts = OptionSet(cfg::OptContext::kNewPeer).Changed(net, false);
+  reply.ret = CheckNetOptions(opts, r.role, Role::kUnknown, reply);
+  if (reply.ret != Ret::kNoError) return reply;
+  uint32_t peer = *ctx.peer_node_id;
+  Connection& c = r.connections[peer];
+  c.peer_node_id = peer;
+  c.name = conn_name;
+  c.net = opts;
+  Log(fmt::format("{}: Starting sender thread (peer-node-id {})", Prefix(r, c), peer));
+  std::vector<events::Notification> out;
+  out.push_back(ConnectionNote(r, c, NotifyType::kCreate));
+  for (auto& [vol, d] : r.devices) {
+    AddPeerDevice(r, c, d, false);
+    out.push_back(PeerDeviceNote(r, c, c.peer_devices.at(vol), NotifyType::kCreate));
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].continues = i + 1 < out.size();
+    Emit(std::move(out[i]));
+  }
+  return reply;
+}
+
+Reply Engine::NewPath(const Ctx& ctx, const Address& local, const Address& peer) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  if (local.host.empty() || peer.host.empty()) {
+    reply.ret = Ret::kErrInvalidRequest;
+    reply.info.emplace_back("connection endpoint(s) missing");
+    return reply;
+  }
+  // check_path_usable: an endpoint may be reused within one resource, never
+  // the same pair; across resources neither endpoint may be reused.
+  for (const auto& [name, r] : resources_) {
+    for (const auto& [pn, c] : r->connections) {
+      for (const Path& p : c.paths) {
+        bool l = p.local == local, pe = p.peer == peer;
+        Ret e = l && pe ? Ret::kErrLocalAndPeerAddr
+                : l     ? Ret::kErrLocalAddr
+                : pe    ? Ret::kErrPeerAddr
+                        : Ret::kNoError;
+        if (e == Ret::kNoError) continue;
+        if (e != Ret::kErrLocalAndPeerAddr && r.get() == rs.res) continue;
+        reply.ret = e;
+        return reply;
+      }
+    }
+  }
+  Connection& c = *rs.conn;
+  c.paths.push_back(Path{local, peer, false});
+  Emit(PathNote(*rs.res, c, c.paths.back(), NotifyType::kCreate));
+  if (c.cstate == ConnState::kConnecting) {
+    std::string key = sim::AddressToString(local);
+    if (std::find(c.listening.begin(), c.listening.end(), key) == c.listening.end()) {
+      ListenOn(local);
+      c.listening.push_back(key);
+    }
+  }
+  return reply;
+}
+
+Reply Engine::DelPath(const Ctx& ctx, const Address& local, const Address& peer) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Connection& c = *rs.conn;
+  if (c.paths.size() == 1 && c.cstate >= ConnState::kConnecting) {
+    reply.ret = Ret::kErrInvalidRequest;
+    reply.info.emplace_back("Can not delete last path, use disconnect first!");
+    return reply;
+  }
+  for (size_t i = 0; i < c.paths.size(); ++i) {
+    if (c.paths[i].local != local || c.paths[i].peer != peer) continue;
+    events::Notification n = PathNote(*rs.res, c, c.paths[i], NotifyType::kDestroy);
+    c.paths.erase(c.paths.begin() + static_cast<long>(i));
+    Emit(std::move(n));
+    return reply;
+  }
+  Log(fmt::format("{}: del_path() failed with -2", Prefix(*rs.res, c)));
+  reply.ret = Ret::kErrInvalidRequest;
+  reply.info.emplace_back("no such path");
+  return reply;
+}
+
+Reply Engine::NetOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  OptionSet n = rs.conn->net.Changed(change, set_defaults);
+  reply.ret = CheckNetOptions(n, rs.res->role, rs.conn->peer_role, reply);
+  if (reply.ret != Ret::kNoError) return reply;
+  rs.conn->net = n;
+  return reply;
+}
+
+Reply Engine::PeerDeviceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  rs.pd->opts = rs.pd->opts.Changed(change, set_defaults);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Connect / disconnect
+
+Reply Engine::Connect(const Ctx& ctx, bool tentative, bool discard_my_data) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  Connection& c = *rs.conn;
+  if (c.cstate != ConnState::kStandAlone) {
+    reply.ret = Ret::kErrNetConfigured;
+    return reply;
+  }
+  if (c.paths.empty()) {
+    reply.ret = Ret::kErrInvalidRequest;
+    reply.info.emplace_back("connection endpoint(s) missing");
+    return reply;
+  }
+  if (discard_my_data && r.role == Role::kPrimary) {
+    reply.ret = Ret::kErrDiscardImpossible;
+    return reply;
+  }
+  (void)tentative;  // TODO(#4): tentative connects (dry-run handshake) are not simulated yet
+  c.discard_my_data = discard_my_data;
+  ResState n = Capture(r);
+  n.conns.at(c.peer_node_id).cstate = ConnState::kUnconnected;
+  reply.ret = Change(r, n, false, "connect");
+  if (reply.ret == Ret::kSsSuccess) StartConnecting(r, c);
+  return reply;
+}
+
+Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::string& tag) {
+  if (c.cstate == ConnState::kStandAlone) return Ret::kSsSuccess;  // SS_ALREADY_STANDALONE
+  ResState o = Capture(r);
+  ResState n = o;
+  ResState::Conn& nc = n.conns.at(c.peer_node_id);
+  bool peer_was_primary = nc.peer_role == Role::kPrimary;
+  nc.cstate = ConnState::kDisconnecting;
+  nc.peer_role = Role::kUnknown;
+  for (auto& [vol, pd] : nc.pd) {
+    pd.repl = ReplState::kOff;
+    pd.peer_disk = DiskState::kDUnknown;
+  }
+  // A Secondary that leaves a Primary gracefully knows its data will fall
+  // behind: it outdates itself.
+  if (peer_was_primary && n.role != Role::kPrimary) {
+    for (auto& [vol, ds] : n.disk) {
+      if (ds == DiskState::kUpToDate || ds == DiskState::kConsistent) ds = DiskState::kOutdated;
+    }
+  }
+  Ret rv = Change(r, n, force, tag);
+  if (rv == Ret::kSsIsDiskless || rv == Ret::kSsLowerThanOutdated) rv = Change(r, n, true, tag);
+  if (rv != Ret::kSsSuccess) return rv;
+  for (auto& [vol, ds] : n.disk) {
+    Device& d = r.devices.at(vol);
+    if (ds == DiskState::kOutdated && o.disk.at(vol) != DiskState::kOutdated) {
+      d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
+      WriteMetadata(d);
+    }
+  }
+  auto it = sessions_.find(c.session);
+  if (it != sessions_.end() && it->second->up) Send(*it->second, proto::Disconnect{0});
+  StopNetworking(r, c);
+  ResState n2 = Capture(r);
+  n2.conns.at(c.peer_node_id).cstate = ConnState::kStandAlone;
+  Change(r, n2, true, tag);
+  return Ret::kSsSuccess;
+}
+
+void Engine::DeleteConnection(Resource& r, uint32_t peer_node_id) {
+  Connection& c = r.connections.at(peer_node_id);
+  StopNetworking(r, c);
+  std::vector<events::Notification> out;
+  for (const Path& p : c.paths) out.push_back(PathNote(r, c, p, NotifyType::kDestroy));
+  out.push_back(ConnectionNote(r, c, NotifyType::kDestroy));
+  Log(fmt::format("{}: Terminating sender thread", Prefix(r, c)));
+  r.connections.erase(peer_node_id);
+  for (auto& n : out) Emit(std::move(n));
+}
+
+Reply Engine::Disconnect(const Ctx& ctx, bool force) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "disconnect");
+  reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
+  return reply;
+}
+
+Reply Engine::DelPeer(const Ctx& ctx, bool force) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "del-peer");
+  if (IsSuccess(rv)) DeleteConnection(*rs.res, rs.conn->peer_node_id);
+  reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Roles
+
+Reply Engine::Primary(const Ctx& ctx, bool force) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  ResState n = Capture(r);
+  n.role = Role::kPrimary;
+  Ret rv = Change(r, n, false, "primary");
+  std::vector<uint32_t> forced;
+  if (rv == Ret::kSsNoUpToDateDisk && force) {
+    // CS_FP_LOCAL_UP_TO_DATE: consider a disk UpToDate that is at least
+    // Inconsistent and has no UpToDate peer.
+    for (auto& [vol, ds] : n.disk) {
+      bool peer_uptodate = false;
+      for (const auto& [peer, c] : n.conns) {
+        auto it = c.pd.find(vol);
+        if (it != c.pd.end() && it->second.peer_disk == DiskState::kUpToDate) peer_uptodate = true;
+      }
+      if (ds >= DiskState::kInconsistent && ds < DiskState::kUpToDate && !peer_uptodate) {
+        ds = DiskState::kUpToDate;
+        forced.push_back(vol);
+      }
+    }
+    rv = Change(r, n, false, "primary");
+  }
+  if (rv == Ret::kSsPrimaryNop && force) {
+    // CS_FP_OUTDATE_PEERS: pretend unreachable peers were fenced.
+    Log(fmt::format("{}: Forced into split brain situation!", Prefix(r)));
+    for (auto& [peer, c] : n.conns) {
+      for (auto& [vol, pd] : c.pd) {
+        if (pd.peer_disk == DiskState::kDUnknown) pd.peer_disk = DiskState::kOutdated;
+      }
+    }
+    rv = Change(r, n, false, "primary");
+  }
+  if (rv == Ret::kSsSuccess) {
+    if (!forced.empty())
+      Log(fmt::format("{}: Forced to consider local data as UpToDate!", Prefix(r)));
+    for (auto& [vol, d] : r.devices) {
+      if (!d.data) continue;
+      bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
+      uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
+      if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {
+        d.sb.current_uuid = NewUuid();
+        Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
+      }
+      d.sb.flags |= md::kMdfPrimaryInd | md::kMdfConsistent | md::kMdfWasUpToDate;
+      WriteMetadata(d);
+    }
+    BroadcastState(r);
+  }
+  reply.ret = rv;
+  return reply;
+}
+
+Reply Engine::Secondary(const Ctx& ctx, bool force) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  (void)force;  // nothing holds the simulated device open
+  Resource& r = *rs.res;
+  ResState n = Capture(r);
+  n.role = Role::kSecondary;
+  reply.ret = Change(r, n, false, "secondary");
+  if (reply.ret == Ret::kSsSuccess) {
+    for (auto& [vol, d] : r.devices) {
+      if (!d.data) continue;
+      d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
+      WriteMetadata(d);
+    }
+  }
+  return reply;
+}
+
+Reply Engine::Down(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  ResState n = Capture(r);
+  n.role = Role::kSecondary;
+  Ret rv = Change(r, n, false, "down");
+  if (!IsSuccess(rv)) {
+    reply.ret = rv;
+    reply.info.emplace_back("failed to demote");
+    return reply;
+  }
+  std::vector<uint32_t> peers;
+  for (const auto& [peer, c] : r.connections) peers.push_back(peer);
+  for (uint32_t peer : peers) {
+    Connection& c = r.connections.at(peer);
+    rv = Ret::kSsSuccess;
+    if (c.cstate > ConnState::kStandAlone) rv = TryDisconnect(r, c, false, "down");
+    if (!IsSuccess(rv)) {
+      reply.ret = rv;
+      return reply;
+    }
+    DeleteConnection(r, peer);
+  }
+  std::vector<uint32_t> vols;
+  for (const auto& [vol, d] : r.devices) vols.push_back(vol);
+  for (uint32_t vol : vols) {
+    rv = DetachDevice(r, r.devices.at(vol), false, "down");
+    Ret del = DeleteMinor(r, vol);
+    if (!IsSuccess(rv)) {
+      reply.ret = rv;
+      reply.info.emplace_back("failed to detach");
+      return reply;
+    }
+    if (del != Ret::kNoError) {
+      reply.ret = del;
+      reply.info.emplace_back("failed to delete volume");
+      return reply;
+    }
+  }
+  reply.ret = DeleteResource(r.name);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// UUIDs and disk state requests
+
+Reply Engine::NewCurrentUuid(const Ctx& ctx, bool clear_bitmap) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  Device& d = *rs.dev;
+  if (!d.data || d.disk < DiskState::kInconsistent) {
+    reply.ret = Ret::kErrNoDisk;
+    return reply;
+  }
+  // should_skip_initial_sync: both sides just created and connected.
+  std::vector<uint32_t> skip;
+  for (auto& [peer, c] : r.connections) {
+    PeerDevice& pd = c.peer_devices.at(d.volume);
+    uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
+    uint64_t theirs = pd.peer.current_uuid & ~kUuidPrimaryBit;
+    bool just_created = pd.repl == ReplState::kEstablished && mine == md::kUuidJustCreated &&
+                        pd.have_peer && theirs == md::kUuidJustCreated;
+    if (clear_bitmap && just_created) {
+      if (pd.peer_disk >= DiskState::kInconsistent) skip.push_back(peer);
+    } else if (pd.repl != ReplState::kOff) {
+      reply.ret = Ret::kErrConnected;
+      return reply;
+    }
+  }
+  // Rotate the current UUID into history; a fresh one becomes current.
+  if (!clear_bitmap && (d.sb.current_uuid & ~kUuidPrimaryBit) != md::kUuidJustCreated) {
+    for (int i = md::kHistoryUuids - 1; i > 0; --i)
+      d.sb.history_uuids[i] = d.sb.history_uuids[i - 1];
+    d.sb.history_uuids[0] = d.sb.current_uuid & ~kUuidPrimaryBit;
+  }
+  d.sb.current_uuid = NewUuid() | (r.role == Role::kPrimary ? kUuidPrimaryBit : 0);
+  Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
+  if (clear_bitmap) {
+    for (md::PeerRecord& p : d.sb.peers) p.bitmap_uuid = 0;
+    d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+    ResState n = Capture(r);
+    n.disk[d.volume] = DiskState::kUpToDate;
+    for (uint32_t peer : skip) {
+      Log(fmt::format("{}: Preparing to skip initial sync", Prefix(r, d, r.connections.at(peer))));
+      n.conns.at(peer).pd.at(d.volume).peer_disk = DiskState::kUpToDate;
+      r.connections.at(peer).peer_devices.at(d.volume).send_skip = true;
+    }
+    Change(r, n, true, "new-c-uuid");
+  }
+  WriteMetadata(d);
+  BroadcastState(r);
+  return reply;
+}
+
+Reply Engine::Outdate(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  Device& d = *rs.dev;
+  ResState n = Capture(r);
+  n.disk[d.volume] = DiskState::kOutdated;
+  reply.ret = Change(r, n, false, "outdate");
+  if (reply.ret == Ret::kSsSuccess) {
+    d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
+    WriteMetadata(d);
+  }
+  return reply;
+}
+
+Reply Engine::Invalidate(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  Device& d = *rs.dev;
+  if (!d.data || d.disk < DiskState::kInconsistent) {
+    reply.ret = Ret::kErrNoDisk;
+    return reply;
+  }
+  ResState n = Capture(r);
+  Ret rv = Ret::kSsNeedConnection;
+  // invalidate_resync: become SyncTarget of the first connected peer.
+  for (auto& [peer, c] : n.conns) {
+    ResState::Pd& pd = c.pd.at(d.volume);
+    if (pd.repl < ReplState::kEstablished) continue;
+    if (pd.repl > ReplState::kEstablished) {
+      rv = Ret::kSsResyncRunning;
+      continue;
+    }
+    if (pd.peer_disk != DiskState::kUpToDate) {
+      rv = Ret::kSsNoUpToDateDisk;
+      continue;
+    }
+    ResState t = n;
+    t.disk[d.volume] = DiskState::kInconsistent;
+    t.conns.at(peer).pd.at(d.volume).repl = ReplState::kSyncTarget;
+    rv = Change(r, t, false, "invalidate");
+    if (rv == Ret::kSsSuccess) {
+      Connection& conn = r.connections.at(peer);
+      auto it = sessions_.find(conn.session);
+      if (it != sessions_.end()) Send(*it->second, LocalState(r, peer));
+      break;
+    }
+  }
+  if (rv == Ret::kSsNeedConnection) {
+    // invalidate_no_resync
+    ResState t = Capture(r);
+    t.disk[d.volume] = DiskState::kInconsistent;
+    rv = Change(r, t, false, "invalidate");
+  }
+  if (IsSuccess(rv)) {
+    d.sb.flags &= ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
+    WriteMetadata(d);
+  }
+  reply.ret = rv;
+  return reply;
+}
+
+Reply Engine::InvalidateRemote(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  Device& d = *rs.dev;
+  if (!d.data || d.disk < DiskState::kInconsistent) {
+    reply.ret = Ret::kErrNoDisk;
+    return reply;
+  }
+  Connection& c = *rs.conn;
+  ResState n = Capture(r);
+  ResState::Pd& pd = n.conns.at(c.peer_node_id).pd.at(d.volume);
+  if (pd.repl < ReplState::kEstablished) {
+    if (r.role == Role::kPrimary) {
+      // The peer gets a full resync when it connects.
+      pd.peer_disk = DiskState::kInconsistent;
+      reply.ret = Change(r, n, false, "invalidate-remote");
+    } else {
+      reply.ret = Ret::kSsNeedConnection;
+    }
+    return reply;
+  }
+  if (pd.repl > ReplState::kEstablished) {
+    reply.ret = Ret::kSsResyncRunning;
+    return reply;
+  }
+  if (d.disk != DiskState::kUpToDate) {
+    reply.ret = Ret::kSsNoUpToDateDisk;
+    return reply;
+  }
+  pd.repl = ReplState::kSyncSource;
+  pd.peer_disk = DiskState::kInconsistent;
+  reply.ret = Change(r, n, false, "invalidate-remote");
+  if (reply.ret == Ret::kSsSuccess) {
+    auto it = sessions_.find(c.session);
+    if (it != sessions_.end()) Send(*it->second, proto::ResyncRequest{d.volume});
+  }
+  return reply;
+}
+
+Reply Engine::PauseSync(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  ResState n = Capture(r);
+  ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
+  pd.susp_user = true;
+  if (pd.repl == ReplState::kSyncSource) pd.repl = ReplState::kPausedSyncS;
+  if (pd.repl == ReplState::kSyncTarget) pd.repl = ReplState::kPausedSyncT;
+  if (Change(r, n, false, "pause-sync") == Ret::kSsNothingToDo) reply.ret = Ret::kErrPauseIsSet;
+  return reply;
+}
+
+Reply Engine::ResumeSync(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  Resource& r = *rs.res;
+  ResState n = Capture(r);
+  ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
+  pd.susp_user = false;
+  if (!pd.susp_peer) {
+    if (pd.repl == ReplState::kPausedSyncS) pd.repl = ReplState::kSyncSource;
+    if (pd.repl == ReplState::kPausedSyncT) pd.repl = ReplState::kSyncTarget;
+  }
+  if (Change(r, n, false, "resume-sync") == Ret::kSsNothingToDo) {
+    bool paused = rs.pd->repl == ReplState::kPausedSyncS || rs.pd->repl == ReplState::kPausedSyncT;
+    reply.ret = paused && rs.pd->susp_peer ? Ret::kErrPicPeerDep : Ret::kErrPauseIsClear;
+  }
+  return reply;
+}
+
+Reply Engine::SuspendIo(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  ResState n = Capture(*rs.res);
+  n.susp_user = true;
+  reply.ret = Change(*rs.res, n, false, "suspend-io");
+  return reply;
+}
+
+Reply Engine::ResumeIo(const Ctx& ctx) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
+  if (reply.ret != Ret::kNoError) return reply;
+  ResState n = Capture(*rs.res);
+  n.susp_user = false;
+  reply.ret = Change(*rs.res, n, false, "resume-io");
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// Views
+
+std::optional<Role> Engine::ResourceRole(const std::string& res) const {
+  const Resource* r = FindResource(res);
+  if (!r) return std::nullopt;
+  return r->role;
+}
+
+std::optional<DiskState> Engine::DiskStateOf(uint32_t minor) const {
+  const Device* d = FindMinor(minor);
+  if (!d) return std::nullopt;
+  return d->disk;
+}
+
+std::optional<uint64_t> Engine::CurrentUuidOf(uint32_t minor) const {
+  const Device* d = FindMinor(minor);
+  if (!d || !d->data) return std::nullopt;
+  return d->sb.current_uuid;
+}
+
+std::optional<Engine::ResourceConfig> Engine::ResourceConfigOf(const std::string& res) const {
+  const Resource* r = FindResource(res);
+  if (!r) return std::nullopt;
+  return ResourceConfig{r->node_id, r->opts};
+}
+
+std::optional<Engine::DeviceConfig> Engine::DeviceConfigOf(uint32_t minor) const {
+  const Device* d = FindMinor(minor);
+  if (!d) return std::nullopt;
+  DeviceConfig c;
+  c.attached = d->data != nullptr && !d->backing_dev.empty();
+  c.backing_dev = d->backing_dev;
+  c.meta_dev = d->meta_dev;
+  c.meta_dev_idx = d->conf_meta_idx;
+  c.opts = d->disk_opts;
+  return c;
+}
+
+std::optional<Engine::ConnectionConfig> Engine::ConnectionConfigOf(const std::string& res,
+                                                                   uint32_t peer) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  const Connection& c = r->connections.at(peer);
+  ConnectionConfig out;
+  out.name = c.name;
+  out.net = c.net;
+  for (const Path& p : c.paths) out.paths.emplace_back(p.local, p.peer);
+  return out;
+}
+
+std::optional<OptionSet> Engine::PeerDeviceOptionsOf(const std::string& res, uint32_t peer,
+                                                     uint32_t vol) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  const Connection& c = r->connections.at(peer);
+  if (!c.peer_devices.count(vol)) return std::nullopt;
+  return c.peer_devices.at(vol).opts;
+}
+
+std::optional<uint32_t> Engine::MinorOf(const std::string& res, uint32_t vol) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->devices.count(vol)) return std::nullopt;
+  return r->devices.at(vol).minor;
+}
+
+std::vector<std::string> Engine::ResourceNames() const {
+  std::vector<std::string> out;
+  for (const auto& [name, r] : resources_) out.push_back(name);
+  return out;
+}
+
+std::optional<ConnState> Engine::ConnStateOf(const std::string& res, uint32_t peer) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  return r->connections.at(peer).cstate;
+}
+
+std::optional<Role> Engine::PeerRoleOf(const std::string& res, uint32_t peer) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  return r->connections.at(peer).peer_role;
+}
+
+std::optional<ReplState> Engine::ReplStateOf(const std::string& res, uint32_t peer,
+                                             uint32_t vol) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  const Connection& c = r->connections.at(peer);
+  if (!c.peer_devices.count(vol)) return std::nullopt;
+  return c.peer_devices.at(vol).repl;
+}
+
+std::optional<DiskState> Engine::PeerDiskOf(const std::string& res, uint32_t peer,
+                                            uint32_t vol) const {
+  const Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return std::nullopt;
+  const Connection& c = r->connections.at(peer);
+  if (!c.peer_devices.count(vol)) return std::nullopt;
+  return c.peer_devices.at(vol).peer_disk;
+}
+
+}  // namespace drbd::engine

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The drbd-simd engine: one simulated DRBD node. It keeps the kernel's
+// object model (resources with resource options; devices/minors with volume
+// numbers; connections per peer node id with net options; paths; peer
+// devices with peer-device options), answers every control request with the
+// kernel's validation and return codes, attaches backing storage through the
+// metadata library, and runs connections to peer engines over the peer
+// protocol (docs/formats/peer-protocol.md).
+//
+// Single-threaded and deterministic: the engine reaches the world only
+// through sim::Env (no syscalls, clock, threads, sockets or randomness of
+// its own). All methods must be called on the loop that delivers the Env's
+// callbacks. See docs/design/drbd-simd.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/events/model.h"
+#include "lib/md/format.h"
+#include "sim/engine/codes.h"
+#include "sim/engine/options.h"
+#include "sim/env/env.h"
+#include "sim/proto/wire.h"
+
+namespace drbd::engine {
+
+using events::ConnState;
+using events::DiskState;
+using events::ReplState;
+using events::Role;
+using sim::Address;
+
+inline constexpr uint32_t kNoMinor = ~0u;               // drbd_genlmsghdr.minor "none"
+inline constexpr uint32_t kNodeIdMax = 32;              // DRBD_NODE_ID_MAX
+inline constexpr uint32_t kVolumeMax = 65534;           // DRBD_VOLUME_MAX
+inline constexpr uint32_t kMinorMask = (1u << 20) - 1;  // MINORMASK
+inline constexpr int32_t kMetaIdxInternal = -1;         // DRBD_MD_INDEX_INTERNAL
+inline constexpr int32_t kMetaIdxFlexExt = -2;          // DRBD_MD_INDEX_FLEX_EXT
+inline constexpr int32_t kMetaIdxFlexInt = -3;          // DRBD_MD_INDEX_FLEX_INT
+
+// What a request addresses (drbd_genlmsghdr.minor plus DRBD_NLA_CFG_CONTEXT).
+struct Ctx {
+  std::string resource;                  // ctx_resource_name; "" = absent
+  std::optional<uint32_t> volume;        // ctx_volume
+  std::optional<uint32_t> peer_node_id;  // ctx_peer_node_id
+  uint32_t minor = kNoMinor;             // header minor
+};
+
+// attach: disk_conf.
+struct DiskConf {
+  std::string backing_dev;                   // backing_dev (required)
+  std::string meta_dev;                      // meta_dev (required)
+  int32_t meta_dev_idx = kMetaIdxFlexInt;    // meta_dev_idx (required)
+  OptionSet opts{cfg::OptContext::kAttach};  // the other disk options
+};
+
+// The kernel's prepare flags (DRBD_ADM_NEED_*).
+enum PrepareFlags : unsigned {
+  kNeedMinor = 1,
+  kNeedResource = 2,
+  kNeedConnection = 4,
+  kNeedPeerDevice = 8,
+  kNeedPeerNode = 16,
+};
+
+class Engine {
+ public:
+  // `node_name` names the node in logs; `env` must outlive the engine.
+  Engine(std::string node_name, sim::Env env);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- control requests; each returns the kernel's reply code --------------
+  Reply NewResource(const Ctx& ctx, int64_t node_id, const OptionSet& res_opts);
+  Reply DelResource(const Ctx& ctx);
+  Reply ResourceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults);
+  // ctx.minor = the new minor, ctx.volume = its volume number.
+  Reply NewMinor(const Ctx& ctx, uint32_t block_size = 512);
+  Reply DelMinor(const Ctx& ctx);
+  // Completes after the metadata was read: `done` runs later on the loop.
+  void Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Reply)> done);
+  Reply Detach(const Ctx& ctx, bool force);
+  Reply DiskOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults);
+  Reply NewPeer(const Ctx& ctx, const std::string& conn_name, const OptionSet& net);
+  Reply DelPeer(const Ctx& ctx, bool force);
+  Reply NewPath(const Ctx& ctx, const Address& local, const Address& peer);
+  Reply DelPath(const Ctx& ctx, const Address& local, const Address& peer);
+  Reply NetOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults);
+  Reply PeerDeviceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults);
+  Reply Connect(const Ctx& ctx, bool tentative, bool discard_my_data);
+  Reply Disconnect(const Ctx& ctx, bool force);
+  Reply Primary(const Ctx& ctx, bool force);
+  Reply Secondary(const Ctx& ctx, bool force);
+  Reply Down(const Ctx& ctx);
+  Reply NewCurrentUuid(const Ctx& ctx, bool clear_bitmap);
+  Reply Outdate(const Ctx& ctx);
+  Reply Invalidate(const Ctx& ctx);
+  Reply InvalidateRemote(const Ctx& ctx);
+  Reply PauseSync(const Ctx& ctx);
+  Reply ResumeSync(const Ctx& ctx);
+  Reply SuspendIo(const Ctx& ctx);
+  Reply ResumeIo(const Ctx& ctx);
+
+  // ---- views ----------------------------------------------------------------
+  // Every object as a kExists notification, in the kernel's
+  // GET_INITIAL_STATE order (per resource: resource, devices, connections,
+  // peer devices, paths).
+  // With `only` non-empty, just that resource's objects.
+  std::vector<events::Notification> InitialState(const std::string& only = "") const;
+
+  // Current states, for tests and dumps. nullopt if the object is unknown.
+  std::optional<Role> ResourceRole(const std::string& res) const;
+  std::optional<DiskState> DiskStateOf(uint32_t minor) const;
+  std::optional<ConnState> ConnStateOf(const std::string& res, uint32_t peer) const;
+  std::optional<Role> PeerRoleOf(const std::string& res, uint32_t peer) const;
+  std::optional<ReplState> ReplStateOf(const std::string& res, uint32_t peer, uint32_t vol) const;
+  std::optional<DiskState> PeerDiskOf(const std::string& res, uint32_t peer, uint32_t vol) const;
+  std::optional<uint64_t> CurrentUuidOf(uint32_t minor) const;
+  // Configuration, for the genl dump replies `drbdsetup show` reads.
+  struct ResourceConfig {
+    int32_t node_id = 0;
+    OptionSet opts{cfg::OptContext::kResourceOptions};
+  };
+  struct DeviceConfig {
+    bool attached = false;
+    std::string backing_dev;
+    std::string meta_dev;
+    int32_t meta_dev_idx = kMetaIdxFlexInt;  // as requested at attach
+    OptionSet opts{cfg::OptContext::kAttach};
+  };
+  struct ConnectionConfig {
+    std::string name;
+    OptionSet net{cfg::OptContext::kNewPeer};
+    std::vector<std::pair<Address, Address>> paths;  // (local, peer)
+  };
+  std::optional<ResourceConfig> ResourceConfigOf(const std::string& res) const;
+  std::optional<DeviceConfig> DeviceConfigOf(uint32_t minor) const;
+  std::optional<ConnectionConfig> ConnectionConfigOf(const std::string& res, uint32_t peer) const;
+  std::optional<OptionSet> PeerDeviceOptionsOf(const std::string& res, uint32_t peer,
+                                               uint32_t vol) const;
+  // The minor of volume `vol` of `res`.
+  std::optional<uint32_t> MinorOf(const std::string& res, uint32_t vol) const;
+  // Names of all resources, sorted.
+  std::vector<std::string> ResourceNames() const;
+
+ private:
+  struct PeerDevice;
+  struct Path;
+  struct Connection;
+  struct Device;
+  struct Resource;
+  struct Session;
+  struct ResState;
+  struct Resolved;
+
+  // Request plumbing.
+  Ret Prepare(const Ctx& ctx, unsigned flags, Reply& reply, Resolved& out);
+  Resource* FindResource(const std::string& name);
+  const Resource* FindResource(const std::string& name) const;
+  Device* FindMinor(uint32_t minor);
+  const Device* FindMinor(uint32_t minor) const;
+  Resource* ResourceOfMinor(uint32_t minor);
+
+  // State changes: capture, validate, apply, notify.
+  ResState Capture(const Resource& r) const;
+  Ret ValidateSoft(const Resource& r, const ResState& o, const ResState& n) const;
+  Ret ValidateHard(const Resource& r, const ResState& o, const ResState& n) const;
+  // Validates (soft unless `hard`), then applies `n` and emits the
+  // notifications and log lines tagged `tag`. Returns SS_* codes.
+  Ret Change(Resource& r, const ResState& n, bool hard, const std::string& tag);
+  void Apply(Resource& r, const ResState& n);
+  void Notify(const Resource& r, const ResState& o, const ResState& n, const std::string& tag);
+
+  // Notifications.
+  events::Notification ResourceNote(const Resource& r, events::NotifyType t) const;
+  events::Notification DeviceNote(const Resource& r, const Device& d, events::NotifyType t) const;
+  events::Notification ConnectionNote(const Resource& r, const Connection& c,
+                                      events::NotifyType t) const;
+  events::Notification PeerDeviceNote(const Resource& r, const Connection& c, const PeerDevice& pd,
+                                      events::NotifyType t) const;
+  events::Notification PathNote(const Resource& r, const Connection& c, const Path& p,
+                                events::NotifyType t) const;
+  void Emit(events::Notification n);
+  void Log(const std::string& line);
+  std::string Prefix(const Resource& r) const;
+  std::string Prefix(const Resource& r, const Device& d) const;
+  std::string Prefix(const Resource& r, const Connection& c) const;
+  std::string Prefix(const Resource& r, const Device& d, const Connection& c) const;
+
+  // Devices and metadata.
+  void FinishAttach(const std::string& res, uint32_t minor, uint64_t gen, const DiskConf& conf,
+                    bool ok, std::vector<uint8_t> bytes, std::function<void(Reply)> done);
+  DiskState DiskStateFromMd(const Device& d) const;
+  void WriteMetadata(Device& d);
+  uint64_t NewUuid();
+  void AddPeerDevice(Resource& r, Connection& c, Device& d, bool notify);
+  Ret TryDisconnect(Resource& r, Connection& c, bool force, const std::string& tag);
+  void DeleteConnection(Resource& r, uint32_t peer_node_id);
+  Ret DetachDevice(Resource& r, Device& d, bool force, const std::string& tag);
+  Ret DeleteMinor(Resource& r, uint32_t volume);
+  Ret DeleteResource(const std::string& name);
+
+  // Networking and the peer protocol.
+  void StartConnecting(Resource& r, Connection& c);
+  void StopNetworking(Resource& r, Connection& c);
+  void Dial(const std::string& res, uint32_t peer);
+  void ListenOn(const Address& a);
+  void UnlistenOn(const Address& a);
+  void OnAccept(std::unique_ptr<sim::Stream> s, const Address& local);
+  // Makes `s` the stream of `c`, resolving a collision with another stream
+  // (both nodes keep the one dialed by the lower node id). False if `s`
+  // lost and was closed.
+  bool Bind(Session& s, Resource& r, Connection& c);
+  // Established peer devices whose disks now differ start the resync the
+  // disk states call for (UpToDate -> Inconsistent peer).
+  void ReevaluateRepl(Resource& r);
+  uint64_t AddSession(std::unique_ptr<sim::Stream> s, bool dialed_by_me, const std::string& res,
+                      std::optional<uint32_t> peer);
+  void OnSessionData(uint64_t id, std::span<const uint8_t> data);
+  void OnSessionClosed(uint64_t id, sim::NetError err);
+  void HandleMessage(Session& s, proto::Message m);
+  void Send(Session& s, const proto::Message& m);
+  void CloseSession(uint64_t id);
+  Connection* ConnectionOf(const Session& s, Resource** res_out = nullptr);
+  void SendHandshakeAfterHello(Session& s, Resource& r, Connection& c);
+  void MaybeEstablish(Session& s, Resource& r, Connection& c);
+  proto::State LocalState(const Resource& r, uint32_t peer) const;
+  proto::Protocol LocalProtocol(const Connection& c) const;
+  void BroadcastState(Resource& r);
+  void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
+  ReplState DecideRepl(const Resource& r, const Connection& c, const Device& d,
+                       const PeerDevice& pd, bool* split_brain, bool* unrelated);
+  // Connection loss: `to` is NetworkFailure, BrokenPipe, Timeout,
+  // ProtocolError or TearDown; the connection then retries (Unconnected,
+  // Connecting). `abort` = go Disconnecting -> StandAlone instead.
+  void ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort, const std::string& tag);
+  void SchedulePing(Resource& r, Connection& c);
+
+  std::string node_name_;
+  sim::Env env_;
+  std::map<std::string, std::unique_ptr<Resource>> resources_;   // by name
+  std::map<uint32_t, std::pair<std::string, uint32_t>> minors_;  // minor -> (resource, volume)
+  std::map<uint64_t, std::unique_ptr<Session>> sessions_;
+  struct Listener {
+    sim::ListenerId id = 0;
+    int refs = 0;
+  };
+  std::map<std::string, Listener> listeners_;        // by AddressToString
+  std::vector<std::unique_ptr<Session>> graveyard_;  // closed, freed on a later event
+  sim::TimerId graveyard_timer_ = 0;
+  uint64_t next_session_id_ = 1;
+  uint64_t next_attach_gen_ = 1;
+};
+
+}  // namespace drbd::engine

@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Engine connections: listening and dialing per path, the peer-protocol
+// handshake (version, cram-hmac-alg authentication, protocol settings,
+// state exchange), the connection state machine (Connecting -> Connected,
+// NetworkFailure / BrokenPipe / TearDown -> Unconnected -> Connecting,
+// Disconnecting -> StandAlone), pings, and the UUID comparison that picks
+// the replication state. See docs/formats/peer-protocol.md and
+// /work/shared/spec/split-brain.md.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/engine_internal.h"
+
+namespace drbd::engine {
+namespace {
+
+using events::NotifyType;
+
+uint64_t NormUuid(uint64_t u) {
+  u &= ~kUuidPrimaryBit;
+  return u == 0 ? md::kUuidJustCreated : u;
+}
+
+bool Contains(const std::vector<uint64_t>& v, uint64_t x) {
+  return x != 0 && std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Listening and dialing
+
+void Engine::ListenOn(const Address& a) {
+  std::string key = sim::AddressToString(a);
+  Listener& l = listeners_[key];
+  if (l.refs++ > 0) return;
+  sim::NetError err = sim::NetError::kNone;
+  l.id = env_.net->Listen(
+      a, [this, a](std::unique_ptr<sim::Stream> s) { OnAccept(std::move(s), a); }, &err);
+  if (l.id == 0)
+    Log(fmt::format("drbd-simd {}: cannot listen on {}: {}", node_name_, key,
+                    sim::NetErrorName(err)));
+}
+
+void Engine::UnlistenOn(const Address& a) {
+  std::string key = sim::AddressToString(a);
+  auto it = listeners_.find(key);
+  if (it == listeners_.end()) return;
+  if (--it->second.refs > 0) return;
+  if (it->second.id != 0) env_.net->StopListening(it->second.id);
+  listeners_.erase(it);
+}
+
+void Engine::StartConnecting(Resource& r, Connection& c) {
+  ResState n = Capture(r);
+  n.conns.at(c.peer_node_id).cstate = ConnState::kConnecting;
+  Change(r, n, true, "connecting");
+  for (const Path& p : c.paths) {
+    std::string key = sim::AddressToString(p.local);
+    if (std::find(c.listening.begin(), c.listening.end(), key) != c.listening.end()) continue;
+    ListenOn(p.local);
+    c.listening.push_back(key);
+  }
+  Dial(r.name, c.peer_node_id);
+}
+
+void Engine::StopNetworking(Resource& r, Connection& c) {
+  (void)r;
+  for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
+  c.dials.clear();
+  for (sim::TimerId* t : {&c.connect_timer, &c.ping_timer, &c.ping_timeout_timer}) {
+    if (*t) env_.clock->CancelTimer(*t);
+    *t = 0;
+  }
+  if (c.session) CloseSession(c.session);
+  c.session = 0;
+  for (const std::string& key : c.listening) {
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) continue;
+    if (--it->second.refs > 0) continue;
+    if (it->second.id != 0) env_.net->StopListening(it->second.id);
+    listeners_.erase(it);
+  }
+  c.listening.clear();
+  // Streams still handshaking for this connection are dropped too.
+  std::vector<uint64_t> stale;
+  for (const auto& [id, s] : sessions_) {
+    if (s->resource == r.name && s->peer == c.peer_node_id) stale.push_back(id);
+  }
+  for (uint64_t id : stale) CloseSession(id);
+}
+
+void Engine::Dial(const std::string& res, uint32_t peer) {
+  Resource* r = FindResource(res);
+  if (!r || !r->connections.count(peer)) return;
+  Connection& c = r->connections.at(peer);
+  for (const Path& p : c.paths) {
+    auto id = std::make_shared<sim::ConnectId>(0);
+    Address local = p.local;
+    *id = env_.net->Connect(
+        p.local, p.peer,
+        [this, res, peer, id, local](std::unique_ptr<sim::Stream> s, sim::NetError) {
+          Resource* r2 = FindResource(res);
+          if (!r2 || !r2->connections.count(peer)) return;
+          Connection& c2 = r2->connections.at(peer);
+          std::erase(c2.dials, *id);
+          if (!s || c2.cstate != ConnState::kConnecting) return;
+          uint64_t sid = AddSession(std::move(s), true, res, peer);
+          Session& sess = *sessions_.at(sid);
+          sess.local = local;
+          if (!Bind(sess, *r2, c2)) return;
+          proto::Hello h;
+          h.sender_node_id = static_cast<uint32_t>(r2->node_id);
+          h.receiver_node_id = peer;
+          h.resource = res;
+          Send(sess, h);
+          sess.hello_sent = true;
+        });
+    c.dials.push_back(*id);
+  }
+  if (c.connect_timer == 0) {
+    uint64_t delay = static_cast<uint64_t>(c.net.Int("connect-int")) * kNsPerSec;
+    c.connect_timer = env_.clock->StartTimer(delay, [this, res, peer] {
+      Resource* r2 = FindResource(res);
+      if (!r2 || !r2->connections.count(peer)) return;
+      Connection& c2 = r2->connections.at(peer);
+      c2.connect_timer = 0;
+      if (c2.cstate == ConnState::kConnecting && c2.session == 0) Dial(res, peer);
+    });
+  }
+}
+
+void Engine::OnAccept(std::unique_ptr<sim::Stream> s, const Address& local) {
+  uint64_t id = AddSession(std::move(s), false, "", std::nullopt);
+  sessions_.at(id)->local = local;
+}
+
+uint64_t Engine::AddSession(std::unique_ptr<sim::Stream> stream, bool dialed_by_me,
+                            const std::string& res, std::optional<uint32_t> peer) {
+  auto s = std::make_unique<Session>();
+  s->id = next_session_id_++;
+  s->stream = std::move(stream);
+  s->dialed_by_me = dialed_by_me;
+  s->resource = res;
+  s->peer = peer;
+  uint64_t id = s->id;
+  sim::Stream* raw = s->stream.get();
+  sessions_[id] = std::move(s);
+  raw->Start(
+      sim::Stream::Callbacks{[this, id](std::span<const uint8_t> d) { OnSessionData(id, d); },
+                             [this, id](sim::NetError e) { OnSessionClosed(id, e); }});
+  return id;
+}
+
+bool Engine::Bind(Session& s, Resource& r, Connection& c) {
+  s.resource = r.name;
+  s.peer = c.peer_node_id;
+  s.auth = !c.net.Str("cram-hmac-alg").empty();
+  if (c.session == 0 || c.session == s.id || !sessions_.count(c.session)) {
+    c.session = s.id;
+    return true;
+  }
+  Session& other = *sessions_.at(c.session);
+  bool keep_mine_dialed = r.node_id < static_cast<int32_t>(c.peer_node_id);
+  bool s_wins =
+      !other.up && s.dialed_by_me == keep_mine_dialed && other.dialed_by_me != keep_mine_dialed;
+  if (!s_wins) {
+    CloseSession(s.id);
+    return false;
+  }
+  uint64_t loser = c.session;
+  c.session = s.id;
+  CloseSession(loser);
+  return true;
+}
+
+void Engine::CloseSession(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  std::unique_ptr<Session> s = std::move(it->second);
+  sessions_.erase(it);
+  if (!s->resource.empty() && s->peer) {
+    Resource* r = FindResource(s->resource);
+    if (r && r->connections.count(*s->peer) && r->connections.at(*s->peer).session == id) {
+      r->connections.at(*s->peer).session = 0;
+    }
+  }
+  s->stream->Close();
+  // The stream may be inside its own callback: free it on a later event.
+  graveyard_.push_back(std::move(s));
+  if (graveyard_timer_ == 0) {
+    graveyard_timer_ = env_.clock->StartTimer(0, [this] {
+      graveyard_timer_ = 0;
+      graveyard_.clear();
+    });
+  }
+}
+
+Engine::Connection* Engine::ConnectionOf(const Session& s, Resource** res_out) {
+  if (s.resource.empty() || !s.peer) return nullptr;
+  Resource* r = FindResource(s.resource);
+  if (!r || !r->connections.count(*s.peer)) return nullptr;
+  Connection& c = r->connections.at(*s.peer);
+  if (c.session != s.id) return nullptr;
+  if (res_out) *res_out = r;
+  return &c;
+}
+
+void Engine::Send(Session& s, const proto::Message& m) { s.stream->Send(proto::Encode(m)); }
+
+// ---------------------------------------------------------------------------
+// Stream events
+
+void Engine::OnSessionData(uint64_t id, std::span<const uint8_t> data) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  it->second->decoder.Feed(data);
+  while (true) {
+    auto sit = sessions_.find(id);
+    if (sit == sessions_.end()) return;
+    Session& s = *sit->second;
+    std::optional<proto::Message> m = s.decoder.Next();
+    if (!m) {
+      if (s.decoder.error().empty()) return;
+      Resource* r = nullptr;
+      Connection* c = ConnectionOf(s, &r);
+      if (c) {
+        Log(fmt::format("{}: protocol error: {}", Prefix(*r, *c), s.decoder.error()));
+        if (s.up) {
+          ConnectionLost(*r, *c, ConnState::kProtocolError, false, "protocol-error");
+          return;
+        }
+      }
+      CloseSession(id);
+      return;
+    }
+    HandleMessage(s, std::move(*m));
+  }
+}
+
+void Engine::OnSessionClosed(uint64_t id, sim::NetError err) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session& s = *it->second;
+  Resource* r = nullptr;
+  Connection* c = ConnectionOf(s, &r);
+  if (c && s.up) {
+    if (err == sim::NetError::kClosed) {
+      Log(fmt::format("{}: sock was shut down by peer", Prefix(*r, *c)));
+      ConnectionLost(*r, *c, ConnState::kBrokenPipe, false, "receive-error");
+    } else {
+      Log(fmt::format("{}: sock_recvmsg returned {}", Prefix(*r, *c), sim::NetErrorName(err)));
+      ConnectionLost(*r, *c, ConnState::kNetworkFailure, false, "receive-error");
+    }
+    return;
+  }
+  // A stream that dies during the handshake: stay Connecting and retry.
+  CloseSession(id);
+}
+
+// ---------------------------------------------------------------------------
+// The handshake
+
+void Engine::HandleMessage(Session& s, proto::Message m) {
+  Resource* r = nullptr;
+  Connection* c = ConnectionOf(s, &r);
+
+  if (auto* h = std::get_if<proto::Hello>(&m)) {
+    if (s.hello_got) return CloseSession(s.id);
+    if (!s.dialed_by_me) {
+      // Like the kernel, bind by the listening address and the peer's node
+      // id; resource names may differ between nodes. A name match wins.
+      Resource* rr = nullptr;
+      Connection* cc = nullptr;
+      for (auto& [name, res] : resources_) {
+        if (res->node_id != static_cast<int32_t>(h->receiver_node_id)) continue;
+        auto it = res->connections.find(h->sender_node_id);
+        if (it == res->connections.end() || it->second.cstate != ConnState::kConnecting) continue;
+        bool on_path = false;
+        for (const Path& p : it->second.paths) on_path = on_path || p.local == s.local;
+        if (!on_path) continue;
+        if (!rr || name == h->resource) {
+          rr = res.get();
+          cc = &it->second;
+        }
+      }
+      if (!rr) {
+        Log(fmt::format("drbd-simd {}: dropping stream for resource \"{}\" peer-node-id {}",
+                        node_name_, h->resource, h->sender_node_id));
+        return CloseSession(s.id);
+      }
+      if (!Bind(s, *rr, *cc)) return;
+      r = rr;
+      c = cc;
+      proto::Hello mine;
+      mine.sender_node_id = static_cast<uint32_t>(rr->node_id);
+      mine.receiver_node_id = h->sender_node_id;
+      mine.resource = rr->name;
+      Send(s, mine);
+      s.hello_sent = true;
+    } else if (!c || h->sender_node_id != c->peer_node_id ||
+               static_cast<int32_t>(h->receiver_node_id) != r->node_id) {
+      return CloseSession(s.id);
+    }
+    s.hello_got = true;
+    uint16_t agreed = std::min(h->proto_max, proto::kProtoMax);
+    if (agreed < std::max(h->proto_min, proto::kProtoMin)) {
+      Log(fmt::format("{}: incompatible DRBD dialects: I support {}-{}, peer supports {}-{}",
+                      Prefix(*r, *c), proto::kProtoMin, proto::kProtoMax, h->proto_min,
+                      h->proto_max));
+      return ConnectionLost(*r, *c, ConnState::kDisconnecting, true, "connect");
+    }
+    Log(fmt::format("{}: Handshake to peer {} successful: Agreed network protocol version {}",
+                    Prefix(*r, *c), c->peer_node_id, agreed));
+    SendHandshakeAfterHello(s, *r, *c);
+    return;
+  }
+  if (!c || !s.hello_got) return CloseSession(s.id);
+
+  if (auto* ch = std::get_if<proto::AuthChallenge>(&m)) {
+    if (!s.auth || s.peer_verified) {
+      Log(fmt::format("{}: Unexpected data packet AuthChallenge (0x0010)", Prefix(*r, *c)));
+      return ConnectionLost(*r, *c, ConnState::kProtocolError, false, "connect");
+    }
+    if (ch->challenge == s.my_challenge) {
+      Log(fmt::format("{}: Peer presented the same challenge!", Prefix(*r, *c)));
+      return ConnectionLost(*r, *c, ConnState::kDisconnecting, true, "connect");
+    }
+    auto resp =
+        proto::Hmac(c->net.Str("cram-hmac-alg"), c->net.Str("shared-secret"), ch->challenge);
+    Send(s, proto::AuthResponse{resp.value_or(std::vector<uint8_t>{})});
+    return;
+  }
+  if (auto* ar = std::get_if<proto::AuthResponse>(&m)) {
+    if (!s.auth || s.peer_verified) {
+      Log(fmt::format("{}: Unexpected data packet AuthResponse (0x0011)", Prefix(*r, *c)));
+      return ConnectionLost(*r, *c, ConnState::kProtocolError, false, "connect");
+    }
+    auto want =
+        proto::Hmac(c->net.Str("cram-hmac-alg"), c->net.Str("shared-secret"), s.my_challenge);
+    if (!want || *want != ar->response) {
+      Log(fmt::format("{}: Authentication of peer failed", Prefix(*r, *c)));
+      return ConnectionLost(*r, *c, ConnState::kDisconnecting, true, "connect");
+    }
+    Log(fmt::format("{}: Peer authenticated using {} bytes HMAC", Prefix(*r, *c), want->size()));
+    s.peer_verified = true;
+    Send(s, LocalProtocol(*c));
+    Send(s, LocalState(*r, c->peer_node_id));
+    return;
+  }
+  if (auto* p = std::get_if<proto::Protocol>(&m)) {
+    if (s.auth && !s.peer_verified) {
+      Log(fmt::format("{}: expected AuthChallenge packet, received: ReportProtocol (0x000b)",
+                      Prefix(*r, *c)));
+      Log(fmt::format("{}: Authentication of peer failed, trying again.", Prefix(*r, *c)));
+      return ConnectionLost(*r, *c, ConnState::kNetworkFailure, false, "connect");
+    }
+    proto::Protocol mine = LocalProtocol(*c);
+    const char* bad = nullptr;
+    if (p->wire_protocol != mine.wire_protocol)
+      bad = "protocol";
+    else if (p->after_sb_0p != mine.after_sb_0p)
+      bad = "after-sb-0pri";
+    else if (p->after_sb_1p != mine.after_sb_1p)
+      bad = "after-sb-1pri";
+    else if (p->after_sb_2p != mine.after_sb_2p)
+      bad = "after-sb-2pri";
+    else if (p->discard_my_data && mine.discard_my_data)
+      bad = "discard-my-data";
+    else if (p->two_primaries != mine.two_primaries)
+      bad = "allow-two-primaries";
+    else if (p->integrity_alg != mine.integrity_alg)
+      bad = "data-integrity-alg";
+    if (bad) {
+      Log(fmt::format("{}: incompatible {} settings", Prefix(*r, *c), bad));
+      return ConnectionLost(*r, *c, ConnState::kDisconnecting, true, "connect");
+    }
+    s.protocol_got = true;
+    return;
+  }
+  if (auto* st = std::get_if<proto::State>(&m)) {
+    if (!s.protocol_got) return ConnectionLost(*r, *c, ConnState::kProtocolError, false, "connect");
+    s.peer_state = *st;
+    s.state_got = true;
+    if (s.up) {
+      ApplyPeerState(*r, *c, *st, false);
+    } else {
+      MaybeEstablish(s, *r, *c);
+    }
+    return;
+  }
+  if (std::holds_alternative<proto::Ping>(m)) {
+    Send(s, proto::PingAck{});
+    return;
+  }
+  if (std::holds_alternative<proto::PingAck>(m)) {
+    if (c->ping_timeout_timer) env_.clock->CancelTimer(c->ping_timeout_timer);
+    c->ping_timeout_timer = 0;
+    return;
+  }
+  if (std::holds_alternative<proto::Disconnect>(m)) {
+    return ConnectionLost(*r, *c, ConnState::kTearDown, false, "remote");
+  }
+  if (auto* rr = std::get_if<proto::ResyncRequest>(&m)) {
+    if (!s.up || !r->devices.count(rr->volume) || !c->peer_devices.count(rr->volume)) return;
+    Device& d = r->devices.at(rr->volume);
+    ResState n = Capture(*r);
+    n.conns.at(c->peer_node_id).pd.at(rr->volume).repl = ReplState::kSyncTarget;
+    n.conns.at(c->peer_node_id).pd.at(rr->volume).peer_disk = DiskState::kUpToDate;
+    if (d.disk >= DiskState::kInconsistent) n.disk[rr->volume] = DiskState::kInconsistent;
+    Change(*r, n, true, "remote");
+    d.sb.flags &= ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
+    WriteMetadata(d);
+    return;
+  }
+}
+
+void Engine::SendHandshakeAfterHello(Session& s, Resource& r, Connection& c) {
+  if (s.auth) {
+    s.my_challenge.resize(proto::kChallengeBytes);
+    for (size_t i = 0; i < s.my_challenge.size(); i += 8) {
+      uint64_t v = env_.rng->Next();
+      for (size_t j = 0; j < 8 && i + j < s.my_challenge.size(); ++j) {
+        s.my_challenge[i + j] = static_cast<uint8_t>(v >> (8 * j));
+      }
+    }
+    Send(s, proto::AuthChallenge{s.my_challenge});
+    return;
+  }
+  Send(s, LocalProtocol(c));
+  Send(s, LocalState(r, c.peer_node_id));
+}
+
+proto::Protocol Engine::LocalProtocol(const Connection& c) const {
+  proto::Protocol p;
+  p.wire_protocol = static_cast<uint8_t>(c.net.Int("protocol"));
+  p.after_sb_0p = static_cast<uint8_t>(c.net.Int("after-sb-0pri"));
+  p.after_sb_1p = static_cast<uint8_t>(c.net.Int("after-sb-1pri"));
+  p.after_sb_2p = static_cast<uint8_t>(c.net.Int("after-sb-2pri"));
+  p.two_primaries = c.net.Bool("allow-two-primaries");
+  p.discard_my_data = c.discard_my_data;
+  p.integrity_alg = c.net.Str("data-integrity-alg");
+  return p;
+}
+
+proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
+  const Connection* c = r.connections.count(peer) ? &r.connections.at(peer) : nullptr;
+  proto::State st;
+  st.role = static_cast<uint8_t>(r.role);
+  for (const auto& [vol, d] : r.devices) {
+    proto::VolumeState v;
+    v.volume = vol;
+    v.disk = static_cast<uint8_t>(d.disk);
+    if (d.data) {
+      v.size_sectors = d.size_sectors;
+      v.current_uuid = d.sb.current_uuid;
+      if (d.disk == DiskState::kInconsistent) v.uuid_flags |= kUuidFlagInconsistent;
+      if (d.sb.flags & md::kMdfCrashedPrimary) v.uuid_flags |= kUuidFlagCrashedPrimary;
+      v.uuid_flags |= kUuidFlagStable;
+      if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).send_skip) {
+        v.uuid_flags |= kUuidFlagSkipInitialSync;
+      }
+      for (int node = 0; node < md::kPeersMax; ++node) {
+        if (d.sb.peers[node].bitmap_uuid) {
+          v.bitmap_uuids.emplace_back(static_cast<uint8_t>(node), d.sb.peers[node].bitmap_uuid);
+        }
+      }
+      for (uint64_t h : d.sb.history_uuids) {
+        if (h) v.history_uuids.push_back(h);
+      }
+    }
+    st.volumes.push_back(std::move(v));
+  }
+  return st;
+}
+
+void Engine::BroadcastState(Resource& r) {
+  for (auto& [peer, c] : r.connections) {
+    auto it = sessions_.find(c.session);
+    if (it == sessions_.end() || !it->second->up) continue;
+    Send(*it->second, LocalState(r, peer));
+  }
+}
+
+void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
+  if (s.up || !s.protocol_got || !s.state_got || (s.auth && !s.peer_verified)) return;
+  s.up = true;
+  for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
+  c.dials.clear();
+  if (c.connect_timer) env_.clock->CancelTimer(c.connect_timer);
+  c.connect_timer = 0;
+  for (Path& p : c.paths) {
+    if (p.local != s.local) continue;
+    p.established = true;
+    Emit(PathNote(r, c, p, NotifyType::kChange));
+    break;
+  }
+  ApplyPeerState(r, c, s.peer_state, true);
+  if (c.cstate == ConnState::kConnected) SchedulePing(r, c);
+}
+
+// ---------------------------------------------------------------------------
+// Peer state and the UUID comparison
+
+ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Device& d,
+                             const PeerDevice& pd, bool* split_brain, bool* unrelated) {
+  DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
+  if (!d.data || d.disk < DiskState::kInconsistent || peer_disk < DiskState::kInconsistent ||
+      peer_disk == DiskState::kDUnknown) {
+    return ReplState::kEstablished;
+  }
+  uint64_t self = NormUuid(d.sb.current_uuid);
+  uint64_t peer = NormUuid(pd.peer.current_uuid);
+  uint64_t my_bm = d.sb.peers[c.peer_node_id].bitmap_uuid & ~kUuidPrimaryBit;
+  uint64_t peer_bm = 0;
+  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+    if (node == r.node_id) peer_bm = uuid & ~kUuidPrimaryBit;
+  }
+  std::vector<uint64_t> my_hist, peer_hist;
+  for (uint64_t h : d.sb.history_uuids) my_hist.push_back(h & ~kUuidPrimaryBit);
+  for (uint64_t h : pd.peer.history_uuids) peer_hist.push_back(h & ~kUuidPrimaryBit);
+
+  const char* strategy = "no-sync";
+  const char* rule = "";
+  ReplState out = ReplState::kEstablished;
+  if (self == md::kUuidJustCreated && peer == md::kUuidJustCreated) {
+    rule = "just-created-both";
+  } else if (self == md::kUuidJustCreated) {
+    strategy = "target-set-bitmap", rule = "just-created-self", out = ReplState::kSyncTarget;
+  } else if (peer == md::kUuidJustCreated) {
+    strategy = "source-set-bitmap", rule = "just-created-peer", out = ReplState::kSyncSource;
+  } else if (self == peer) {
+    rule = "both-off";
+  } else if (self == peer_bm) {
+    strategy = "target-use-bitmap", rule = "bitmap-peer", out = ReplState::kSyncTarget;
+  } else if (my_bm != 0 && my_bm == peer) {
+    strategy = "source-use-bitmap", rule = "bitmap-self", out = ReplState::kSyncSource;
+  } else if (Contains(peer_hist, self) && !Contains(my_hist, peer)) {
+    strategy = "target-set-bitmap", rule = "history-peer", out = ReplState::kSyncTarget;
+  } else if (Contains(my_hist, peer) && !Contains(peer_hist, self)) {
+    strategy = "source-set-bitmap", rule = "history-self", out = ReplState::kSyncSource;
+  } else if (my_bm != 0 && my_bm == peer_bm) {
+    strategy = "split-brain-auto-recover", rule = "bitmap-both", *split_brain = true;
+  } else {
+    bool common = false;
+    for (uint64_t h : my_hist) common = common || Contains(peer_hist, h);
+    if (common) {
+      strategy = "split-brain-disconnect", rule = "history-both", *split_brain = true;
+    } else {
+      strategy = "unrelated-data", rule = "", *unrelated = true;
+    }
+  }
+  std::string prefix = Prefix(r, d, c);
+  Log(fmt::format("{}: drbd_sync_handshake:", prefix));
+  Log(fmt::format("{}: uuid_compare()={} by rule={}", prefix, strategy, rule));
+  if (out == ReplState::kEstablished && !*split_brain && !*unrelated && d.disk != peer_disk) {
+    // disk_states_to_strategy: with equal data the better disk is source.
+    if (d.disk == DiskState::kInconsistent) out = ReplState::kSyncTarget;
+    if (peer_disk == DiskState::kInconsistent) out = ReplState::kSyncSource;
+  }
+  return out;
+}
+
+void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial) {
+  ResState n = Capture(r);
+  ResState::Conn& nc = n.conns.at(c.peer_node_id);
+  if (initial) nc.cstate = ConnState::kConnected;
+  nc.peer_role = static_cast<Role>(st.role);
+  bool split_brain = false, unrelated = false;
+  for (const proto::VolumeState& vs : st.volumes) {
+    auto pit = c.peer_devices.find(vs.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    Device& d = r.devices.at(vs.volume);
+    ResState::Pd& npd = nc.pd.at(vs.volume);
+    bool first = !pd.have_peer || npd.repl == ReplState::kOff ||
+                 (pd.peer.disk < static_cast<uint8_t>(DiskState::kInconsistent) &&
+                  vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent));
+    pd.peer = vs;
+    pd.have_peer = true;
+    npd.peer_disk = static_cast<DiskState>(vs.disk);
+    npd.peer_client = vs.client;
+    if (pd.send_skip && d.data && NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+      pd.send_skip = false;
+    }
+    if ((vs.uuid_flags & kUuidFlagSkipInitialSync) && d.data &&
+        NormUuid(d.sb.current_uuid) == md::kUuidJustCreated) {
+      Log(fmt::format("{}: Peer skipped the initial sync; adopting UUID {:016X}", Prefix(r, d, c),
+                      vs.current_uuid));
+      d.sb.current_uuid = vs.current_uuid & ~kUuidPrimaryBit;
+      d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+      n.disk[vs.volume] = DiskState::kUpToDate;
+      npd.repl = ReplState::kEstablished;
+      WriteMetadata(d);
+      continue;
+    }
+    if (initial || first) {
+      npd.repl = DecideRepl(r, c, d, pd, &split_brain, &unrelated);
+    } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
+               d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
+               npd.peer_disk == DiskState::kUpToDate &&
+               NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+      npd.repl = ReplState::kEstablished;  // both sides hold the same UpToDate data
+    }
+    if (npd.repl == ReplState::kSyncTarget && n.disk[vs.volume] >= DiskState::kInconsistent) {
+      n.disk[vs.volume] = DiskState::kInconsistent;
+    }
+    if (npd.repl == ReplState::kSyncSource && npd.peer_disk > DiskState::kInconsistent) {
+      npd.peer_disk = DiskState::kInconsistent;
+    }
+  }
+  if (split_brain) {
+    Log(fmt::format("{}: Split-Brain detected but unresolved, dropping connection!", Prefix(r, c)));
+    return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
+  }
+  if (unrelated) {
+    Log(fmt::format("{}: Unrelated data, aborting!", Prefix(r, c)));
+    return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
+  }
+  Change(r, n, true, initial ? "connected" : "peer-state");
+  ReevaluateRepl(r);
+}
+
+void Engine::ReevaluateRepl(Resource& r) {
+  ResState n = Capture(r);
+  for (auto& [peer, nc] : n.conns) {
+    if (nc.cstate != ConnState::kConnected) continue;
+    for (auto& [vol, npd] : nc.pd) {
+      if (npd.repl != ReplState::kEstablished) continue;
+      DiskState mine = n.disk.at(vol);
+      if (mine == DiskState::kInconsistent && npd.peer_disk == DiskState::kUpToDate) {
+        npd.repl = ReplState::kSyncTarget;
+      } else if (mine == DiskState::kUpToDate && npd.peer_disk == DiskState::kInconsistent) {
+        npd.repl = ReplState::kSyncSource;
+      }
+    }
+  }
+  if (!(n == Capture(r))) Change(r, n, true, "resync");
+}
+
+// ---------------------------------------------------------------------------
+// Loss, retry, pings
+
+void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort,
+                            const std::string& tag) {
+  uint32_t peer = c.peer_node_id;
+  StopNetworking(r, c);
+  ResState n = Capture(r);
+  ResState::Conn& nc = n.conns.at(peer);
+  nc.cstate = abort ? ConnState::kDisconnecting : to;
+  nc.peer_role = Role::kUnknown;
+  for (auto& [vol, pd] : nc.pd) {
+    pd.repl = ReplState::kOff;
+    pd.peer_disk = DiskState::kDUnknown;
+  }
+  Change(r, n, true, tag);
+  for (Path& p : c.paths) {
+    if (!p.established) continue;
+    p.established = false;
+    Emit(PathNote(r, c, p, NotifyType::kChange));
+  }
+  for (auto& [vol, pd] : c.peer_devices) pd.have_peer = false;
+  ResState n2 = Capture(r);
+  n2.conns.at(peer).cstate = abort ? ConnState::kStandAlone : ConnState::kUnconnected;
+  Change(r, n2, true, tag);
+  if (!abort) StartConnecting(r, c);
+}
+
+void Engine::SchedulePing(Resource& r, Connection& c) {
+  std::string res = r.name;
+  uint32_t peer = c.peer_node_id;
+  uint64_t interval = static_cast<uint64_t>(c.net.Int("ping-int")) * kNsPerSec;
+  c.ping_timer = env_.clock->StartTimer(interval, [this, res, peer] {
+    Resource* r2 = FindResource(res);
+    if (!r2 || !r2->connections.count(peer)) return;
+    Connection& c2 = r2->connections.at(peer);
+    c2.ping_timer = 0;
+    auto it = sessions_.find(c2.session);
+    if (it == sessions_.end() || !it->second->up) return;
+    Send(*it->second, proto::Ping{});
+    if (c2.ping_timeout_timer == 0) {
+      uint64_t timeout = static_cast<uint64_t>(c2.net.Int("ping-timeout")) * (kNsPerSec / 10);
+      c2.ping_timeout_timer = env_.clock->StartTimer(timeout, [this, res, peer] {
+        Resource* r3 = FindResource(res);
+        if (!r3 || !r3->connections.count(peer)) return;
+        Connection& c3 = r3->connections.at(peer);
+        c3.ping_timeout_timer = 0;
+        Log(fmt::format("{}: PingAck did not arrive in time.", Prefix(*r3, c3)));
+        ConnectionLost(*r3, c3, ConnState::kNetworkFailure, false, "ping-timeout");
+      });
+    }
+    SchedulePing(*r2, c2);
+  });
+}
+
+}  // namespace drbd::engine

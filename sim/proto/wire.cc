@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Encoder/decoder of the drbd-simd peer protocol and its HMAC (OpenSSL
+// libcrypto). See docs/formats/peer-protocol.md.
+#include "sim/proto/wire.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string>
+
+namespace drbd::proto {
+namespace {
+
+class Writer {
+ public:
+  void U8(uint8_t v) { out_.push_back(v); }
+  void U16(uint16_t v) {
+    U8(static_cast<uint8_t>(v >> 8));
+    U8(static_cast<uint8_t>(v));
+  }
+  void U32(uint32_t v) {
+    U16(static_cast<uint16_t>(v >> 16));
+    U16(static_cast<uint16_t>(v));
+  }
+  void U64(uint64_t v) {
+    U32(static_cast<uint32_t>(v >> 32));
+    U32(static_cast<uint32_t>(v));
+  }
+  void Blob(std::span<const uint8_t> b) {
+    U16(static_cast<uint16_t>(b.size()));
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
+  void Str(std::string_view s) {
+    Blob(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
+  std::vector<uint8_t>& out() { return out_; }
+
+ private:
+  std::vector<uint8_t> out_;
+};
+
+// Reads a payload; any overrun sets failed() and yields zeros.
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
+  uint8_t U8() {
+    if (pos_ + 1 > in_.size()) return Fail();
+    return in_[pos_++];
+  }
+  uint16_t U16() {
+    uint16_t hi = U8();
+    return static_cast<uint16_t>((hi << 8) | U8());
+  }
+  uint32_t U32() {
+    uint32_t hi = U16();
+    return (hi << 16) | U16();
+  }
+  uint64_t U64() {
+    uint64_t hi = U32();
+    return (hi << 32) | U32();
+  }
+  std::vector<uint8_t> Blob() {
+    uint16_t n = U16();
+    if (failed_ || pos_ + n > in_.size()) {
+      Fail();
+      return {};
+    }
+    std::vector<uint8_t> v(in_.begin() + pos_, in_.begin() + pos_ + n);
+    pos_ += n;
+    return v;
+  }
+  std::string Str() {
+    auto b = Blob();
+    return std::string(b.begin(), b.end());
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  uint8_t Fail() {
+    failed_ = true;
+    pos_ = in_.size();
+    return 0;
+  }
+  std::span<const uint8_t> in_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+void EncodePayload(const Hello& m, Writer& w) {
+  w.U16(m.proto_min);
+  w.U16(m.proto_max);
+  w.U32(m.features);
+  w.U32(m.sender_node_id);
+  w.U32(m.receiver_node_id);
+  w.Str(m.resource);
+}
+void EncodePayload(const AuthChallenge& m, Writer& w) { w.Blob(m.challenge); }
+void EncodePayload(const AuthResponse& m, Writer& w) { w.Blob(m.response); }
+void EncodePayload(const Protocol& m, Writer& w) {
+  w.U8(m.wire_protocol);
+  w.U8(m.after_sb_0p);
+  w.U8(m.after_sb_1p);
+  w.U8(m.after_sb_2p);
+  w.U8(m.two_primaries ? 1 : 0);
+  w.U8(m.discard_my_data ? 1 : 0);
+  w.Str(m.integrity_alg);
+}
+void EncodePayload(const State& m, Writer& w) {
+  w.U8(m.role);
+  w.U16(static_cast<uint16_t>(m.volumes.size()));
+  for (const VolumeState& v : m.volumes) {
+    w.U32(v.volume);
+    w.U8(v.disk);
+    w.U8(v.client ? 1 : 0);
+    w.U64(v.size_sectors);
+    w.U64(v.current_uuid);
+    w.U64(v.uuid_flags);
+    w.U8(static_cast<uint8_t>(v.bitmap_uuids.size()));
+    for (const auto& [node, uuid] : v.bitmap_uuids) {
+      w.U8(node);
+      w.U64(uuid);
+    }
+    w.U8(static_cast<uint8_t>(v.history_uuids.size()));
+    for (uint64_t h : v.history_uuids) w.U64(h);
+  }
+}
+void EncodePayload(const Ping&, Writer&) {}
+void EncodePayload(const PingAck&, Writer&) {}
+void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
+void EncodePayload(const ResyncRequest& m, Writer& w) { w.U32(m.volume); }
+
+std::optional<Message> DecodePayload(MsgType type, std::span<const uint8_t> p) {
+  Reader r(p);
+  Message out;
+  switch (type) {
+    case MsgType::kHello: {
+      Hello m;
+      m.proto_min = r.U16();
+      m.proto_max = r.U16();
+      m.features = r.U32();
+      m.sender_node_id = r.U32();
+      m.receiver_node_id = r.U32();
+      m.resource = r.Str();
+      out = m;
+      break;
+    }
+    case MsgType::kAuthChallenge:
+      out = AuthChallenge{r.Blob()};
+      break;
+    case MsgType::kAuthResponse:
+      out = AuthResponse{r.Blob()};
+      break;
+    case MsgType::kProtocol: {
+      Protocol m;
+      m.wire_protocol = r.U8();
+      m.after_sb_0p = r.U8();
+      m.after_sb_1p = r.U8();
+      m.after_sb_2p = r.U8();
+      m.two_primaries = r.U8() != 0;
+      m.discard_my_data = r.U8() != 0;
+      m.integrity_alg = r.Str();
+      out = m;
+      break;
+    }
+    case MsgType::kState: {
+      State m;
+      m.role = r.U8();
+      uint16_t n = r.U16();
+      for (uint16_t i = 0; i < n && !r.failed(); ++i) {
+        VolumeState v;
+        v.volume = r.U32();
+        v.disk = r.U8();
+        v.client = r.U8() != 0;
+        v.size_sectors = r.U64();
+        v.current_uuid = r.U64();
+        v.uuid_flags = r.U64();
+        uint8_t nb = r.U8();
+        for (uint8_t j = 0; j < nb && !r.failed(); ++j) {
+          uint8_t node = r.U8();
+          v.bitmap_uuids.emplace_back(node, r.U64());
+        }
+        uint8_t nh = r.U8();
+        for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
+        m.volumes.push_back(std::move(v));
+      }
+      out = m;
+      break;
+    }
+    case MsgType::kPing:
+      out = Ping{};
+      break;
+    case MsgType::kPingAck:
+      out = PingAck{};
+      break;
+    case MsgType::kDisconnect:
+      out = Disconnect{r.U8()};
+      break;
+    case MsgType::kResyncRequest:
+      out = ResyncRequest{r.U32()};
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (r.failed()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::string_view MsgTypeName(MsgType t) {
+  switch (t) {
+    case MsgType::kHello:
+      return "Hello";
+    case MsgType::kAuthChallenge:
+      return "AuthChallenge";
+    case MsgType::kAuthResponse:
+      return "AuthResponse";
+    case MsgType::kProtocol:
+      return "Protocol";
+    case MsgType::kState:
+      return "State";
+    case MsgType::kPing:
+      return "Ping";
+    case MsgType::kPingAck:
+      return "PingAck";
+    case MsgType::kDisconnect:
+      return "Disconnect";
+    case MsgType::kResyncRequest:
+      return "ResyncRequest";
+  }
+  return "?";
+}
+
+MsgType TypeOf(const Message& m) {
+  static constexpr MsgType kTypes[] = {
+      MsgType::kHello,    MsgType::kAuthChallenge, MsgType::kAuthResponse,
+      MsgType::kProtocol, MsgType::kState,         MsgType::kPing,
+      MsgType::kPingAck,  MsgType::kDisconnect,    MsgType::kResyncRequest};
+  return kTypes[m.index()];
+}
+
+std::vector<uint8_t> Encode(const Message& m) {
+  Writer payload;
+  std::visit([&](const auto& msg) { EncodePayload(msg, payload); }, m);
+  Writer w;
+  w.U32(kMagic);
+  w.U16(static_cast<uint16_t>(TypeOf(m)));
+  w.U16(0);
+  w.U32(static_cast<uint32_t>(payload.out().size()));
+  auto& out = w.out();
+  out.insert(out.end(), payload.out().begin(), payload.out().end());
+  return out;
+}
+
+void Decoder::Feed(std::span<const uint8_t> bytes) {
+  if (!error_.empty()) return;
+  if (pos_ > 0 && pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+std::optional<Message> Decoder::Next() {
+  if (!error_.empty() || buf_.size() - pos_ < kHeaderBytes) return std::nullopt;
+  Reader h(std::span<const uint8_t>(buf_).subspan(pos_, kHeaderBytes));
+  uint32_t magic = h.U32();
+  uint16_t type = h.U16();
+  h.U16();
+  uint32_t len = h.U32();
+  if (magic != kMagic) {
+    error_ = "bad magic";
+    return std::nullopt;
+  }
+  if (len > kMaxPayload) {
+    error_ = "oversized frame (" + std::to_string(len) + " bytes)";
+    return std::nullopt;
+  }
+  if (buf_.size() - pos_ < kHeaderBytes + len) return std::nullopt;
+  auto payload = std::span<const uint8_t>(buf_).subspan(pos_ + kHeaderBytes, len);
+  auto msg = DecodePayload(static_cast<MsgType>(type), payload);
+  if (!msg) {
+    error_ = "undecodable frame of type " + std::to_string(type);
+    return std::nullopt;
+  }
+  pos_ += kHeaderBytes + len;
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  return msg;
+}
+
+namespace {
+const EVP_MD* Digest(std::string_view alg) {
+  std::string name(alg);
+  return EVP_get_digestbyname(name.c_str());
+}
+}  // namespace
+
+bool HmacAlgKnown(std::string_view alg) { return !alg.empty() && Digest(alg) != nullptr; }
+
+std::optional<std::vector<uint8_t>> Hmac(std::string_view alg, std::string_view key,
+                                         std::span<const uint8_t> data) {
+  const EVP_MD* md = Digest(alg);
+  if (md == nullptr) return std::nullopt;
+  std::vector<uint8_t> out(EVP_MAX_MD_SIZE);
+  unsigned int len = 0;
+  if (HMAC(md, key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+           &len) == nullptr) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+}  // namespace drbd::proto

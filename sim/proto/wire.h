@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// drbd-simd peer protocol: message structs, frame encoder, incremental frame
+// decoder and the HMAC used for cram-hmac-alg authentication. Pure code: no
+// I/O. See docs/formats/peer-protocol.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace drbd::proto {
+
+inline constexpr uint32_t kMagic = 0x44534D31;  // "DSM1"
+inline constexpr uint16_t kProtoMin = 1;
+inline constexpr uint16_t kProtoMax = 1;
+inline constexpr uint32_t kFeatures = 0;  // no feature bits defined yet
+inline constexpr uint32_t kHeaderBytes = 12;
+inline constexpr uint32_t kMaxPayload = 65536;
+inline constexpr uint32_t kChallengeBytes = 64;
+
+enum class MsgType : uint16_t {
+  kHello = 1,
+  kAuthChallenge = 2,
+  kAuthResponse = 3,
+  kProtocol = 4,
+  kState = 5,
+  kPing = 6,
+  kPingAck = 7,
+  kDisconnect = 8,
+  kResyncRequest = 9,
+};
+std::string_view MsgTypeName(MsgType t);
+
+struct Hello {
+  uint16_t proto_min = kProtoMin;
+  uint16_t proto_max = kProtoMax;
+  uint32_t features = kFeatures;
+  uint32_t sender_node_id = 0;
+  uint32_t receiver_node_id = 0;
+  std::string resource;
+  bool operator==(const Hello&) const = default;
+};
+
+struct AuthChallenge {
+  std::vector<uint8_t> challenge;
+  bool operator==(const AuthChallenge&) const = default;
+};
+
+struct AuthResponse {
+  std::vector<uint8_t> response;
+  bool operator==(const AuthResponse&) const = default;
+};
+
+struct Protocol {
+  uint8_t wire_protocol = 3;  // 1 A, 2 B, 3 C
+  uint8_t after_sb_0p = 0;    // enum drbd_after_sb_p
+  uint8_t after_sb_1p = 0;
+  uint8_t after_sb_2p = 0;
+  bool two_primaries = false;
+  bool discard_my_data = false;
+  std::string integrity_alg;
+  bool operator==(const Protocol&) const = default;
+};
+
+struct VolumeState {
+  uint32_t volume = 0;
+  uint8_t disk = 0;     // drbd_disk_state (9 numbering)
+  bool client = false;  // intentionally diskless
+  uint64_t size_sectors = 0;
+  uint64_t current_uuid = 0;
+  uint64_t uuid_flags = 0;                                 // UUID_FLAG_*
+  std::vector<std::pair<uint8_t, uint64_t>> bitmap_uuids;  // (node id, uuid), non-zero only
+  std::vector<uint64_t> history_uuids;                     // newest first, non-zero only
+  bool operator==(const VolumeState&) const = default;
+};
+
+struct State {
+  uint8_t role = 2;  // drbd_role
+  std::vector<VolumeState> volumes;
+  bool operator==(const State&) const = default;
+};
+
+struct Ping {
+  bool operator==(const Ping&) const = default;
+};
+struct PingAck {
+  bool operator==(const PingAck&) const = default;
+};
+struct Disconnect {
+  uint8_t reason = 0;  // 0 = admin disconnect / down
+  bool operator==(const Disconnect&) const = default;
+};
+
+// invalidate-remote: the sender became SyncSource for `volume`; the
+// receiver becomes SyncTarget (disk Inconsistent).
+struct ResyncRequest {
+  uint32_t volume = 0;
+  bool operator==(const ResyncRequest&) const = default;
+};
+
+using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
+                             Disconnect, ResyncRequest>;
+MsgType TypeOf(const Message& m);
+
+// One framed message.
+std::vector<uint8_t> Encode(const Message& m);
+
+// Accumulates stream bytes and yields whole messages.
+class Decoder {
+ public:
+  // Appends received bytes.
+  void Feed(std::span<const uint8_t> bytes);
+  // Next complete message, or nullopt if more bytes are needed or the
+  // stream is broken (then error() is non-empty and stays so).
+  std::optional<Message> Next();
+  const std::string& error() const { return error_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+// HMAC-<alg>(key, data) for a kernel crypto name ("sha1", "sha256",
+// "sha512", "md5", ...). nullopt if the algorithm is unknown.
+std::optional<std::vector<uint8_t>> Hmac(std::string_view alg, std::string_view key,
+                                         std::span<const uint8_t> data);
+// Whether `alg` names a digest usable for cram-hmac-alg.
+bool HmacAlgKnown(std::string_view alg);
+
+}  // namespace drbd::proto

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Asio/POSIX implementations of the sim::Env interfaces.
+#include "sim/real/real_env.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <deque>
+
+namespace drbd::real {
+
+// ---------------------------------------------------------------------------
+// Clock
+
+uint64_t AsioClock::NowNs() const {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+sim::TimerId AsioClock::StartTimer(uint64_t delay_ns, std::function<void()> fn) {
+  sim::TimerId id = next_++;
+  auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::nanoseconds(delay_ns));
+  timers_[id] = t;
+  t->async_wait([this, id, t, fn = std::move(fn)](const asio::error_code& ec) {
+    if (ec) return;
+    auto it = timers_.find(id);
+    if (it == timers_.end() || it->second != t) return;
+    timers_.erase(it);
+    fn();
+  });
+  return id;
+}
+
+void AsioClock::CancelTimer(sim::TimerId id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  it->second->cancel();
+  timers_.erase(it);
+}
+
+// ---------------------------------------------------------------------------
+// TCP streams
+
+namespace {
+
+asio::ip::tcp::endpoint ToEndpoint(const sim::Address& a, asio::error_code& ec) {
+  asio::ip::address ip = asio::ip::make_address(a.host, ec);
+  return asio::ip::tcp::endpoint(ip, a.port);
+}
+
+sim::NetError FromAsio(const asio::error_code& ec) {
+  if (ec == asio::error::eof) return sim::NetError::kClosed;
+  if (ec == asio::error::connection_refused) return sim::NetError::kRefused;
+  if (ec == asio::error::address_in_use) return sim::NetError::kAddrInUse;
+  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable) {
+    return sim::NetError::kUnreachable;
+  }
+  return sim::NetError::kReset;
+}
+
+// Shared by the stream handle and its in-flight handlers.
+struct TcpState : std::enable_shared_from_this<TcpState> {
+  explicit TcpState(asio::ip::tcp::socket s) : sock(std::move(s)) {}
+  asio::ip::tcp::socket sock;
+  sim::Stream::Callbacks cb;
+  bool closed = false;
+  bool writing = false;
+  bool close_after_write = false;
+  std::deque<std::vector<uint8_t>> out;
+  std::array<uint8_t, 65536> in{};
+
+  void ReadLoop() {
+    auto self = shared_from_this();
+    sock.async_read_some(asio::buffer(in), [self](const asio::error_code& ec, size_t n) {
+      if (self->closed) return;
+      if (ec) {
+        self->closed = true;
+        if (self->cb.on_closed) self->cb.on_closed(FromAsio(ec));
+        return;
+      }
+      if (self->cb.on_data) self->cb.on_data(std::span<const uint8_t>(self->in.data(), n));
+      if (!self->closed) self->ReadLoop();
+    });
+  }
+  void WriteNext() {
+    if (writing || out.empty()) {
+      if (!writing && close_after_write) Shut();
+      return;
+    }
+    writing = true;
+    auto self = shared_from_this();
+    asio::async_write(sock, asio::buffer(out.front()), [self](const asio::error_code& ec, size_t) {
+      self->writing = false;
+      self->out.pop_front();
+      if (ec) {
+        self->out.clear();
+        if (self->close_after_write) self->Shut();
+        return;
+      }
+      self->WriteNext();
+    });
+  }
+  void Shut() {
+    asio::error_code ignored;
+    sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    sock.close(ignored);
+  }
+};
+
+class TcpStream : public sim::Stream {
+ public:
+  explicit TcpStream(std::shared_ptr<TcpState> s) : s_(std::move(s)) {}
+  ~TcpStream() override { Close(); }
+  void Start(Callbacks cb) override {
+    s_->cb = std::move(cb);
+    s_->ReadLoop();
+  }
+  void Send(std::vector<uint8_t> bytes) override {
+    if (s_->closed) return;
+    s_->out.push_back(std::move(bytes));
+    s_->WriteNext();
+  }
+  void Close() override {
+    if (s_->closed) return;
+    s_->closed = true;
+    s_->close_after_write = true;
+    s_->WriteNext();
+  }
+
+ private:
+  std::shared_ptr<TcpState> s_;
+};
+
+}  // namespace
+
+struct AsioNet::Listener {
+  explicit Listener(asio::io_context& io) : acceptor(io) {}
+  asio::ip::tcp::acceptor acceptor;
+  std::function<void(std::unique_ptr<sim::Stream>)> on_accept;
+  bool stopped = false;
+};
+
+AsioNet::~AsioNet() {
+  for (auto& [id, l] : listeners_) {
+    l->stopped = true;
+    asio::error_code ignored;
+    l->acceptor.close(ignored);
+  }
+}
+
+sim::ListenerId AsioNet::Listen(const sim::Address& local,
+                                std::function<void(std::unique_ptr<sim::Stream>)> on_accept,
+                                sim::NetError* err) {
+  asio::error_code ec;
+  asio::ip::tcp::endpoint ep = ToEndpoint(local, ec);
+  auto l = std::make_shared<Listener>(io_);
+  if (!ec) l->acceptor.open(ep.protocol(), ec);
+  if (!ec) l->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) l->acceptor.bind(ep, ec);
+  if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    if (err) *err = FromAsio(ec);
+    return 0;
+  }
+  l->on_accept = std::move(on_accept);
+  sim::ListenerId id = next_++;
+  listeners_[id] = l;
+  AcceptLoop(l);
+  return id;
+}
+
+void AsioNet::AcceptLoop(std::shared_ptr<Listener> l) {
+  l->acceptor.async_accept([this, l](const asio::error_code& ec, asio::ip::tcp::socket s) {
+    if (l->stopped) return;
+    if (!ec) {
+      asio::error_code ignored;
+      s.set_option(asio::ip::tcp::no_delay(true), ignored);
+      l->on_accept(std::make_unique<TcpStream>(std::make_shared<TcpState>(std::move(s))));
+    }
+    if (!l->stopped) AcceptLoop(l);
+  });
+}
+
+void AsioNet::StopListening(sim::ListenerId id) {
+  auto it = listeners_.find(id);
+  if (it == listeners_.end()) return;
+  it->second->stopped = true;
+  asio::error_code ignored;
+  it->second->acceptor.close(ignored);
+  listeners_.erase(it);
+}
+
+sim::ConnectId AsioNet::Connect(
+    const sim::Address& local, const sim::Address& peer,
+    std::function<void(std::unique_ptr<sim::Stream>, sim::NetError)> done) {
+  sim::ConnectId id = next_++;
+  pending_.insert(id);
+  asio::error_code ec;
+  asio::ip::tcp::endpoint to = ToEndpoint(peer, ec);
+  sim::Address from = local;
+  from.port = 0;
+  asio::ip::tcp::endpoint bind_ep;
+  if (!ec) bind_ep = ToEndpoint(from, ec);
+  auto sock = std::make_shared<asio::ip::tcp::socket>(io_);
+  if (!ec) sock->open(to.protocol(), ec);
+  if (!ec) sock->bind(bind_ep, ec);
+  if (ec) {
+    sim::NetError e = FromAsio(ec);
+    asio::post(io_, [this, id, e, done = std::move(done)] {
+      if (pending_.erase(id)) done(nullptr, e);
+    });
+    return id;
+  }
+  sock->async_connect(to, [this, id, sock, done = std::move(done)](const asio::error_code& cec) {
+    if (!pending_.erase(id)) return;
+    if (cec) return done(nullptr, FromAsio(cec));
+    asio::error_code ignored;
+    sock->set_option(asio::ip::tcp::no_delay(true), ignored);
+    done(std::make_unique<TcpStream>(std::make_shared<TcpState>(std::move(*sock))),
+         sim::NetError::kNone);
+  });
+  return id;
+}
+
+void AsioNet::CancelConnect(sim::ConnectId id) { pending_.erase(id); }
+
+// ---------------------------------------------------------------------------
+// Disks
+
+namespace {
+
+class FileDisk : public sim::Disk {
+ public:
+  FileDisk(asio::io_context& io, int fd, uint64_t size)
+      : io_(io), fd_(fd), size_(size), alive_(std::make_shared<bool>(true)) {}
+  ~FileDisk() override {
+    *alive_ = false;
+    ::close(fd_);
+  }
+  uint64_t SizeBytes() const override { return size_; }
+  void Read(uint64_t offset, uint32_t len,
+            std::function<void(bool, std::vector<uint8_t>)> done) override {
+    std::vector<uint8_t> buf(len);
+    ssize_t n = ::pread(fd_, buf.data(), len, static_cast<off_t>(offset));
+    bool ok = n == static_cast<ssize_t>(len);
+    auto alive = alive_;
+    asio::post(io_, [alive, ok, buf = std::move(buf), done = std::move(done)]() mutable {
+      if (*alive) done(ok, std::move(buf));
+    });
+  }
+  void Write(uint64_t offset, std::vector<uint8_t> bytes, std::function<void(bool)> done) override {
+    ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    bool ok = n == static_cast<ssize_t>(bytes.size());
+    auto alive = alive_;
+    asio::post(io_, [alive, ok, done = std::move(done)] {
+      if (*alive && done) done(ok);
+    });
+  }
+  void Flush(std::function<void(bool)> done) override {
+    bool ok = ::fdatasync(fd_) == 0;
+    auto alive = alive_;
+    asio::post(io_, [alive, ok, done = std::move(done)] {
+      if (*alive && done) done(ok);
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+  int fd_;
+  uint64_t size_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace
+
+std::unique_ptr<sim::Disk> FileDisks::Open(const std::string& path, int* err) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (err) *err = errno;
+    return nullptr;
+  }
+  struct stat st {};
+  uint64_t size = 0;
+  if (::fstat(fd, &st) == 0 && S_ISBLK(st.st_mode)) {
+    // A block device is claimed exclusively, as the kernel claims it.
+    ::close(fd);
+    fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_EXCL);
+    if (fd < 0 || ::ioctl(fd, BLKGETSIZE64, &size) != 0) {
+      if (err) *err = errno;
+      if (fd >= 0) ::close(fd);
+      return nullptr;
+    }
+  } else {
+    size = static_cast<uint64_t>(st.st_size);
+  }
+  return std::make_unique<FileDisk>(io_, fd, size);
+}
+
+DeviceRng::DeviceRng() {
+  std::random_device rd;
+  gen_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
+}
+
+}  // namespace drbd::real

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The real sim::Env for drbd-simd: Asio timers on CLOCK_MONOTONIC (steady
+// clock), TCP streams and listeners through Asio, backing files opened with
+// open(2) and read/written with pread/pwrite (completions posted to the
+// loop), randomness from std::random_device. Everything runs on one
+// asio::io_context, the engine's loop.
+#pragma once
+
+#include <asio.hpp>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+
+#include "sim/env/env.h"
+
+namespace drbd::real {
+
+class AsioClock : public sim::Clock {
+ public:
+  explicit AsioClock(asio::io_context& io) : io_(io) {}
+  uint64_t NowNs() const override;
+  sim::TimerId StartTimer(uint64_t delay_ns, std::function<void()> fn) override;
+  void CancelTimer(sim::TimerId id) override;
+
+ private:
+  asio::io_context& io_;
+  uint64_t next_ = 1;
+  std::map<sim::TimerId, std::shared_ptr<asio::steady_timer>> timers_;
+};
+
+class AsioNet : public sim::Net {
+ public:
+  explicit AsioNet(asio::io_context& io) : io_(io) {}
+  ~AsioNet() override;
+  sim::ListenerId Listen(const sim::Address& local,
+                         std::function<void(std::unique_ptr<sim::Stream>)> on_accept,
+                         sim::NetError* err) override;
+  void StopListening(sim::ListenerId id) override;
+  sim::ConnectId Connect(
+      const sim::Address& local, const sim::Address& peer,
+      std::function<void(std::unique_ptr<sim::Stream>, sim::NetError)> done) override;
+  void CancelConnect(sim::ConnectId id) override;
+
+ private:
+  struct Listener;
+  void AcceptLoop(std::shared_ptr<Listener> l);
+  asio::io_context& io_;
+  uint64_t next_ = 1;
+  std::map<sim::ListenerId, std::shared_ptr<Listener>> listeners_;
+  std::set<sim::ConnectId> pending_;
+};
+
+// Backing files and block devices by path.
+class FileDisks : public sim::DiskOpener {
+ public:
+  explicit FileDisks(asio::io_context& io) : io_(io) {}
+  std::unique_ptr<sim::Disk> Open(const std::string& path, int* err) override;
+
+ private:
+  asio::io_context& io_;
+};
+
+class DeviceRng : public sim::Rng {
+ public:
+  DeviceRng();
+  uint64_t Next() override { return gen_(); }
+
+ private:
+  std::mt19937_64 gen_;
+};
+
+}  // namespace drbd::real

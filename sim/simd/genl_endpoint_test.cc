@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The genl endpoint driven with the bytes drbdsetup sends (lib/genl
+// encoder): family lookup, membership, doit replies with the kernel's
+// ret_code and info texts, dumps and the events multicast.
+#include "sim/simd/genl_endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "lib/genl/ctrl.h"
+#include "lib/genl/drbd_codes.h"
+#include "lib/genl/family.h"
+#include "lib/genl/transport.h"
+#include "lib/notify/notify.h"
+#include "sim/world/node.h"
+
+namespace drbd::simd {
+namespace {
+
+using genl::Cmd;
+using genl::Set;
+
+class EndpointTest : public ::testing::Test {
+ protected:
+  EndpointTest() : node(world, "a"), ep(&node.engine) {
+    // Route the engine's notifications to the endpoint as the daemon does.
+    forward.ep = &ep;
+    forward.inner = &node.sink;
+  }
+  struct Forward : sim::EventSink {
+    void OnEvent(const events::Notification& n) override {
+      inner->OnEvent(n);
+      ep->Publish(n);
+    }
+    void OnLog(std::string_view l) override { inner->OnLog(l); }
+    GenlEndpoint* ep = nullptr;
+    sim::EventSink* inner = nullptr;
+  };
+
+  // Sends one request, returns every datagram answered.
+  std::vector<std::vector<uint8_t>> Call(const genl::Message& m, uint64_t client = 1) {
+    auto bytes = genl::Encode(m);
+    EXPECT_TRUE(bytes.ok());
+    std::vector<std::vector<uint8_t>> got;
+    ep.OnDatagram(client, *bytes, [&got](std::vector<uint8_t> d) { got.push_back(std::move(d)); });
+    for (int i = 0; i < 100; ++i) world.Step();
+    return got;
+  }
+  genl::Message Request(Cmd cmd, const std::string& res) {
+    genl::Message m = genl::MakeRequest(cmd);
+    m.nl.type = GenlEndpoint::kFamilyId;
+    m.nl.seq = ++seq;
+    if (!res.empty()) m.Get(Set::kCfgContext).PutStr(genl::attr::ctx_resource_name, res);
+    return m;
+  }
+  genl::Message DecodeOne(const std::vector<uint8_t>& d) {
+    auto m = genl::Decode(d);
+    EXPECT_TRUE(m.ok());
+    return m.ok() ? *m : genl::Message{};
+  }
+
+  sim::World world;
+  sim::Node node;
+  GenlEndpoint ep;
+  Forward forward;
+  uint32_t seq = 100;
+};
+
+TEST_F(EndpointTest, AnswersTheFamilyLookup) {
+  std::vector<std::vector<uint8_t>> got;
+  ep.OnDatagram(1, genl::EncodeGetFamily("drbd", 7, 0),
+                [&](std::vector<uint8_t> d) { got.push_back(d); });
+  ASSERT_EQ(got.size(), 1u);
+  auto info = genl::DecodeNewFamily(got[0]);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->id, GenlEndpoint::kFamilyId);
+  EXPECT_EQ(info->version, 2u);
+  EXPECT_EQ(info->GroupId("events"), GenlEndpoint::kEventsGroupId);
+  EXPECT_TRUE(info->HasOp(static_cast<uint32_t>(Cmd::kNewPath)));
+  got.clear();
+  ep.OnDatagram(1, genl::EncodeGetFamily("nope", 8, 0),
+                [&](std::vector<uint8_t> d) { got.push_back(d); });
+  ASSERT_EQ(got.size(), 1u);
+  auto frames = genl::Split(got[0]);
+  ASSERT_TRUE(frames.ok());
+  EXPECT_EQ(genl::DecodeNlError((*frames)[0])->error, -ENOENT);
+}
+
+TEST_F(EndpointTest, NewResourceRepliesNoErrorAndMulticastsTheCreate) {
+  // An engine whose notifications go to its endpoint, as in the daemon.
+  struct Fwd : sim::EventSink {
+    void OnEvent(const events::Notification& n) override { ep->Publish(n); }
+    void OnLog(std::string_view) override {}
+    GenlEndpoint* ep = nullptr;
+  } fwd;
+  engine::Engine e("c", sim::Env{world.clock(), world.net(), world.disks(), world.rng(), &fwd});
+  GenlEndpoint endpoint(&e);
+  fwd.ep = &endpoint;
+  std::vector<std::vector<uint8_t>> events;
+  endpoint.OnDatagram(
+      2, genl::EncodeMembership({genl::kSimAddMembership, GenlEndpoint::kEventsGroupId, 1}),
+      [&](std::vector<uint8_t> d) { events.push_back(std::move(d)); });
+  ASSERT_EQ(events.size(), 1u);  // the membership ack
+  auto ack = genl::Split(events[0]);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(genl::DecodeNlError((*ack)[0])->error, 0);
+  events.clear();
+
+  genl::Message req = Request(Cmd::kNewResource, "r0");
+  req.Get(Set::kResourceOpts).PutU32(genl::attr::node_id, 0);
+  auto bytes = genl::Encode(req);
+  std::vector<std::vector<uint8_t>> replies;
+  endpoint.OnDatagram(1, *bytes, [&](std::vector<uint8_t> d) { replies.push_back(std::move(d)); });
+  ASSERT_EQ(replies.size(), 1u);
+  genl::Message reply = DecodeOne(replies[0]);
+  EXPECT_EQ(reply.ret_code(), 101);
+  EXPECT_EQ(reply.nl.seq, req.nl.seq);
+  ASSERT_EQ(events.size(), 1u);
+  auto note = notify::DecodeNotification(DecodeOne(events[0]));
+  ASSERT_TRUE(note.ok());
+  EXPECT_EQ(note->type, events::NotifyType::kCreate);
+  EXPECT_EQ(std::get<events::Resource>(note->object).name, "r0");
+}
+
+TEST_F(EndpointTest, ConnectionDumpCarriesNetConfAndPaths) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  engine::OptionSet net(cfg::OptContext::kNewPeer);
+  net.Set("ping-int", int64_t{7});
+  ASSERT_EQ(node.NewPeer("r0", 1, "b0", net), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewPath("r0", 1, sim::Ip4("127.0.0.1", 7788), sim::Ip4("127.0.0.1", 7789)),
+            engine::Ret::kNoError);
+  auto replies = Call(Request(Cmd::kGetConnections, "r0"));
+  // The connection, then NLMSG_DONE in a packet of its own (as the kernel).
+  ASSERT_EQ(replies.size(), 2u);
+  auto frames = genl::Split(replies[0]);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  auto done = genl::Split(replies[1]);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].hdr.type, genl::kNlmsgDone);
+  auto m = genl::Decode((*frames)[0].bytes);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->ret_code(), 101);
+  const genl::Tla* nc = m->Find(Set::kNetConf);
+  ASSERT_NE(nc, nullptr);
+  EXPECT_EQ(nc->GetStr(genl::attr::name), "b0");
+  EXPECT_EQ(nc->GetU32(genl::attr::ping_int), 7u);
+  EXPECT_EQ(nc->GetU32(genl::attr::ping_timeo), 5u);  // the table default
+  const genl::Tla* pp = m->Find(Set::kPathParms);
+  ASSERT_NE(pp, nullptr);
+  auto mine = notify::AddressFromSockaddr(*pp->GetStr(genl::attr::my_addr));
+  ASSERT_TRUE(mine.has_value());
+  EXPECT_EQ(mine->port, 7788);
+}
+
+TEST_F(EndpointTest, RefusalCarriesKernelCodeAndInfoText) {
+  genl::Message req = Request(Cmd::kNewResource, "all");
+  req.Get(Set::kResourceOpts).PutU32(genl::attr::node_id, 0);
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 1u);
+  genl::Message reply = DecodeOne(replies[0]);
+  EXPECT_EQ(reply.ret_code(), 162);
+  genl::ReplyReport rep = genl::ReportReply("all", reply);
+  EXPECT_EQ(rep.exit_code, 10);
+  EXPECT_NE(rep.text.find("invalid name (strict_names=1 allows only [0-9A-Za-z+._-])"),
+            std::string::npos);
+}
+
+TEST_F(EndpointTest, PrimaryOfUnknownResourceIsResNotKnown) {
+  genl::Message req = Request(Cmd::kPrimary, "r9");
+  req.Get(Set::kSetRoleParms).PutFlag(genl::attr::force, false);
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(DecodeOne(replies[0]).ret_code(), 158);
+}
+
+TEST_F(EndpointTest, AttachRepliesAfterTheMetadataRead) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/dev/loop0", 32ull << 20));
+  genl::Message req = Request(Cmd::kAttach, "");
+  req.minor = 0;
+  req.Get(Set::kDiskConf)
+      .PutStr(genl::attr::backing_dev, "/dev/loop0")
+      .PutStr(genl::attr::meta_dev, "/dev/loop0")
+      .PutS32(genl::attr::meta_dev_idx, -3);
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(DecodeOne(replies[0]).ret_code(), 101);
+  EXPECT_EQ(node.engine.DiskStateOf(0), events::DiskState::kInconsistent);
+  genl::Message missing = Request(Cmd::kAttach, "");
+  missing.minor = 0;
+  missing.Get(Set::kDiskConf).PutStr(genl::attr::backing_dev, "/dev/loop0");
+  auto r2 = Call(missing);
+  ASSERT_EQ(r2.size(), 1u);
+  EXPECT_EQ(DecodeOne(r2[0]).ret_code(), 126);
+}
+
+TEST_F(EndpointTest, NewPeerAndPathFromSockaddrs) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  genl::Message peer = Request(Cmd::kNewPeer, "r0");
+  peer.Get(Set::kCfgContext).PutU32(genl::attr::ctx_peer_node_id, 1);
+  peer.Get(Set::kNetConf).PutStr(genl::attr::name, "b0").PutU32(genl::attr::ping_int, 7);
+  ASSERT_EQ(DecodeOne(Call(peer)[0]).ret_code(), 101);
+  genl::Message path = Request(Cmd::kNewPath, "r0");
+  path.Get(Set::kCfgContext).PutU32(genl::attr::ctx_peer_node_id, 1);
+  std::string my = notify::SockaddrFromAddress(sim::Ip4("127.0.0.1", 7788));
+  std::string their = notify::SockaddrFromAddress(sim::Ip4("127.0.0.1", 7789));
+  path.Get(Set::kPathParms)
+      .PutBin(genl::attr::my_addr,
+              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(my.data()), my.size()))
+      .PutBin(
+          genl::attr::peer_addr,
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(their.data()), their.size()));
+  ASSERT_EQ(DecodeOne(Call(path)[0]).ret_code(), 101);
+  std::vector<std::string> lines;
+  for (const auto& n : node.engine.InitialState()) lines.push_back(sim::FormatNotification(n));
+  EXPECT_EQ(lines.back(),
+            "exists path name:r0 peer-node-id:1 conn-name:b0 local:ipv4:127.0.0.1:7788 "
+            "peer:ipv4:127.0.0.1:7789 established:no");
+}
+
+TEST_F(EndpointTest, InitialStateDumpEndsWithDoneMarkers) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  genl::Message req = Request(Cmd::kGetInitialState, "");
+  auto replies = Call(req);
+  // resource, device, INITIAL_STATE_DONE; then NLMSG_DONE in its own packet.
+  ASSERT_EQ(replies.size(), 2u);
+  auto frames = genl::Split(replies[0]);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 3u);
+  auto done = genl::Split(replies[1]);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].hdr.type, genl::kNlmsgDone);
+  auto first = genl::Decode((*frames)[0].bytes);
+  ASSERT_TRUE(first.ok());
+  auto note = notify::DecodeNotification(*first);
+  ASSERT_TRUE(note.ok());
+  EXPECT_EQ(note->type, events::NotifyType::kExists);
+  auto last = genl::Decode((*frames)[2].bytes);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->cmd, static_cast<uint8_t>(Cmd::kInitialStateDone));
+}
+
+TEST_F(EndpointTest, DumpWithUnknownResourceFilterIsResNotKnown) {
+  genl::Message req = Request(Cmd::kGetDevices, "zz");
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 2u);  // the error reply, then NLMSG_DONE
+  auto frames = genl::Split(replies[0]);
+  ASSERT_TRUE(frames.ok());
+  auto m = genl::Decode((*frames)[0].bytes);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->ret_code(), 158);
+}
+
+TEST_F(EndpointTest, MembershipOfUnknownGroupIsEnoent) {
+  std::vector<std::vector<uint8_t>> got;
+  ep.OnDatagram(1, genl::EncodeMembership({genl::kSimAddMembership, 99, 5}),
+                [&](std::vector<uint8_t> d) { got.push_back(d); });
+  ASSERT_EQ(got.size(), 1u);
+  auto frames = genl::Split(got[0]);
+  ASSERT_TRUE(frames.ok());
+  EXPECT_EQ(genl::DecodeNlError((*frames)[0])->error, -ENOENT);
+}
+
+TEST_F(EndpointTest, WrongVersionIsEinvalExceptForDown) {
+  genl::Message req = Request(Cmd::kPrimary, "r0");
+  req.version = 1;
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 1u);
+  auto frames = genl::Split(replies[0]);
+  ASSERT_TRUE(frames.ok());
+  EXPECT_EQ((*frames)[0].hdr.type, genl::kNlmsgError);
+  EXPECT_EQ(genl::DecodeNlError((*frames)[0])->error, -EINVAL);
+  genl::Message down = Request(Cmd::kDown, "r0");
+  down.version = 1;
+  auto r2 = Call(down);
+  ASSERT_EQ(r2.size(), 1u);
+  EXPECT_EQ(DecodeOne(r2[0]).ret_code(), 158);
+}
+
+}  // namespace
+}  // namespace drbd::simd
+
+namespace drbd::simd {
+namespace {
+
+TEST_F(EndpointTest, LargeDumpsSpanSeveralDatagrams) {
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(node.NewResource("r" + std::to_string(i), 0), engine::Ret::kNoError);
+  }
+  auto replies = Call(Request(Cmd::kGetInitialState, ""));
+  ASSERT_GT(replies.size(), 1u);
+  size_t messages = 0;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    EXPECT_LE(replies[i].size(), 16384u + 512u);
+    auto frames = genl::Split(replies[i]);
+    ASSERT_TRUE(frames.ok());
+    messages += frames->size();
+    if (i + 1 == replies.size()) {
+      EXPECT_EQ(frames->back().hdr.type, genl::kNlmsgDone);
+    }
+  }
+  EXPECT_EQ(messages, 300u + 2u);  // resources, INITIAL_STATE_DONE, NLMSG_DONE
+}
+
+}  // namespace
+}  // namespace drbd::simd
