@@ -3,7 +3,9 @@
 # Installs dependencies, builds, validates the sample cluster configuration
 # config/drbd.conf (+ config/drbd.d/*.res) and prints, for each node of the
 # sample cluster, what `drbdadm up` would run there (`-d`: dry run, nothing
-# is executed, no DRBD module needed).
+# is executed, no DRBD module needed). Then it runs a live three-node cluster
+# of drbd-simd processes on loopback, driven only by drbdadm with a config
+# file: metadata, up, connect, promotion, status and events2, down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -32,3 +34,62 @@ for node in alpha bravo charlie; do
 done
 echo
 echo "demo: $conf is valid on alpha, bravo and charlie"
+
+# ---- a live simulated cluster -------------------------------------------------------
+work=$(mktemp -d /tmp/drbd-cp-demo.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+nodes=(alpha bravo charlie)
+port=$((20000 + RANDOM % 20000))
+{
+  echo "global { usage-count no; }"
+  echo "resource demo {"
+  echo "  net { cram-hmac-alg sha256; shared-secret \"demo-secret\"; }"
+  for i in 0 1 2; do
+    n=${nodes[$i]}
+    truncate -s 64M "$work/$n.img"
+    echo "  on $n { node-id $i; address 127.0.0.1:$((port + i)); volume 0 { device minor 0;"
+    echo "         disk $work/$n.img; meta-disk internal; } }"
+  done
+  echo "  connection-mesh { hosts alpha bravo charlie; }"
+  echo "}"
+} >"$work/demo.res"
+on() {  # on NODE CMD...: run with that node's drbd-simd and identity
+  local n=$1
+  shift
+  DRBD_SIM_SOCKET="$work/$n.sock" __DRBD_NODE__=$n "$@" 2> >(grep -v -e 'found __DRBD_NODE__' \
+    -e 'PRETENDING that I am' -e '^$' >&2)
+}
+for n in "${nodes[@]}"; do
+  drbd-simd --node "$n" --socket "$work/$n.sock" --quiet &
+  pids+=($!)
+done
+for n in "${nodes[@]}"; do
+  while [ ! -S "$work/$n.sock" ]; do sleep 0.05; done
+done
+echo
+echo "### A live three-node cluster: one drbd-simd process per node (config: $work/demo.res)"
+for n in "${nodes[@]}"; do
+  on "$n" drbdadm -c "$work/demo.res" create-md --force demo >/dev/null
+  on "$n" drbdadm -c "$work/demo.res" up demo
+done
+for n in "${nodes[@]}"; do
+  on "$n" drbdsetup wait-connect-resource demo --wfc-timeout=20 || true
+done
+on alpha drbdadm -c "$work/demo.res" primary --force demo
+sleep 0.5
+echo
+echo "### alpha: drbdadm status demo"
+on alpha drbdadm -c "$work/demo.res" status demo
+echo "### bravo: drbdsetup events2 --now demo"
+on bravo drbdsetup events2 --now demo
+echo
+echo "### charlie: drbdsetup status --json demo"
+on charlie drbdsetup status --json demo
+for n in "${nodes[@]}"; do on "$n" drbdadm -c "$work/demo.res" down demo; done
+echo "demo: three drbd-simd nodes connected, alpha promoted, all taken down again"
