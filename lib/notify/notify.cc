@@ -30,6 +30,39 @@ uint32_t U(E e) {
   return static_cast<uint32_t>(e);
 }
 
+// The plain statistics fields: (member of the model struct, genl field).
+// One list per set serves encoding and decoding; optional and binary fields
+// are handled beside it.
+#define DRBD_DEVICE_STATS(X)                                                              \
+  X(size, dev_size) X(read, dev_read) X(written, dev_write) X(al_writes, dev_al_writes)   \
+  X(bm_writes, dev_bm_writes) X(upper_pending, dev_upper_pending)                         \
+  X(lower_pending, dev_lower_pending) X(upper_blocked, dev_upper_blocked)                 \
+  X(lower_blocked, dev_lower_blocked) X(al_suspended, dev_al_suspended)                   \
+  X(exposed_data_uuid, dev_exposed_data_uuid) X(current_uuid, dev_current_uuid)           \
+  X(disk_flags, dev_disk_flags)
+
+#define DRBD_PEER_DEVICE_STATS(X)                                                          \
+  X(received, peer_dev_received) X(sent, peer_dev_sent) X(pending, peer_dev_pending)       \
+  X(unacked, peer_dev_unacked) X(out_of_sync, peer_dev_out_of_sync)                        \
+  X(resync_failed, peer_dev_resync_failed) X(bitmap_uuid, peer_dev_bitmap_uuid)            \
+  X(flags, peer_dev_flags) X(ov_start_sector, peer_dev_ov_start_sector)                    \
+  X(ov_stop_sector, peer_dev_ov_stop_sector) X(ov_position, peer_dev_ov_position)          \
+  X(ov_left, peer_dev_ov_left) X(ov_skipped, peer_dev_ov_skipped)                          \
+  X(rs_same_csum, peer_dev_rs_same_csum) X(rs_dt_start_ms, peer_dev_rs_dt_start_ms)        \
+  X(rs_paused_ms, peer_dev_rs_paused_ms) X(rs_dt0_ms, peer_dev_rs_dt0_ms)                  \
+  X(rs_db0_sectors, peer_dev_rs_db0_sectors) X(rs_dt1_ms, peer_dev_rs_dt1_ms)              \
+  X(rs_db1_sectors, peer_dev_rs_db1_sectors) X(rs_c_sync_rate, peer_dev_rs_c_sync_rate)    \
+  X(uuid_flags, peer_dev_uuid_flags)
+
+// A number or flag into/out of its attribute (the key's type decides the width).
+void PutField(Tla& t, genl::AttrKey k, uint64_t v) { t.PutNum(k, v); }
+void PutField(Tla& t, genl::AttrKey k, uint32_t v) { t.PutNum(k, v); }
+void PutField(Tla& t, genl::AttrKey k, bool v) { t.PutFlag(k, v); }
+template <typename T>
+void GetField(const Tla& t, genl::AttrKey k, T* v) {
+  if (const genl::Attr* a = t.Find(k)) *v = static_cast<T>(a->num);
+}
+
 // ---- encoding ---------------------------------------------------------------
 
 void PutContext(genl::Message& m, const std::string& resource, std::optional<uint32_t> peer,
@@ -83,19 +116,9 @@ void EncodeObject(genl::Message& m, const events::Device& d, bool with_info) {
   if (d.stats) {
     const events::DeviceStatistics& s = *d.stats;
     Tla& st = m.Get(Set::kDeviceStatistics);
-    st.PutU64(attr::dev_size, s.size);
-    st.PutU64(attr::dev_read, s.read);
-    st.PutU64(attr::dev_write, s.written);
-    st.PutU64(attr::dev_al_writes, s.al_writes);
-    st.PutU64(attr::dev_bm_writes, s.bm_writes);
-    st.PutU32(attr::dev_upper_pending, s.upper_pending);
-    st.PutU32(attr::dev_lower_pending, s.lower_pending);
-    st.PutFlag(attr::dev_upper_blocked, s.upper_blocked);
-    st.PutFlag(attr::dev_lower_blocked, s.lower_blocked);
-    st.PutFlag(attr::dev_al_suspended, s.al_suspended);
-    st.PutU64(attr::dev_exposed_data_uuid, s.exposed_data_uuid);
-    st.PutU64(attr::dev_current_uuid, s.current_uuid);
-    st.PutU32(attr::dev_disk_flags, s.disk_flags);
+#define X(member, field) PutField(st, attr::field, s.member);
+    DRBD_DEVICE_STATS(X)
+#undef X
     std::string hist(s.history_uuids.size() * 8, '\0');
     std::memcpy(hist.data(), s.history_uuids.data(), hist.size());
     st.PutBin(attr::history_uuids, Bytes(hist));
@@ -134,29 +157,10 @@ void EncodeObject(genl::Message& m, const events::PeerDevice& p, bool with_info)
   if (p.stats) {
     const events::PeerDeviceStatistics& s = *p.stats;
     Tla& st = m.Get(Set::kPeerDeviceStatistics);
-    st.PutU64(attr::peer_dev_received, s.received);
-    st.PutU64(attr::peer_dev_sent, s.sent);
-    st.PutU32(attr::peer_dev_pending, s.pending);
-    st.PutU32(attr::peer_dev_unacked, s.unacked);
-    st.PutU64(attr::peer_dev_out_of_sync, s.out_of_sync);
-    st.PutU64(attr::peer_dev_resync_failed, s.resync_failed);
-    st.PutU64(attr::peer_dev_bitmap_uuid, s.bitmap_uuid);
-    st.PutU32(attr::peer_dev_flags, s.flags);
+#define X(member, field) PutField(st, attr::field, s.member);
+    DRBD_PEER_DEVICE_STATS(X)
+#undef X
     if (s.rs_total) st.PutU64(attr::peer_dev_rs_total, *s.rs_total);
-    st.PutU64(attr::peer_dev_ov_start_sector, s.ov_start_sector);
-    st.PutU64(attr::peer_dev_ov_stop_sector, s.ov_stop_sector);
-    st.PutU64(attr::peer_dev_ov_position, s.ov_position);
-    st.PutU64(attr::peer_dev_ov_left, s.ov_left);
-    st.PutU64(attr::peer_dev_ov_skipped, s.ov_skipped);
-    st.PutU64(attr::peer_dev_rs_same_csum, s.rs_same_csum);
-    st.PutU64(attr::peer_dev_rs_dt_start_ms, s.rs_dt_start_ms);
-    st.PutU64(attr::peer_dev_rs_paused_ms, s.rs_paused_ms);
-    st.PutU64(attr::peer_dev_rs_dt0_ms, s.rs_dt0_ms);
-    st.PutU64(attr::peer_dev_rs_db0_sectors, s.rs_db0_sectors);
-    st.PutU64(attr::peer_dev_rs_dt1_ms, s.rs_dt1_ms);
-    st.PutU64(attr::peer_dev_rs_db1_sectors, s.rs_db1_sectors);
-    st.PutU32(attr::peer_dev_rs_c_sync_rate, s.rs_c_sync_rate);
-    st.PutU64(attr::peer_dev_uuid_flags, s.uuid_flags);
   }
 }
 
@@ -231,11 +235,6 @@ uint32_t Get32(const Tla* t, genl::AttrKey k, uint32_t def = 0) {
   return t->GetU32(k).value_or(def);
 }
 
-uint64_t Get64(const Tla* t, genl::AttrKey k) {
-  if (t == nullptr) return 0;
-  return t->GetU64(k).value_or(0);
-}
-
 bool Flag(const Tla* t, genl::AttrKey k) { return t != nullptr && t->GetFlag(k).value_or(false); }
 
 events::Tristate Tri(const Tla* t, genl::AttrKey k) {
@@ -303,19 +302,9 @@ events::Device DecodeDevice(const genl::Message& m, const Ctx& c) {
   d.info.backing_dev = Str(info, attr::backing_dev_path);
   if (const Tla* st = m.Find(Set::kDeviceStatistics)) {
     events::DeviceStatistics s;
-    s.size = Get64(st, attr::dev_size);
-    s.read = Get64(st, attr::dev_read);
-    s.written = Get64(st, attr::dev_write);
-    s.al_writes = Get64(st, attr::dev_al_writes);
-    s.bm_writes = Get64(st, attr::dev_bm_writes);
-    s.upper_pending = Get32(st, attr::dev_upper_pending);
-    s.lower_pending = Get32(st, attr::dev_lower_pending);
-    s.upper_blocked = Flag(st, attr::dev_upper_blocked);
-    s.lower_blocked = Flag(st, attr::dev_lower_blocked);
-    s.al_suspended = Flag(st, attr::dev_al_suspended);
-    s.exposed_data_uuid = Get64(st, attr::dev_exposed_data_uuid);
-    s.current_uuid = Get64(st, attr::dev_current_uuid);
-    s.disk_flags = Get32(st, attr::dev_disk_flags);
+#define X(member, field) GetField(*st, attr::field, &s.member);
+    DRBD_DEVICE_STATS(X)
+#undef X
     std::string hist = Str(st, attr::history_uuids);
     s.history_uuids.resize(hist.size() / 8);
     std::memcpy(s.history_uuids.data(), hist.data(), s.history_uuids.size() * 8);
@@ -362,29 +351,10 @@ events::PeerDevice DecodePeerDevice(const genl::Message& m, const Ctx& c) {
   p.info.peer_intentional_diskless = Tri(info, attr::peer_is_intentional_diskless);
   if (const Tla* st = m.Find(Set::kPeerDeviceStatistics)) {
     events::PeerDeviceStatistics s;
-    s.received = Get64(st, attr::peer_dev_received);
-    s.sent = Get64(st, attr::peer_dev_sent);
-    s.pending = Get32(st, attr::peer_dev_pending);
-    s.unacked = Get32(st, attr::peer_dev_unacked);
-    s.out_of_sync = Get64(st, attr::peer_dev_out_of_sync);
-    s.resync_failed = Get64(st, attr::peer_dev_resync_failed);
-    s.bitmap_uuid = Get64(st, attr::peer_dev_bitmap_uuid);
-    s.flags = Get32(st, attr::peer_dev_flags);
+#define X(member, field) GetField(*st, attr::field, &s.member);
+    DRBD_PEER_DEVICE_STATS(X)
+#undef X
     s.rs_total = st->GetU64(attr::peer_dev_rs_total);
-    s.ov_start_sector = Get64(st, attr::peer_dev_ov_start_sector);
-    s.ov_stop_sector = Get64(st, attr::peer_dev_ov_stop_sector);
-    s.ov_position = Get64(st, attr::peer_dev_ov_position);
-    s.ov_left = Get64(st, attr::peer_dev_ov_left);
-    s.ov_skipped = Get64(st, attr::peer_dev_ov_skipped);
-    s.rs_same_csum = Get64(st, attr::peer_dev_rs_same_csum);
-    s.rs_dt_start_ms = Get64(st, attr::peer_dev_rs_dt_start_ms);
-    s.rs_paused_ms = Get64(st, attr::peer_dev_rs_paused_ms);
-    s.rs_dt0_ms = Get64(st, attr::peer_dev_rs_dt0_ms);
-    s.rs_db0_sectors = Get64(st, attr::peer_dev_rs_db0_sectors);
-    s.rs_dt1_ms = Get64(st, attr::peer_dev_rs_dt1_ms);
-    s.rs_db1_sectors = Get64(st, attr::peer_dev_rs_db1_sectors);
-    s.rs_c_sync_rate = Get32(st, attr::peer_dev_rs_c_sync_rate);
-    s.uuid_flags = Get64(st, attr::peer_dev_uuid_flags);
     p.stats = s;
   }
   return p;

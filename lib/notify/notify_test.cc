@@ -98,6 +98,45 @@ TEST(Notify, ConnectionPeerDevicePathHelperRoundTrip) {
   EXPECT_EQ(RoundTrip(hn), hn);
 }
 
+TEST(Notify, EveryStatisticsFieldTravels) {
+  // Distinct values in every field: a field dropped or crossed with another
+  // on either side shows up as a difference.
+  events::Device d;
+  d.resource = "r0";
+  events::DeviceStatistics ds;
+  uint64_t v = 1;
+  for (uint64_t* f : {&ds.size, &ds.read, &ds.written, &ds.al_writes, &ds.bm_writes,
+                      &ds.exposed_data_uuid, &ds.current_uuid}) {
+    *f = v++ * 1000003;
+  }
+  ds.upper_pending = 11;
+  ds.lower_pending = 12;
+  ds.disk_flags = 13;
+  ds.upper_blocked = true;
+  ds.al_suspended = true;
+  ds.history_uuids = {5, 6, 7};
+  d.stats = ds;
+  EXPECT_EQ(RoundTrip({NotifyType::kChange, false, d}), (Notification{NotifyType::kChange, false, d}));
+
+  events::PeerDevice p;
+  p.resource = "r0";
+  events::PeerDeviceStatistics ps;
+  for (uint64_t* f : {&ps.received, &ps.sent, &ps.out_of_sync, &ps.resync_failed, &ps.bitmap_uuid,
+                      &ps.ov_start_sector, &ps.ov_stop_sector, &ps.ov_position, &ps.ov_left,
+                      &ps.ov_skipped, &ps.rs_same_csum, &ps.rs_dt_start_ms, &ps.rs_paused_ms,
+                      &ps.rs_dt0_ms, &ps.rs_db0_sectors, &ps.rs_dt1_ms, &ps.rs_db1_sectors,
+                      &ps.uuid_flags}) {
+    *f = v++ * 1000003;
+  }
+  ps.pending = 21;
+  ps.unacked = 22;
+  ps.flags = 23;
+  ps.rs_c_sync_rate = 24;
+  ps.rs_total = 25;
+  p.stats = ps;
+  EXPECT_EQ(RoundTrip({NotifyType::kChange, false, p}), (Notification{NotifyType::kChange, false, p}));
+}
+
 TEST(Notify, DestroyCarriesOnlyTheIdentity) {
   events::Connection c;
   c.resource = "r0";
