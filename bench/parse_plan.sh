@@ -104,6 +104,41 @@ print()
 PY
 done
 
+# Interleaved rounds at the largest N: ours and the oracle alternate within
+# each round, so a change in machine load hits both sides alike (hyperfine
+# above runs each command's repetitions back to back). Per run: wall time,
+# user + system CPU time, page faults (GNU time); the table gives medians.
+inter=$work/inter.md
+: >"$inter"
+if ! ((quick)) && [ -x /usr/bin/time ]; then
+  n=${sizes[-1]}
+  rounds=9
+  for ((r = 0; r < rounds; r++)); do
+    for impl in ours oracle; do
+      (cd "$work/n$n" && /usr/bin/time -f "$impl %e %U %S %R" -a -o "$work/inter.txt" \
+          "$work/bin-$impl/drbdadm" -c drbd.conf -d up all </dev/null >/dev/null 2>&1) || true
+    done
+  done
+  python3 - "$work/inter.txt" "$n" "$rounds" >>"$inter" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    parts = line.split()  # skip GNU time's "Command exited with ..." lines
+    if len(parts) != 5 or parts[0] not in ("ours", "oracle"):
+        continue
+    impl, wall, user, system, faults = parts
+    runs.setdefault(impl, []).append((float(wall), float(user) + float(system), int(faults)))
+med = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in runs.items()}
+print("| `-d up all`, N = %s | wall [ms] | user+system [ms] | page faults |" % sys.argv[2])
+print("|:---|---:|---:|---:|")
+for k in ("ours", "oracle"):
+    w, c, f = med[k]
+    print("| %s (median of %s) | %.0f | %.0f | %d |" % (k, sys.argv[3], w * 1e3, c * 1e3, f))
+o, x = med["ours"], med["oracle"]
+print("| ours / oracle | %.2f | %.2f | %.2f |" % (o[0] / x[0], o[1] / x[1], o[2] / x[2]))
+PY
+fi
+
 # Instructions executed (callgrind), -d up all, whole process.
 instr=$work/instr.md
 : >"$instr"
@@ -149,6 +184,9 @@ if [ -f "$out" ]; then sed -n '/^## Status/,$p' "$out" >"$status"; fi
   echo "  both invoked as \`drbdadm\` through a symlink, timed by hyperfine ${runs[*]} runs (N = ${sizes[*]}),"
   echo "  one warm-up run, no shell (\`-N\`). \"plans identical\" compares the two \`-d up all\` outputs"
   echo "  (with the differences from 9.22 that docs/compat.md documents taken out, as oracle_diff.py does)."
+  echo "* Interleaved: at the largest N, ${sizes[-1]}, nine rounds of \`-d up all\` in which ours and the oracle"
+  echo "  run one after the other (GNU time: wall, user + system, page faults; medians), so that load"
+  echo "  changes on the shared machine hit both sides alike."
   echo "* Micro-benchmark of the library path: \`BM_Config_ParsePlan/N\` in \`bench/config_bench.cc\`"
   echo "  (Google Benchmark, built with \`-DDRBD_BENCH=ON\`: \`build/bench/config_bench\`)."
   echo
@@ -157,6 +195,12 @@ if [ -f "$out" ]; then sed -n '/^## Status/,$p' "$out" >"$status"; fi
   echo "## Results"
   echo
   cat "$results"
+  if [ -s "$inter" ]; then
+    echo "### Interleaved, \`-d up all\` at the largest N (/usr/bin/time, ours and oracle alternating)"
+    echo
+    cat "$inter"
+    echo
+  fi
   if [ -s "$instr" ]; then
     echo "### Instructions, \`-d up all\` (callgrind, whole process)"
     echo

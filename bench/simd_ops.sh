@@ -94,11 +94,11 @@ EOF
   chmod +x "$work/restart.sh"
   echo "### N = $n"
   echo
-  hyperfine -N --style basic --runs "$runs" --export-markdown "$work/up.md" \
+  hyperfine -N --style basic --time-unit millisecond --runs "$runs" --export-markdown "$work/up.md" \
     --prepare "$work/restart.sh" -n "up all" "$adm -c $work/drbd.conf up all" >/dev/null
   start_simd
   "$adm" -c "$work/drbd.conf" up all >/dev/null 2>&1
-  hyperfine -N --style basic --runs "$runs" --warmup 1 --export-markdown "$work/rest.md" \
+  hyperfine -N --style basic --time-unit millisecond --runs "$runs" --warmup 1 --export-markdown "$work/rest.md" \
     -n "adjust all (no change)" "$adm -c $work/drbd.conf adjust all" \
     -n "status all" "$adm -c $work/drbd.conf status all" >/dev/null
   cp "$work/drbd.conf" "$work/drbd.conf.10"
@@ -110,7 +110,7 @@ EOF
 if grep -q "ping-int 10" "$work/drbd.conf"; then cp "$work/drbd.conf.11" "$work/drbd.conf"; else cp "$work/drbd.conf.10" "$work/drbd.conf"; fi
 EOF
   chmod +x "$work/flip.sh"
-  hyperfine -N --style basic --runs "$runs" --export-markdown "$work/change.md" \
+  hyperfine -N --style basic --time-unit millisecond --runs "$runs" --export-markdown "$work/change.md" \
     --prepare "$work/flip.sh" -n "adjust all (ping-int changed)" \
     "$adm -c $work/drbd.conf adjust all" >/dev/null
   stop_simd

@@ -121,6 +121,7 @@ Child Spawn(const std::vector<std::string>& argv, int capture_fd, bool suppress_
       if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
     }
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
     if (!argv.empty()) execvp(cargv[0], cargv.data());

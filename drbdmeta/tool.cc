@@ -52,7 +52,8 @@ std::string Fmt(const char* fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
-  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  // The analyzer does not see va_start above (clang 14 false positive).
+  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);  // NOLINT(clang-analyzer-valist.Uninitialized)
   va_end(ap);
   if (n < 0) return {};
   if (static_cast<size_t>(n) < sizeof buf) return std::string(buf, static_cast<size_t>(n));
@@ -562,10 +563,10 @@ struct Tool {
     Err("Moving the internal meta data to its proper location\n");
     if (verbose >= 2) {
       Err(Fmt("old md_offset: %llu\n", static_cast<unsigned long long>(old_off)));
-      Err(Fmt("old al_offset: %llu (%d)\n", static_cast<unsigned long long>(old_off + int64_t{old.al_offset} * 512),
-              old.al_offset));
-      Err(Fmt("old bm_offset: %llu (%d)\n", static_cast<unsigned long long>(old_off + int64_t{old.bm_offset} * 512),
-              old.bm_offset));
+      const unsigned long long old_al = old_off + int64_t{old.al_offset} * 512;
+      const unsigned long long old_bm = old_off + int64_t{old.bm_offset} * 512;
+      Err(Fmt("old al_offset: %llu (%d)\n", old_al, old.al_offset));
+      Err(Fmt("old bm_offset: %llu (%d)\n", old_bm, old.bm_offset));
       VerboseOffsets("new ");
       Err(Fmt("md_size_sect: %u\nmax_usable_sect: %llu\n", md.md_size_sect,
               static_cast<unsigned long long>(layout.max_usable_sect)));
@@ -1376,7 +1377,7 @@ std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len) {
       skipped = false;
       out += "*\n";
     }
-    out += Fmt("%08llx", static_cast<unsigned long long>(o + file_offset));
+    out += Fmt("%08llx", static_cast<unsigned long long>(o) + file_offset);
     for (int i = 0; i < 16; ++i) out += Fmt("%s %02x", i % 8 == 0 ? " " : "", l[i]);
     out += "  |";
     for (int i = 0; i < 16; ++i) out += pr(l[i]);
@@ -1385,14 +1386,14 @@ std::string HexDump(uint64_t file_offset, const uint8_t* c, size_t len) {
   if (skipped) out += "*\n";
   if (o < len) {
     const size_t rem = len - o;
-    out += Fmt("%08llx ", static_cast<unsigned long long>(o + file_offset));
+    out += Fmt("%08llx ", static_cast<unsigned long long>(o) + file_offset);
     size_t i = 0;
     for (; i < rem; ++i) out += Fmt("%s %02x", i == 8 ? " " : "", c[o + i]);
     out += std::string((16 - i) * 3 + (i < 8), ' ') + "  |";
     for (i = 0; i < rem; ++i) out += pr(c[o + i]);
     out += "|\n";
   }
-  out += Fmt("%08llx\n", static_cast<unsigned long long>(len + file_offset));
+  out += Fmt("%08llx\n", static_cast<unsigned long long>(len) + file_offset);
   return out;
 }
 
@@ -2247,7 +2248,7 @@ int ParseFormat(Tool& t, const std::vector<std::string>& args, size_t* ai) {
 
 int Run(Tool& t, const std::vector<std::string>& in_args) {
   std::vector<std::string> args = in_args;
-  if (args.empty()) args.push_back("drbdmeta");
+  if (args.empty()) args.emplace_back("drbdmeta");
   // drbdmeta shows only the basename of argv[0] (also in the dump header).
   const size_t slash = args[0].rfind('/');
   if (slash != std::string::npos) args[0] = args[0].substr(slash + 1);
@@ -2277,6 +2278,7 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
   // getopt_long permutes argv; keep our own copies alive.
   std::vector<std::string> store = args;
   std::vector<char*> argv;
+  argv.reserve(store.size() + 1);
   for (std::string& s : store) argv.push_back(s.data());
   argv.push_back(nullptr);
   const int argc = static_cast<int>(store.size());
@@ -2355,7 +2357,7 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
   }
   // The dump header shows the arguments as permuted by getopt.
   t.argv.clear();
-  for (int i = 0; i < argc; ++i) t.argv.push_back(argv[i]);
+  for (int i = 0; i < argc; ++i) t.argv.emplace_back(argv[i]);
   std::vector<std::string> rest(t.argv.begin(), t.argv.end());
   size_t ai = static_cast<size_t>(optind);
   if (ai >= rest.size()) Usage(t);

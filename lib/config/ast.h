@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lib/base/flat_string_map.h"
+#include "lib/base/heap_optional.h"
 
 namespace drbd::cfg {
 
@@ -128,7 +129,7 @@ struct HostInfo {
   Names on_hosts;  // alternative names; for floating: empty
   Volumes volumes;
   Address address;
-  std::optional<ProxyInfo> proxy_compat_only;  // `proxy on` inside `on`
+  HeapOptional<ProxyInfo> proxy_compat_only;  // `proxy on` inside `on` (rare: on the heap)
   Resource* lower = nullptr;    // stacked: the lower resource (after binding)
   std::string lower_name;       // stacked: as written
   int config_line = 0;
@@ -146,7 +147,7 @@ struct HnameAddress {
   std::string name;
   int config_line = 0;
   Address address;
-  std::optional<ProxyInfo> proxy;
+  HeapOptional<ProxyInfo> proxy;  // `via proxy` (rare: on the heap)
   // `via outside-address [af] a:p` (drbd-utils after 9.22): the address
   // the peer reaches this host at through NAT.
   Address outside_address;

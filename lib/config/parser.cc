@@ -335,10 +335,10 @@ class Parser {
     d.compat = std::move(compat);
     return d;
   }
-  [[noreturn]] void Fatal(Diagnostic d, ExitCode code = ExitCode::kConfigInvalid) {
+  [[noreturn]] void Fatal(const Diagnostic& d, ExitCode code = ExitCode::kConfigInvalid) {
     diag_.Fatal(d, code);
   }
-  void Error(Diagnostic d) {
+  void Error(const Diagnostic& d) {
     diag_.Emit(d);
     Invalidate();
   }
@@ -436,9 +436,11 @@ class Parser {
     if (no_uniq_) return true;
     return CheckUniq(cfg_, diag_, src_->file, fline_, what, key);
   }
-  bool UniqAt(const std::string& file, int line, const std::string& what, const std::string& key) {
+  template <typename... Args>
+  bool UniqAt(std::string_view file, int line, std::string_view what,
+              fmt::format_string<Args...> key_fmt, Args&&... args) {
     if (no_uniq_) return true;
-    return CheckUniq(cfg_, diag_, file, line, what, key);
+    return CheckUniqFormat(cfg_, diag_, file, line, what, key_fmt, std::forward<Args>(args)...);
   }
 
   void RangeCheck(std::string_view name, const std::string& value, uint64_t min, uint64_t max) {
@@ -993,12 +995,10 @@ void Parser::ParseDevice(const Names* on_hosts, Volume& vol) {
   }
   if (on_hosts == nullptr) return;
   for (const std::string& h : *on_hosts) {
-    UniqAt(vol.config_file, vol.device_line, "device-minor",
-           fmt::format("device-minor:{}:{}", h, static_cast<unsigned>(vol.device_minor)));
-    if (vol.device) {
-      UniqAt(vol.config_file, vol.device_line, "device",
-             fmt::format("device:{}:{}", h, *vol.device));
-    }
+    UniqAt(vol.config_file, vol.device_line, "device-minor", "device-minor:{}:{}", h,
+           static_cast<unsigned>(vol.device_minor));
+    if (vol.device)
+      UniqAt(vol.config_file, vol.device_line, "device", "device:{}:{}", h, *vol.device);
   }
 }
 
@@ -2157,10 +2157,10 @@ bool HostnameInList(std::string_view name, const Names& names) {
   return false;
 }
 
-bool CheckUniq(Config& cfg, DiagSink& diag, const std::string& file, int line,
-               const std::string& what, const std::string& key) {
+bool CheckUniq(Config& cfg, DiagSink& diag, std::string_view file, int line, std::string_view what,
+               std::string_view key) {
   if (cfg.uniq_last_file == nullptr || *cfg.uniq_last_file != file) {
-    cfg.uniq_last_file = std::make_shared<const std::string>(file);
+    cfg.uniq_last_file = std::make_shared<const std::string>(std::string(file));
   }
   auto [use, inserted] = cfg.uniq.TryEmplace(key, Config::FirstUse{cfg.uniq_last_file, line});
   if (inserted) return true;
@@ -2168,7 +2168,7 @@ bool CheckUniq(Config& cfg, DiagSink& diag, const std::string& file, int line,
   std::string first = fmt::format("{}:{}", *use->file, static_cast<unsigned>(use->line));
   cfg.valid = false;
   Diagnostic d;
-  d.file = file;
+  d.file = std::string(file);
   d.line = line;
   d.text = fmt::format("conflicting use of {} '{}'; first used at {}", what, key, first);
   d.compat = fmt::format("{}: conflicting use of {} '{}' ...\n{}: {} '{}' first used here.\n", data,

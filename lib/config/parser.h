@@ -5,9 +5,13 @@
 #pragma once
 
 #include <istream>
+#include <iterator>
 #include <list>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include "lib/config/ast.h"
 #include "lib/config/diag.h"
@@ -49,7 +53,17 @@ bool HostnameInList(std::string_view name, const Names& names);
 // Records `key` for uniqueness (drbd-utils check_uniq_file_line). Returns
 // true if new; otherwise reports the conflict with both locations (clearing
 // cfg.valid; exits when drbd-utils exits) and returns false.
-bool CheckUniq(Config& cfg, DiagSink& diag, const std::string& file, int line,
-               const std::string& what, const std::string& key);
+bool CheckUniq(Config& cfg, DiagSink& diag, std::string_view file, int line, std::string_view what,
+               std::string_view key);
+
+// CheckUniq with the key formatted from fmt and args into a stack buffer:
+// no heap string per key (there are about 17 keys per resource).
+template <typename... Args>
+bool CheckUniqFormat(Config& cfg, DiagSink& diag, std::string_view file, int line,
+                     std::string_view what, fmt::format_string<Args...> fmt, Args&&... args) {
+  fmt::memory_buffer key;
+  fmt::format_to(fmt::appender(key), fmt, std::forward<Args>(args)...);
+  return CheckUniq(cfg, diag, file, line, what, std::string_view(key.data(), key.size()));
+}
 
 }  // namespace drbd::cfg

@@ -299,7 +299,9 @@ void DError(Reporter& rep, const HostInfo& host, const Resource& res, const char
 
 // A volume's file as drbd-utils prints it: volumes of stacked-on-top-of
 // sections carry none (printed "(null)", with line 0).
-std::string VolFile(const std::string& f) { return f.empty() ? "(null)" : f; }
+std::string_view VolFile(const std::string& f) {
+  return f.empty() ? std::string_view("(null)") : std::string_view(f);
+}
 
 std::string MinorText(int minor) { return std::to_string(static_cast<unsigned>(minor)); }
 
@@ -320,18 +322,18 @@ void InheritVolumes(Config& cfg, DiagSink& diag, const Volumes& from, HostInfo& 
     if (!t->disk && s.disk) {
       t->disk = s.disk;
       for (const std::string& h : host.on_hosts)
-        CheckUniq(cfg, diag, VolFile(t->config_file), t->disk_line, "disk",
-                  "disk:" + h + ":" + *t->disk);
+        CheckUniqFormat(cfg, diag, VolFile(t->config_file), t->disk_line, "disk", "disk:{}:{}", h,
+                        *t->disk);
     }
     if (!t->device && s.device) t->device = s.device;
     if (t->device_minor == -1 && s.device_minor != -1) {
       t->device_minor = s.device_minor;
       for (const std::string& h : host.on_hosts) {
-        CheckUniq(cfg, diag, VolFile(t->config_file), t->device_line, "device-minor",
-                  "device-minor:" + h + ":" + MinorText(t->device_minor));
+        CheckUniqFormat(cfg, diag, VolFile(t->config_file), t->device_line, "device-minor",
+                        "device-minor:{}:{}", h, static_cast<unsigned>(t->device_minor));
         if (t->device)
-          CheckUniq(cfg, diag, VolFile(t->config_file), t->device_line, "device",
-                    "device:" + h + ":" + *t->device);
+          CheckUniqFormat(cfg, diag, VolFile(t->config_file), t->device_line, "device",
+                          "device:{}:{}", h, *t->device);
       }
     }
     if (!t->meta_disk && s.meta_disk) {
@@ -363,8 +365,8 @@ void CheckMetaDisk(Config& cfg, DiagSink& diag, const Volume& vol, const HostInf
   if (!vol.meta_disk) return;
   if (*vol.meta_disk == "internal") return;
   for (const std::string& h : host.on_hosts) {
-    CheckUniq(cfg, diag, VolFile(vol.config_file), vol.meta_disk_line, "meta-disk",
-              h + ":" + *vol.meta_disk + "[" + vol.meta_index.value_or("(null)") + "]");
+    CheckUniqFormat(cfg, diag, VolFile(vol.config_file), vol.meta_disk_line, "meta-disk",
+                    "{}:{}[{}]", h, *vol.meta_disk, vol.meta_index.value_or("(null)"));
   }
 }
 
@@ -492,20 +494,20 @@ void PostParser::SetOnHostsInRes(Resource& res) {
       host.on_hosts.insert(host.on_hosts.end(), h2.on_hosts.begin(), h2.on_hosts.end());
       for (const std::string& h : h2.on_hosts) {
         for (Volume& vol : host.volumes)
-          CheckUniq(cfg_, diag_, VolFile(vol.config_file), vol.device_line, "device-minor",
-                    "device-minor:" + h + ":" + MinorText(vol.device_minor));
+          CheckUniqFormat(cfg_, diag_, VolFile(vol.config_file), vol.device_line, "device-minor",
+                          "device-minor:{}:{}", h, static_cast<unsigned>(vol.device_minor));
         for (Volume& vol : host.volumes) {
           if (vol.device)
-            CheckUniq(cfg_, diag_, VolFile(vol.config_file), vol.device_line, "device",
-                      "device:" + h + ":" + *vol.device);
+            CheckUniqFormat(cfg_, diag_, VolFile(vol.config_file), vol.device_line, "device",
+                            "device:{}:{}", h, *vol.device);
         }
       }
     }
     host.lower = lower;
     if (!host.address.addr.empty() && AddrScopeLocal(host.address.addr)) {
       for (const std::string& h : host.on_hosts)
-        CheckUniq(cfg_, diag_, cfg_.config_file, host.config_line, "IP",
-                  h + ":" + host.address.addr + ":" + host.address.port);
+        CheckUniqFormat(cfg_, diag_, cfg_.config_file, host.config_line, "IP", "{}:{}:{}", h,
+                        host.address.addr, host.address.port);
     }
   }
 }

@@ -191,7 +191,7 @@ void Events2World::Apply(const Notification& n, std::string_view prefix, std::st
     // order and printed "- skipped N" for gaps). Without a seq a change
     // takes the next number in line.
     if (!next_seq_) next_seq_ = seq.value_or(0);
-    held_.push_back({seq.value_or(*next_seq_), n});
+    held_.emplace_back(seq.value_or(*next_seq_), n);
   }
   if (initial_state_ || receive_update_) return;
   DrainHeld(prefix, out);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/events/model.h"
@@ -46,7 +47,7 @@ bool MatchesResource(const Notification& n, std::string_view objname);
 // per events2 run.
 class Events2World {
  public:
-  explicit Events2World(Events2Options options) : options_(options) {}
+  explicit Events2World(Events2Options options) : options_(std::move(options)) {}
 
   // Applies one notification. Lines printed by it (if it ends a burst) are
   // appended to `out`, each prefixed with `prefix` (the timestamp or "").

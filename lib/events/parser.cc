@@ -363,7 +363,7 @@ bool IsTimestamp(std::string_view s) {
 
 bool Events2Parser::Parse(std::string_view raw, Events2Line* out, std::string* error) {
   ++lines_;
-  auto fail = [&](std::string msg) {
+  auto fail = [&](const std::string& msg) {
     *error = "line " + std::to_string(lines_) + ": " + msg;
     return false;
   };

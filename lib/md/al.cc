@@ -113,7 +113,7 @@ AlReplay ReplayAl(std::span<const uint8_t> area, uint32_t stripes, uint32_t stri
     }
   }
   if (found_valid == 0) {
-    out.messages.push_back("No usable activity log found. Do you need to create-md?");
+    out.messages.emplace_back("No usable activity log found. Do you need to create-md?");
     out.result = AlReplay::kNoData;
     return out;
   }
@@ -123,7 +123,7 @@ AlReplay ReplayAl(std::span<const uint8_t> area, uint32_t stripes, uint32_t stri
       out.result = 0;
       return out;
     }
-    out.messages.push_back("No valid AL update transaction found.");
+    out.messages.emplace_back("No valid AL update transaction found.");
     out.result = AlReplay::kInvalid;
     return out;
   }

@@ -14,11 +14,10 @@ namespace drbd::engine {
 namespace {
 
 using sim::Ip4;
+using sim::kDiskBytes;
+using sim::kSec;
 using sim::Node;
 using sim::World;
-
-constexpr uint64_t kDiskBytes = 32ull << 20;
-constexpr uint64_t kSec = 1000000000ull;
 
 class TwoNodes : public ::testing::Test {
  protected:
@@ -47,6 +46,16 @@ class TwoNodes : public ::testing::Test {
   void ConnectBoth() {
     ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
     ASSERT_EQ(b.Connect("r0", 0), Ret::kSsSuccess);
+    world.RunFor(kSec);
+  }
+  // a starts the data generation without a resync (new-current-uuid
+  // --clear-bitmap): both sides UpToDate.
+  void SkipInitialSync() {
+    ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
+    world.RunFor(kSec);
+  }
+  void PromoteA() {
+    ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
     world.RunFor(kSec);
   }
   bool Connected() {
@@ -168,11 +177,9 @@ TEST_F(TwoNodes, ForcedPrimarySelectsSyncSourceAndTarget) {
 TEST_F(TwoNodes, SecondPrimaryNeedsAllowTwoPrimaries) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
+  SkipInitialSync();
   ASSERT_EQ(b.engine.DiskStateOf(0), DiskState::kUpToDate);  // skipped initial sync
-  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-  world.RunFor(kSec);
+  PromoteA();
   EXPECT_EQ(b.engine.Primary(b.Res("r0"), false).ret, Ret::kSsTwoPrimaries);
   EXPECT_EQ(b.engine.Primary(b.Res("r0"), true).ret, Ret::kSsTwoPrimaries);
 }
@@ -182,10 +189,8 @@ TEST_F(TwoNodes, AllowTwoPrimariesPermitsBoth) {
   two.Set("allow-two-primaries", int64_t{1});
   Configure(two, two);
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
-  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-  world.RunFor(kSec);
+  SkipInitialSync();
+  PromoteA();
   EXPECT_EQ(b.engine.Primary(b.Res("r0"), false).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
   EXPECT_EQ(a.engine.PeerRoleOf("r0", 1), Role::kPrimary);
@@ -198,8 +203,7 @@ TEST_F(TwoNodes, AllowTwoPrimariesPermitsBoth) {
 TEST_F(TwoNodes, DisklessPrimaryUsesPeersUpToDateData) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
+  SkipInitialSync();
   ASSERT_EQ(b.engine.Detach(b.Minor(0), false).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
   EXPECT_EQ(a.engine.PeerDiskOf("r0", 1, 0), DiskState::kDiskless);
@@ -242,10 +246,8 @@ TEST_F(TwoNodes, DisconnectGoesStandAloneAndPeerReconnects) {
 TEST_F(TwoNodes, SecondaryLeavingAPrimaryOutdatesItself) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
-  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-  world.RunFor(kSec);
+  SkipInitialSync();
+  PromoteA();
   EXPECT_EQ(b.engine.Disconnect(b.Peer("r0", 0), false).ret, Ret::kNoError);
   EXPECT_EQ(b.engine.DiskStateOf(0), DiskState::kOutdated);
 }
@@ -296,8 +298,7 @@ TEST_F(TwoNodes, UnrelatedDataIsRefused) {
 TEST_F(TwoNodes, SplitBrainIsDetectedFromCommonHistory) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
+  SkipInitialSync();
   ASSERT_EQ(a.engine.Disconnect(a.Peer("r0", 1), false).ret, Ret::kNoError);
   ASSERT_EQ(b.engine.Disconnect(b.Peer("r0", 0), false).ret, Ret::kNoError);
   // Both start new data generations while apart.
@@ -313,8 +314,7 @@ TEST_F(TwoNodes, SplitBrainIsDetectedFromCommonHistory) {
 TEST_F(TwoNodes, NewerHistoryMakesTheOtherSideSyncTarget) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
+  SkipInitialSync();
   ASSERT_EQ(a.engine.Disconnect(a.Peer("r0", 1), false).ret, Ret::kNoError);
   ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), false).ret, Ret::kNoError);  // only a moves on
   ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);                            // b kept trying
@@ -328,8 +328,7 @@ TEST_F(TwoNodes, NewerHistoryMakesTheOtherSideSyncTarget) {
 TEST_F(TwoNodes, InvalidateRemoteMakesPeerSyncTarget) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
+  SkipInitialSync();
   EXPECT_EQ(a.engine.InvalidateRemote(a.PeerVol("r0", 1, 0)).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
   EXPECT_EQ(a.engine.ReplStateOf("r0", 1, 0), ReplState::kSyncSource);
@@ -341,10 +340,8 @@ TEST_F(TwoNodes, InvalidateRemoteMakesPeerSyncTarget) {
 TEST_F(TwoNodes, OutdateWhileConnectedToPrimaryIsRefused) {
   Configure();
   ConnectBoth();
-  ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-  world.RunFor(kSec);
-  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-  world.RunFor(kSec);
+  SkipInitialSync();
+  PromoteA();
   EXPECT_EQ(b.engine.Outdate(b.Minor(0)).ret, Ret::kSsConnectedOutdates);
   EXPECT_EQ(a.engine.Outdate(a.Minor(0)).ret, Ret::kSsConnectedOutdates);
 }

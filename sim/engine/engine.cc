@@ -55,6 +55,12 @@ std::string PrettySize(uint64_t kb) {
   return fmt::format("{} {}B", kb, kUnits[base]);
 }
 
+// Ends a request with `r`, and `text` for the reply's info when given.
+void Fail(Reply& reply, Ret r, std::string_view text = {}) {
+  reply.ret = r;
+  if (!text.empty()) reply.info.emplace_back(text);
+}
+
 bool IsSyncSource(ReplState r) {
   return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS;
 }
@@ -101,6 +107,28 @@ Engine::Device* Engine::FindMinor(uint32_t minor) {
   if (r == nullptr) return nullptr;
   auto d = r->devices.find(it->second.second);
   return d == r->devices.end() ? nullptr : &d->second;
+}
+
+Engine::Connection* Engine::FindConnection(const std::string& res, uint32_t peer,
+                                           Resource** res_out) {
+  Resource* r = FindResource(res);
+  if (r == nullptr) return nullptr;
+  auto it = r->connections.find(peer);
+  if (it == r->connections.end()) return nullptr;
+  if (res_out) *res_out = r;
+  return &it->second;
+}
+
+const Engine::Connection* Engine::FindConnection(const std::string& res, uint32_t peer) const {
+  return const_cast<Engine*>(this)->FindConnection(res, peer);
+}
+
+const Engine::PeerDevice* Engine::FindPeerDevice(const std::string& res, uint32_t peer,
+                                                 uint32_t vol) const {
+  const Connection* c = FindConnection(res, peer);
+  if (c == nullptr) return nullptr;
+  auto it = c->peer_devices.find(vol);
+  return it == c->peer_devices.end() ? nullptr : &it->second;
 }
 
 const Engine::Device* Engine::FindMinor(uint32_t minor) const {
@@ -258,12 +286,14 @@ Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n
       }
       if (!allow) return Ret::kSsLowerThanOutdated;
     }
-    // drbd_data_accessible for OLD and NEW.
+    // drbd_data_accessible for OLD and NEW. (A copy of the volume number:
+    // clang 14 cannot capture a structured binding in a lambda yet.)
+    const auto this_vol = vol;
     auto accessible = [&](const ResState& s) {
-      if (s.disk.at(vol) == DiskState::kUpToDate) return true;
+      if (s.disk.at(this_vol) == DiskState::kUpToDate) return true;
       for (const auto& [peer, sc] : s.conns) {
         if (!r.connections.at(peer).net.Bool("allow-remote-read")) continue;
-        auto it = sc.pd.find(vol);
+        auto it = sc.pd.find(this_vol);
         if (it != sc.pd.end() && it->second.peer_disk == DiskState::kUpToDate) return true;
       }
       return false;
@@ -418,10 +448,7 @@ void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
       Log(line + suffix);
     }
   }
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i].continues = i + 1 < out.size();
-    Emit(std::move(out[i]));
-  }
+  EmitChain(std::move(out));
 }
 
 // ---------------------------------------------------------------------------
@@ -529,38 +556,49 @@ std::vector<events::Notification> Engine::InitialState(const std::string& only) 
   return out;
 }
 
+Reply Engine::Serve(const Ctx& ctx, unsigned flags,
+                    const std::function<void(Reply&, Resolved&)>& body) {
+  Reply reply;
+  Resolved rs;
+  reply.ret = Prepare(ctx, flags, reply, rs);
+  if (reply.ret == Ret::kNoError) body(reply, rs);
+  return reply;
+}
+
+void Engine::EmitChain(std::vector<events::Notification> notes) {
+  for (size_t i = 0; i < notes.size(); ++i) {
+    notes[i].continues = i + 1 < notes.size();
+    Emit(std::move(notes[i]));
+  }
+}
+
+Engine::Session* Engine::SessionOf(const Connection& c) {
+  auto it = sessions_.find(c.session);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
 // ---------------------------------------------------------------------------
 // Resources
 
 Reply Engine::NewResource(const Ctx& ctx, int64_t node_id, const OptionSet& res_opts) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, 0, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  if (node_id < 0) {
-    reply.ret = Ret::kErrMandatoryTag;
-    reply.info.emplace_back("required attribute missing");
-    return reply;
-  }
-  if (rs.res) return reply;  // exists already: the kernel answers NO_ERROR
-  reply.ret = CheckName(ctx.resource);
-  if (reply.ret != Ret::kNoError) {
-    PutNameError(reply, reply.ret);
-    return reply;
-  }
-  if (node_id >= kNodeIdMax) {
-    reply.ret = Ret::kErrInvalidRequest;
-    return reply;
-  }
-  auto r = std::make_unique<Resource>();
-  r->name = ctx.resource;
-  r->node_id = static_cast<int32_t>(node_id);
-  r->opts = OptionSet(cfg::OptContext::kResourceOptions).Changed(res_opts, false);
-  Log(fmt::format("drbd {}: Starting worker thread (node-id {})", r->name, node_id));
-  Resource& ref = *r;
-  resources_[ctx.resource] = std::move(r);
-  Emit(ResourceNote(ref, NotifyType::kCreate));
-  return reply;
+  return Serve(ctx, 0, [&](Reply& reply, Resolved& rs) {
+    if (node_id < 0) return Fail(reply, Ret::kErrMandatoryTag, "required attribute missing");
+    if (rs.res) return;  // exists already: the kernel answers NO_ERROR
+    reply.ret = CheckName(ctx.resource);
+    if (reply.ret != Ret::kNoError) {
+      PutNameError(reply, reply.ret);
+      return;
+    }
+    if (node_id >= kNodeIdMax) return Fail(reply, Ret::kErrInvalidRequest);
+    auto r = std::make_unique<Resource>();
+    r->name = ctx.resource;
+    r->node_id = static_cast<int32_t>(node_id);
+    r->opts = OptionSet(cfg::OptContext::kResourceOptions).Changed(res_opts, false);
+    Log(fmt::format("drbd {}: Starting worker thread (node-id {})", r->name, node_id));
+    Resource& ref = *r;
+    resources_[ctx.resource] = std::move(r);
+    Emit(ResourceNote(ref, NotifyType::kCreate));
+  });
 }
 
 Ret Engine::DeleteResource(const std::string& name) {
@@ -575,70 +613,53 @@ Ret Engine::DeleteResource(const std::string& name) {
 }
 
 Reply Engine::DelResource(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  reply.ret = DeleteResource(rs.res->name);
-  return reply;
+  return Serve(ctx, kNeedResource,
+               [&](Reply& reply, Resolved& rs) { reply.ret = DeleteResource(rs.res->name); });
 }
 
 Reply Engine::ResourceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  rs.res->opts = rs.res->opts.Changed(change, set_defaults);
-  return reply;
+  return Serve(ctx, kNeedResource, [&](Reply&, Resolved& rs) {
+    rs.res->opts = rs.res->opts.Changed(change, set_defaults);
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Minors
 
-void Engine::AddPeerDevice(Resource& r, Connection& c, Device& d, bool notify) {
+events::Notification Engine::AddPeerDevice(Resource& r, Connection& c, Device& d) {
   PeerDevice pd;
   pd.volume = d.volume;
-  auto [it, inserted] = c.peer_devices.emplace(d.volume, std::move(pd));
-  if (inserted && notify) Emit(PeerDeviceNote(r, c, it->second, NotifyType::kCreate));
+  auto it = c.peer_devices.emplace(d.volume, std::move(pd)).first;
+  return PeerDeviceNote(r, c, it->second, NotifyType::kCreate);
 }
 
 Reply Engine::NewMinor(const Ctx& ctx, uint32_t block_size) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  auto fail = [&](Ret r, std::string text) {
-    reply.ret = r;
-    reply.info.push_back(std::move(text));
-    return reply;
-  };
-  if (ctx.minor > kMinorMask) return fail(Ret::kErrInvalidRequest, "requested minor out of range");
-  uint32_t volume = ctx.volume.value_or(~0u);
-  if (volume > kVolumeMax) return fail(Ret::kErrInvalidRequest, "requested volume id out of range");
-  if (block_size != 512 && block_size != 1024 && block_size != 2048 && block_size != 4096) {
-    return fail(Ret::kErrInvalidRequest, "block_size not 512, 1024, 2048, or 4096");
-  }
-  if (rs.dev) return reply;  // same minor, same volume, same resource: nothing to do
-  if (FindMinor(ctx.minor) != nullptr || rs.res->devices.count(volume)) {
-    reply.ret = Ret::kErrMinorOrVolumeExists;
-    return reply;
-  }
-  Resource& r = *rs.res;
-  Device& d = r.devices[volume];
-  d.minor = ctx.minor;
-  d.volume = volume;
-  minors_[ctx.minor] = {r.name, volume};
-  std::vector<events::Notification> out;
-  out.push_back(DeviceNote(r, d, NotifyType::kCreate));
-  for (auto& [peer, c] : r.connections) {
-    AddPeerDevice(r, c, d, false);
-    out.push_back(PeerDeviceNote(r, c, c.peer_devices.at(volume), NotifyType::kCreate));
-  }
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i].continues = i + 1 < out.size();
-    Emit(std::move(out[i]));
-  }
-  return reply;
+  return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
+    if (ctx.minor > kMinorMask) {
+      return Fail(reply, Ret::kErrInvalidRequest, "requested minor out of range");
+    }
+    uint32_t volume = ctx.volume.value_or(~0u);
+    if (volume > kVolumeMax) {
+      return Fail(reply, Ret::kErrInvalidRequest, "requested volume id out of range");
+    }
+    if (block_size != 512 && block_size != 1024 && block_size != 2048 && block_size != 4096)
+      return Fail(reply, Ret::kErrInvalidRequest, "block_size not 512, 1024, 2048, or 4096");
+    if (rs.dev) return;  // same minor, same volume, same resource: nothing to do
+    if (FindMinor(ctx.minor) != nullptr || rs.res->devices.count(volume)) {
+      return Fail(reply, Ret::kErrMinorOrVolumeExists);
+    }
+    Resource& r = *rs.res;
+    Device& d = r.devices[volume];
+    d.minor = ctx.minor;
+    d.volume = volume;
+    minors_[ctx.minor] = {r.name, volume};
+    std::vector<events::Notification> out;
+    out.push_back(DeviceNote(r, d, NotifyType::kCreate));
+    for (auto& [peer, c] : r.connections) {
+      out.push_back(AddPeerDevice(r, c, d));
+    }
+    EmitChain(std::move(out));
+  });
 }
 
 Ret Engine::DeleteMinor(Resource& r, uint32_t volume) {
@@ -655,21 +676,15 @@ Ret Engine::DeleteMinor(Resource& r, uint32_t volume) {
   out.push_back(DeviceNote(r, d, NotifyType::kDestroy));
   minors_.erase(d.minor);
   r.devices.erase(volume);
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i].continues = i + 1 < out.size();
-    Emit(std::move(out[i]));
-  }
+  EmitChain(std::move(out));
   BroadcastState(r);
   return Ret::kNoError;
 }
 
 Reply Engine::DelMinor(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  reply.ret = DeleteMinor(*rs.res, rs.dev->volume);
-  return reply;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    reply.ret = DeleteMinor(*rs.res, rs.dev->volume);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -692,62 +707,52 @@ DiskState Engine::DiskStateFromMd(const Device& d) const {
 }
 
 void Engine::Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Reply)> done) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return done(std::move(reply));
-  if (conf.meta_dev_idx < kMetaIdxFlexInt) {
-    reply.ret = Ret::kErrMdIdxInvalid;
-    return done(std::move(reply));
-  }
-  int err = 0;
-  std::shared_ptr<sim::Disk> data(env_.disks->Open(conf.backing_dev, &err));
-  if (!data) {
-    reply.ret = Ret::kErrOpenDisk;
-    Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.backing_dev,
-                    -err));
-    return done(std::move(reply));
-  }
-  std::shared_ptr<sim::Disk> meta = data;
-  if (conf.meta_dev != conf.backing_dev) {
-    meta = std::shared_ptr<sim::Disk>(env_.disks->Open(conf.meta_dev, &err));
-    if (!meta) {
-      reply.ret = Ret::kErrOpenMdDisk;
-      Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.meta_dev,
+  // The reply goes out here unless the metadata read took it over.
+  bool started = false;
+  Reply early = Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    if (conf.meta_dev_idx < kMetaIdxFlexInt) return Fail(reply, Ret::kErrMdIdxInvalid);
+    int err = 0;
+    std::shared_ptr<sim::Disk> data(env_.disks->Open(conf.backing_dev, &err));
+    if (!data) {
+      reply.ret = Ret::kErrOpenDisk;
+      Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.backing_dev,
                       -err));
-      return done(std::move(reply));
+      return;
     }
-  }
-  bool internal = conf.meta_dev_idx == kMetaIdxInternal || conf.meta_dev_idx == kMetaIdxFlexInt;
-  if ((conf.meta_dev == conf.backing_dev) != internal) {
-    reply.ret = Ret::kErrMdIdxInvalid;
-    return done(std::move(reply));
-  }
-  Device& d = *rs.dev;
-  Resource& r = *rs.res;
-  if (d.disk > DiskState::kDiskless) {
-    reply.ret = Ret::kErrDiskConfigured;
-    return done(std::move(reply));
-  }
-  ResState n = Capture(r);
-  n.disk[d.volume] = DiskState::kAttaching;
-  Ret rv = Change(r, n, false, "attach");
-  if (rv != Ret::kSsSuccess) {
-    reply.ret = rv;
-    return done(std::move(reply));
-  }
-  d.data = data;
-  d.meta = meta;
-  d.meta_idx = internal ? kMetaIdxFlexInt : conf.meta_dev_idx;
-  d.md_offset = md::SuperblockOffset(d.meta_idx, meta->SizeBytes());
-  d.attach_gen = next_attach_gen_++;
-  uint64_t gen = d.attach_gen;
-  std::string res = r.name;
-  uint32_t minor = d.minor;
-  meta->Read(d.md_offset, md::kSuperblockBytes,
-             [this, res, minor, gen, conf, done](bool ok, std::vector<uint8_t> bytes) {
-               FinishAttach(res, minor, gen, conf, ok, std::move(bytes), done);
-             });
+    std::shared_ptr<sim::Disk> meta = data;
+    if (conf.meta_dev != conf.backing_dev) {
+      meta = std::shared_ptr<sim::Disk>(env_.disks->Open(conf.meta_dev, &err));
+      if (!meta) {
+        reply.ret = Ret::kErrOpenMdDisk;
+        Log(fmt::format("{}: open(\"{}\") failed with {}", Prefix(*rs.res, *rs.dev), conf.meta_dev,
+                        -err));
+        return;
+      }
+    }
+    bool internal = conf.meta_dev_idx == kMetaIdxInternal || conf.meta_dev_idx == kMetaIdxFlexInt;
+    if ((conf.meta_dev == conf.backing_dev) != internal) return Fail(reply, Ret::kErrMdIdxInvalid);
+    Device& d = *rs.dev;
+    Resource& r = *rs.res;
+    if (d.disk > DiskState::kDiskless) return Fail(reply, Ret::kErrDiskConfigured);
+    ResState n = Capture(r);
+    n.disk[d.volume] = DiskState::kAttaching;
+    Ret rv = Change(r, n, false, "attach");
+    if (rv != Ret::kSsSuccess) return Fail(reply, rv);
+    d.data = data;
+    d.meta = meta;
+    d.meta_idx = internal ? kMetaIdxFlexInt : conf.meta_dev_idx;
+    d.md_offset = md::SuperblockOffset(d.meta_idx, meta->SizeBytes());
+    d.attach_gen = next_attach_gen_++;
+    uint64_t gen = d.attach_gen;
+    std::string res = r.name;
+    uint32_t minor = d.minor;
+    meta->Read(d.md_offset, md::kSuperblockBytes,
+               [this, res, minor, gen, conf, done](bool ok, std::vector<uint8_t> bytes) {
+                 FinishAttach(res, minor, gen, conf, ok, std::move(bytes), done);
+               });
+    started = true;
+  });
+  if (!started) done(std::move(early));
 }
 
 void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
@@ -818,9 +823,9 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));
   // Connected peers see the new disk and decide the replication state.
   for (auto& [peer, c] : r->connections) {
-    auto sit = sessions_.find(c.session);
-    if (c.cstate == ConnState::kConnected && sit != sessions_.end() && sit->second->up) {
-      ApplyPeerState(*r, c, sit->second->peer_state, false);
+    Session* s = SessionOf(c);
+    if (c.cstate == ConnState::kConnected && s && s->up) {
+      ApplyPeerState(*r, c, s->peer_state, false);
     }
   }
   WriteMetadata(*d);
@@ -871,25 +876,16 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
 }
 
 Reply Engine::Detach(const Ctx& ctx, bool force) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  reply.ret = DetachDevice(*rs.res, *rs.dev, force, "detach");
-  return reply;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    reply.ret = DetachDevice(*rs.res, *rs.dev, force, "detach");
+  });
 }
 
 Reply Engine::DiskOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  if (rs.dev->disk <= DiskState::kFailed || !rs.dev->data) {
-    reply.ret = Ret::kErrNoDisk;
-    return reply;
-  }
-  rs.dev->disk_opts = rs.dev->disk_opts.Changed(change, set_defaults);
-  return reply;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    if (rs.dev->disk <= DiskState::kFailed || !rs.dev->data) return Fail(reply, Ret::kErrNoDisk);
+    rs.dev->disk_opts = rs.dev->disk_opts.Changed(change, set_defaults);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -934,162 +930,124 @@ Ret CheckNetOptions(const OptionSet& n, Role role, Role peer_role, Reply& reply)
 }  // namespace
 
 Reply Engine::NewPeer(const Ctx& ctx, const std::string& conn_name, const OptionSet& net) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedPeerNode, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  if (rs.conn) {
-    reply.ret = Ret::kErrInvalidRequest;
-    return reply;
-  }
-  reply.ret = CheckName(conn_name);
-  if (reply.ret == Ret::kNoError) {
-    for (const auto& [peer, c] : r.connections) {
-      if (c.name == conn_name) reply.ret = Ret::kErrAlreadyExists;
+  return Serve(ctx, kNeedPeerNode, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    if (rs.conn) return Fail(reply, Ret::kErrInvalidRequest);
+    reply.ret = CheckName(conn_name);
+    if (reply.ret == Ret::kNoError) {
+      for (const auto& [peer, c] : r.connections) {
+        if (c.name == conn_name) reply.ret = Ret::kErrAlreadyExists;
+      }
     }
-  }
-  if (reply.ret != Ret::kNoError) {
-    PutNameError(reply, reply.ret);
-    return reply;
-  }
-  OptionSet opts = OptionSet(cfg::OptContext::kNewPeer).Changed(net, false);
-  reply.ret = CheckNetOptions(opts, r.role, Role::kUnknown, reply);
-  if (reply.ret != Ret::kNoError) return reply;
-  uint32_t peer = *ctx.peer_node_id;
-  Connection& c = r.connections[peer];
-  c.peer_node_id = peer;
-  c.name = conn_name;
-  c.net = opts;
-  Log(fmt::format("{}: Starting sender thread (peer-node-id {})", Prefix(r, c), peer));
-  std::vector<events::Notification> out;
-  out.push_back(ConnectionNote(r, c, NotifyType::kCreate));
-  for (auto& [vol, d] : r.devices) {
-    AddPeerDevice(r, c, d, false);
-    out.push_back(PeerDeviceNote(r, c, c.peer_devices.at(vol), NotifyType::kCreate));
-  }
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i].continues = i + 1 < out.size();
-    Emit(std::move(out[i]));
-  }
-  return reply;
+    if (reply.ret != Ret::kNoError) {
+      PutNameError(reply, reply.ret);
+      return;
+    }
+    OptionSet opts = OptionSet(cfg::OptContext::kNewPeer).Changed(net, false);
+    reply.ret = CheckNetOptions(opts, r.role, Role::kUnknown, reply);
+    if (reply.ret != Ret::kNoError) return;
+    uint32_t peer = *ctx.peer_node_id;
+    Connection& c = r.connections[peer];
+    c.peer_node_id = peer;
+    c.name = conn_name;
+    c.net = opts;
+    Log(fmt::format("{}: Starting sender thread (peer-node-id {})", Prefix(r, c), peer));
+    std::vector<events::Notification> out;
+    out.push_back(ConnectionNote(r, c, NotifyType::kCreate));
+    for (auto& [vol, d] : r.devices) {
+      out.push_back(AddPeerDevice(r, c, d));
+    }
+    EmitChain(std::move(out));
+  });
 }
 
 Reply Engine::NewPath(const Ctx& ctx, const Address& local, const Address& peer) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  if (local.host.empty() || peer.host.empty()) {
-    reply.ret = Ret::kErrInvalidRequest;
-    reply.info.emplace_back("connection endpoint(s) missing");
-    return reply;
-  }
-  // check_path_usable: an endpoint may be reused within one resource, never
-  // the same pair; across resources neither endpoint may be reused.
-  for (const auto& [name, r] : resources_) {
-    for (const auto& [pn, c] : r->connections) {
-      for (const Path& p : c.paths) {
-        bool l = p.local == local, pe = p.peer == peer;
-        Ret e = l && pe ? Ret::kErrLocalAndPeerAddr
-                : l     ? Ret::kErrLocalAddr
-                : pe    ? Ret::kErrPeerAddr
-                        : Ret::kNoError;
-        if (e == Ret::kNoError) continue;
-        if (e != Ret::kErrLocalAndPeerAddr && r.get() == rs.res) continue;
-        reply.ret = e;
-        return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    if (local.host.empty() || peer.host.empty()) {
+      return Fail(reply, Ret::kErrInvalidRequest, "connection endpoint(s) missing");
+    }
+    // check_path_usable: an endpoint may be reused within one resource, never
+    // the same pair; across resources neither endpoint may be reused.
+    for (const auto& [name, r] : resources_) {
+      for (const auto& [pn, c] : r->connections) {
+        for (const Path& p : c.paths) {
+          bool l = p.local == local, pe = p.peer == peer;
+          Ret e = l && pe ? Ret::kErrLocalAndPeerAddr
+                  : l     ? Ret::kErrLocalAddr
+                  : pe    ? Ret::kErrPeerAddr
+                          : Ret::kNoError;
+          if (e == Ret::kNoError) continue;
+          if (e != Ret::kErrLocalAndPeerAddr && r.get() == rs.res) continue;
+          return Fail(reply, e);
+        }
       }
     }
-  }
-  Connection& c = *rs.conn;
-  c.paths.push_back(Path{local, peer, false});
-  Emit(PathNote(*rs.res, c, c.paths.back(), NotifyType::kCreate));
-  if (c.cstate == ConnState::kConnecting) {
-    std::string key = sim::AddressToString(local);
-    if (std::find(c.listening.begin(), c.listening.end(), key) == c.listening.end()) {
-      ListenOn(local);
-      c.listening.push_back(key);
+    Connection& c = *rs.conn;
+    c.paths.push_back(Path{local, peer, false});
+    Emit(PathNote(*rs.res, c, c.paths.back(), NotifyType::kCreate));
+    if (c.cstate == ConnState::kConnecting) {
+      std::string key = sim::AddressToString(local);
+      if (std::find(c.listening.begin(), c.listening.end(), key) == c.listening.end()) {
+        ListenOn(local);
+        c.listening.push_back(key);
+      }
     }
-  }
-  return reply;
+  });
 }
 
 Reply Engine::DelPath(const Ctx& ctx, const Address& local, const Address& peer) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Connection& c = *rs.conn;
-  if (c.paths.size() == 1 && c.cstate >= ConnState::kConnecting) {
-    reply.ret = Ret::kErrInvalidRequest;
-    reply.info.emplace_back("Can not delete last path, use disconnect first!");
-    return reply;
-  }
-  for (size_t i = 0; i < c.paths.size(); ++i) {
-    if (c.paths[i].local != local || c.paths[i].peer != peer) continue;
-    events::Notification n = PathNote(*rs.res, c, c.paths[i], NotifyType::kDestroy);
-    c.paths.erase(c.paths.begin() + static_cast<long>(i));
-    Emit(std::move(n));
-    return reply;
-  }
-  Log(fmt::format("{}: del_path() failed with -2", Prefix(*rs.res, c)));
-  reply.ret = Ret::kErrInvalidRequest;
-  reply.info.emplace_back("no such path");
-  return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    Connection& c = *rs.conn;
+    if (c.paths.size() == 1 && c.cstate >= ConnState::kConnecting) {
+      return Fail(reply, Ret::kErrInvalidRequest,
+                  "Can not delete last path, use disconnect first!");
+    }
+    for (size_t i = 0; i < c.paths.size(); ++i) {
+      if (c.paths[i].local != local || c.paths[i].peer != peer) continue;
+      events::Notification n = PathNote(*rs.res, c, c.paths[i], NotifyType::kDestroy);
+      c.paths.erase(c.paths.begin() + static_cast<long>(i));
+      Emit(std::move(n));
+      return;
+    }
+    Log(fmt::format("{}: del_path() failed with -2", Prefix(*rs.res, c)));
+    Fail(reply, Ret::kErrInvalidRequest, "no such path");
+  });
 }
 
 Reply Engine::NetOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  OptionSet n = rs.conn->net.Changed(change, set_defaults);
-  reply.ret = CheckNetOptions(n, rs.res->role, rs.conn->peer_role, reply);
-  if (reply.ret != Ret::kNoError) return reply;
-  rs.conn->net = n;
-  return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    OptionSet n = rs.conn->net.Changed(change, set_defaults);
+    reply.ret = CheckNetOptions(n, rs.res->role, rs.conn->peer_role, reply);
+    if (reply.ret != Ret::kNoError) return;
+    rs.conn->net = n;
+  });
 }
 
 Reply Engine::PeerDeviceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  rs.pd->opts = rs.pd->opts.Changed(change, set_defaults);
-  return reply;
+  return Serve(ctx, kNeedPeerDevice, [&](Reply&, Resolved& rs) {
+    rs.pd->opts = rs.pd->opts.Changed(change, set_defaults);
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Connect / disconnect
 
 Reply Engine::Connect(const Ctx& ctx, bool tentative, bool discard_my_data) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  Connection& c = *rs.conn;
-  if (c.cstate != ConnState::kStandAlone) {
-    reply.ret = Ret::kErrNetConfigured;
-    return reply;
-  }
-  if (c.paths.empty()) {
-    reply.ret = Ret::kErrInvalidRequest;
-    reply.info.emplace_back("connection endpoint(s) missing");
-    return reply;
-  }
-  if (discard_my_data && r.role == Role::kPrimary) {
-    reply.ret = Ret::kErrDiscardImpossible;
-    return reply;
-  }
-  (void)tentative;  // TODO(#4): tentative connects (dry-run handshake) are not simulated yet
-  c.discard_my_data = discard_my_data;
-  ResState n = Capture(r);
-  n.conns.at(c.peer_node_id).cstate = ConnState::kUnconnected;
-  reply.ret = Change(r, n, false, "connect");
-  if (reply.ret == Ret::kSsSuccess) StartConnecting(r, c);
-  return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    Connection& c = *rs.conn;
+    if (c.cstate != ConnState::kStandAlone) return Fail(reply, Ret::kErrNetConfigured);
+    if (c.paths.empty()) {
+      return Fail(reply, Ret::kErrInvalidRequest, "connection endpoint(s) missing");
+    }
+    if (discard_my_data && r.role == Role::kPrimary) return Fail(reply, Ret::kErrDiscardImpossible);
+    (void)tentative;  // TODO(#4): tentative connects (dry-run handshake) are not simulated yet
+    c.discard_my_data = discard_my_data;
+    ResState n = Capture(r);
+    n.conns.at(c.peer_node_id).cstate = ConnState::kUnconnected;
+    reply.ret = Change(r, n, false, "connect");
+    if (reply.ret == Ret::kSsSuccess) StartConnecting(r, c);
+  });
 }
 
 Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::string& tag) {
@@ -1121,8 +1079,7 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
       WriteMetadata(d);
     }
   }
-  auto it = sessions_.find(c.session);
-  if (it != sessions_.end() && it->second->up) Send(*it->second, proto::Disconnect{0});
+  if (Session* s = SessionOf(c); s && s->up) Send(*s, proto::Disconnect{0});
   StopNetworking(r, c);
   ResState n2 = Capture(r);
   n2.conns.at(c.peer_node_id).cstate = ConnState::kStandAlone;
@@ -1142,369 +1099,295 @@ void Engine::DeleteConnection(Resource& r, uint32_t peer_node_id) {
 }
 
 Reply Engine::Disconnect(const Ctx& ctx, bool force) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "disconnect");
-  reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
-  return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "disconnect");
+    reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
+  });
 }
 
 Reply Engine::DelPeer(const Ctx& ctx, bool force) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedConnection, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "del-peer");
-  if (IsSuccess(rv)) DeleteConnection(*rs.res, rs.conn->peer_node_id);
-  reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
-  return reply;
+  return Serve(ctx, kNeedConnection, [&](Reply& reply, Resolved& rs) {
+    Ret rv = TryDisconnect(*rs.res, *rs.conn, force, "del-peer");
+    if (IsSuccess(rv)) DeleteConnection(*rs.res, rs.conn->peer_node_id);
+    reply.ret = IsSuccess(rv) ? Ret::kNoError : rv;
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Roles
 
 Reply Engine::Primary(const Ctx& ctx, bool force) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  ResState n = Capture(r);
-  n.role = Role::kPrimary;
-  Ret rv = Change(r, n, false, "primary");
-  std::vector<uint32_t> forced;
-  if (rv == Ret::kSsNoUpToDateDisk && force) {
-    // CS_FP_LOCAL_UP_TO_DATE: consider a disk UpToDate that is at least
-    // Inconsistent and has no UpToDate peer.
-    for (auto& [vol, ds] : n.disk) {
-      bool peer_uptodate = false;
-      for (const auto& [peer, c] : n.conns) {
-        auto it = c.pd.find(vol);
-        if (it != c.pd.end() && it->second.peer_disk == DiskState::kUpToDate) peer_uptodate = true;
+  return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    ResState n = Capture(r);
+    n.role = Role::kPrimary;
+    Ret rv = Change(r, n, false, "primary");
+    std::vector<uint32_t> forced;
+    if (rv == Ret::kSsNoUpToDateDisk && force) {
+      // CS_FP_LOCAL_UP_TO_DATE: consider a disk UpToDate that is at least
+      // Inconsistent and has no UpToDate peer.
+      for (auto& [vol, ds] : n.disk) {
+        bool peer_uptodate = false;
+        for (const auto& [peer, c] : n.conns) {
+          auto it = c.pd.find(vol);
+          if (it != c.pd.end() && it->second.peer_disk == DiskState::kUpToDate)
+            peer_uptodate = true;
+        }
+        if (ds >= DiskState::kInconsistent && ds < DiskState::kUpToDate && !peer_uptodate) {
+          ds = DiskState::kUpToDate;
+          forced.push_back(vol);
+        }
       }
-      if (ds >= DiskState::kInconsistent && ds < DiskState::kUpToDate && !peer_uptodate) {
-        ds = DiskState::kUpToDate;
-        forced.push_back(vol);
-      }
+      rv = Change(r, n, false, "primary");
     }
-    rv = Change(r, n, false, "primary");
-  }
-  if (rv == Ret::kSsPrimaryNop && force) {
-    // CS_FP_OUTDATE_PEERS: pretend unreachable peers were fenced.
-    Log(fmt::format("{}: Forced into split brain situation!", Prefix(r)));
-    for (auto& [peer, c] : n.conns) {
-      for (auto& [vol, pd] : c.pd) {
-        if (pd.peer_disk == DiskState::kDUnknown) pd.peer_disk = DiskState::kOutdated;
+    if (rv == Ret::kSsPrimaryNop && force) {
+      // CS_FP_OUTDATE_PEERS: pretend unreachable peers were fenced.
+      Log(fmt::format("{}: Forced into split brain situation!", Prefix(r)));
+      for (auto& [peer, c] : n.conns) {
+        for (auto& [vol, pd] : c.pd) {
+          if (pd.peer_disk == DiskState::kDUnknown) pd.peer_disk = DiskState::kOutdated;
+        }
       }
+      rv = Change(r, n, false, "primary");
     }
-    rv = Change(r, n, false, "primary");
-  }
-  if (rv == Ret::kSsSuccess) {
-    if (!forced.empty())
-      Log(fmt::format("{}: Forced to consider local data as UpToDate!", Prefix(r)));
-    for (auto& [vol, d] : r.devices) {
-      if (!d.data) continue;
-      bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
-      uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
-      if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {
-        d.sb.current_uuid = NewUuid();
-        Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
+    if (rv == Ret::kSsSuccess) {
+      if (!forced.empty())
+        Log(fmt::format("{}: Forced to consider local data as UpToDate!", Prefix(r)));
+      for (auto& [vol, d] : r.devices) {
+        if (!d.data) continue;
+        bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
+        uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
+        if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {
+          d.sb.current_uuid = NewUuid();
+          Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
+        }
+        d.sb.flags |= md::kMdfPrimaryInd | md::kMdfConsistent | md::kMdfWasUpToDate;
+        WriteMetadata(d);
       }
-      d.sb.flags |= md::kMdfPrimaryInd | md::kMdfConsistent | md::kMdfWasUpToDate;
-      WriteMetadata(d);
+      BroadcastState(r);
     }
-    BroadcastState(r);
-  }
-  reply.ret = rv;
-  return reply;
+    reply.ret = rv;
+  });
 }
 
 Reply Engine::Secondary(const Ctx& ctx, bool force) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  (void)force;  // nothing holds the simulated device open
-  Resource& r = *rs.res;
-  ResState n = Capture(r);
-  n.role = Role::kSecondary;
-  reply.ret = Change(r, n, false, "secondary");
-  if (reply.ret == Ret::kSsSuccess) {
-    for (auto& [vol, d] : r.devices) {
-      if (!d.data) continue;
-      d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
-      WriteMetadata(d);
+  return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
+    (void)force;  // nothing holds the simulated device open
+    Resource& r = *rs.res;
+    ResState n = Capture(r);
+    n.role = Role::kSecondary;
+    reply.ret = Change(r, n, false, "secondary");
+    if (reply.ret == Ret::kSsSuccess) {
+      for (auto& [vol, d] : r.devices) {
+        if (!d.data) continue;
+        d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
+        WriteMetadata(d);
+      }
     }
-  }
-  return reply;
+  });
 }
 
 Reply Engine::Down(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedResource, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  ResState n = Capture(r);
-  n.role = Role::kSecondary;
-  Ret rv = Change(r, n, false, "down");
-  if (!IsSuccess(rv)) {
-    reply.ret = rv;
-    reply.info.emplace_back("failed to demote");
-    return reply;
-  }
-  std::vector<uint32_t> peers;
-  for (const auto& [peer, c] : r.connections) peers.push_back(peer);
-  for (uint32_t peer : peers) {
-    Connection& c = r.connections.at(peer);
-    rv = Ret::kSsSuccess;
-    if (c.cstate > ConnState::kStandAlone) rv = TryDisconnect(r, c, false, "down");
-    if (!IsSuccess(rv)) {
-      reply.ret = rv;
-      return reply;
+  return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    ResState n = Capture(r);
+    n.role = Role::kSecondary;
+    Ret rv = Change(r, n, false, "down");
+    if (!IsSuccess(rv)) return Fail(reply, rv, "failed to demote");
+    std::vector<uint32_t> peers;
+    for (const auto& [peer, c] : r.connections) peers.push_back(peer);
+    for (uint32_t peer : peers) {
+      Connection& c = r.connections.at(peer);
+      rv = Ret::kSsSuccess;
+      if (c.cstate > ConnState::kStandAlone) rv = TryDisconnect(r, c, false, "down");
+      if (!IsSuccess(rv)) return Fail(reply, rv);
+      DeleteConnection(r, peer);
     }
-    DeleteConnection(r, peer);
-  }
-  std::vector<uint32_t> vols;
-  for (const auto& [vol, d] : r.devices) vols.push_back(vol);
-  for (uint32_t vol : vols) {
-    rv = DetachDevice(r, r.devices.at(vol), false, "down");
-    Ret del = DeleteMinor(r, vol);
-    if (!IsSuccess(rv)) {
-      reply.ret = rv;
-      reply.info.emplace_back("failed to detach");
-      return reply;
+    std::vector<uint32_t> vols;
+    for (const auto& [vol, d] : r.devices) vols.push_back(vol);
+    for (uint32_t vol : vols) {
+      rv = DetachDevice(r, r.devices.at(vol), false, "down");
+      Ret del = DeleteMinor(r, vol);
+      if (!IsSuccess(rv)) return Fail(reply, rv, "failed to detach");
+      if (del != Ret::kNoError) return Fail(reply, del, "failed to delete volume");
     }
-    if (del != Ret::kNoError) {
-      reply.ret = del;
-      reply.info.emplace_back("failed to delete volume");
-      return reply;
-    }
-  }
-  reply.ret = DeleteResource(r.name);
-  return reply;
+    reply.ret = DeleteResource(r.name);
+  });
 }
 
 // ---------------------------------------------------------------------------
 // UUIDs and disk state requests
 
 Reply Engine::NewCurrentUuid(const Ctx& ctx, bool clear_bitmap) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  Device& d = *rs.dev;
-  if (!d.data || d.disk < DiskState::kInconsistent) {
-    reply.ret = Ret::kErrNoDisk;
-    return reply;
-  }
-  // should_skip_initial_sync: both sides just created and connected.
-  std::vector<uint32_t> skip;
-  for (auto& [peer, c] : r.connections) {
-    PeerDevice& pd = c.peer_devices.at(d.volume);
-    uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
-    uint64_t theirs = pd.peer.current_uuid & ~kUuidPrimaryBit;
-    bool just_created = pd.repl == ReplState::kEstablished && mine == md::kUuidJustCreated &&
-                        pd.have_peer && theirs == md::kUuidJustCreated;
-    if (clear_bitmap && just_created) {
-      if (pd.peer_disk >= DiskState::kInconsistent) skip.push_back(peer);
-    } else if (pd.repl != ReplState::kOff) {
-      reply.ret = Ret::kErrConnected;
-      return reply;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    Device& d = *rs.dev;
+    if (!d.data || d.disk < DiskState::kInconsistent) return Fail(reply, Ret::kErrNoDisk);
+    // should_skip_initial_sync: both sides just created and connected.
+    std::vector<uint32_t> skip;
+    for (auto& [peer, c] : r.connections) {
+      PeerDevice& pd = c.peer_devices.at(d.volume);
+      uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
+      uint64_t theirs = pd.peer.current_uuid & ~kUuidPrimaryBit;
+      bool just_created = pd.repl == ReplState::kEstablished && mine == md::kUuidJustCreated &&
+                          pd.have_peer && theirs == md::kUuidJustCreated;
+      if (clear_bitmap && just_created) {
+        if (pd.peer_disk >= DiskState::kInconsistent) skip.push_back(peer);
+      } else if (pd.repl != ReplState::kOff)
+        return Fail(reply, Ret::kErrConnected);
     }
-  }
-  // Rotate the current UUID into history; a fresh one becomes current.
-  if (!clear_bitmap && (d.sb.current_uuid & ~kUuidPrimaryBit) != md::kUuidJustCreated) {
-    for (int i = md::kHistoryUuids - 1; i > 0; --i)
-      d.sb.history_uuids[i] = d.sb.history_uuids[i - 1];
-    d.sb.history_uuids[0] = d.sb.current_uuid & ~kUuidPrimaryBit;
-  }
-  d.sb.current_uuid = NewUuid() | (r.role == Role::kPrimary ? kUuidPrimaryBit : 0);
-  Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
-  if (clear_bitmap) {
-    for (md::PeerRecord& p : d.sb.peers) p.bitmap_uuid = 0;
-    d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
-    ResState n = Capture(r);
-    n.disk[d.volume] = DiskState::kUpToDate;
-    for (uint32_t peer : skip) {
-      Log(fmt::format("{}: Preparing to skip initial sync", Prefix(r, d, r.connections.at(peer))));
-      n.conns.at(peer).pd.at(d.volume).peer_disk = DiskState::kUpToDate;
-      r.connections.at(peer).peer_devices.at(d.volume).send_skip = true;
+    // Rotate the current UUID into history; a fresh one becomes current.
+    if (!clear_bitmap && (d.sb.current_uuid & ~kUuidPrimaryBit) != md::kUuidJustCreated) {
+      for (int i = md::kHistoryUuids - 1; i > 0; --i)
+        d.sb.history_uuids[i] = d.sb.history_uuids[i - 1];
+      d.sb.history_uuids[0] = d.sb.current_uuid & ~kUuidPrimaryBit;
     }
-    Change(r, n, true, "new-c-uuid");
-  }
-  WriteMetadata(d);
-  BroadcastState(r);
-  return reply;
+    d.sb.current_uuid = NewUuid() | (r.role == Role::kPrimary ? kUuidPrimaryBit : 0);
+    Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
+    if (clear_bitmap) {
+      for (md::PeerRecord& p : d.sb.peers) p.bitmap_uuid = 0;
+      d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+      ResState n = Capture(r);
+      n.disk[d.volume] = DiskState::kUpToDate;
+      for (uint32_t peer : skip) {
+        Log(fmt::format("{}: Preparing to skip initial sync",
+                        Prefix(r, d, r.connections.at(peer))));
+        n.conns.at(peer).pd.at(d.volume).peer_disk = DiskState::kUpToDate;
+        r.connections.at(peer).peer_devices.at(d.volume).send_skip = true;
+      }
+      Change(r, n, true, "new-c-uuid");
+    }
+    WriteMetadata(d);
+    BroadcastState(r);
+  });
 }
 
 Reply Engine::Outdate(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  Device& d = *rs.dev;
-  ResState n = Capture(r);
-  n.disk[d.volume] = DiskState::kOutdated;
-  reply.ret = Change(r, n, false, "outdate");
-  if (reply.ret == Ret::kSsSuccess) {
-    d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
-    WriteMetadata(d);
-  }
-  return reply;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    Device& d = *rs.dev;
+    ResState n = Capture(r);
+    n.disk[d.volume] = DiskState::kOutdated;
+    reply.ret = Change(r, n, false, "outdate");
+    if (reply.ret == Ret::kSsSuccess) {
+      d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
+      WriteMetadata(d);
+    }
+  });
 }
 
 Reply Engine::Invalidate(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  Device& d = *rs.dev;
-  if (!d.data || d.disk < DiskState::kInconsistent) {
-    reply.ret = Ret::kErrNoDisk;
-    return reply;
-  }
-  ResState n = Capture(r);
-  Ret rv = Ret::kSsNeedConnection;
-  // invalidate_resync: become SyncTarget of the first connected peer.
-  for (auto& [peer, c] : n.conns) {
-    ResState::Pd& pd = c.pd.at(d.volume);
-    if (pd.repl < ReplState::kEstablished) continue;
-    if (pd.repl > ReplState::kEstablished) {
-      rv = Ret::kSsResyncRunning;
-      continue;
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    Device& d = *rs.dev;
+    if (!d.data || d.disk < DiskState::kInconsistent) return Fail(reply, Ret::kErrNoDisk);
+    ResState n = Capture(r);
+    Ret rv = Ret::kSsNeedConnection;
+    // invalidate_resync: become SyncTarget of the first connected peer.
+    for (auto& [peer, c] : n.conns) {
+      ResState::Pd& pd = c.pd.at(d.volume);
+      if (pd.repl < ReplState::kEstablished) continue;
+      if (pd.repl > ReplState::kEstablished) {
+        rv = Ret::kSsResyncRunning;
+        continue;
+      }
+      if (pd.peer_disk != DiskState::kUpToDate) {
+        rv = Ret::kSsNoUpToDateDisk;
+        continue;
+      }
+      ResState t = n;
+      t.disk[d.volume] = DiskState::kInconsistent;
+      t.conns.at(peer).pd.at(d.volume).repl = ReplState::kSyncTarget;
+      rv = Change(r, t, false, "invalidate");
+      if (rv == Ret::kSsSuccess) {
+        Connection& conn = r.connections.at(peer);
+        if (Session* s = SessionOf(conn)) Send(*s, LocalState(r, peer));
+        break;
+      }
     }
-    if (pd.peer_disk != DiskState::kUpToDate) {
-      rv = Ret::kSsNoUpToDateDisk;
-      continue;
+    if (rv == Ret::kSsNeedConnection) {
+      // invalidate_no_resync
+      ResState t = Capture(r);
+      t.disk[d.volume] = DiskState::kInconsistent;
+      rv = Change(r, t, false, "invalidate");
     }
-    ResState t = n;
-    t.disk[d.volume] = DiskState::kInconsistent;
-    t.conns.at(peer).pd.at(d.volume).repl = ReplState::kSyncTarget;
-    rv = Change(r, t, false, "invalidate");
-    if (rv == Ret::kSsSuccess) {
-      Connection& conn = r.connections.at(peer);
-      auto it = sessions_.find(conn.session);
-      if (it != sessions_.end()) Send(*it->second, LocalState(r, peer));
-      break;
+    if (IsSuccess(rv)) {
+      d.sb.flags &= ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
+      WriteMetadata(d);
     }
-  }
-  if (rv == Ret::kSsNeedConnection) {
-    // invalidate_no_resync
-    ResState t = Capture(r);
-    t.disk[d.volume] = DiskState::kInconsistent;
-    rv = Change(r, t, false, "invalidate");
-  }
-  if (IsSuccess(rv)) {
-    d.sb.flags &= ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
-    WriteMetadata(d);
-  }
-  reply.ret = rv;
-  return reply;
+    reply.ret = rv;
+  });
 }
 
 Reply Engine::InvalidateRemote(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  Device& d = *rs.dev;
-  if (!d.data || d.disk < DiskState::kInconsistent) {
-    reply.ret = Ret::kErrNoDisk;
-    return reply;
-  }
-  Connection& c = *rs.conn;
-  ResState n = Capture(r);
-  ResState::Pd& pd = n.conns.at(c.peer_node_id).pd.at(d.volume);
-  if (pd.repl < ReplState::kEstablished) {
-    if (r.role == Role::kPrimary) {
-      // The peer gets a full resync when it connects.
-      pd.peer_disk = DiskState::kInconsistent;
-      reply.ret = Change(r, n, false, "invalidate-remote");
-    } else {
-      reply.ret = Ret::kSsNeedConnection;
+  return Serve(ctx, kNeedPeerDevice, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    Device& d = *rs.dev;
+    if (!d.data || d.disk < DiskState::kInconsistent) return Fail(reply, Ret::kErrNoDisk);
+    Connection& c = *rs.conn;
+    ResState n = Capture(r);
+    ResState::Pd& pd = n.conns.at(c.peer_node_id).pd.at(d.volume);
+    if (pd.repl < ReplState::kEstablished) {
+      if (r.role == Role::kPrimary) {
+        // The peer gets a full resync when it connects.
+        pd.peer_disk = DiskState::kInconsistent;
+        reply.ret = Change(r, n, false, "invalidate-remote");
+      } else {
+        reply.ret = Ret::kSsNeedConnection;
+      }
+      return;
     }
-    return reply;
-  }
-  if (pd.repl > ReplState::kEstablished) {
-    reply.ret = Ret::kSsResyncRunning;
-    return reply;
-  }
-  if (d.disk != DiskState::kUpToDate) {
-    reply.ret = Ret::kSsNoUpToDateDisk;
-    return reply;
-  }
-  pd.repl = ReplState::kSyncSource;
-  pd.peer_disk = DiskState::kInconsistent;
-  reply.ret = Change(r, n, false, "invalidate-remote");
-  if (reply.ret == Ret::kSsSuccess) {
-    auto it = sessions_.find(c.session);
-    if (it != sessions_.end()) Send(*it->second, proto::ResyncRequest{d.volume});
-  }
-  return reply;
+    if (pd.repl > ReplState::kEstablished) return Fail(reply, Ret::kSsResyncRunning);
+    if (d.disk != DiskState::kUpToDate) return Fail(reply, Ret::kSsNoUpToDateDisk);
+    pd.repl = ReplState::kSyncSource;
+    pd.peer_disk = DiskState::kInconsistent;
+    reply.ret = Change(r, n, false, "invalidate-remote");
+    if (reply.ret == Ret::kSsSuccess) {
+      if (Session* s = SessionOf(c)) Send(*s, proto::ResyncRequest{d.volume});
+    }
+  });
 }
 
 Reply Engine::PauseSync(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  ResState n = Capture(r);
-  ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
-  pd.susp_user = true;
-  if (pd.repl == ReplState::kSyncSource) pd.repl = ReplState::kPausedSyncS;
-  if (pd.repl == ReplState::kSyncTarget) pd.repl = ReplState::kPausedSyncT;
-  if (Change(r, n, false, "pause-sync") == Ret::kSsNothingToDo) reply.ret = Ret::kErrPauseIsSet;
-  return reply;
+  return Serve(ctx, kNeedPeerDevice, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    ResState n = Capture(r);
+    ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
+    pd.susp_user = true;
+    if (pd.repl == ReplState::kSyncSource) pd.repl = ReplState::kPausedSyncS;
+    if (pd.repl == ReplState::kSyncTarget) pd.repl = ReplState::kPausedSyncT;
+    if (Change(r, n, false, "pause-sync") == Ret::kSsNothingToDo) reply.ret = Ret::kErrPauseIsSet;
+  });
 }
 
 Reply Engine::ResumeSync(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedPeerDevice, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  Resource& r = *rs.res;
-  ResState n = Capture(r);
-  ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
-  pd.susp_user = false;
-  if (!pd.susp_peer) {
-    if (pd.repl == ReplState::kPausedSyncS) pd.repl = ReplState::kSyncSource;
-    if (pd.repl == ReplState::kPausedSyncT) pd.repl = ReplState::kSyncTarget;
-  }
-  if (Change(r, n, false, "resume-sync") == Ret::kSsNothingToDo) {
-    bool paused = rs.pd->repl == ReplState::kPausedSyncS || rs.pd->repl == ReplState::kPausedSyncT;
-    reply.ret = paused && rs.pd->susp_peer ? Ret::kErrPicPeerDep : Ret::kErrPauseIsClear;
-  }
-  return reply;
+  return Serve(ctx, kNeedPeerDevice, [&](Reply& reply, Resolved& rs) {
+    Resource& r = *rs.res;
+    ResState n = Capture(r);
+    ResState::Pd& pd = n.conns.at(rs.conn->peer_node_id).pd.at(rs.pd->volume);
+    pd.susp_user = false;
+    if (!pd.susp_peer) {
+      if (pd.repl == ReplState::kPausedSyncS) pd.repl = ReplState::kSyncSource;
+      if (pd.repl == ReplState::kPausedSyncT) pd.repl = ReplState::kSyncTarget;
+    }
+    if (Change(r, n, false, "resume-sync") == Ret::kSsNothingToDo) {
+      bool paused =
+          rs.pd->repl == ReplState::kPausedSyncS || rs.pd->repl == ReplState::kPausedSyncT;
+      reply.ret = paused && rs.pd->susp_peer ? Ret::kErrPicPeerDep : Ret::kErrPauseIsClear;
+    }
+  });
 }
 
-Reply Engine::SuspendIo(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  ResState n = Capture(*rs.res);
-  n.susp_user = true;
-  reply.ret = Change(*rs.res, n, false, "suspend-io");
-  return reply;
-}
+Reply Engine::SuspendIo(const Ctx& ctx) { return SetSuspUser(ctx, true, "suspend-io"); }
 
-Reply Engine::ResumeIo(const Ctx& ctx) {
-  Reply reply;
-  Resolved rs;
-  reply.ret = Prepare(ctx, kNeedMinor, reply, rs);
-  if (reply.ret != Ret::kNoError) return reply;
-  ResState n = Capture(*rs.res);
-  n.susp_user = false;
-  reply.ret = Change(*rs.res, n, false, "resume-io");
-  return reply;
+Reply Engine::ResumeIo(const Ctx& ctx) { return SetSuspUser(ctx, false, "resume-io"); }
+
+Reply Engine::SetSuspUser(const Ctx& ctx, bool on, const std::string& tag) {
+  return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
+    ResState n = Capture(*rs.res);
+    n.susp_user = on;
+    reply.ret = Change(*rs.res, n, false, tag);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1548,23 +1431,20 @@ std::optional<Engine::DeviceConfig> Engine::DeviceConfigOf(uint32_t minor) const
 
 std::optional<Engine::ConnectionConfig> Engine::ConnectionConfigOf(const std::string& res,
                                                                    uint32_t peer) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  const Connection& c = r->connections.at(peer);
+  const Connection* c = FindConnection(res, peer);
+  if (!c) return std::nullopt;
   ConnectionConfig out;
-  out.name = c.name;
-  out.net = c.net;
-  for (const Path& p : c.paths) out.paths.emplace_back(p.local, p.peer);
+  out.name = c->name;
+  out.net = c->net;
+  for (const Path& p : c->paths) out.paths.emplace_back(p.local, p.peer);
   return out;
 }
 
 std::optional<OptionSet> Engine::PeerDeviceOptionsOf(const std::string& res, uint32_t peer,
                                                      uint32_t vol) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  const Connection& c = r->connections.at(peer);
-  if (!c.peer_devices.count(vol)) return std::nullopt;
-  return c.peer_devices.at(vol).opts;
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  return pd->opts;
 }
 
 std::optional<uint32_t> Engine::MinorOf(const std::string& res, uint32_t vol) const {
@@ -1580,33 +1460,29 @@ std::vector<std::string> Engine::ResourceNames() const {
 }
 
 std::optional<ConnState> Engine::ConnStateOf(const std::string& res, uint32_t peer) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  return r->connections.at(peer).cstate;
+  const Connection* c = FindConnection(res, peer);
+  if (!c) return std::nullopt;
+  return c->cstate;
 }
 
 std::optional<Role> Engine::PeerRoleOf(const std::string& res, uint32_t peer) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  return r->connections.at(peer).peer_role;
+  const Connection* c = FindConnection(res, peer);
+  if (!c) return std::nullopt;
+  return c->peer_role;
 }
 
 std::optional<ReplState> Engine::ReplStateOf(const std::string& res, uint32_t peer,
                                              uint32_t vol) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  const Connection& c = r->connections.at(peer);
-  if (!c.peer_devices.count(vol)) return std::nullopt;
-  return c.peer_devices.at(vol).repl;
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  return pd->repl;
 }
 
 std::optional<DiskState> Engine::PeerDiskOf(const std::string& res, uint32_t peer,
                                             uint32_t vol) const {
-  const Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return std::nullopt;
-  const Connection& c = r->connections.at(peer);
-  if (!c.peer_devices.count(vol)) return std::nullopt;
-  return c.peer_devices.at(vol).peer_disk;
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  return pd->peer_disk;
 }
 
 }  // namespace drbd::engine

@@ -162,11 +162,18 @@ class Engine {
 
   // Request plumbing.
   Ret Prepare(const Ctx& ctx, unsigned flags, Reply& reply, Resolved& out);
+  // Runs `body` on what `ctx` addresses once Prepare resolved it with
+  // `flags`; otherwise the reply carries Prepare's error.
+  Reply Serve(const Ctx& ctx, unsigned flags, const std::function<void(Reply&, Resolved&)>& body);
   Resource* FindResource(const std::string& name);
   const Resource* FindResource(const std::string& name) const;
   Device* FindMinor(uint32_t minor);
   const Device* FindMinor(uint32_t minor) const;
   Resource* ResourceOfMinor(uint32_t minor);
+  // Connection `peer` of resource `res` (and the resource), nullptr if gone.
+  Connection* FindConnection(const std::string& res, uint32_t peer, Resource** res_out = nullptr);
+  const Connection* FindConnection(const std::string& res, uint32_t peer) const;
+  const PeerDevice* FindPeerDevice(const std::string& res, uint32_t peer, uint32_t vol) const;
 
   // State changes: capture, validate, apply, notify.
   ResState Capture(const Resource& r) const;
@@ -188,6 +195,8 @@ class Engine {
   events::Notification PathNote(const Resource& r, const Connection& c, const Path& p,
                                 events::NotifyType t) const;
   void Emit(events::Notification n);
+  // Emits `notes` as one event chain: all but the last marked continuing.
+  void EmitChain(std::vector<events::Notification> notes);
   void Log(const std::string& line);
   std::string Prefix(const Resource& r) const;
   std::string Prefix(const Resource& r, const Device& d) const;
@@ -200,12 +209,15 @@ class Engine {
   DiskState DiskStateFromMd(const Device& d) const;
   void WriteMetadata(Device& d);
   uint64_t NewUuid();
-  void AddPeerDevice(Resource& r, Connection& c, Device& d, bool notify);
+  // Gives `c` its peer device of `d`; returns that peer device's create event.
+  events::Notification AddPeerDevice(Resource& r, Connection& c, Device& d);
   Ret TryDisconnect(Resource& r, Connection& c, bool force, const std::string& tag);
   void DeleteConnection(Resource& r, uint32_t peer_node_id);
   Ret DetachDevice(Resource& r, Device& d, bool force, const std::string& tag);
   Ret DeleteMinor(Resource& r, uint32_t volume);
   Ret DeleteResource(const std::string& name);
+  // suspend-io / resume-io: the resource's user suspension set to `on`.
+  Reply SetSuspUser(const Ctx& ctx, bool on, const std::string& tag);
 
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);
@@ -227,6 +239,8 @@ class Engine {
   void OnSessionClosed(uint64_t id, sim::NetError err);
   void HandleMessage(Session& s, proto::Message m);
   void Send(Session& s, const proto::Message& m);
+  // The stream that owns `c`, nullptr if none.
+  Session* SessionOf(const Connection& c);
   void CloseSession(uint64_t id);
   Connection* ConnectionOf(const Session& s, Resource** res_out = nullptr);
   void SendHandshakeAfterHello(Session& s, Resource& r, Connection& c);

@@ -93,18 +93,19 @@ void Engine::StopNetworking(Resource& r, Connection& c) {
 }
 
 void Engine::Dial(const std::string& res, uint32_t peer) {
-  Resource* r = FindResource(res);
-  if (!r || !r->connections.count(peer)) return;
-  Connection& c = r->connections.at(peer);
+  Connection* conn = FindConnection(res, peer);
+  if (!conn) return;
+  Connection& c = *conn;
   for (const Path& p : c.paths) {
     auto id = std::make_shared<sim::ConnectId>(0);
     Address local = p.local;
     *id = env_.net->Connect(
         p.local, p.peer,
         [this, res, peer, id, local](std::unique_ptr<sim::Stream> s, sim::NetError) {
-          Resource* r2 = FindResource(res);
-          if (!r2 || !r2->connections.count(peer)) return;
-          Connection& c2 = r2->connections.at(peer);
+          Resource* r2 = nullptr;
+          Connection* found = FindConnection(res, peer, &r2);
+          if (!found) return;
+          Connection& c2 = *found;
           std::erase(c2.dials, *id);
           if (!s || c2.cstate != ConnState::kConnecting) return;
           uint64_t sid = AddSession(std::move(s), true, res, peer);
@@ -123,11 +124,10 @@ void Engine::Dial(const std::string& res, uint32_t peer) {
   if (c.connect_timer == 0) {
     uint64_t delay = static_cast<uint64_t>(c.net.Int("connect-int")) * kNsPerSec;
     c.connect_timer = env_.clock->StartTimer(delay, [this, res, peer] {
-      Resource* r2 = FindResource(res);
-      if (!r2 || !r2->connections.count(peer)) return;
-      Connection& c2 = r2->connections.at(peer);
-      c2.connect_timer = 0;
-      if (c2.cstate == ConnState::kConnecting && c2.session == 0) Dial(res, peer);
+      Connection* c2 = FindConnection(res, peer);
+      if (!c2) return;
+      c2->connect_timer = 0;
+      if (c2->cstate == ConnState::kConnecting && c2->session == 0) Dial(res, peer);
     });
   }
 }
@@ -200,12 +200,11 @@ void Engine::CloseSession(uint64_t id) {
 
 Engine::Connection* Engine::ConnectionOf(const Session& s, Resource** res_out) {
   if (s.resource.empty() || !s.peer) return nullptr;
-  Resource* r = FindResource(s.resource);
-  if (!r || !r->connections.count(*s.peer)) return nullptr;
-  Connection& c = r->connections.at(*s.peer);
-  if (c.session != s.id) return nullptr;
+  Resource* r = nullptr;
+  Connection* c = FindConnection(s.resource, *s.peer, &r);
+  if (!c || c->session != s.id) return nullptr;
   if (res_out) *res_out = r;
-  return &c;
+  return c;
 }
 
 void Engine::Send(Session& s, const proto::Message& m) { s.stream->Send(proto::Encode(m)); }
@@ -478,9 +477,8 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
 
 void Engine::BroadcastState(Resource& r) {
   for (auto& [peer, c] : r.connections) {
-    auto it = sessions_.find(c.session);
-    if (it == sessions_.end() || !it->second->up) continue;
-    Send(*it->second, LocalState(r, peer));
+    Session* s = SessionOf(c);
+    if (s && s->up) Send(*s, LocalState(r, peer));
   }
 }
 
@@ -673,22 +671,23 @@ void Engine::SchedulePing(Resource& r, Connection& c) {
   uint32_t peer = c.peer_node_id;
   uint64_t interval = static_cast<uint64_t>(c.net.Int("ping-int")) * kNsPerSec;
   c.ping_timer = env_.clock->StartTimer(interval, [this, res, peer] {
-    Resource* r2 = FindResource(res);
-    if (!r2 || !r2->connections.count(peer)) return;
-    Connection& c2 = r2->connections.at(peer);
+    Resource* r2 = nullptr;
+    Connection* found = FindConnection(res, peer, &r2);
+    if (!found) return;
+    Connection& c2 = *found;
     c2.ping_timer = 0;
-    auto it = sessions_.find(c2.session);
-    if (it == sessions_.end() || !it->second->up) return;
-    Send(*it->second, proto::Ping{});
+    Session* s = SessionOf(c2);
+    if (!s || !s->up) return;
+    Send(*s, proto::Ping{});
     if (c2.ping_timeout_timer == 0) {
       uint64_t timeout = static_cast<uint64_t>(c2.net.Int("ping-timeout")) * (kNsPerSec / 10);
       c2.ping_timeout_timer = env_.clock->StartTimer(timeout, [this, res, peer] {
-        Resource* r3 = FindResource(res);
-        if (!r3 || !r3->connections.count(peer)) return;
-        Connection& c3 = r3->connections.at(peer);
-        c3.ping_timeout_timer = 0;
-        Log(fmt::format("{}: PingAck did not arrive in time.", Prefix(*r3, c3)));
-        ConnectionLost(*r3, c3, ConnState::kNetworkFailure, false, "ping-timeout");
+        Resource* r3 = nullptr;
+        Connection* c3 = FindConnection(res, peer, &r3);
+        if (!c3) return;
+        c3->ping_timeout_timer = 0;
+        Log(fmt::format("{}: PingAck did not arrive in time.", Prefix(*r3, *c3)));
+        ConnectionLost(*r3, *c3, ConnState::kNetworkFailure, false, "ping-timeout");
       });
     }
     SchedulePing(*r2, c2);

@@ -6,7 +6,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <iterator>
 #include <string>
+#include <utility>
+#include <variant>
 
 namespace drbd::proto {
 namespace {
@@ -129,78 +132,86 @@ void EncodePayload(const PingAck&, Writer&) {}
 void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
 void EncodePayload(const ResyncRequest& m, Writer& w) { w.U32(m.volume); }
 
+void DecodePayload(Reader& r, Hello& m) {
+  m.proto_min = r.U16();
+  m.proto_max = r.U16();
+  m.features = r.U32();
+  m.sender_node_id = r.U32();
+  m.receiver_node_id = r.U32();
+  m.resource = r.Str();
+}
+void DecodePayload(Reader& r, AuthChallenge& m) { m.challenge = r.Blob(); }
+void DecodePayload(Reader& r, AuthResponse& m) { m.response = r.Blob(); }
+void DecodePayload(Reader& r, Protocol& m) {
+  m.wire_protocol = r.U8();
+  m.after_sb_0p = r.U8();
+  m.after_sb_1p = r.U8();
+  m.after_sb_2p = r.U8();
+  m.two_primaries = r.U8() != 0;
+  m.discard_my_data = r.U8() != 0;
+  m.integrity_alg = r.Str();
+}
+void DecodePayload(Reader& r, State& m) {
+  m.role = r.U8();
+  uint16_t n = r.U16();
+  for (uint16_t i = 0; i < n && !r.failed(); ++i) {
+    VolumeState v;
+    v.volume = r.U32();
+    v.disk = r.U8();
+    v.client = r.U8() != 0;
+    v.size_sectors = r.U64();
+    v.current_uuid = r.U64();
+    v.uuid_flags = r.U64();
+    uint8_t nb = r.U8();
+    for (uint8_t j = 0; j < nb && !r.failed(); ++j) {
+      uint8_t node = r.U8();
+      v.bitmap_uuids.emplace_back(node, r.U64());
+    }
+    uint8_t nh = r.U8();
+    for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
+    m.volumes.push_back(std::move(v));
+  }
+}
+void DecodePayload(Reader&, Ping&) {}
+void DecodePayload(Reader&, PingAck&) {}
+void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
+void DecodePayload(Reader& r, ResyncRequest& m) { m.volume = r.U32(); }
+
+// Each Message alternative's frame type and name, in variant order.
+struct MsgInfo {
+  MsgType type;
+  std::string_view name;
+};
+constexpr MsgInfo kMsgs[] = {
+    {MsgType::kHello, "Hello"},
+    {MsgType::kAuthChallenge, "AuthChallenge"},
+    {MsgType::kAuthResponse, "AuthResponse"},
+    {MsgType::kProtocol, "Protocol"},
+    {MsgType::kState, "State"},
+    {MsgType::kPing, "Ping"},
+    {MsgType::kPingAck, "PingAck"},
+    {MsgType::kDisconnect, "Disconnect"},
+    {MsgType::kResyncRequest, "ResyncRequest"},
+};
+static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
+
+// Decodes the alternative whose row in kMsgs carries `type`.
+template <size_t... I>
+std::optional<Message> DecodeAs(MsgType type, Reader& r, std::index_sequence<I...>) {
+  std::optional<Message> out;
+  auto one = [&]<size_t K>(std::integral_constant<size_t, K>) {
+    if (kMsgs[K].type != type) return;
+    std::variant_alternative_t<K, Message> m;
+    DecodePayload(r, m);
+    out = std::move(m);
+  };
+  (one(std::integral_constant<size_t, I>{}), ...);
+  return out;
+}
+
 std::optional<Message> DecodePayload(MsgType type, std::span<const uint8_t> p) {
   Reader r(p);
-  Message out;
-  switch (type) {
-    case MsgType::kHello: {
-      Hello m;
-      m.proto_min = r.U16();
-      m.proto_max = r.U16();
-      m.features = r.U32();
-      m.sender_node_id = r.U32();
-      m.receiver_node_id = r.U32();
-      m.resource = r.Str();
-      out = m;
-      break;
-    }
-    case MsgType::kAuthChallenge:
-      out = AuthChallenge{r.Blob()};
-      break;
-    case MsgType::kAuthResponse:
-      out = AuthResponse{r.Blob()};
-      break;
-    case MsgType::kProtocol: {
-      Protocol m;
-      m.wire_protocol = r.U8();
-      m.after_sb_0p = r.U8();
-      m.after_sb_1p = r.U8();
-      m.after_sb_2p = r.U8();
-      m.two_primaries = r.U8() != 0;
-      m.discard_my_data = r.U8() != 0;
-      m.integrity_alg = r.Str();
-      out = m;
-      break;
-    }
-    case MsgType::kState: {
-      State m;
-      m.role = r.U8();
-      uint16_t n = r.U16();
-      for (uint16_t i = 0; i < n && !r.failed(); ++i) {
-        VolumeState v;
-        v.volume = r.U32();
-        v.disk = r.U8();
-        v.client = r.U8() != 0;
-        v.size_sectors = r.U64();
-        v.current_uuid = r.U64();
-        v.uuid_flags = r.U64();
-        uint8_t nb = r.U8();
-        for (uint8_t j = 0; j < nb && !r.failed(); ++j) {
-          uint8_t node = r.U8();
-          v.bitmap_uuids.emplace_back(node, r.U64());
-        }
-        uint8_t nh = r.U8();
-        for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
-        m.volumes.push_back(std::move(v));
-      }
-      out = m;
-      break;
-    }
-    case MsgType::kPing:
-      out = Ping{};
-      break;
-    case MsgType::kPingAck:
-      out = PingAck{};
-      break;
-    case MsgType::kDisconnect:
-      out = Disconnect{r.U8()};
-      break;
-    case MsgType::kResyncRequest:
-      out = ResyncRequest{r.U32()};
-      break;
-    default:
-      return std::nullopt;
-  }
+  auto out = DecodeAs(type, r, std::make_index_sequence<std::size(kMsgs)>{});
   if (r.failed()) return std::nullopt;
   return out;
 }
@@ -208,36 +219,13 @@ std::optional<Message> DecodePayload(MsgType type, std::span<const uint8_t> p) {
 }  // namespace
 
 std::string_view MsgTypeName(MsgType t) {
-  switch (t) {
-    case MsgType::kHello:
-      return "Hello";
-    case MsgType::kAuthChallenge:
-      return "AuthChallenge";
-    case MsgType::kAuthResponse:
-      return "AuthResponse";
-    case MsgType::kProtocol:
-      return "Protocol";
-    case MsgType::kState:
-      return "State";
-    case MsgType::kPing:
-      return "Ping";
-    case MsgType::kPingAck:
-      return "PingAck";
-    case MsgType::kDisconnect:
-      return "Disconnect";
-    case MsgType::kResyncRequest:
-      return "ResyncRequest";
+  for (const MsgInfo& m : kMsgs) {
+    if (m.type == t) return m.name;
   }
   return "?";
 }
 
-MsgType TypeOf(const Message& m) {
-  static constexpr MsgType kTypes[] = {
-      MsgType::kHello,    MsgType::kAuthChallenge, MsgType::kAuthResponse,
-      MsgType::kProtocol, MsgType::kState,         MsgType::kPing,
-      MsgType::kPingAck,  MsgType::kDisconnect,    MsgType::kResyncRequest};
-  return kTypes[m.index()];
-}
+MsgType TypeOf(const Message& m) { return kMsgs[m.index()].type; }
 
 std::vector<uint8_t> Encode(const Message& m) {
   Writer payload;

@@ -96,6 +96,82 @@ std::vector<uint8_t> EncodeOrEmpty(const genl::Message& m) {
   return bytes.ok() ? std::move(bytes).value() : std::vector<uint8_t>{};
 }
 
+template <typename T>
+bool Holds(const events::Notification& n) {
+  return std::holds_alternative<T>(n.object);
+}
+
+// The object kind each get-* dump lists.
+struct DumpKind {
+  Cmd cmd;
+  bool (*lists)(const events::Notification&);
+};
+constexpr DumpKind kDumpKinds[] = {
+    {Cmd::kGetResources, Holds<events::Resource>},
+    {Cmd::kGetDevices, Holds<events::Device>},
+    {Cmd::kGetConnections, Holds<events::Connection>},
+    {Cmd::kGetPeerDevices, Holds<events::PeerDevice>},
+    {Cmd::kGetPaths, Holds<events::Path>},
+};
+
+// Whether a dump of `cmd` carries `n`: get-initial-state carries all.
+bool DumpLists(Cmd cmd, const events::Notification& n) {
+  if (cmd == Cmd::kGetInitialState) return true;
+  for (const DumpKind& k : kDumpKinds) {
+    if (k.cmd == cmd) return k.lists(n);
+  }
+  return false;
+}
+
+// Requests that carry nothing beyond their addressing.
+struct PlainRequest {
+  Cmd cmd;
+  engine::Reply (engine::Engine::*run)(const engine::Ctx&);
+};
+constexpr PlainRequest kPlainRequests[] = {
+    {Cmd::kDelResource, &engine::Engine::DelResource},
+    {Cmd::kDelMinor, &engine::Engine::DelMinor},
+    {Cmd::kDown, &engine::Engine::Down},
+    {Cmd::kOutdate, &engine::Engine::Outdate},
+    {Cmd::kInvalidate, &engine::Engine::Invalidate},
+    {Cmd::kInvalPeer, &engine::Engine::InvalidateRemote},
+    {Cmd::kPauseSync, &engine::Engine::PauseSync},
+    {Cmd::kResumeSync, &engine::Engine::ResumeSync},
+    {Cmd::kSuspendIo, &engine::Engine::SuspendIo},
+    {Cmd::kResumeIo, &engine::Engine::ResumeIo},
+};
+
+// Requests whose one parameter is a flag.
+struct FlagRequest {
+  Cmd cmd;
+  genl::AttrKey flag;
+  engine::Reply (engine::Engine::*run)(const engine::Ctx&, bool);
+};
+constexpr FlagRequest kFlagRequests[] = {
+    {Cmd::kDetach, genl::attr::force_detach, &engine::Engine::Detach},
+    {Cmd::kDelPeer, genl::attr::force_disconnect, &engine::Engine::DelPeer},
+    {Cmd::kDisconnect, genl::attr::force_disconnect, &engine::Engine::Disconnect},
+    {Cmd::kPrimary, genl::attr::force, &engine::Engine::Primary},
+    {Cmd::kSecondary, genl::attr::force, &engine::Engine::Secondary},
+    {Cmd::kNewCUuid, genl::attr::clear_bm, &engine::Engine::NewCurrentUuid},
+};
+
+// Option changes: the set the options come in and their context.
+struct OptionsRequest {
+  Cmd cmd;
+  Set set;
+  cfg::OptContext context;
+  engine::Reply (engine::Engine::*run)(const engine::Ctx&, const OptionSet&, bool);
+};
+constexpr OptionsRequest kOptionsRequests[] = {
+    {Cmd::kResourceOpts, Set::kResourceOpts, cfg::OptContext::kResourceOptions,
+     &engine::Engine::ResourceOptions},
+    {Cmd::kChgDiskOpts, Set::kDiskConf, cfg::OptContext::kAttach, &engine::Engine::DiskOptions},
+    {Cmd::kChgNetOpts, Set::kNetConf, cfg::OptContext::kNetOptions, &engine::Engine::NetOptions},
+    {Cmd::kChgPeerDeviceOpts, Set::kPeerDeviceOpts, cfg::OptContext::kPeerDeviceOptions,
+     &engine::Engine::PeerDeviceOptions},
+};
+
 }  // namespace
 
 void GenlEndpoint::OnDatagram(uint64_t client, std::span<const uint8_t> datagram,
@@ -173,7 +249,17 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
   (void)raw;
   engine::Engine& e = *engine_;
   const bool set_defaults = (req.flags & genl::kFlagSetDefaults) != 0;
-  switch (static_cast<Cmd>(req.cmd)) {
+  const Cmd cmd = static_cast<Cmd>(req.cmd);
+  for (const PlainRequest& r : kPlainRequests) {
+    if (r.cmd == cmd) return (e.*r.run)(ctx);
+  }
+  for (const FlagRequest& r : kFlagRequests) {
+    if (r.cmd == cmd) return (e.*r.run)(ctx, Flag(req, r.flag.set, r.flag));
+  }
+  for (const OptionsRequest& r : kOptionsRequests) {
+    if (r.cmd == cmd) return (e.*r.run)(ctx, ToOptions(req.Find(r.set), r.context), set_defaults);
+  }
+  switch (cmd) {
     case Cmd::kNewResource: {
       const genl::Tla* t = req.Find(Set::kResourceOpts);
       int64_t node_id = -1;
@@ -182,12 +268,6 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
       }
       return e.NewResource(ctx, node_id, ToOptions(t, cfg::OptContext::kResourceOptions));
     }
-    case Cmd::kDelResource:
-      return e.DelResource(ctx);
-    case Cmd::kResourceOpts:
-      return e.ResourceOptions(
-          ctx, ToOptions(req.Find(Set::kResourceOpts), cfg::OptContext::kResourceOptions),
-          set_defaults);
     case Cmd::kNewMinor: {
       uint32_t block_size = 512;
       if (const genl::Tla* t = req.Find(Set::kDeviceConf)) {
@@ -195,8 +275,6 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
       }
       return e.NewMinor(ctx, block_size);
     }
-    case Cmd::kDelMinor:
-      return e.DelMinor(ctx);
     case Cmd::kAttach: {
       const genl::Tla* t = req.Find(Set::kDiskConf);
       if (!t || !t->Find(genl::attr::backing_dev) || !t->Find(genl::attr::meta_dev) ||
@@ -213,18 +291,11 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
       e.Attach(ctx, conf, [this, copy, send](engine::Reply r) { SendReply(copy, r, send); });
       return {};
     }
-    case Cmd::kDetach:
-      return e.Detach(ctx, Flag(req, Set::kDetachParms, genl::attr::force_detach));
-    case Cmd::kChgDiskOpts:
-      return e.DiskOptions(ctx, ToOptions(req.Find(Set::kDiskConf), cfg::OptContext::kAttach),
-                           set_defaults);
     case Cmd::kNewPeer: {
       const genl::Tla* t = req.Find(Set::kNetConf);
       std::string name = t ? std::string(t->GetStr(genl::attr::name).value_or("")) : "";
       return e.NewPeer(ctx, name, ToOptions(t, cfg::OptContext::kNewPeer));
     }
-    case Cmd::kDelPeer:
-      return e.DelPeer(ctx, Flag(req, Set::kDisconnectParms, genl::attr::force_disconnect));
     case Cmd::kNewPath:
     case Cmd::kDelPath: {
       const genl::Tla* t = req.Find(Set::kPathParms);
@@ -239,43 +310,11 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
         if (probe.ret != Ret::kNoError) return probe;
         return Fail(Ret::kErrInvalidRequest, "connection endpoint(s) missing");
       }
-      return static_cast<Cmd>(req.cmd) == Cmd::kNewPath ? e.NewPath(ctx, *local, *peer)
-                                                        : e.DelPath(ctx, *local, *peer);
+      return cmd == Cmd::kNewPath ? e.NewPath(ctx, *local, *peer) : e.DelPath(ctx, *local, *peer);
     }
-    case Cmd::kChgNetOpts:
-      return e.NetOptions(ctx, ToOptions(req.Find(Set::kNetConf), cfg::OptContext::kNetOptions),
-                          set_defaults);
-    case Cmd::kChgPeerDeviceOpts:
-      return e.PeerDeviceOptions(
-          ctx, ToOptions(req.Find(Set::kPeerDeviceOpts), cfg::OptContext::kPeerDeviceOptions),
-          set_defaults);
     case Cmd::kConnect:
       return e.Connect(ctx, Flag(req, Set::kConnectParms, genl::attr::tentative),
                        Flag(req, Set::kConnectParms, genl::attr::discard_my_data));
-    case Cmd::kDisconnect:
-      return e.Disconnect(ctx, Flag(req, Set::kDisconnectParms, genl::attr::force_disconnect));
-    case Cmd::kPrimary:
-      return e.Primary(ctx, Flag(req, Set::kSetRoleParms, genl::attr::force));
-    case Cmd::kSecondary:
-      return e.Secondary(ctx, Flag(req, Set::kSetRoleParms, genl::attr::force));
-    case Cmd::kDown:
-      return e.Down(ctx);
-    case Cmd::kNewCUuid:
-      return e.NewCurrentUuid(ctx, Flag(req, Set::kNewCUuidParms, genl::attr::clear_bm));
-    case Cmd::kOutdate:
-      return e.Outdate(ctx);
-    case Cmd::kInvalidate:
-      return e.Invalidate(ctx);
-    case Cmd::kInvalPeer:
-      return e.InvalidateRemote(ctx);
-    case Cmd::kPauseSync:
-      return e.PauseSync(ctx);
-    case Cmd::kResumeSync:
-      return e.ResumeSync(ctx);
-    case Cmd::kSuspendIo:
-      return e.SuspendIo(ctx);
-    case Cmd::kResumeIo:
-      return e.ResumeIo(ctx);
     default:
       // TODO(#4): resize, verify, forget-peer, rename-resource, get-timeout-type.
       return Fail(Ret::kErrPacketNr, "");
@@ -315,30 +354,7 @@ void GenlEndpoint::HandleDump(const genl::Message& req, const SendFn& send) {
   }
   std::vector<events::Notification> all = engine_->InitialState(filtered ? filter : "");
   for (events::Notification& n : all) {
-    bool want = false;
-    switch (cmd) {
-      case Cmd::kGetInitialState:
-        want = true;
-        break;
-      case Cmd::kGetResources:
-        want = std::holds_alternative<events::Resource>(n.object);
-        break;
-      case Cmd::kGetDevices:
-        want = std::holds_alternative<events::Device>(n.object);
-        break;
-      case Cmd::kGetConnections:
-        want = std::holds_alternative<events::Connection>(n.object);
-        break;
-      case Cmd::kGetPeerDevices:
-        want = std::holds_alternative<events::PeerDevice>(n.object);
-        break;
-      case Cmd::kGetPaths:
-        want = std::holds_alternative<events::Path>(n.object);
-        break;
-      default:
-        break;
-    }
-    if (!want) continue;
+    if (!DumpLists(cmd, n)) continue;
     if (cmd == Cmd::kGetInitialState) {
       append(notify::EncodeNotification(n));
       continue;

@@ -54,6 +54,25 @@ class EndpointTest : public ::testing::Test {
     if (!res.empty()) m.Get(Set::kCfgContext).PutStr(genl::attr::ctx_resource_name, res);
     return m;
   }
+  // A dump's answer: one packet of replies, then NLMSG_DONE in a packet of
+  // its own (as the kernel sends it). Returns the replies, decoded.
+  std::vector<genl::Message> Dump(const genl::Message& req) {
+    std::vector<genl::Message> out;
+    auto replies = Call(req);
+    EXPECT_EQ(replies.size(), 2u);
+    if (replies.size() != 2) return out;
+    auto done = genl::Split(replies[1]);
+    EXPECT_TRUE(done.ok() && done->size() == 1 && (*done)[0].hdr.type == genl::kNlmsgDone);
+    auto frames = genl::Split(replies[0]);
+    EXPECT_TRUE(frames.ok());
+    if (!frames.ok()) return out;
+    for (const genl::Frame& f : *frames) {
+      auto m = genl::Decode(f.bytes);
+      EXPECT_TRUE(m.ok());
+      out.push_back(m.ok() ? *m : genl::Message{});
+    }
+    return out;
+  }
   genl::Message DecodeOne(const std::vector<uint8_t>& d) {
     auto m = genl::Decode(d);
     EXPECT_TRUE(m.ok());
@@ -130,25 +149,16 @@ TEST_F(EndpointTest, ConnectionDumpCarriesNetConfAndPaths) {
   ASSERT_EQ(node.NewPeer("r0", 1, "b0", net), engine::Ret::kNoError);
   ASSERT_EQ(node.NewPath("r0", 1, sim::Ip4("127.0.0.1", 7788), sim::Ip4("127.0.0.1", 7789)),
             engine::Ret::kNoError);
-  auto replies = Call(Request(Cmd::kGetConnections, "r0"));
-  // The connection, then NLMSG_DONE in a packet of its own (as the kernel).
-  ASSERT_EQ(replies.size(), 2u);
-  auto frames = genl::Split(replies[0]);
-  ASSERT_TRUE(frames.ok());
-  ASSERT_EQ(frames->size(), 1u);
-  auto done = genl::Split(replies[1]);
-  ASSERT_TRUE(done.ok());
-  ASSERT_EQ(done->size(), 1u);
-  EXPECT_EQ((*done)[0].hdr.type, genl::kNlmsgDone);
-  auto m = genl::Decode((*frames)[0].bytes);
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->ret_code(), 101);
-  const genl::Tla* nc = m->Find(Set::kNetConf);
+  std::vector<genl::Message> dump = Dump(Request(Cmd::kGetConnections, "r0"));
+  ASSERT_EQ(dump.size(), 1u);  // the connection
+  const genl::Message& m = dump[0];
+  EXPECT_EQ(m.ret_code(), 101);
+  const genl::Tla* nc = m.Find(Set::kNetConf);
   ASSERT_NE(nc, nullptr);
   EXPECT_EQ(nc->GetStr(genl::attr::name), "b0");
   EXPECT_EQ(nc->GetU32(genl::attr::ping_int), 7u);
   EXPECT_EQ(nc->GetU32(genl::attr::ping_timeo), 5u);  // the table default
-  const genl::Tla* pp = m->Find(Set::kPathParms);
+  const genl::Tla* pp = m.Find(Set::kPathParms);
   ASSERT_NE(pp, nullptr);
   auto mine = notify::AddressFromSockaddr(*pp->GetStr(genl::attr::my_addr));
   ASSERT_TRUE(mine.has_value());
@@ -179,7 +189,7 @@ TEST_F(EndpointTest, PrimaryOfUnknownResourceIsResNotKnown) {
 TEST_F(EndpointTest, AttachRepliesAfterTheMetadataRead) {
   ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
   ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
-  ASSERT_TRUE(sim::MakeMetadata(world, "/dev/loop0", 32ull << 20));
+  ASSERT_TRUE(sim::MakeMetadata(world, "/dev/loop0", sim::kDiskBytes));
   genl::Message req = Request(Cmd::kAttach, "");
   req.minor = 0;
   req.Get(Set::kDiskConf)
@@ -225,25 +235,12 @@ TEST_F(EndpointTest, NewPeerAndPathFromSockaddrs) {
 TEST_F(EndpointTest, InitialStateDumpEndsWithDoneMarkers) {
   ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
   ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
-  genl::Message req = Request(Cmd::kGetInitialState, "");
-  auto replies = Call(req);
-  // resource, device, INITIAL_STATE_DONE; then NLMSG_DONE in its own packet.
-  ASSERT_EQ(replies.size(), 2u);
-  auto frames = genl::Split(replies[0]);
-  ASSERT_TRUE(frames.ok());
-  ASSERT_EQ(frames->size(), 3u);
-  auto done = genl::Split(replies[1]);
-  ASSERT_TRUE(done.ok());
-  ASSERT_EQ(done->size(), 1u);
-  EXPECT_EQ((*done)[0].hdr.type, genl::kNlmsgDone);
-  auto first = genl::Decode((*frames)[0].bytes);
-  ASSERT_TRUE(first.ok());
-  auto note = notify::DecodeNotification(*first);
+  std::vector<genl::Message> dump = Dump(Request(Cmd::kGetInitialState, ""));
+  ASSERT_EQ(dump.size(), 3u);  // resource, device, INITIAL_STATE_DONE
+  auto note = notify::DecodeNotification(dump[0]);
   ASSERT_TRUE(note.ok());
   EXPECT_EQ(note->type, events::NotifyType::kExists);
-  auto last = genl::Decode((*frames)[2].bytes);
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->cmd, static_cast<uint8_t>(Cmd::kInitialStateDone));
+  EXPECT_EQ(dump[2].cmd, static_cast<uint8_t>(Cmd::kInitialStateDone));
 }
 
 TEST_F(EndpointTest, DumpWithUnknownResourceFilterIsResNotKnown) {

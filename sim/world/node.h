@@ -17,6 +17,10 @@
 
 namespace drbd::sim {
 
+// The tests' usual backing disk size, and one second of world time.
+inline constexpr uint64_t kDiskBytes = 32ull << 20;
+inline constexpr uint64_t kSec = 1000000000ull;
+
 // Writes v09 internal metadata (as drbdmeta create-md does) onto world disk
 // `path` of `bytes` bytes. `flags` are MDF_* bits; `node_id` -1 = unset.
 inline bool MakeMetadata(World& w, const std::string& path, uint64_t bytes,

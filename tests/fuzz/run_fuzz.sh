@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Builds config_parser_fuzz with clang + libFuzzer + ASan + UBSan in its own
-# build dir and fuzzes for a bounded time. Exits non-zero when libFuzzer finds
+# Builds the fuzz targets (config_parser_fuzz, md_reader_fuzz, genl_decode_fuzz,
+# events2_parse_fuzz) with clang + libFuzzer + ASan + UBSan in their own build
+# dir and fuzzes each for a bounded time. Exits non-zero when libFuzzer finds
 # a crash, a leak, a timeout (hang) or a sanitizer report; the reproducer is
-# left in $BUILD_DIR/fuzz-artifacts/ (replay: $BUILD_DIR/tests/config_parser_fuzz FILE).
-# Env: FUZZ_SECONDS (default 60), BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 1).
+# left in $BUILD_DIR/<prefix>fuzz-artifacts/ (replay: $BUILD_DIR/tests/<target> FILE).
+# Env: FUZZ_SECONDS (default 60; MD_, GENL_, EVENTS2_FUZZ_SECONDS per target),
+# BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 1, config parser only).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -17,61 +19,44 @@ if ! command -v clang++ >/dev/null; then
 fi
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRBD_FUZZ=ON -DDRBD_BENCH=OFF >/dev/null
-cmake --build "$BUILD_DIR" --target config_parser_fuzz
 seeds=$(mktemp -d)
-work="$BUILD_DIR/fuzz-corpus"
-art="$BUILD_DIR/fuzz-artifacts/"
 trap 'rm -rf "$seeds"' EXIT
-mkdir -p "$work" "$art"
 bash "$here/make_seed_corpus.sh" "$seeds"
-# New inputs go to $work (kept between runs); the seeds are read only.
-set +e
+
+# fuzz NAME LABEL SECONDS PREFIX SEEDS [LIBFUZZER_FLAGS...]: builds tests/NAME and
+# fuzzes it for SECONDS from SEEDS (read only); new inputs go to
+# $BUILD_DIR/PREFIXfuzz-corpus (kept between runs), reproducers to
+# $BUILD_DIR/PREFIXfuzz-artifacts/. Exits 1 on any finding.
+fuzz() {
+  local name=$1 label=$2 seconds=$3 prefix=$4 seed_dir=$5
+  shift 5
+  local work="$BUILD_DIR/${prefix}fuzz-corpus" art="$BUILD_DIR/${prefix}fuzz-artifacts/"
+  cmake --build "$BUILD_DIR" --target "$name"
+  mkdir -p "$work" "$art"
+  set +e
+  "$BUILD_DIR/tests/$name" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
+    -artifact_prefix="$art" -print_final_stats=1 "$@" "$work" "$seed_dir" 2>&1 |
+    grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 40
+  local rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    echo "run_fuzz: $name exited $rc; reproducers in $art:" >&2
+    ls -l "$art" >&2
+    exit 1
+  fi
+  echo "run_fuzz: $label: no crash in ${seconds}s"
+}
+
 parallel=()
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then parallel=(-fork="$FUZZ_JOBS"); fi
-"$BUILD_DIR/tests/config_parser_fuzz" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
-  -max_len=16384 -dict="$here/drbdconf.dict" -artifact_prefix="$art" -print_final_stats=1 \
-  "${parallel[@]}" "$work" "$seeds" 2>&1 | grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 40
-rc=${PIPESTATUS[0]}
-set -e
-if [ "$rc" -ne 0 ]; then
-  echo "run_fuzz: libFuzzer exited $rc; reproducers in $art:" >&2
-  ls -l "$art" >&2
-  exit 1
-fi
-echo "run_fuzz: no crash in ${FUZZ_SECONDS}s"
-
+# The drbd.conf parser.
+fuzz config_parser_fuzz "config parser" "$FUZZ_SECONDS" "" "$seeds" \
+  -max_len=16384 -dict="$here/drbdconf.dict" "${parallel[@]}"
 # The metadata reader (superblock, activity log, bitmap, dump-md text).
-cmake --build "$BUILD_DIR" --target md_reader_fuzz
-md_art="$BUILD_DIR/md-fuzz-artifacts/"
-md_work="$BUILD_DIR/md-fuzz-corpus"
-mkdir -p "$md_art" "$md_work"
-set +e
-"$BUILD_DIR/tests/md_reader_fuzz" -max_total_time="${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}" -timeout=5 \
-  -rss_limit_mb=2048 -artifact_prefix="$md_art" -print_final_stats=1 \
-  "$md_work" "$repo/tests/md/fuzz_seeds" 2>&1 | grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 20
-rc=${PIPESTATUS[0]}
-set -e
-if [ "$rc" -ne 0 ]; then
-  echo "run_fuzz: md_reader_fuzz exited $rc; reproducers in $md_art:" >&2
-  ls -l "$md_art" >&2
-  exit 1
-fi
-echo "run_fuzz: md reader: no crash in ${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}s"
-
+fuzz md_reader_fuzz "md reader" "${MD_FUZZ_SECONDS:-$FUZZ_SECONDS}" md- "$repo/tests/md/fuzz_seeds"
 # The genl decoders (lib/genl: DRBD family messages, nlctrl, NLMSG_ERROR).
-cmake --build "$BUILD_DIR" --target genl_decode_fuzz
-genl_art="$BUILD_DIR/genl-fuzz-artifacts/"
-genl_work="$BUILD_DIR/genl-fuzz-corpus"
-mkdir -p "$genl_art" "$genl_work"
-set +e
-"$BUILD_DIR/tests/genl_decode_fuzz" -max_total_time="${GENL_FUZZ_SECONDS:-$FUZZ_SECONDS}" -timeout=5 \
-  -rss_limit_mb=2048 -artifact_prefix="$genl_art" -print_final_stats=1 \
-  "$genl_work" "$repo/tests/fuzz/genl_seeds" 2>&1 | grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 20
-rc=${PIPESTATUS[0]}
-set -e
-if [ "$rc" -ne 0 ]; then
-  echo "run_fuzz: genl_decode_fuzz exited $rc; reproducers in $genl_art:" >&2
-  ls -l "$genl_art" >&2
-  exit 1
-fi
-echo "run_fuzz: genl decoder: no crash in ${GENL_FUZZ_SECONDS:-$FUZZ_SECONDS}s"
+fuzz genl_decode_fuzz "genl decoder" "${GENL_FUZZ_SECONDS:-$FUZZ_SECONDS}" genl- \
+  "$repo/tests/fuzz/genl_seeds"
+# The events2 line parser (lib/events), from the checked-in captures.
+fuzz events2_parse_fuzz "events2 parser" "${EVENTS2_FUZZ_SECONDS:-$FUZZ_SECONDS}" events2- \
+  "$repo/lib/events/testdata" -dict="$here/events2.dict"
