@@ -65,27 +65,13 @@ std::string WithoutUnknown(const std::string& text) {
   return out;
 }
 
-FieldValue Default(const OptionDef* f) {
-  FieldValue v;
-  v.field = f;
-  if (f->type == OptType::kBoolean || f->type == OptType::kFlag) {
-    v.number = f->bool_def ? 1 : 0;
-  } else if (f->type == OptType::kString) {
-    v.text = "";
-  } else {
-    v.number = static_cast<uint64_t>(f->def);
-  }
-  return v;
-}
-
 // Every field of ctx at its default, with some overridden.
 OptionValues AllDefaults(OptContext ctx, const std::vector<FieldValue>& overrides = {}) {
   OptionValues out;
-  for (const OptionDef* f : cfg::Context(ctx).fields) {
-    if (f->after_922) continue;  // the 9.2.18 kernel of the captures does not report these
-    FieldValue v = Default(f);
+  for (FieldValue v : notify::DefaultValues(ctx)) {
+    if (v.field->after_922) continue;  // the 9.2.18 kernel of the captures does not report these
     for (const FieldValue& o : overrides) {
-      if (o.field->name == f->name) v = o;
+      if (o.field->name == v.field->name) v = o;
     }
     out.push_back(v);
   }
