@@ -15,10 +15,12 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "drbdadm/commands.h"
+#include "drbdadm/inproc.h"
 #include "drbdadm/runner.h"
 #include "lib/config/diag.h"
 #include "lib/config/parser.h"
@@ -402,7 +404,7 @@ void ProxyReconf(AdmState& st, const CmdCtx& ctx, const cfg::ProxyInfo& running_
   }
   for (auto& text : changes) {
     CmdCtx tmp = ctx;
-    tmp.proxy_reconf = text;
+    tmp.proxy_reconf = std::make_shared<const std::string>(text);
     ScheduleDeferredCmd(st, ProxyReconfCmd(), tmp, Stage::kNet);
   }
 }
@@ -604,9 +606,20 @@ std::string RunCapture(std::vector<std::string> args, int* status) {
   return text;
 }
 
+// `drbdsetup show [NAME]`'s standard output; in-process when drbdsetup is
+// drbd-cp's own (drbdadm/inproc.h).
 std::string RunDrbdsetupShow(const std::string& drbdsetup, const std::string& name) {
   std::vector<std::string> args = {drbdsetup, "show"};
   if (!name.empty()) args.push_back(name);
+  if (OwnTool tool = InProcessToolFor(args); tool != OwnTool::kNone) {
+    std::ostringstream out;
+    InProcIo io;
+    io.out = &out;
+    io.err = nullptr;  // stderr to /dev/null, as below
+    io.stdout_captured = true;
+    RunInProcess(tool, args, io, 0);
+    return std::move(out).str();
+  }
   int status = 0;
   return RunCapture(std::move(args), &status);
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <array>
+#include <deque>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -59,8 +61,10 @@ struct CmdCtx {
   cfg::Path* path = nullptr;
   const AdmCmd* cmd = nullptr;
   // adjust's proxy reconfiguration only (drbdadm/adjust.cc): the command text
-  // ("set plugin r0-b-a 0 zstd level 4"), run as `drbd-proxy-ctl -c TEXT`.
-  std::string proxy_reconf;
+  // ("set plugin r0-b-a 0 zstd level 4"), run as `drbd-proxy-ctl -c TEXT`;
+  // null otherwise (shared: contexts are copied into the queues, and almost
+  // none carries a text).
+  std::shared_ptr<const std::string> proxy_reconf;
 };
 
 // One drbdadm invocation's state.
@@ -99,8 +103,10 @@ struct AdmState {
   int number_of_minors = 0;
   bool dump_all = false;  // dump/dump-xml of all resources (header printed)
   // Deferred commands per stage, in scheduling order (ScheduleDeferredCmd).
-  std::array<std::vector<CmdCtx>, kStageCount> deferred;
-  std::array<std::vector<DeferredMeta>, kStageCount> deferred_meta;
+  // Deques: `up all` queues ~10 commands per resource, which grow in chunks
+  // instead of being copied at each doubling.
+  std::array<std::deque<CmdCtx>, kStageCount> deferred;
+  std::array<std::deque<DeferredMeta>, kStageCount> deferred_meta;
 };
 
 // Queues cmd for ctx at a stage (drbd-utils schedule_deferred_cmd). When the

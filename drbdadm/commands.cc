@@ -553,7 +553,7 @@ int DoProxyConnDown(AdmState& st, const CmdCtx& ctx) {
 
 // adjust: one drbd-proxy-ctl command adjust computed (ctx.proxy_reconf).
 int DoProxyReconf(AdmState& st, const CmdCtx& ctx) {
-  return RunCommand(st, {st.drbd_proxy_ctl, "-c", ctx.proxy_reconf}, kSleepsShort, ResName(ctx));
+  return RunCommand(st, {st.drbd_proxy_ctl, "-c", *ctx.proxy_reconf}, kSleepsShort, ResName(ctx));
 }
 
 int CheckProxy(AdmState& st, const CmdCtx& ctx, bool up) {

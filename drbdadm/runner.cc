@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Helper execution for drbdadm: dry-run printing and fork/exec with timeouts.
+// Helper execution for drbdadm: dry-run printing, then drbd-cp's own
+// drbdsetup/drbdmeta in-process (drbdadm/inproc.h) or anything else by
+// fork/exec with the cmd-timeout-* limits.
 #include "drbdadm/runner.h"
 
 #include <fcntl.h>
@@ -13,7 +15,11 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <iostream>
 #include <ostream>
+#include <sstream>
+
+#include "drbdadm/inproc.h"
 
 namespace drbd::adm {
 
@@ -188,9 +194,18 @@ int RunCommand(AdmState& st, const std::vector<std::string>& argv, int flags,
   st.out->flush();
   st.err->flush();
   if (st.adjust_with_progress) flags |= kSuppressStderr;
-  Child child = Spawn(argv, -1, (flags & kSuppressStderr) != 0);
   unsigned timeout = (flags & kSleepsFinite) ? TimeoutFor(st, flags) : 0;
-  int rv = Wait(child, timeout, nullptr);
+  int rv;
+  if (OwnTool tool = InProcessToolFor(argv); tool != OwnTool::kNone) {
+    // The child's stdout and stderr are drbdadm's file descriptors 1 and 2.
+    InProcIo io;
+    io.out = &std::cout;
+    io.err = (flags & kSuppressStderr) ? nullptr : &std::cerr;
+    rv = RunInProcess(tool, argv, io, timeout);
+  } else {
+    Child child = Spawn(argv, -1, (flags & kSuppressStderr) != 0);
+    rv = Wait(child, timeout, nullptr);
+  }
   if ((flags & kSleepsFinite) && rv >= 10 && !(flags & (kDontReportFailed | kSuppressStderr))) {
     std::ostream& err = *st.err;
     err << "Command '";
@@ -217,6 +232,15 @@ int RunCommandCaptureStderr(AdmState& st, const std::vector<std::string>& argv,
   }
   st.out->flush();
   st.err->flush();
+  if (OwnTool tool = InProcessToolFor(argv); tool != OwnTool::kNone) {
+    std::ostringstream err;
+    InProcIo io;
+    io.out = &std::cout;
+    io.err = &err;
+    int rv = RunInProcess(tool, argv, io, st.config.globals.cmd_timeout_short);
+    if (captured) *captured += err.str();
+    return rv;
+  }
   Child child = Spawn(argv, STDERR_FILENO, false);
   return Wait(child, st.config.globals.cmd_timeout_short, captured);
 }
@@ -226,8 +250,18 @@ int RunCommandCaptureStdout(AdmState& st, const std::vector<std::string>& argv, 
   if (st.dry_run) return 0;
   st.out->flush();
   st.err->flush();
-  Child child = Spawn(argv, STDOUT_FILENO, (flags & kSuppressStderr) != 0);
   unsigned timeout = (flags & kSleepsFinite) ? TimeoutFor(st, flags) : 0;
+  if (OwnTool tool = InProcessToolFor(argv); tool != OwnTool::kNone) {
+    std::ostringstream out;
+    InProcIo io;
+    io.out = &out;
+    io.err = (flags & kSuppressStderr) ? nullptr : &std::cerr;
+    io.stdout_captured = true;
+    int rv = RunInProcess(tool, argv, io, timeout);
+    if (captured) *captured += out.str().substr(0, 4096);
+    return rv;
+  }
+  Child child = Spawn(argv, STDOUT_FILENO, (flags & kSuppressStderr) != 0);
   return Wait(child, timeout, captured);
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Running the helper programs drbdadm drives (drbdsetup, drbdmeta,
 // drbd-proxy-ctl, handler scripts): the dry-run printer with drbd-utils'
-// shell escaping, and fork/exec with the cmd-timeout-* limits.
+// shell escaping, and fork/exec with the cmd-timeout-* limits. drbd-cp's
+// own drbdsetup and drbdmeta run in-process instead, with the same output,
+// exit codes and limits (drbdadm/inproc.h, docs/design/drbdadm.md).
 #pragma once
 
 #include <string>

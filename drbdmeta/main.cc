@@ -8,6 +8,10 @@
 #include <vector>
 
 #include "drbdmeta/tool.h"
+#include "lib/base/tool_note.h"
+
+// Lets drbdadm run this program's commands in-process (lib/base/tool_note.h).
+DRBD_TOOL_NOTE("drbdmeta");
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);

@@ -2159,8 +2159,16 @@ void LockMinor(Tool& t) {
   t.Exit(20);
 }
 
+bool DstateSaysAttached(Tool& t, int exit_status, std::string result);
+
 // Asks "drbdsetup MINOR dstate" whether the minor has a disk attached.
 bool IsAttached(Tool& t) {
+  if (t.io.run_helper) {
+    std::string out;
+    std::optional<int> status =
+        t.io.run_helper({"drbdsetup", std::to_string(t.minor), "dstate"}, &out);
+    if (status) return DstateSaysAttached(t, *status, out);
+  }
   int pipes[2];
   if (::pipe(pipes) != 0) {
     t.Err(Fmt("drbdsetup pipe: %s\n", std::strerror(errno)));
@@ -2187,13 +2195,22 @@ bool IsAttached(Tool& t) {
   ::close(pipes[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (WEXITSTATUS(status) == 20 || WEXITSTATUS(status) == 10) return false;
+  return DstateSaysAttached(t, WEXITSTATUS(status),
+                            std::string(result, rr > 0 ? static_cast<size_t>(rr) : 0));
+}
+
+// The answer of "drbdsetup MINOR dstate": its exit status and the first
+// (up to 40) bytes of its output, as one read() from its pipe returns them.
+bool DstateSaysAttached(Tool& t, int exit_status, std::string result) {
+  if (exit_status == 20 || exit_status == 10) return false;
+  if (result.size() > 40) result.resize(40);
+  const ssize_t rr = static_cast<ssize_t>(result.size());
   if (rr < 1) {
     t.Err("read from drbdsetup\n: Success\n");
     t.Exit(20);
   }
   result[rr - 1] = 0;
-  std::string s(result);
+  std::string s(result.c_str());
   const size_t slash = s.find('/');
   const size_t len = slash == std::string::npos ? s.size() : slash;
   static const char* kDiskStates[] = {"Diskless",   "Attaching", "Detaching", "Failed",     "Negotiating",

@@ -34,6 +34,12 @@ struct Io {
   std::string lock_dir = "/var/lock";
   // When false, no "drbdsetup MINOR dstate" probe and no minor lock.
   bool probe_minor = true;
+  // Runs a helper instead of fork/exec (drbdadm running drbdmeta
+  // in-process, drbdadm/inproc.h): argv is "drbdsetup MINOR dstate", its
+  // stdout goes to *out, stderr is discarded; returns the exit status, or
+  // nullopt to let drbdmeta fork/exec it as usual. Null: always fork/exec.
+  std::function<std::optional<int>(const std::vector<std::string>& argv, std::string* out)>
+      run_helper;
   // Crash injection for tests: the metadata writes from this 0-based index
   // on fail with EIO (as if the machine died there); -1: never.
   long long fail_writes_from = -1;

@@ -13,8 +13,10 @@
 #include <variant>
 
 #include "drbdsetup/cli.h"
+#include "drbdsetup/drbdsetup84.h"
 #include "drbdsetup/handlers.h"
 #include "lib/genl/client.h"
+#include "lib/genl/family84.h"
 
 namespace drbd::setup {
 namespace {
@@ -44,15 +46,35 @@ int RunDrbdsetup(const std::vector<std::string>& argv, std::ostream& out, std::o
 
 int RunDrbdsetupWith(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
                      const ConnectFn& connect) {
+  RunOptions options;
+  options.connect = connect;
+  return RunDrbdsetupWithOptions(argv, out, err, options);
+}
+
+int RunDrbdsetupWithOptions(const std::vector<std::string>& argv, std::ostream& out,
+                            std::ostream& err, const RunOptions& options) {
+  // A mainline 8.4 module (or DRBD_DRIVER_VERSION_OVERRIDE=8.4.x) speaks
+  // genl version 1 and has its own command set.
+  // Installed as drbdsetup-84 (where drbd-utils' drbdadm-84 looks for it),
+  // it always speaks 8.4.
+  if (!options.connect || options.check_module) {
+    const char* sim_env = std::getenv("DRBD_SIM_SOCKET");
+    bool as84 = !argv.empty() && (argv[0] == "drbdsetup-84" || argv[0].ends_with("/drbdsetup-84"));
+    if ((sim_env == nullptr || *sim_env == '\0') && (as84 || genl::v84::ModuleIs84())) {
+      return RunDrbdsetup84(argv, out, err);
+    }
+  }
+  const ConnectFn& connect = options.connect;
+  const bool stdout_is_tty = options.stdout_is_tty.value_or(isatty(STDOUT_FILENO) != 0);
   CliEnv env;
-  env.columns = TerminalColumns();
+  env.columns = stdout_is_tty || !options.stdout_is_tty ? TerminalColumns() : 80;
   std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
   auto parsed = ParseCommand(args, env);
   if (auto* e = std::get_if<CliExit>(&parsed)) return Finish(*e, out, err);
   Invocation inv = std::get<Invocation>(std::move(parsed));
 
   const char* sim = std::getenv("DRBD_SIM_SOCKET");
-  if (!connect && (sim == nullptr || *sim == '\0')) {
+  if ((!connect || options.check_module) && (sim == nullptr || *sim == '\0')) {
     struct stat st {};
     if (stat("/proc/drbd", &st) != 0) {
       err << "Could not stat /proc/drbd: No such file or directory\n"
@@ -68,7 +90,7 @@ int RunDrbdsetupWith(const std::vector<std::string>& argv, std::ostream& out, st
     return ToInt(client.error().exit_code());
   }
   if (auto e = ParseObjects(inv, env)) return Finish(*e, out, err);
-  RunContext rc{**client, out, err, env, isatty(STDOUT_FILENO) != 0};
+  RunContext rc{**client, out, err, env, stdout_is_tty};
   return RunCommand(rc, inv);
 }
 

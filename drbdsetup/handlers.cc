@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -18,6 +21,7 @@
 #include "lib/events/events2.h"
 #include "lib/events/status.h"
 #include "lib/genl/drbd_codes.h"
+#include "lib/md/device.h"
 #include "lib/md/gi.h"
 #include "lib/notify/notify.h"
 
@@ -347,12 +351,30 @@ int RunPeerRole(RunContext& rc, Invocation& inv) {
   return 10;
 }
 
+// As drbd-utils' dstate: one dump of every device finds the minor, then
+// only its resource's connections and peer devices are read (not every
+// resource's details: drbdmeta asks this once per attach, so the cost
+// must not grow with the number of resources).
 int RunDState(RunContext& rc, Invocation& inv) {
-  auto res = DumpResources(rc.client, "all", true, false);
-  if (!res.ok()) return ReportGenlError(rc, res.error(), inv.objname);
-  for (const ResourceDump& d : *res) {
-    events::ResourceSnapshot s = Snapshot(d);
-    if (auto line = events::FormatDstate(s, inv.minor)) {
+  auto devices = Dump(rc.client, Cmd::kGetDevices, "");
+  if (!devices.ok()) return ReportGenlError(rc, devices.error(), inv.objname);
+  for (const Message& m : *devices) {
+    auto dev = Decode<events::Device>(m);
+    if (!dev || dev->minor != inv.minor) continue;
+    const std::string name = ResourceName(m);
+    ResourceDump d;
+    for (const Message& x : *devices) {
+      if (ResourceName(x) == name) d.devices.push_back(x);
+    }
+    auto conns = Dump(rc.client, Cmd::kGetConnections, name);
+    if (!conns.ok()) return ReportGenlError(rc, conns.error(), inv.objname);
+    d.connections = std::move(*conns);
+    if (!d.connections.empty()) {
+      auto peers = Dump(rc.client, Cmd::kGetPeerDevices, name);
+      if (!peers.ok()) return ReportGenlError(rc, peers.error(), inv.objname);
+      d.peer_devices = std::move(*peers);
+    }
+    if (auto line = events::FormatDstate(Snapshot(d), inv.minor)) {
       rc.out << *line;
       return 0;
     }
@@ -398,6 +420,69 @@ int RunGi(RunContext& rc, Invocation& inv) {
     }
   }
   rc.err << inv.objname << ": No such peer device\n";
+  return 10;
+}
+
+// ---- check-resize -----------------------------------------------------------
+
+// The last-known-bdev file drbdmeta reads to find internal metadata after
+// the backing device changed size (drbd-utils' lk_bdev_*; same layout as
+// drbdmeta/tool.cc writes: "<bytes>\t<device>\n").
+constexpr const char* kLkBdevDir = "/var/lib/drbd";
+
+std::string LkBdevPath(uint32_t minor) {
+  return std::string(kLkBdevDir) + "/drbd-minor-" + std::to_string(minor) + ".lkbd";
+}
+
+int RunCheckResize(RunContext& rc, Invocation& inv) {
+  if (auto e = RejectExcessArgs(inv, 0)) {
+    rc.err << e->err;
+    return e->code;
+  }
+  auto devices = Dump(rc.client, Cmd::kGetDevices, "");
+  if (!devices.ok()) return ReportGenlError(rc, devices.error(), inv.objname);
+  for (const Message& m : *devices) {
+    if (m.minor != inv.minor) continue;
+    const genl::Tla* dc = m.Find(Set::kDiskConf);
+    auto backing = dc ? dc->GetStr(genl::attr::backing_dev) : std::nullopt;
+    if (!backing) {
+      rc.err << "Has no disk config, try with drbdmeta.\n";
+      return 1;
+    }
+    const std::string path = LkBdevPath(inv.minor);
+    int32_t idx = dc->GetS32(genl::attr::meta_dev_idx).value_or(-1);
+    if (idx >= 0 || idx == -2 /* DRBD_MD_INDEX_FLEX_EXT */) {
+      ::unlink(path.c_str());
+      return 0;
+    }
+    const std::string dev(*backing);
+    md::Status st;
+    int saved = 0;
+    auto f = md::FileDevice::Open(dev, true, false, &st, &saved);
+    if (!f) {
+      rc.err << "Could not open " << dev << ": " << std::strerror(saved) << ".\n";
+      return 1;
+    }
+    const uint64_t size = f->Size();
+    if (FILE* in = std::fopen(path.c_str(), "r")) {
+      unsigned long long old = 0;
+      char name[4096] = "";
+      int n = std::fscanf(in, "%llu %4095s", &old, name);
+      std::fclose(in);
+      if (n == 2 && old == size && dev == name) return 0;  // nothing changed
+    }
+    FILE* out = std::fopen(path.c_str(), "w");
+    if (!out) {
+      rc.err << "lk_bdev_save(" << path << ") failed: " << std::strerror(errno) << "\n";
+      return 0;
+    }
+    std::fprintf(out, "%llu\t%s\n", static_cast<unsigned long long>(size), dev.c_str());
+    std::fflush(out);
+    ::fsync(fileno(out));
+    std::fclose(out);
+    return 0;
+  }
+  rc.err << inv.objname << ": No such device\n";
   return 10;
 }
 
@@ -662,7 +747,7 @@ int RunCommand(RunContext& rc, Invocation& inv) {
     case CmdKind::kEvents: return RunEvents2(rc, inv);
     case CmdKind::kWait: return RunWait(rc, inv);
     case CmdKind::kPeerRole: return RunPeerRole(rc, inv);
-    case CmdKind::kCheckResize:
+    case CmdKind::kCheckResize: return RunCheckResize(rc, inv);
     case CmdKind::kUdev:
       break;
   }

@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "drbdsetup/drbdsetup.h"
+#include "lib/base/tool_note.h"
+
+// Lets drbdadm run this program's commands in-process (lib/base/tool_note.h).
+DRBD_TOOL_NOTE("drbdsetup");
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);

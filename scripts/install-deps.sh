@@ -12,6 +12,10 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tools and oracles
   drbd-utils clitest python3 iproute2 util-linux hyperfine
+  # NBD clients for the drbd-simd exports (nbdcopy; nbdsh; qemu-io, qemu-img)
+  libnbd-bin python3-libnbd qemu-utils
+  # the real-kernel tests (tests/kernel, ../shared/kernel-harness)
+  qemu-system-x86 busybox-static xz-utils
 )
 
 missing=()

@@ -14,6 +14,7 @@
 // Raw pointers in this file never own.
 #pragma once
 
+#include <cstdint>
 #include <list>
 #include <map>
 #include <memory>
@@ -149,8 +150,8 @@ struct HnameAddress {
   Address address;
   HeapOptional<ProxyInfo> proxy;  // `via proxy` (rare: on the heap)
   // `via outside-address [af] a:p` (drbd-utils after 9.22): the address
-  // the peer reaches this host at through NAT.
-  Address outside_address;
+  // the peer reaches this host at through NAT (rare: on the heap).
+  HeapOptional<Address> outside_address;
   bool parsed_outside_address = false;
   HostInfo* host_info = nullptr;  // resolved in post-processing
   bool used_as_me = false;
@@ -276,14 +277,15 @@ struct Config {
 
   // Uniqueness registry (drbd-utils check_uniq): key "what:detail" (e.g.
   // "device-minor:alpha:0") → where it was first used.
-  // The file name is shared between the entries of one file (one copy per
-  // file, not one per key); uniq_last_file is the newest such copy.
+  // File names are kept once per file in uniq_files (the newest last), and
+  // an entry holds the index: 8 bytes per key for 170 000 keys at 10 000
+  // resources.
   struct FirstUse {
-    std::shared_ptr<const std::string> file;
+    uint32_t file = 0;  // index into uniq_files
     int line = 0;
   };
   FlatStringMap<FirstUse> uniq;
-  std::shared_ptr<const std::string> uniq_last_file;
+  std::vector<std::string> uniq_files;
   // drbd-utils' config_valid: cleared by any non-fatal validation error.
   bool valid = true;
   // Files already read (canonical paths), for include de-duplication.

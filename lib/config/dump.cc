@@ -325,7 +325,7 @@ class TextDumper : public dump_internal::Printer {
       if (ha.proxy) {
         Proxy(" via ", *ha.proxy);
       } else if (ha.parsed_outside_address) {
-        AddressText(" via outside-address", ha.outside_address, ";\n");
+        AddressText(" via outside-address", *ha.outside_address, ";\n");
       } else {
         out_ << ";\n";
       }

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 namespace drbd::cfg {
 namespace {
@@ -86,57 +86,99 @@ constexpr std::array kKeywords = {
 constexpr size_t kMaxWord = 128;
 constexpr size_t kMaxQuotedUnits = 255;
 
-bool IsWordChar(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
-         c == '.' || c == '_' || c == '-';
-}
-bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool IsHex(unsigned char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+// Character classes, one table lookup per byte.
+enum : uint8_t { kWordBit = 1, kDigitBit = 2, kHexBit = 4, kBlankBit = 8 };
 
-// Matching helpers work on sets of possible end positions, which keeps the
-// IPv6 rule (optional and repeated groups) exact without backtracking.
-using Ends = std::vector<size_t>;
-
-void AddEnd(Ends& e, size_t p) {
-  if (std::find(e.begin(), e.end(), p) == e.end()) e.push_back(p);
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t b = 0;
+    const bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
+    const bool digit = c >= '0' && c <= '9';
+    if (lower || upper || digit || c == '/' || c == '.' || c == '_' || c == '-') b |= kWordBit;
+    if (digit) b |= kDigitBit;
+    if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) b |= kHexBit;
+    if (c == ' ' || c == '\t' || c == '\r') b |= kBlankBit;
+    t[static_cast<size_t>(c)] = b;
+  }
+  return t;
 }
+constexpr std::array<uint8_t, 256> kClasses = MakeClasses();
+
+bool IsWordChar(unsigned char c) { return (kClasses[c] & kWordBit) != 0; }
+bool IsDigit(unsigned char c) { return (kClasses[c] & kDigitBit) != 0; }
+bool IsHex(unsigned char c) { return (kClasses[c] & kHexBit) != 0; }
+
+// The IPv6 rule is matched on sets of possible end positions, which keeps
+// its optional and repeated groups exact without backtracking. A set holds
+// offsets from the rule's start: the longest form (six groups, '::', six
+// groups, '%' and a 128-byte zone word) ends 193 bytes in, so 256 bits hold
+// every offset the rule can reach.
+class Ends {
+ public:
+  static constexpr size_t kCapacity = 256;
+  void Add(size_t k) {
+    if (k < kCapacity) bits_[k >> 6] |= uint64_t{1} << (k & 63);
+  }
+  bool empty() const { return (bits_[0] | bits_[1] | bits_[2] | bits_[3]) == 0; }
+  Ends& operator|=(const Ends& o) {
+    for (size_t i = 0; i < bits_.size(); ++i) bits_[i] |= o.bits_[i];
+    return *this;
+  }
+  // Calls f(k) for every offset k in the set.
+  template <typename F>
+  void ForEach(F f) const {
+    for (size_t w = 0; w < bits_.size(); ++w) {
+      for (uint64_t b = bits_[w]; b != 0; b &= b - 1)
+        f(w * 64 + static_cast<size_t>(std::countr_zero(b)));
+    }
+  }
+  // The largest offset; 0 for the empty set.
+  size_t Max() const {
+    for (size_t w = bits_.size(); w-- > 0;) {
+      if (bits_[w] != 0) return w * 64 + 63 - static_cast<size_t>(std::countl_zero(bits_[w]));
+    }
+    return 0;
+  }
+
+ private:
+  std::array<uint64_t, 4> bits_{};
+};
 
 class Matcher {
  public:
-  explicit Matcher(std::string_view s) : s_(s) {}
+  // Offsets are counted from start within s.
+  Matcher(std::string_view s, size_t start) : s_(s), start_(start) {}
 
-  unsigned char At(size_t p) const { return p < s_.size() ? s_[p] : 0; }
-  bool Has(size_t p) const { return p < s_.size(); }
+  bool Has(size_t k) const { return start_ + k < s_.size(); }
+  unsigned char At(size_t k) const {
+    return Has(k) ? static_cast<unsigned char>(s_[start_ + k]) : 0;
+  }
 
   Ends Hex4(const Ends& in) const {
     Ends out;
-    for (size_t p : in) {
-      for (size_t k = 1; k <= 4 && Has(p + k - 1) && IsHex(At(p + k - 1)); ++k) AddEnd(out, p + k);
-    }
+    in.ForEach([&](size_t p) {
+      for (size_t k = 1; k <= 4 && Has(p + k - 1) && IsHex(At(p + k - 1)); ++k) out.Add(p + k);
+    });
     return out;
   }
   Ends Lit(const Ends& in, char c) const {
     Ends out;
-    for (size_t p : in) {
-      if (Has(p) && At(p) == static_cast<unsigned char>(c)) AddEnd(out, p + 1);
-    }
+    in.ForEach([&](size_t p) {
+      if (Has(p) && At(p) == static_cast<unsigned char>(c)) out.Add(p + 1);
+    });
     return out;
   }
-  static Ends Union(Ends a, const Ends& b) {
-    for (size_t p : b) AddEnd(a, p);
-    return a;
-  }
+  static Ends Union(Ends a, const Ends& b) { return a |= b; }
   Ends Digits(const Ends& in, size_t lo, size_t hi) const {
     Ends out;
-    for (size_t p : in) {
+    in.ForEach([&](size_t p) {
       size_t k = 0;
       while (k < hi && Has(p + k) && IsDigit(At(p + k))) {
         ++k;
-        if (k >= lo) AddEnd(out, p + k);
+        if (k >= lo) out.Add(p + k);
       }
-    }
+    });
     return out;
   }
   Ends Ipv4(const Ends& in) const {
@@ -146,17 +188,19 @@ class Matcher {
   }
   Ends Word(const Ends& in) const {
     Ends out;
-    for (size_t p : in) {
+    in.ForEach([&](size_t p) {
       for (size_t k = 1; k <= kMaxWord && Has(p + k - 1) && IsWordChar(At(p + k - 1)); ++k) {
-        AddEnd(out, p + k);
+        out.Add(p + k);
       }
-    }
+    });
     return out;
   }
 
   // ((H:){0,5}H)? : H? : (H(:H){0,5})? (%WORD)?  |  ::ffff:IPV4
-  size_t Ipv6(size_t start) const {
-    Ends s{start};
+  // Returns the length of the longest match at start, 0 if none.
+  size_t Ipv6() const {
+    Ends s;
+    s.Add(0);
     // Optional leading group list.
     Ends lead = s;
     {
@@ -182,30 +226,50 @@ class Matcher {
       e = Union(e, all);
     }
     e = Union(e, Word(Lit(e, '%')));
-    size_t best = 0;
-    for (size_t p : e) best = std::max(best, p - start);
+    size_t best = e.Max();
 
     Ends f = Lit(Lit(s, ':'), ':');
     for (int i = 0; i < 4; ++i) {
       Ends n;
-      for (size_t p : f) {
-        if (Has(p) && (At(p) == 'f' || At(p) == 'F')) AddEnd(n, p + 1);
-      }
+      f.ForEach([&](size_t p) {
+        if (Has(p) && (At(p) == 'f' || At(p) == 'F')) n.Add(p + 1);
+      });
       f = n;
     }
     f = Ipv4(Lit(f, ':'));
-    for (size_t p : f) best = std::max(best, p - start);
-    return best;
+    return std::max(best, f.Max());
   }
 
  private:
   std::string_view s_;
+  size_t start_;
 };
 
-size_t RunLength(std::string_view s, size_t p, bool (*pred)(unsigned char)) {
-  size_t k = 0;
-  while (p + k < s.size() && pred(static_cast<unsigned char>(s[p + k]))) ++k;
-  return k;
+// The length of the run of digits (or word characters) in s from p.
+size_t DigitRun(std::string_view s, size_t p) {
+  size_t q = p;
+  while (q < s.size() && IsDigit(static_cast<unsigned char>(s[q]))) ++q;
+  return q - p;
+}
+size_t WordRun(std::string_view s, size_t p) {
+  size_t q = p;
+  while (q < s.size() && IsWordChar(static_cast<unsigned char>(s[q]))) ++q;
+  return q - p;
+}
+
+// The first position at or after p that holds no blank (' ', '\t', '\r').
+// Indentation comes in runs of spaces: eight are compared at once.
+size_t SkipBlanks(std::string_view s, size_t p) {
+  const size_t n = s.size();
+  constexpr uint64_t kEightSpaces = 0x2020202020202020ULL;
+  while (p + 8 <= n) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + p, 8);
+    if (v != kEightSpaces) break;
+    p += 8;
+  }
+  while (p < n && (kClasses[static_cast<unsigned char>(s[p])] & kBlankBit) != 0) ++p;
+  return p;
 }
 
 // The IPv4 rule (1-3 digits, '.', three times, then 1-3 digits) from p: the
@@ -214,11 +278,11 @@ size_t RunLength(std::string_view s, size_t p, bool (*pred)(unsigned char)) {
 size_t Ipv4Length(std::string_view s, size_t p) {
   size_t q = p;
   for (int i = 0; i < 3; ++i) {
-    const size_t run = RunLength(s, q, IsDigit);
+    const size_t run = DigitRun(s, q);
     if (run < 1 || run > 3 || q + run >= s.size() || s[q + run] != '.') return 0;
     q += run + 1;
   }
-  const size_t run = RunLength(s, q, IsDigit);
+  const size_t run = DigitRun(s, q);
   if (run < 1) return 0;
   return q + std::min<size_t>(run, 3) - p;
 }
@@ -228,50 +292,46 @@ size_t Ipv4Length(std::string_view s, size_t p) {
 // port, a word) no IPv6 address starts at p.
 bool TwoColonsAhead(std::string_view s, size_t p) {
   int colons = 0;
-  for (size_t q = p; q < s.size() && (IsHex(s[q]) || s[q] == ':'); ++q) {
+  for (size_t q = p; q < s.size() && (IsHex(static_cast<unsigned char>(s[q])) || s[q] == ':');
+       ++q) {
     if (s[q] == ':' && ++colons == 2) return true;
   }
   return false;
 }
 
 constexpr size_t kMaxKeyword = 32;
-constexpr size_t kMaxSameLength = 16;
 
-constexpr bool KeywordsFitIndex() {
-  std::array<size_t, kMaxKeyword + 1> count{};
-  for (const Keyword& k : kKeywords) {
-    if (k.text.size() > kMaxKeyword || ++count[k.text.size()] > kMaxSameLength) return false;
-  }
-  return true;
-}
-static_assert(KeywordsFitIndex(), "raise kMaxKeyword or kMaxSameLength");
-
-// Keywords bucketed by length: a word is compared only with keywords of its
-// own length (a handful at most instead of all of them).
+// Keywords in an open-addressing hash table keyed by length, first and last
+// byte: a word costs one hash and, mostly, one comparison.
 class KeywordIndex {
  public:
   KeywordIndex() {
     for (const Keyword& k : kKeywords) {
-      Bucket& b = by_len_[k.text.size()];
-      b.entries[b.n++] = k;
+      size_t i = Slot(k.text);
+      while (slots_[i] != nullptr) i = (i + 1) % kSlots;
+      slots_[i] = &k;
     }
   }
   Tok Find(std::string_view w) const {
-    if (w.empty() || w.size() >= by_len_.size()) return Tok::kEof;
-    const Bucket& b = by_len_[w.size()];
-    for (size_t i = 0; i < b.n; ++i) {
-      const std::string_view k = b.entries[i].text;  // as long as w
-      if (k[0] == w[0] && std::memcmp(k.data(), w.data(), w.size()) == 0) return b.entries[i].tok;
+    if (w.empty()) return Tok::kEof;
+    for (size_t i = Slot(w);; i = (i + 1) % kSlots) {
+      const Keyword* k = slots_[i];
+      if (k == nullptr) return Tok::kEof;
+      if (k->text.size() == w.size() && std::memcmp(k->text.data(), w.data(), w.size()) == 0) {
+        return k->tok;
+      }
     }
-    return Tok::kEof;
   }
 
  private:
-  struct Bucket {
-    std::array<Keyword, kMaxSameLength> entries{};
-    size_t n = 0;
-  };
-  std::array<Bucket, kMaxKeyword + 1> by_len_{};
+  static constexpr size_t kSlots = 256;  // a power of two, > 3x the keywords
+  static_assert(kKeywords.size() * 3 < kSlots);
+  static size_t Slot(std::string_view w) {
+    return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
+            static_cast<unsigned char>(w.back())) %
+           kSlots;
+  }
+  std::array<const Keyword*, kSlots> slots_{};
 };
 
 // The keyword kind of a whole word, or Tok::kEof if it is not a keyword.
@@ -331,24 +391,22 @@ std::string TokenDescription(const Token& t) {
 }
 
 Token Lexer::Next() {
-  Matcher m(in_);
+  const size_t n = in_.size();
   for (;;) {
-    if (pos_ >= in_.size()) {
+    pos_ = SkipBlanks(in_, pos_);
+    if (pos_ >= n) {
       return Token{Tok::kEof, "", line_, static_cast<int>(pos_ - line_start_) + 1};
     }
-    unsigned char c = in_[pos_];
+    const char c = in_[pos_];
     if (c == '\n') {
       ++line_;
       ++pos_;
       line_start_ = pos_;
       continue;
     }
-    if (c == ' ' || c == '\t' || c == '\r') {
-      ++pos_;
-      continue;
-    }
     if (c == '#') {
-      while (pos_ < in_.size() && in_[pos_] != '\n') ++pos_;
+      const void* nl = std::memchr(in_.data() + pos_, '\n', n - pos_);
+      pos_ = nl == nullptr ? n : static_cast<size_t>(static_cast<const char*>(nl) - in_.data());
       continue;
     }
     break;
@@ -360,22 +418,6 @@ Token Lexer::Next() {
   tok.line = line_;
   tok.col = static_cast<int>(p - line_start_) + 1;
 
-  // Candidates in rule order; the first longest one wins.
-  Tok best = Tok::kElse;
-  size_t best_len = 1;
-  auto offer = [&](Tok t, size_t len) {
-    if (len > best_len || (len == best_len && best == Tok::kElse && t != Tok::kElse)) {
-      best = t;
-      best_len = len;
-    }
-  };
-  // Keeps rule order for equal lengths: only strictly longer replaces,
-  // except that anything replaces the 1-byte catch-all.
-  auto offer_ordered = [&](Tok t, size_t len) {
-    if (len == 0) return;
-    offer(t, len);
-  };
-
   // Fast paths for the two commonest shapes, where the winning rule is known
   // at once. Braces, ';' and brackets start no longer token.
   if (c == '{' || c == '}' || c == ';' || c == '[' || c == ']') {
@@ -384,7 +426,7 @@ Token Lexer::Next() {
     pos_ = p + 1;
     return tok;
   }
-  const size_t word = RunLength(in_, p, IsWordChar);
+  const size_t word = WordRun(in_, p);
   // A word starting with a non-digit: no number, version or IPv4 address can
   // start here, and no IPv6 address unless two ':' follow within the run of
   // hex digits and colons. Then it is a keyword, a word, or too long.
@@ -403,6 +445,24 @@ Token Lexer::Next() {
     return tok;
   }
 
+  auto has = [&](size_t q) { return q < n; };
+  auto at = [&](size_t q) -> unsigned char {
+    return q < n ? static_cast<unsigned char>(in_[q]) : 0;
+  };
+
+  // Candidates in rule order; the first longest one wins.
+  Tok best = Tok::kElse;
+  size_t best_len = 1;
+  // Keeps rule order for equal lengths: only strictly longer replaces,
+  // except that anything replaces the 1-byte catch-all.
+  auto offer_ordered = [&](Tok t, size_t len) {
+    if (len == 0) return;
+    if (len > best_len || (len == best_len && best == Tok::kElse && t != Tok::kElse)) {
+      best = t;
+      best_len = len;
+    }
+  };
+
   if (c == ':') {
     best = Tok::kColon;
     best_len = 1;
@@ -414,30 +474,25 @@ Token Lexer::Next() {
   }
 
   // Kernel module version: digits . digits . digits
-  {
-    size_t d1 = RunLength(in_, p, [](unsigned char x) { return IsDigit(x); });
-    if (d1 > 0 && m.At(p + d1) == '.') {
-      size_t q = p + d1 + 1;
-      size_t d2 = RunLength(in_, q, [](unsigned char x) { return IsDigit(x); });
-      if (d2 > 0 && m.At(q + d2) == '.') {
-        size_t r = q + d2 + 1;
-        size_t d3 = RunLength(in_, r, [](unsigned char x) { return IsDigit(x); });
-        if (d3 > 0) offer_ordered(Tok::kKmodVers, r + d3 - p);
-      }
+  const size_t d1 = DigitRun(in_, p);
+  if (d1 > 0 && at(p + d1) == '.') {
+    size_t q = p + d1 + 1;
+    size_t d2 = DigitRun(in_, q);
+    if (d2 > 0 && at(q + d2) == '.') {
+      size_t r = q + d2 + 1;
+      size_t d3 = DigitRun(in_, r);
+      if (d3 > 0) offer_ordered(Tok::kKmodVers, r + d3 - p);
     }
   }
 
-  if (IsDigit(c)) offer_ordered(Tok::kIpAddr, Ipv4Length(in_, p));
-  if (TwoColonsAhead(in_, p)) offer_ordered(Tok::kIpAddr6, m.Ipv6(p));
+  if (d1 > 0) offer_ordered(Tok::kIpAddr, Ipv4Length(in_, p));
+  if (TwoColonsAhead(in_, p)) offer_ordered(Tok::kIpAddr6, Matcher(in_, p).Ipv6());
 
-  {
-    size_t d = RunLength(in_, p, [](unsigned char x) { return IsDigit(x); });
-    if (d > 0) {
-      size_t len = std::min<size_t>(d, 8);
-      unsigned char s = m.At(p + len);
-      if (m.Has(p + len) && (s == 'M' || s == 'K' || s == 'G' || s == 's')) ++len;
-      offer_ordered(Tok::kInteger, len);
-    }
+  if (d1 > 0) {
+    size_t len = std::min<size_t>(d1, 8);
+    unsigned char s = at(p + len);
+    if (has(p + len) && (s == 'M' || s == 'K' || s == 'G' || s == 's')) ++len;
+    offer_ordered(Tok::kInteger, len);
   }
 
   size_t dq_len = 0, long_dq_len = 0, err_dq_len = 0;
@@ -446,15 +501,15 @@ Token Lexer::Next() {
     size_t units = 0;
     for (;;) {
       if (units == kMaxQuotedUnits) {
-        if (m.Has(q) && m.At(q) == '"') {
+        if (has(q) && at(q) == '"') {
           dq_len = q + 1 - p;
         }
-        if (m.Has(q) && m.At(q) != '\n') long_dq_len = q + 1 - p;
-        if (m.Has(q) && (m.At(q) == '\\' || m.At(q) == '\n')) err_dq_len = q + 1 - p;
+        if (has(q) && at(q) != '\n') long_dq_len = q + 1 - p;
+        if (has(q) && (at(q) == '\\' || at(q) == '\n')) err_dq_len = q + 1 - p;
         break;
       }
-      if (!m.Has(q)) break;
-      unsigned char x = m.At(q);
+      if (!has(q)) break;
+      unsigned char x = at(q);
       if (x == '"') {
         dq_len = q + 1 - p;
         break;
@@ -465,7 +520,7 @@ Token Lexer::Next() {
       }
       if (x == '\\') {
         err_dq_len = q + 1 - p;
-        if (!m.Has(q + 1) || m.At(q + 1) == '\n') break;
+        if (!has(q + 1) || at(q + 1) == '\n') break;
         q += 2;
       } else {
         q += 1;

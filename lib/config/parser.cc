@@ -1358,7 +1358,7 @@ void Parser::ParseVia(HnameAddress& ha) {
       ha.proxy = ParseProxySection();
       break;
     case Tok::kOutsideAddress:
-      ParseAddress(ha.outside_address);
+      ParseAddress(ha.outside_address.emplace());
       ha.parsed_outside_address = true;
       Exp(Tok::kSemicolon);
       break;
@@ -2159,13 +2159,13 @@ bool HostnameInList(std::string_view name, const Names& names) {
 
 bool CheckUniq(Config& cfg, DiagSink& diag, std::string_view file, int line, std::string_view what,
                std::string_view key) {
-  if (cfg.uniq_last_file == nullptr || *cfg.uniq_last_file != file) {
-    cfg.uniq_last_file = std::make_shared<const std::string>(std::string(file));
-  }
-  auto [use, inserted] = cfg.uniq.TryEmplace(key, Config::FirstUse{cfg.uniq_last_file, line});
+  if (cfg.uniq_files.empty() || cfg.uniq_files.back() != file) cfg.uniq_files.emplace_back(file);
+  const auto file_index = static_cast<uint32_t>(cfg.uniq_files.size() - 1);
+  auto [use, inserted] = cfg.uniq.TryEmplace(key, Config::FirstUse{file_index, line});
   if (inserted) return true;
   std::string data = fmt::format("{}:{}", file, static_cast<unsigned>(line));
-  std::string first = fmt::format("{}:{}", *use->file, static_cast<unsigned>(use->line));
+  std::string first =
+      fmt::format("{}:{}", cfg.uniq_files[use->file], static_cast<unsigned>(use->line));
   cfg.valid = false;
   Diagnostic d;
   d.file = std::string(file);

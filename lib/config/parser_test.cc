@@ -175,9 +175,10 @@ TEST(Parser, HostViaOutsideAddress) {
   const HnameAddress& ha =
       r.cfg.resources.front().connections.front().paths.front().hname_address_pairs.front();
   EXPECT_TRUE(ha.parsed_outside_address);
-  EXPECT_EQ(ha.outside_address.addr, "192.168.1.1");
-  EXPECT_EQ(ha.outside_address.port, "7000");
-  EXPECT_EQ(ha.outside_address.af, "ipv4");
+  ASSERT_TRUE(ha.outside_address.has_value());
+  EXPECT_EQ(ha.outside_address->addr, "192.168.1.1");
+  EXPECT_EQ(ha.outside_address->port, "7000");
+  EXPECT_EQ(ha.outside_address->af, "ipv4");
   EXPECT_FALSE(ha.proxy.has_value());
   Result bad = ParseText(
       "resource r0 {\n  connection {\n    host alpha address 10.0.0.1:7000 via nat;\n"

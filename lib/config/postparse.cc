@@ -1484,9 +1484,13 @@ void SetPeerInConnection(Reporter& rep, Resource& res, Connection& conn, bool pe
         conn.peer = host_info;
       }
       // A peer behind NAT is reached at its outside address (newer drbd-utils).
-      path.peer_address = !candidate->outside_address.addr.empty() ? &candidate->outside_address
-                          : !candidate->address.addr.empty()       ? &candidate->address
-                                                                   : &host_info->address;
+      Address* outside = candidate->outside_address ? &*candidate->outside_address : nullptr;
+      if (outside != nullptr && !outside->addr.empty()) {
+        path.peer_address = outside;
+      } else {
+        path.peer_address =
+            !candidate->address.addr.empty() ? &candidate->address : &host_info->address;
+      }
       path.peer_proxy = candidate->proxy ? &*candidate->proxy : nullptr;
       path.connect_to = path.my_proxy != nullptr ? &path.my_proxy->inside : path.peer_address;
       continue;

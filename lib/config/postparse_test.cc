@@ -751,7 +751,7 @@ TEST(PostParse, PeerBehindNatIsReachedAtItsOutsideAddress) {
     ha.config_line = 5;
     ha.address = {inside, "7000", "ipv4"};
     ha.parsed_address = true;
-    ha.outside_address = {outside, "7000", "ipv4"};
+    ha.outside_address = Address{outside, "7000", "ipv4"};
     ha.parsed_outside_address = true;
   }
   f.Process();

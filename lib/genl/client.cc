@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "lib/genl/drbd_codes.h"
+#include "lib/genl/family84.h"
 
 namespace drbd::genl {
 namespace {
@@ -30,7 +31,8 @@ Result<std::unique_ptr<Client>> Client::Connect(int timeout_ms) {
   return Connect(std::move(*t), timeout_ms);
 }
 
-Result<std::unique_ptr<Client>> Client::Connect(std::unique_ptr<Transport> t, int timeout_ms) {
+Result<std::unique_ptr<Client>> Client::Connect(std::unique_ptr<Transport> t, int timeout_ms,
+                                                uint8_t api_version) {
   // drbd-utils seeds its sequence numbers with the time.
   uint32_t seq = static_cast<uint32_t>(std::time(nullptr));
   Status s = t->Send(EncodeGetFamily(kFamilyName, seq, t->port_id()));
@@ -50,14 +52,15 @@ Result<std::unique_ptr<Client>> Client::Connect(std::unique_ptr<Transport> t, in
       }
       Result<FamilyInfo> fi = DecodeNewFamily(f.bytes);
       if (!fi.ok()) return NoFamily(fi.error());
-      if (fi->version != kFamilyVersion || fi->hdrsize != kUserHdrSize) {
+      if (fi->version != api_version || fi->hdrsize != kUserHdrSize) {
         return Error{ErrorCode::kApiMismatch,
                      fmt::format("API mismatch!\n\tAPI version drbdsetup: {} kernel: {}\n\t"
                                  "header size drbdsetup: {} kernel: {}",
-                                 kFamilyVersion, fi->version, kUserHdrSize, fi->hdrsize),
+                                 api_version, fi->version, kUserHdrSize, fi->hdrsize),
                      0};
       }
-      return std::unique_ptr<Client>(new Client(std::move(t), std::move(*fi), seq + 1));
+      uint8_t dialect = api_version == kFamilyVersion84 ? k84 : k9;
+      return std::unique_ptr<Client>(new Client(std::move(t), std::move(*fi), seq + 1, dialect));
     }
   }
 }
@@ -67,9 +70,12 @@ Result<uint32_t> Client::Send(Message& req, const EncodeOptions& opt) {
   req.nl.seq = next_seq_++;
   req.nl.pid = transport_->port_id();
   req.nl.flags |= kNlmFRequest;
-  const CmdDesc* d = FindCmd(req.cmd);
+  const CmdDesc* d = dialect_ == k84 ? v84::FindCmd(req.cmd) : FindCmd(req.cmd);
   if (d && d->kind == CmdKind::kDump) req.nl.flags |= kNlmFDump;
-  Result<std::vector<uint8_t>> bytes = Encode(req, opt);
+  if (dialect_ == k84) req.version = kFamilyVersion84;
+  EncodeOptions o = opt;
+  o.dialect = dialect_;
+  Result<std::vector<uint8_t>> bytes = Encode(req, o);
   if (!bytes.ok()) return bytes.error();
   Status s = transport_->Send(*bytes);
   if (!s.ok()) return s.error();
@@ -100,8 +106,9 @@ Result<std::vector<Message>> Client::Call(Message req, int timeout_ms) {
         continue;
       }
       if (f.hdr.type != family_.id) continue;
-      Result<Message> m = Decode(f.bytes, DecodeOptions{family_.id, false});
+      Result<Message> m = Decode(f.bytes, DecodeOptions{family_.id, false, dialect_});
       if (!m.ok()) return m.error();
+      if (rewrite_) rewrite_(*m);
       out.push_back(std::move(*m));
       if (!dump) return out;
       if (out.back().ret_code() != ToInt(RetCode::kNoError)) return out;
@@ -134,8 +141,9 @@ Result<std::vector<Message>> Client::ReceiveMessages(int timeout_ms) {
       continue;
     }
     if (f.hdr.type != family_.id) continue;
-    Result<Message> m = Decode(f.bytes, DecodeOptions{family_.id, false});
+    Result<Message> m = Decode(f.bytes, DecodeOptions{family_.id, false, dialect_});
     if (!m.ok()) return m.error();
+    if (rewrite_) rewrite_(*m);
     out.push_back(std::move(*m));
   }
   return out;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -30,9 +31,21 @@ class Client {
   // mismatch!" text, several lines), kTimeout / kIo.
   static Result<std::unique_ptr<Client>> Connect(int timeout_ms = 3000);
 
-  // Same over a given transport (tests, drbd-simd tools).
+  // Same over a given transport (tests, drbd-simd tools). api_version is
+  // the genl family version the caller speaks: kFamilyVersion (DRBD 9) or
+  // kFamilyVersion84 (mainline 8.4; requests and replies then use the 8.4
+  // table, lib/spec/genl84.def).
   static Result<std::unique_ptr<Client>> Connect(std::unique_ptr<Transport> t,
-                                                 int timeout_ms = 3000);
+                                                 int timeout_ms = 3000,
+                                                 uint8_t api_version = kFamilyVersion);
+
+  // k9 or k84: the table this client encodes and decodes with.
+  uint8_t dialect() const { return dialect_; }
+
+  // Called on every decoded reply and event before it is returned (the 8.4
+  // path rewrites 8.4 state numbers into DRBD 9 ones, lib/genl/state84.h).
+  using Rewrite = std::function<void(Message&)>;
+  void set_rewrite(Rewrite f) { rewrite_ = std::move(f); }
 
   const FamilyInfo& family() const { return family_; }
   Transport& transport() { return *transport_; }
@@ -56,11 +69,13 @@ class Client {
   Result<std::vector<Message>> ReceiveMessages(int timeout_ms);
 
  private:
-  Client(std::unique_ptr<Transport> t, FamilyInfo f, uint32_t seq)
-      : transport_(std::move(t)), family_(std::move(f)), next_seq_(seq) {}
+  Client(std::unique_ptr<Transport> t, FamilyInfo f, uint32_t seq, uint8_t dialect)
+      : transport_(std::move(t)), family_(std::move(f)), next_seq_(seq), dialect_(dialect) {}
   std::unique_ptr<Transport> transport_;
   FamilyInfo family_;
   uint32_t next_seq_;
+  uint8_t dialect_ = k9;
+  Rewrite rewrite_;
 };
 
 }  // namespace drbd::genl

@@ -4,6 +4,8 @@
 // See docs/formats/genl.md.
 #include "lib/genl/codec.h"
 
+#include "lib/genl/family84.h"
+
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
@@ -65,8 +67,22 @@ size_t EstimateSize(const Message& m) {
   return n;
 }
 
+// The set with TLA number `tla` in the table of `dialect`.
+const SetDesc* LookupSet(uint8_t dialect, uint16_t tla) {
+  if (dialect == k84) return v84::FindSet(tla);
+  const SetDesc* sd = FindSet(tla);
+  return sd && (sd->dialects & k9) ? sd : nullptr;
+}
+
+// Field nr of a set, from the set's own descriptor (either table).
+const AttrDesc* LookupAttr(const SetDesc& sd, uint16_t nr) {
+  for (const AttrDesc& a : sd.attrs)
+    if (a.nr == nr) return &a;
+  return nullptr;
+}
+
 Status EncodeAttr(nl_msg* msg, const SetDesc& sd, const Attr& a, const EncodeOptions& opt) {
-  const AttrDesc* d = FindAttr(sd.id, a.nr);
+  const AttrDesc* d = LookupAttr(sd, a.nr);
   if (!d) {
     return Err(ErrorCode::kEncode,
                fmt::format("{}: attribute {} is not in the table", sd.tla_name, a.nr));
@@ -128,7 +144,7 @@ Status DecodeTla(const SetDesc& sd, nlattr* head, int len, const DecodeOptions& 
       if (stats) ++stats->pad_attrs;
       continue;
     }
-    const AttrDesc* d = FindAttr(sd.id, nr);
+    const AttrDesc* d = LookupAttr(sd, nr);
     if (!d) {
       if (raw & kNlaMandatory) {
         return Err(ErrorCode::kUnknownMandatory,
@@ -354,7 +370,7 @@ Result<std::vector<uint8_t>> Encode(const Message& m, const EncodeOptions& opt) 
   std::memcpy(user, &m.minor, 4);
   std::memcpy(static_cast<uint8_t*>(user) + 4, &m.flags, 4);
   for (const Tla& t : m.tlas) {
-    const SetDesc* sd = FindSet(static_cast<uint16_t>(t.set));
+    const SetDesc* sd = LookupSet(opt.dialect, static_cast<uint16_t>(t.set));
     if (!sd) {
       return Err(ErrorCode::kEncode,
                  fmt::format("top-level attribute {} is not in the table", static_cast<int>(t.set)));
@@ -426,8 +442,8 @@ Result<Message> Decode(std::span<const uint8_t> bytes, const DecodeOptions& opt,
        nla = nla_next(nla, &rem)) {
     uint16_t raw = nla->nla_type;
     uint16_t nr = raw & kNlaTypeMask;
-    const SetDesc* sd = FindSet(nr);
-    if (!sd || !(sd->dialects & k9)) {
+    const SetDesc* sd = LookupSet(opt.dialect, nr);
+    if (!sd) {
       if (raw & kNlaMandatory) {
         return Err(ErrorCode::kUnknownMandatory,
                    fmt::format("unknown top-level attribute {} carries the mandatory bit (type "
@@ -533,11 +549,13 @@ std::string Describe(const Message& m) {
   s += fmt::format(" minor={} flags=0x{:x}", m.minor == kMinorNone ? -1 : static_cast<int64_t>(m.minor),
                    m.flags);
   for (const Tla& t : m.tlas) {
-    const SetDesc& sd = GetSet(t.set);
-    s += fmt::format(" {}{{", sd.tla_name);
+    const SetDesc* sd = LookupSet(m.version == kFamilyVersion84 ? k84 : k9,
+                                  static_cast<uint16_t>(t.set));
+    if (!sd) sd = &GetSet(t.set);
+    s += fmt::format(" {}{{", sd->tla_name);
     bool first = true;
     for (const Attr& a : t.attrs) {
-      const AttrDesc* d = FindAttr(t.set, a.nr);
+      const AttrDesc* d = LookupAttr(*sd, a.nr);
       s += first ? "" : ",";
       first = false;
       std::string name = d ? std::string(d->name) : fmt::format("#{}", a.nr);

@@ -132,10 +132,15 @@ struct EncodeOptions {
   // bit (types 0x4001/0x4002) in its replies and events even though it
   // sets the bit nowhere else.
   bool path_addr_wart = false;
+  // Which table gives sets and fields: k9 (lib/spec/genl.def) or k84
+  // (lib/spec/genl84.def, the mainline 8.4 module).
+  uint8_t dialect = k9;
 };
 
 // How a request is encoded (drbd-utils 9.22: nested flag, mandatory bits).
 inline constexpr EncodeOptions kRequestStyle{true, true, false};
+// The same for an 8.4 module (what drbdsetup-84 sends).
+inline constexpr EncodeOptions kRequestStyle84{true, true, false, k84};
 // How the kernel encodes replies and events (genl_magic <struct>_to_skb:
 // plain numbers, nests without NLA_F_NESTED, the PATH_PARMS wart). What
 // drbd-simd should use for everything it sends.
@@ -152,6 +157,8 @@ struct DecodeOptions {
   // Keep unknown attributes (without the mandatory bit) as kBin Attrs
   // instead of dropping them; unknown TLAs are always dropped.
   bool keep_unknown = false;
+  // Which table gives sets and fields (see EncodeOptions::dialect).
+  uint8_t dialect = k9;
 };
 
 // Counters of what the decoder skipped silently.

@@ -21,18 +21,6 @@ using events::NotifyType;
 constexpr std::string_view kNameErrorStrict =
     "invalid name (strict_names=1 allows only [0-9A-Za-z+._-])";
 
-// drbd_check_name_str with strict names (the module default).
-Ret CheckName(const std::string& name) {
-  if (name.empty()) return Ret::kErrMandatoryTag;
-  if (name == "all") return Ret::kErrInvalidRequest;
-  for (unsigned char c : name) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              c == '+' || c == '-' || c == '.' || c == '_';
-    if (!ok) return Ret::kErrInvalidRequest;
-  }
-  return Ret::kNoError;
-}
-
 void PutNameError(Reply& reply, Ret r) {
   if (r == Ret::kErrInvalidRequest) reply.info.emplace_back(kNameErrorStrict);
   if (r == Ret::kErrMandatoryTag) reply.info.emplace_back("name missing");
@@ -43,17 +31,6 @@ std::string_view Word(Role r) { return events::ToString(r); }
 std::string_view Word(DiskState d) { return events::ToString(d); }
 std::string_view Word(ConnState c) { return events::ToString(c); }
 std::string_view Word(ReplState r) { return events::ToString(r); }
-
-// The kernel's ppsize(): KiB scaled to the largest unit below 10000, rounded.
-std::string PrettySize(uint64_t kb) {
-  static constexpr char kUnits[] = {'K', 'M', 'G', 'T', 'P', 'E'};
-  size_t base = 0;
-  while (kb >= 10000 && base < sizeof(kUnits) - 1) {
-    kb = (kb >> 10) + ((kb & (1u << 9)) ? 1 : 0);
-    ++base;
-  }
-  return fmt::format("{} {}B", kb, kUnits[base]);
-}
 
 // Ends a request with `r`, and `text` for the reply's info when given.
 void Fail(Reply& reply, Ret r, std::string_view text = {}) {
@@ -67,8 +44,30 @@ bool IsSyncSource(ReplState r) {
 bool IsSyncTarget(ReplState r) {
   return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
 }
+bool IsVerify(ReplState r) { return r == ReplState::kVerifyS || r == ReplState::kVerifyT; }
 
 }  // namespace
+
+Ret CheckName(const std::string& name) {
+  if (name.empty()) return Ret::kErrMandatoryTag;
+  if (name == "all") return Ret::kErrInvalidRequest;
+  for (unsigned char c : name) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              c == '+' || c == '-' || c == '.' || c == '_';
+    if (!ok) return Ret::kErrInvalidRequest;
+  }
+  return Ret::kNoError;
+}
+
+std::string PrettySize(uint64_t kb) {
+  static constexpr char kUnits[] = {'K', 'M', 'G', 'T', 'P', 'E'};
+  size_t base = 0;
+  while (kb >= 10000 && base < sizeof(kUnits) - 1) {
+    kb = (kb >> 10) + ((kb & (1u << 9)) ? 1 : 0);
+    ++base;
+  }
+  return fmt::format("{} {}B", kb, kUnits[base]);
+}
 
 // ---------------------------------------------------------------------------
 // Construction and lookup
@@ -341,11 +340,18 @@ Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n
         }
         if (!may) return Ret::kSsConnectedOutdates;
       }
+      if (!IsVerify(opd.repl) && IsVerify(npd.repl) && c.net.Str("verify-alg").empty()) {
+        return Ret::kSsNoVerifyAlg;
+      }
       if (IsSyncSource(opd.repl) && npd.repl == ReplState::kWFBitMapS) return Ret::kSsResyncRunning;
       if (IsSyncTarget(opd.repl) && npd.repl == ReplState::kWFBitMapT) return Ret::kSsResyncRunning;
       if (npd.repl != opd.repl &&
           (npd.repl == ReplState::kStartingSyncT || npd.repl == ReplState::kStartingSyncS) &&
           opd.repl > ReplState::kEstablished) {
+        return Ret::kSsResyncRunning;
+      }
+      if (IsVerify(npd.repl) && opd.repl < ReplState::kEstablished) return Ret::kSsNeedConnection;
+      if (IsVerify(npd.repl) && npd.repl != opd.repl && opd.repl > ReplState::kEstablished) {
         return Ret::kSsResyncRunning;
       }
       if ((npd.repl == ReplState::kStartingSyncS || npd.repl == ReplState::kStartingSyncT) &&
@@ -536,11 +542,15 @@ std::string Engine::Prefix(const Resource& r, const Device& d, const Connection&
   return fmt::format("drbd {}/{} drbd{} {}", r.name, d.volume, d.minor, c.name);
 }
 
-std::vector<events::Notification> Engine::InitialState(const std::string& only) const {
+std::vector<events::Notification> Engine::InitialState(const std::string& only,
+                                                       bool resources_only) const {
   std::vector<events::Notification> out;
-  for (const auto& [name, r] : resources_) {
-    if (!only.empty() && name != only) continue;
+  auto first = only.empty() ? resources_.begin() : resources_.find(only);
+  auto last = only.empty() || first == resources_.end() ? resources_.end() : std::next(first);
+  for (auto it = first; it != last; ++it) {
+    const Resource* r = it->second.get();
     out.push_back(ResourceNote(*r, NotifyType::kExists));
+    if (resources_only) continue;
     for (const auto& [vol, d] : r->devices) out.push_back(DeviceNote(*r, d, NotifyType::kExists));
     for (const auto& [peer, c] : r->connections)
       out.push_back(ConnectionNote(*r, c, NotifyType::kExists));
@@ -817,6 +827,13 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   d->disk_opts = conf.opts;
   Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),
                   d->size_sectors >> 1));
+  // USE_DEGR_WFC_T: a degraded Primary that crashed waits degr-wfc-timeout.
+  for (auto& [peer, c] : r->connections) {
+    auto it = c.peer_devices.find(d->volume);
+    if (it == c.peer_devices.end()) continue;
+    it->second.degr_wfc = r->role != Role::kPrimary && (d->sb.flags & md::kMdfPrimaryInd) &&
+                          !(peer < md::kPeersMax && (d->sb.peers[peer].flags & md::kPeerConnected));
+  }
   ResState n = Capture(*r);
   n.disk[d->volume] = DiskStateFromMd(*d);
   Change(*r, n, true, "attach");
@@ -914,7 +931,9 @@ Ret CheckNetOptions(const OptionSet& n, Role role, Role peer_role, Reply& reply)
                                   {"data-integrity-alg", "integrity", Ret::kErrIntegrityAlg}};
   for (const Alg& a : kAlgs) {
     std::string name = n.Str(a.opt);
-    if (!name.empty() && !proto::HmacAlgKnown(name)) {
+    // Plain digests (crypto_shash): the HMAC digests plus the CRCs.
+    bool known = name == "crc32c" || name == "crc32" || proto::HmacAlgKnown(name);
+    if (!name.empty() && !known) {
       reply.info.push_back(fmt::format("failed to allocate {} for {}\n", name, a.type));
       return a.err;
     }

@@ -107,13 +107,72 @@ class Engine {
   Reply ResumeSync(const Ctx& ctx);
   Reply SuspendIo(const Ctx& ctx);
   Reply ResumeIo(const Ctx& ctx);
+  // resize: resize_parms. Sizes in sectors, al_stripe_size_kb in KiB;
+  // nullopt = keep the current activity-log layout.
+  struct ResizeParms {
+    uint64_t size = 0;                   // resize_size; 0 = as large as possible
+    bool assume_peer_has_space = false;  // resize_force
+    bool assume_clean = false;           // no_resync
+    std::optional<uint32_t> al_stripes;
+    std::optional<uint32_t> al_stripe_size_kb;
+  };
+  Reply Resize(const Ctx& ctx, const ResizeParms& p);
+  // verify (START_OV): `start`/`stop` sectors from start_ov_parms.
+  Reply StartVerify(const Ctx& ctx, std::optional<uint64_t> start, std::optional<uint64_t> stop);
+  // forget-peer: `node_id` is forget_peer_parms.forget_peer_node_id;
+  // nullopt = the parameter set was missing.
+  Reply ForgetPeer(const Ctx& ctx, std::optional<int32_t> node_id);
+  // rename-resource: nullopt = the parameter set was missing.
+  Reply RenameResource(const Ctx& ctx, const std::optional<std::string>& new_name);
+  // get-timeout-type: on NO_ERROR, `*type` is timeout_parms.timeout_type
+  // (UT_DEFAULT 0, UT_DEGRADED 1, UT_PEER_OUTDATED 2).
+  Reply GetTimeoutType(const Ctx& ctx, uint32_t* type);
+
+  // ---- data path (engine_io.cc) ---------------------------------------------
+  // Block I/O on a device as the kernel's block layer sees /dev/drbdN (the
+  // NBD exports of drbd-simd are its clients). Byte offsets into the
+  // device's data; completions always run later on the loop, never inside
+  // the call. Errors are errno values (EIO, EROFS, EMEDIUMTYPE, ...).
+  using IoDone = std::function<void(int err)>;
+  using ReadDone = std::function<void(int err, std::vector<uint8_t> data)>;
+  // Opens `minor` read-only as drbd_open does: with auto-promote a
+  // Secondary may be opened if no peer is Primary and some disk (local or
+  // peer) is UpToDate; without auto-promote only a Primary may be opened.
+  // Returns a handle > 0, or 0 and *err.
+  uint64_t OpenDevice(uint32_t minor, int* err);
+  // Turns the open into a write open (drbd_open with FMODE_WRITE): a
+  // Secondary with auto-promote is promoted (and demoted again when its last
+  // writer closes). 0, or EROFS when the device stays Secondary.
+  int OpenDeviceForWrite(uint64_t handle);
+  // drbd_release. Unknown handles are ignored.
+  void CloseDevice(uint64_t handle);
+  // The size clients see in bytes (local usable size, or an UpToDate peer's
+  // when diskless); nullopt for an unknown minor.
+  std::optional<uint64_t> DeviceBytes(uint32_t minor) const;
+  // Whether a write open of `minor` would be attempted (Primary, or
+  // auto-promote on).
+  bool DeviceMayWrite(uint32_t minor) const;
+  // Openers of `minor` (read and write).
+  uint32_t OpenCount(uint32_t minor) const;
+  void IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone done);
+  // Writes on a Primary: local disk plus every replicating peer, completed
+  // as the connection's protocol (A, B, C) says; peers not replicating get
+  // the range marked out of sync. `fua`: durable before completion.
+  void IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua,
+               IoDone done);
+  void IoFlush(uint64_t handle, IoDone done);
+  // 4 KiB blocks marked out of sync toward `peer` (in memory only).
+  std::optional<uint64_t> OutOfSyncBlocks(const std::string& res, uint32_t peer,
+                                          uint32_t vol) const;
 
   // ---- views ----------------------------------------------------------------
   // Every object as a kExists notification, in the kernel's
   // GET_INITIAL_STATE order (per resource: resource, devices, connections,
   // peer devices, paths).
-  // With `only` non-empty, just that resource's objects.
-  std::vector<events::Notification> InitialState(const std::string& only = "") const;
+  // With `only` non-empty, just that resource's objects; with
+  // `resources_only`, just the resources (what GET_RESOURCES lists).
+  std::vector<events::Notification> InitialState(const std::string& only = "",
+                                                 bool resources_only = false) const;
 
   // Current states, for tests and dumps. nullopt if the object is unknown.
   std::optional<Role> ResourceRole(const std::string& res) const;
@@ -218,6 +277,37 @@ class Engine {
   Ret DeleteResource(const std::string& name);
   // suspend-io / resume-io: the resource's user suspension set to `on`.
   Reply SetSuspUser(const Ctx& ctx, bool on, const std::string& tag);
+  // Gives `d` the data size `size` (sectors) and the metadata layout of
+  // `sb` (moved metadata: fresh activity log and bitmap written first).
+  void SetDeviceSize(Resource& r, Device& d, const md::Superblock& sb, uint64_t size,
+                     bool md_moved);
+  // A connected peer announced `size` sectors: grow `d` to it if the
+  // backing device has room (the receiving side of a resize).
+  void FollowPeerSize(Resource& r, Device& d, uint64_t size);
+  // The most data `d`'s backing device can hold with the layout of `sb`
+  // on a metadata device of `meta_bytes` (drbd_local_max_size).
+  uint64_t LocalMaxSize(const Device& d, const md::Superblock& sb, uint64_t meta_bytes) const;
+  // Online verify messages of the peer protocol.
+  void HandleVerify(Resource& r, Connection& c, const proto::Verify& v);
+  // Ends the verify of `vol` toward `c` (VerifyS/T -> Established).
+  void FinishVerify(Resource& r, Connection& c, uint32_t vol, uint64_t out_of_sync);
+  // VerifyS: reads the next run of blocks and sends their digests.
+  void SendVerifyBlocks(Resource& r, Connection& c, uint32_t vol);
+  // Keys every runtime reference to resource `from` to `to` (rename).
+  void RekeyResource(const std::string& from, const std::string& to);
+
+  // Data path (engine_io.cc): the peer's data messages (true if `m` was
+  // one), and completing every request still waiting on `c` when it goes.
+  struct IoState;
+  IoState& Io();
+  bool HandleDataMessage(Session& s, Resource& r, Connection& c, const proto::Message& m);
+  void AbortPeerIo(Resource& r, Connection& c);
+  // Counts one part of request `id` done; the last part completes it.
+  void FinishIo(uint64_t id);
+  // Message `mid` sent to `peer` of `res` was answered (or its connection
+  // went: ok false).
+  void ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
+                   const std::vector<uint8_t>* read_data);
 
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);
@@ -271,6 +361,7 @@ class Engine {
   sim::TimerId graveyard_timer_ = 0;
   uint64_t next_session_id_ = 1;
   uint64_t next_attach_gen_ = 1;
+  std::shared_ptr<IoState> io_;  // data path state, created on first use
 };
 
 }  // namespace drbd::engine

@@ -24,6 +24,14 @@ inline constexpr uint64_t kUuidFlagStable = 0x20;
 inline constexpr uint64_t kUuidPrimaryBit = 1;
 inline constexpr uint64_t kNsPerSec = 1000000000ull;
 
+// The kernel's ppsize(): KiB scaled to the largest unit below 10000,
+// rounded ("32 MB").
+std::string PrettySize(uint64_t kb);
+
+// drbd_check_name_str with strict names (the module default): NO_ERROR,
+// ERR_MANDATORY_TAG (empty) or ERR_INVALID_REQUEST.
+Ret CheckName(const std::string& name);
+
 struct Engine::PeerDevice {
   uint32_t volume = 0;
   ReplState repl = ReplState::kOff;
@@ -37,6 +45,19 @@ struct Engine::PeerDevice {
   // new-current-uuid --clear-bitmap on a just-created pair: STATE carries
   // UUID_FLAG_SKIP_INITIAL_SYNC until the peer reports our current UUID.
   bool send_skip = false;
+  // USE_DEGR_WFC_T: attached as a crashed degraded Primary (MDF_PRIMARY_IND
+  // without MDF_PEER_CONNECTED); cleared once the peer is seen.
+  bool degr_wfc = false;
+  // Online verify in progress (see engine_requests.cc), in 4 KiB blocks.
+  uint64_t ov_gen = 0;       // identifies the run; stale completions are dropped
+  uint64_t ov_next = 0;      // VerifyS: next block to read and send
+  uint64_t ov_total = 0;     // VerifyS: end of the range
+  uint64_t ov_answered = 0;  // VerifyS: blocks whose result came back
+  uint64_t ov_oos = 0;       // blocks found to differ so far
+  // Out-of-sync bitmap toward this peer, one bit per 4 KiB block of data,
+  // kept in memory by the data path (engine_io.cc); not yet persisted.
+  std::vector<uint64_t> oos_bits;
+  uint64_t oos_count = 0;  // bits set
 };
 
 struct Engine::Path {

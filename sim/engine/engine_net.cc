@@ -67,7 +67,7 @@ void Engine::StartConnecting(Resource& r, Connection& c) {
 }
 
 void Engine::StopNetworking(Resource& r, Connection& c) {
-  (void)r;
+  AbortPeerIo(r, c);
   for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
   c.dials.clear();
   for (sim::TimerId* t : {&c.connect_timer, &c.ping_timer, &c.ping_timeout_timer}) {
@@ -402,6 +402,11 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
   if (std::holds_alternative<proto::Disconnect>(m)) {
     return ConnectionLost(*r, *c, ConnState::kTearDown, false, "remote");
   }
+  if (s.up && HandleDataMessage(s, *r, *c, m)) return;
+  if (auto* v = std::get_if<proto::Verify>(&m)) {
+    if (s.up) HandleVerify(*r, *c, *v);
+    return;
+  }
   if (auto* rr = std::get_if<proto::ResyncRequest>(&m)) {
     if (!s.up || !r->devices.count(rr->volume) || !c->peer_devices.count(rr->volume)) return;
     Device& d = r->devices.at(rr->volume);
@@ -576,6 +581,12 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     bool first = !pd.have_peer || npd.repl == ReplState::kOff ||
                  (pd.peer.disk < static_cast<uint8_t>(DiskState::kInconsistent) &&
                   vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent));
+    if (initial) pd.degr_wfc = false;
+    // A connected peer that grew (resize there) lets this side follow.
+    if (!initial && !first && d.data && vs.size_sectors > d.size_sectors &&
+        vs.size_sectors > pd.peer.size_sectors) {
+      FollowPeerSize(r, d, vs.size_sectors);
+    }
     pd.peer = vs;
     pd.have_peer = true;
     npd.peer_disk = static_cast<DiskState>(vs.disk);

@@ -131,6 +131,51 @@ void EncodePayload(const Ping&, Writer&) {}
 void EncodePayload(const PingAck&, Writer&) {}
 void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
 void EncodePayload(const ResyncRequest& m, Writer& w) { w.U32(m.volume); }
+void EncodePayload(const Verify& m, Writer& w) {
+  w.U32(m.volume);
+  w.U8(m.phase);
+  w.U64(m.out_of_sync);
+  w.U64(m.start_block);
+  w.U16(static_cast<uint16_t>(m.digests.size()));
+  for (uint64_t d : m.digests) w.U64(d);
+}
+void EncodePayload(const Data& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U64(m.offset);
+  w.U32(m.flags);
+  w.Blob(m.data);
+}
+void EncodePayload(const RecvAck& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+}
+void EncodePayload(const WriteAck& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U8(m.ok ? 1 : 0);
+}
+void EncodePayload(const Flush& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+}
+void EncodePayload(const FlushAck& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U8(m.ok ? 1 : 0);
+}
+void EncodePayload(const ReadRequest& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U64(m.offset);
+  w.U32(m.length);
+}
+void EncodePayload(const ReadReply& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U8(m.ok ? 1 : 0);
+  w.Blob(m.data);
+}
 
 void DecodePayload(Reader& r, Hello& m) {
   m.proto_min = r.U16();
@@ -176,6 +221,51 @@ void DecodePayload(Reader&, Ping&) {}
 void DecodePayload(Reader&, PingAck&) {}
 void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
 void DecodePayload(Reader& r, ResyncRequest& m) { m.volume = r.U32(); }
+void DecodePayload(Reader& r, Verify& m) {
+  m.volume = r.U32();
+  m.phase = r.U8();
+  m.out_of_sync = r.U64();
+  m.start_block = r.U64();
+  uint16_t n = r.U16();
+  for (uint16_t i = 0; i < n && !r.failed(); ++i) m.digests.push_back(r.U64());
+}
+void DecodePayload(Reader& r, Data& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.offset = r.U64();
+  m.flags = r.U32();
+  m.data = r.Blob();
+}
+void DecodePayload(Reader& r, RecvAck& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+}
+void DecodePayload(Reader& r, WriteAck& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.ok = r.U8() != 0;
+}
+void DecodePayload(Reader& r, Flush& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+}
+void DecodePayload(Reader& r, FlushAck& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.ok = r.U8() != 0;
+}
+void DecodePayload(Reader& r, ReadRequest& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.offset = r.U64();
+  m.length = r.U32();
+}
+void DecodePayload(Reader& r, ReadReply& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.ok = r.U8() != 0;
+  m.data = r.Blob();
+}
 
 // Each Message alternative's frame type and name, in variant order.
 struct MsgInfo {
@@ -192,6 +282,14 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kPingAck, "PingAck"},
     {MsgType::kDisconnect, "Disconnect"},
     {MsgType::kResyncRequest, "ResyncRequest"},
+    {MsgType::kVerify, "Verify"},
+    {MsgType::kData, "Data"},
+    {MsgType::kRecvAck, "RecvAck"},
+    {MsgType::kWriteAck, "WriteAck"},
+    {MsgType::kFlush, "Flush"},
+    {MsgType::kFlushAck, "FlushAck"},
+    {MsgType::kReadRequest, "ReadRequest"},
+    {MsgType::kReadReply, "ReadReply"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

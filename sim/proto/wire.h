@@ -32,6 +32,16 @@ enum class MsgType : uint16_t {
   kPingAck = 7,
   kDisconnect = 8,
   kResyncRequest = 9,
+  // Data path (docs/formats/peer-protocol.md §3, data messages).
+  kData = 10,
+  kRecvAck = 11,
+  kWriteAck = 12,
+  kFlush = 13,
+  kFlushAck = 14,
+  kReadRequest = 15,
+  kReadReply = 16,
+  // 17..19 are free for more data-path messages.
+  kVerify = 20,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -102,8 +112,85 @@ struct ResyncRequest {
   bool operator==(const ResyncRequest&) const = default;
 };
 
+// Online verify of one volume (see docs/formats/peer-protocol.md §3):
+// kStart from the VerifyS side, kStarted back from the VerifyT side; then
+// kBlocks (digests of 4 KiB blocks from `start_block` on) from S, each
+// answered by kBlocksResult (`out_of_sync` of them differ) from T; finally
+// kDone with the total from S.
+struct Verify {
+  enum Phase : uint8_t { kStart = 0, kStarted = 1, kDone = 2, kBlocks = 3, kBlocksResult = 4 };
+  uint32_t volume = 0;
+  uint8_t phase = kStart;
+  uint64_t out_of_sync = 0;       // kBlocksResult, kDone: 4 KiB blocks that differ
+  uint64_t start_block = 0;       // kBlocks, kBlocksResult: first 4 KiB block
+  // kBlocks: one digest per block (at most kVerifyBlocks); kBlocksResult:
+  // the numbers of the blocks that differ.
+  std::vector<uint64_t> digests;
+  bool operator==(const Verify&) const = default;
+};
+inline constexpr uint32_t kVerifyBlocks = 256;
+
+// ---- data path ----------------------------------------------------------
+// Byte ranges are of the volume's data (not the backing file); writes and
+// reads larger than kDataChunk travel as several messages.
+inline constexpr uint32_t kDataChunk = 32768;
+inline constexpr uint32_t kDataFua = 1;  // Data.flags: flush before acknowledging
+
+// A replicated application write of `data` at byte `offset` of `volume`.
+struct Data {
+  uint32_t volume = 0;
+  uint64_t id = 0;      // the sender's id, echoed by RecvAck / WriteAck
+  uint64_t offset = 0;  // bytes
+  uint32_t flags = 0;   // kData* bits
+  std::vector<uint8_t> data;  // at most kDataChunk bytes
+  bool operator==(const Data&) const = default;
+};
+// Protocol B: the Data with `id` arrived.
+struct RecvAck {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  bool operator==(const RecvAck&) const = default;
+};
+// Protocol C: the Data with `id` is written (ok) or failed (the sender
+// marks the range out of sync).
+struct WriteAck {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  bool ok = true;
+  bool operator==(const WriteAck&) const = default;
+};
+// Flush the receiver's backing device; answered by FlushAck.
+struct Flush {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  bool operator==(const Flush&) const = default;
+};
+struct FlushAck {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  bool ok = true;
+  bool operator==(const FlushAck&) const = default;
+};
+// Read `length` bytes at `offset` from the receiver's UpToDate disk (a
+// diskless or not UpToDate reader).
+struct ReadRequest {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  uint64_t offset = 0;  // bytes
+  uint32_t length = 0;  // bytes, at most kDataChunk
+  bool operator==(const ReadRequest&) const = default;
+};
+struct ReadReply {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  bool ok = true;
+  std::vector<uint8_t> data;  // `length` bytes when ok
+  bool operator==(const ReadReply&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
-                             Disconnect, ResyncRequest>;
+                             Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
+                             FlushAck, ReadRequest, ReadReply>;
 MsgType TypeOf(const Message& m);
 
 // One framed message.

@@ -38,7 +38,8 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
                                Ping{},
                                PingAck{},
                                Disconnect{0},
-                               ResyncRequest{3}};
+                               ResyncRequest{3},
+                               Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}}};
   std::vector<uint8_t> stream;
   for (const Message& m : msgs) {
     auto b = Encode(m);

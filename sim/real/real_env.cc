@@ -243,7 +243,14 @@ class FileDisk : public sim::Disk {
     *alive_ = false;
     ::close(fd_);
   }
-  uint64_t SizeBytes() const override { return size_; }
+  // Asked again each time: a backing file or device may grow (resize).
+  uint64_t SizeBytes() const override {
+    struct stat st {};
+    uint64_t size = 0;
+    if (::fstat(fd_, &st) != 0) return size_;
+    if (!S_ISBLK(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+    return ::ioctl(fd_, BLKGETSIZE64, &size) == 0 ? size : size_;
+  }
   void Read(uint64_t offset, uint32_t len,
             std::function<void(bool, std::vector<uint8_t>)> done) override {
     std::vector<uint8_t> buf(len);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// drbd-simd: engine + real env + genl socket server + signals + sd_notify.
+// drbd-simd: engine + real env + genl socket server + NBD exports +
+// signals + sd_notify.
 #include "sim/simd/daemon.h"
 
 #include <sys/socket.h>
@@ -7,14 +8,17 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
 #include "sim/engine/engine.h"
+#include "sim/nbd/server.h"
 #include "sim/real/real_env.h"
 #include "sim/simd/genl_endpoint.h"
 
@@ -25,17 +29,133 @@ using SeqProto = asio::generic::seq_packet_protocol;
 using SeqSocket = asio::basic_seq_packet_socket<SeqProto>;
 using SeqAcceptor = asio::basic_socket_acceptor<SeqProto>;
 
-// Writes log lines to stderr and forwards notifications to the endpoint.
+// The engine's devices as NBD block targets.
+class EngineTarget : public nbd::BlockTarget {
+ public:
+  explicit EngineTarget(engine::Engine& e) : e_(e) {}
+
+  // Minor -> "resource/volume", kept from device notifications.
+  std::map<uint32_t, std::string> names;
+
+  std::optional<nbd::Export> Describe(uint32_t minor) override {
+    std::optional<uint64_t> size = e_.DeviceBytes(minor);
+    if (!size) return std::nullopt;
+    nbd::Export x;
+    x.name = "drbd" + std::to_string(minor);
+    auto it = names.find(minor);
+    x.description = it == names.end() ? "" : it->second;
+    x.size = *size;
+    x.read_only = !e_.DeviceMayWrite(minor);
+    return x;
+  }
+  uint64_t Open(uint32_t minor, nbd::Export* out, int* err, std::string* why) override {
+    std::optional<nbd::Export> x = Describe(minor);
+    if (!x) {
+      *err = ENODEV;
+      *why = "no such device";
+      return 0;
+    }
+    uint64_t h = e_.OpenDevice(minor, err);
+    if (h == 0) {
+      *why = "open of /dev/drbd" + std::to_string(minor) + " failed: " + std::strerror(*err);
+      return 0;
+    }
+    *out = *x;
+    return h;
+  }
+  void Close(uint64_t handle) override { e_.CloseDevice(handle); }
+  void Read(uint64_t handle, uint64_t offset, uint32_t len, ReadDone done) override {
+    e_.IoRead(handle, offset, len, std::move(done));
+  }
+  void Write(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua,
+             Done done) override {
+    e_.IoWrite(handle, offset, std::move(data), fua, std::move(done));
+  }
+  void Flush(uint64_t handle, Done done) override { e_.IoFlush(handle, std::move(done)); }
+  // Zeroes in 1 MiB writes, one after the other (replicated as any write).
+  void Zero(uint64_t handle, uint64_t offset, uint32_t len, bool fua, Done done) override {
+    constexpr uint32_t kStep = 1 << 20;
+    uint32_t n = std::min(len, kStep);
+    bool last = n == len;
+    e_.IoWrite(handle, offset, std::vector<uint8_t>(n, 0), fua && last,
+               [this, handle, offset, len, n, fua, last, done](int err) {
+                 if (err || last) return done(err);
+                 Zero(handle, offset + n, len - n, fua, done);
+               });
+  }
+
+ private:
+  engine::Engine& e_;
+};
+
+// Opens and closes the NBD export of each minor as devices come and go.
+class NbdExports {
+ public:
+  NbdExports(asio::io_context& io, nbd::Server& server, EngineTarget& target, std::string dir,
+             std::string tcp_host, int tcp_base, std::function<void(std::string)> log)
+      : io_(io),
+        server_(server),
+        target_(target),
+        dir_(std::move(dir)),
+        tcp_host_(std::move(tcp_host)),
+        tcp_base_(tcp_base),
+        log_(std::move(log)) {}
+
+  // Called for every engine notification; listener changes run as a later
+  // event so that closing clients never re-enters the engine.
+  void OnEvent(const events::Notification& n) {
+    const auto* d = std::get_if<events::Device>(&n.object);
+    if (!d) return;
+    uint32_t minor = d->minor;
+    if (n.type == events::NotifyType::kCreate) {
+      target_.names[minor] = d->resource + "/" + std::to_string(d->volume);
+      asio::post(io_, [this, minor] { Export(minor); });
+    } else if (n.type == events::NotifyType::kDestroy) {
+      target_.names.erase(minor);
+      asio::post(io_, [this, minor] { server_.Stop(minor); });
+    }
+  }
+
+ private:
+  void Export(uint32_t minor) {
+    if (!target_.names.count(minor)) return;
+    server_.Stop(minor);
+    std::string err;
+    std::string path = (std::filesystem::path(dir_) / ("drbd" + std::to_string(minor) + ".nbd"));
+    if (!server_.ListenUnix(minor, path, &err)) {
+      log_("nbd: cannot listen on " + path + ": " + err);
+    }
+    if (tcp_base_ >= 0) {
+      int port = tcp_base_ + static_cast<int>(minor);
+      if (port > 65535 || !server_.ListenTcp(minor, tcp_host_, static_cast<uint16_t>(port), &err)) {
+        log_("nbd: cannot listen on " + tcp_host_ + ":" + std::to_string(port) + ": " + err);
+      }
+    }
+  }
+
+  asio::io_context& io_;
+  nbd::Server& server_;
+  EngineTarget& target_;
+  std::string dir_;
+  std::string tcp_host_;
+  int tcp_base_;
+  std::function<void(std::string)> log_;
+};
+
+// Writes log lines to stderr and forwards notifications to the endpoint
+// and the NBD exports.
 class DaemonSink : public sim::EventSink {
  public:
   DaemonSink(std::string node, bool quiet) : node_(std::move(node)), quiet_(quiet) {}
   void OnEvent(const events::Notification& n) override {
+    if (exports_) exports_->OnEvent(n);
     if (ep_) ep_->Publish(n);
   }
   void OnLog(std::string_view line) override {
     if (!quiet_) std::cerr << "[" << node_ << "] " << line << "\n";
   }
   GenlEndpoint* ep_ = nullptr;
+  NbdExports* exports_ = nullptr;
 
  private:
   std::string node_;
@@ -141,6 +261,39 @@ int RunDaemon(const DaemonOptions& opt) {
   engine::Engine engine(opt.node, sim::Env{&clock, &net, &disks, &rng, &sink});
   GenlEndpoint ep(&engine);
   sink.ep_ = &ep;
+  // NBD exports: DIR/drbdN.nbd, and TCP BASEPORT+N with --nbd-tcp.
+  std::string tcp_host;
+  int tcp_base = -1;
+  if (!opt.nbd_tcp.empty()) {
+    size_t colon = opt.nbd_tcp.rfind(':');
+    if (colon == std::string::npos || colon + 1 == opt.nbd_tcp.size()) {
+      std::cerr << "drbd-simd: --nbd-tcp wants ADDR:BASEPORT, got '" << opt.nbd_tcp << "'\n";
+      return 1;
+    }
+    tcp_host = opt.nbd_tcp.substr(0, colon);
+    if (tcp_host.size() >= 2 && tcp_host.front() == '[' && tcp_host.back() == ']') {
+      tcp_host = tcp_host.substr(1, tcp_host.size() - 2);
+    }
+    std::string port = opt.nbd_tcp.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        std::stoi(port) > 65535) {
+      std::cerr << "drbd-simd: --nbd-tcp: bad port '" << port << "'\n";
+      return 1;
+    }
+    tcp_base = std::stoi(port);
+  }
+  std::string nbd_dir = opt.nbd_dir;
+  if (nbd_dir.empty()) {
+    nbd_dir = std::filesystem::path(opt.socket).parent_path().string();
+    if (nbd_dir.empty()) nbd_dir = ".";
+  }
+  auto log = [&opt](std::string line) {
+    if (!opt.quiet) std::cerr << "[" << opt.node << "] " << line << "\n";
+  };
+  EngineTarget target(engine);
+  nbd::Server nbd_server(io, &target, log);
+  NbdExports exports(io, nbd_server, target, nbd_dir, tcp_host, tcp_base, log);
+  sink.exports_ = &exports;
   GenlServer server(io, opt.socket, ep);
   std::string err;
   if (!server.Start(&err)) {
@@ -151,6 +304,7 @@ int RunDaemon(const DaemonOptions& opt) {
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     sd_notify(0, "STOPPING=1");
+    nbd_server.StopAll();  // clients release their devices first
     for (const std::string& res : engine.ResourceNames()) {
       engine::Ctx ctx;
       ctx.resource = res;
@@ -165,6 +319,7 @@ int RunDaemon(const DaemonOptions& opt) {
   if (!opt.quiet) std::cerr << "[" << opt.node << "] drbd-simd listening on " << opt.socket << "\n";
   sd_notify(0, "READY=1");
   io.run();
+  sink.exports_ = nullptr;
   return 0;
 }
 

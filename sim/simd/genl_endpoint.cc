@@ -315,8 +315,52 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
     case Cmd::kConnect:
       return e.Connect(ctx, Flag(req, Set::kConnectParms, genl::attr::tentative),
                        Flag(req, Set::kConnectParms, genl::attr::discard_my_data));
+    case Cmd::kResize: {
+      engine::Engine::ResizeParms p;
+      if (const genl::Tla* t = req.Find(Set::kResizeParms)) {
+        p.size = t->GetU64(genl::attr::resize_size).value_or(0);
+        p.assume_peer_has_space = t->GetFlag(genl::attr::resize_force).value_or(false);
+        p.assume_clean = t->GetFlag(genl::attr::no_resync).value_or(false);
+        if (auto v = t->GetU32(genl::attr::al_stripes)) p.al_stripes = *v;
+        if (auto v = t->GetU32(genl::attr::al_stripe_size)) p.al_stripe_size_kb = *v;
+      }
+      return e.Resize(ctx, p);
+    }
+    case Cmd::kStartOv: {
+      std::optional<uint64_t> start, stop;
+      if (const genl::Tla* t = req.Find(Set::kStartOvParms)) {
+        if (auto v = t->GetU64(genl::attr::ov_start_sector)) start = *v;
+        if (auto v = t->GetU64(genl::attr::ov_stop_sector)) stop = *v;
+      }
+      return e.StartVerify(ctx, start, stop);
+    }
+    case Cmd::kForgetPeer: {
+      // A present set without the attribute leaves the kernel's zeroed
+      // parameter (node id 0).
+      std::optional<int32_t> node_id;
+      if (const genl::Tla* t = req.Find(Set::kForgetPeerParms)) {
+        node_id = t->GetS32(genl::attr::forget_peer_node_id).value_or(0);
+      }
+      return e.ForgetPeer(ctx, node_id);
+    }
+    case Cmd::kRenameResource: {
+      std::optional<std::string> name;
+      if (const genl::Tla* t = req.Find(Set::kRenameResourceParms)) {
+        name = std::string(t->GetStr(genl::attr::new_resource_name).value_or(""));
+      }
+      return e.RenameResource(ctx, name);
+    }
+    case Cmd::kGetTimeoutType: {
+      uint32_t type = 0;
+      engine::Reply r = e.GetTimeoutType(ctx, &type);
+      if (r.ret != Ret::kNoError) return r;
+      *deferred = true;
+      genl::Message m = genl::MakeReply(req, engine::ToInt(r.ret));
+      m.Get(Set::kTimeoutParms).PutU32(genl::attr::timeout_type, type);
+      send(EncodeOrEmpty(m));
+      return r;
+    }
     default:
-      // TODO(#4): resize, verify, forget-peer, rename-resource, get-timeout-type.
       return Fail(Ret::kErrPacketNr, "");
   }
 }
@@ -352,7 +396,8 @@ void GenlEndpoint::HandleDump(const genl::Message& req, const SendFn& send) {
       return;
     }
   }
-  std::vector<events::Notification> all = engine_->InitialState(filtered ? filter : "");
+  std::vector<events::Notification> all =
+      engine_->InitialState(filtered ? filter : "", cmd == Cmd::kGetResources);
   for (events::Notification& n : all) {
     if (!DumpLists(cmd, n)) continue;
     if (cmd == Cmd::kGetInitialState) {

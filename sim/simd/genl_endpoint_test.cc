@@ -305,5 +305,70 @@ TEST_F(EndpointTest, LargeDumpsSpanSeveralDatagrams) {
   EXPECT_EQ(messages, 300u + 2u);  // resources, INITIAL_STATE_DONE, NLMSG_DONE
 }
 
+TEST_F(EndpointTest, TimeoutTypeReplyCarriesTimeoutParms) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewPeer("r0", 1, "b"), engine::Ret::kNoError);
+  genl::Message req = Request(Cmd::kGetTimeoutType, "r0");
+  req.Get(Set::kCfgContext)
+      .PutU32(genl::attr::ctx_peer_node_id, 1)
+      .PutU32(genl::attr::ctx_volume, 0);
+  auto replies = Call(req);
+  ASSERT_EQ(replies.size(), 1u);
+  genl::Message reply = DecodeOne(replies[0]);
+  EXPECT_EQ(reply.ret_code(), 101);
+  const genl::Tla* tp = reply.Find(Set::kTimeoutParms);
+  ASSERT_NE(tp, nullptr);
+  EXPECT_EQ(tp->GetU32(genl::attr::timeout_type), 0u);
+  // An unknown volume: the kernel's prepare refusal, no timeout_parms.
+  genl::Message bad = Request(Cmd::kGetTimeoutType, "r0");
+  bad.Get(Set::kCfgContext)
+      .PutU32(genl::attr::ctx_peer_node_id, 1)
+      .PutU32(genl::attr::ctx_volume, 3);
+  genl::Message r2 = DecodeOne(Call(bad)[0]);
+  EXPECT_EQ(r2.ret_code(), 162);
+  EXPECT_EQ(r2.Find(Set::kTimeoutParms), nullptr);
+}
+
+TEST_F(EndpointTest, RenameResourceAndForgetPeerFromTheirParameterSets) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewResource("r1", 0), engine::Ret::kNoError);
+  genl::Message taken = Request(Cmd::kRenameResource, "r0");
+  taken.Get(Set::kRenameResourceParms).PutStr(genl::attr::new_resource_name, "r1");
+  genl::Message r = DecodeOne(Call(taken)[0]);
+  EXPECT_EQ(r.ret_code(), 174);
+  genl::ReplyReport rep = genl::ReportReply("r0", r);
+  EXPECT_NE(rep.text.find("Cannot rename to r1: a resource with that name already exists"),
+            std::string::npos);
+  genl::Message missing = Request(Cmd::kRenameResource, "r0");
+  EXPECT_EQ(DecodeOne(Call(missing)[0]).ret_code(), 126);
+  genl::Message ok = Request(Cmd::kRenameResource, "r0");
+  ok.Get(Set::kRenameResourceParms).PutStr(genl::attr::new_resource_name, "r2");
+  EXPECT_EQ(DecodeOne(Call(ok)[0]).ret_code(), 101);
+  EXPECT_TRUE(node.engine.ResourceRole("r2").has_value());
+
+  genl::Message forget = Request(Cmd::kForgetPeer, "r2");
+  forget.Get(Set::kForgetPeerParms).PutS32(genl::attr::forget_peer_node_id, 40);
+  EXPECT_EQ(DecodeOne(Call(forget)[0]).ret_code(), 171);
+  genl::Message forget_ok = Request(Cmd::kForgetPeer, "r2");
+  forget_ok.Get(Set::kForgetPeerParms).PutS32(genl::attr::forget_peer_node_id, 3);
+  EXPECT_EQ(DecodeOne(Call(forget_ok)[0]).ret_code(), 101);
+}
+
+TEST_F(EndpointTest, ResizeAndVerifyReachTheEngine) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewPeer("r0", 1, "b"), engine::Ret::kNoError);
+  genl::Message resize = Request(Cmd::kResize, "");
+  resize.minor = 0;
+  resize.Get(Set::kResizeParms).PutU64(genl::attr::resize_size, 2048);
+  EXPECT_EQ(DecodeOne(Call(resize)[0]).ret_code(), 138);  // ERR_NO_DISK
+  genl::Message verify = Request(Cmd::kStartOv, "r0");
+  verify.Get(Set::kCfgContext)
+      .PutU32(genl::attr::ctx_peer_node_id, 1)
+      .PutU32(genl::attr::ctx_volume, 0);
+  EXPECT_EQ(DecodeOne(Call(verify)[0]).ret_code(), 138);
+}
+
 }  // namespace
 }  // namespace drbd::simd

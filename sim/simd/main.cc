@@ -10,17 +10,23 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
   drbd::simd::DaemonOptions opt;
   po::options_description desc(
-      "Usage: drbd-simd --node NAME --socket PATH [--nbd-dir DIR] [--quiet]\n\n"
+      "Usage: drbd-simd --node NAME --socket PATH [--nbd-dir DIR] [--nbd-tcp ADDR:PORT] "
+      "[--quiet]\n\n"
       "Runs one simulated DRBD node in the foreground. drbdsetup and drbdadm reach it\n"
       "with DRBD_SIM_SOCKET=PATH; peers connect over TCP to the addresses of the\n"
       "paths configured on it. Ready (sd_notify READY=1) once PATH listens; SIGTERM\n"
-      "takes every resource down and exits.\n\nOptions");
+      "takes every resource down and exits.\n\n"
+      "Minor N is exported over NBD at DIR/drbdN.nbd (export name \"drbdN\" or \"\");\n"
+      "e.g. nbdsh -u nbd+unix:///?socket=DIR/drbd0.nbd. Writing auto-promotes the\n"
+      "resource when auto-promote is on.\n\nOptions");
   desc.add_options()("help,h", "print this help and exit")(
       "node", po::value<std::string>(&opt.node), "node name, used in log lines (required)")(
       "socket", po::value<std::string>(&opt.socket),
       "path of the genl Unix socket to create (required)")(
       "nbd-dir", po::value<std::string>(&opt.nbd_dir),
-      "directory for the devices' NBD exports (data path, not yet)")(
+      "directory for the devices' NBD exports (default: the directory of --socket)")(
+      "nbd-tcp", po::value<std::string>(&opt.nbd_tcp),
+      "also export minor N over TCP at ADDR, port PORT+N (e.g. 127.0.0.1:10809)")(
       "quiet,q", po::bool_switch(&opt.quiet), "no kernel-style log lines on stderr");
   po::variables_map vm;
   try {

@@ -10,7 +10,8 @@ drbdadm with a config file (drbd-cp issue #4 acceptance):
     objects and states;
   * a wrong shared-secret: the connection is refused and says why;
   * primary on both nodes without allow-two-primaries: refused with the
-    kernel's error.
+    kernel's error;
+  * verify, resize, wait-connect, forget-peer and rename-resource.
 
 Each node is one `drbd-simd --node NAME --socket PATH` process; drbdadm
 reaches it with DRBD_SIM_SOCKET=PATH and __DRBD_NODE__=NAME. Backing devices
@@ -361,8 +362,85 @@ def t_adjust_after_edits(bindir, keep):
         c.stop()
 
 
+def repl_state(node, res, peer):
+    c = connections(node.status_json(res), res).get(peer)
+    return c and c["peer_devices"][0]["replication-state"]
+
+
+def t_maintenance_requests(bindir, keep):
+    """verify, resize, wait-connect, forget-peer and rename-resource."""
+    c = Cluster(bindir, ["alpha", "beta"], keep)
+    try:
+        c.start()
+        c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"],
+                         "net": "verify-alg crc32c;"}])
+        up_all(c, "r0")
+        a, b = c.nodes
+        wait_connected(c, "r0")
+        a.adm("wait-connect", "r0")
+        a.adm("new-current-uuid", "--clear-bitmap", "r0/0")
+        c.wait("beta UpToDate", lambda: "disk:UpToDate" in b.setup("status", "r0").stdout)
+        # verify: VerifyS / VerifyT, then Established again on both sides;
+        # three blocks of beta's disk overwritten behind its back are found.
+        with open(b.disks[0], "r+b") as f:
+            for block in (256, 1282, 5120):
+                f.seek(block * 4096)
+                f.write(os.urandom(4096))
+        a.adm("verify", "r0")
+        for n, peer in ((a, "beta"), (b, "alpha")):
+            c.wait(f"{n.name} verify done", lambda n=n: "Online verify done" in open(n.log).read())
+            c.wait(f"{n.name} Established",
+                   lambda n=n, peer=peer: repl_state(n, "r0", peer) == "Established")
+        logs = open(a.log).read() + open(b.log).read()
+        for word in ("-> VerifyS ) [verify]", "-> VerifyT ) [remote]",
+                     "drbd r0/0 drbd0 beta: Online verify found 3 4k blocks out of sync!",
+                     "drbd r0/0 drbd0 alpha: Online verify found 3 4k blocks out of sync!"):
+            expect(word in logs, f"no {word!r} in the node logs")
+        # resize: both backing files grow, alpha resizes, both follow.
+        for n in c.nodes:
+            with open(n.disks[0], "r+b") as f:
+                f.truncate(96 << 20)
+        a.adm("resize", "r0")
+        for n in c.nodes:
+            c.wait(f"{n.name} grew",
+                   lambda n=n: "Writing the whole bitmap, size changed and md moved"
+                   in open(n.log).read())
+        p = a.adm("resize", "--size=200M", "r0", check=False)
+        expect(p.returncode != 0 and "Low.dev. smaller than requested" in p.stderr,
+               f"resize beyond the disk: {p.returncode}\n{p.stderr}")
+        # forget-peer: refused while beta is configured, done once it is gone.
+        p = a.setup("forget-peer", "r0", "1", check=False)
+        expect(p.returncode == 10, f"forget-peer of a configured peer: {p.returncode} {p.stderr}")
+        a.setup("disconnect", "r0", "1")
+        a.setup("del-peer", "r0", "1")
+        a.adm("forget-peer", "r0:beta")
+        # rename-resource: the events2 line, and the resource lives on.
+        p = a.setup("rename-resource", "r0", "r0", check=False)
+        expect(p.returncode == 10 and "a resource with that name already exists" in p.stderr,
+               f"rename to itself: {p.returncode} {p.stderr}")
+        ev = subprocess.Popen([c.bin("drbdsetup"), "events2", "all"], env=a.env(),
+                              stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.5)
+            a.setup("rename-resource", "r0", "r9")
+            time.sleep(0.5)
+        finally:
+            ev.terminate()
+        out = ev.communicate(timeout=10)[0]
+        expect("rename resource name:r0 new_name:r9\n" in out, f"events2:\n{out}")
+        expect(role(a, "r9") == "Secondary", "r9 unknown after the rename")
+        a.setup("down", "r9")
+        b.adm("down", "r0")
+        # After down, the grown metadata is where drbdmeta looks for it.
+        md = a.adm("dump-md", "r0").stdout
+        la = int(re.search(r"la-size-sect (\d+);", md).group(1))
+        expect(la > (64 << 11), f"la-size-sect {la} after growing to 96 MiB:\n{md}")
+    finally:
+        c.stop()
+
+
 TESTS = [t_two_nodes_lifecycle, t_two_primaries_refused, t_wrong_shared_secret,
-         t_adjust_after_edits]
+         t_adjust_after_edits, t_maintenance_requests]
 
 
 def main():

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The engine's data path: openers of a device (drbd_open / drbd_release
+// with auto-promote and auto-demote), block reads, writes and flushes on a
+// minor with the module's refusals, replication of a Primary's writes to
+// every replicating peer with protocol A, B or C completion, reads served
+// by an UpToDate peer when the local disk cannot, and the in-memory
+// out-of-sync bitmap of peers that miss writes. The receiving side of the
+// data messages lives here too. See docs/design/drbd-simd.md (data path)
+// and docs/formats/peer-protocol.md (data messages).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/engine_internal.h"
+
+namespace drbd::engine {
+namespace {
+
+constexpr uint64_t kBmBlock = 4096;  // bytes per out-of-sync bit (BM_BLOCK_SIZE)
+constexpr int64_t kProtA = 1, kProtB = 2;
+
+// drbd_set_st_err_str: the state error's text.
+std::string_view StateText(Ret r) {
+  switch (r) {
+#define DRBD_RET_CODE(id, name, nr, text)
+#define DRBD_STATE_RV(id, name, nr, text) \
+  case Ret::id:                           \
+    return text;
+#include "lib/spec/drbd_codes.def"
+#undef DRBD_RET_CODE
+#undef DRBD_STATE_RV
+    default:
+      return "?";
+  }
+}
+
+// Whether writes to this peer device are replicated now (Ahead only
+// marks out of sync; the data is sent by a later resync).
+bool Replicating(ConnState cstate, ReplState repl, DiskState peer_disk) {
+  return cstate == ConnState::kConnected && repl >= ReplState::kEstablished &&
+         repl != ReplState::kAhead && peer_disk >= DiskState::kInconsistent;
+}
+
+}  // namespace
+
+struct Engine::IoState {
+  struct Opener {
+    uint32_t minor = 0;
+    bool writable = false;
+  };
+  std::map<uint64_t, Opener> openers;  // by handle
+  uint64_t next_handle = 1;
+  std::set<std::string> auto_promoted;  // resources an opener promoted
+
+  // One client request in flight.
+  struct Req {
+    uint64_t offset = 0;
+    int pending = 0;
+    int err = 0;
+    IoDone done;         // writes and flushes
+    ReadDone read_done;  // reads
+    std::vector<uint8_t> buf;
+  };
+  std::map<uint64_t, Req> reqs;
+  uint64_t next_req = 1;
+
+  // A message sent to a peer whose answer a request waits for.
+  enum class Kind { kRecv, kWrite, kFlush, kRead };
+  struct Wait {
+    uint64_t req = 0;
+    std::string res;
+    uint32_t peer = 0;
+    uint32_t vol = 0;
+    uint64_t offset = 0;
+    uint32_t len = 0;
+    Kind kind = Kind::kWrite;
+  };
+  std::map<uint64_t, Wait> waits;  // by message id
+  uint64_t next_msg = 1;
+};
+
+Engine::IoState& Engine::Io() {
+  if (!io_) io_ = std::make_shared<IoState>();
+  return *io_;
+}
+
+namespace {
+
+// Sets the out-of-sync bits of [offset, offset + len) in `pd`.
+void MarkOutOfSync(std::vector<uint64_t>& bits, uint64_t& count, uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  uint64_t first = offset / kBmBlock, last = (offset + len - 1) / kBmBlock;
+  if (bits.size() * 64 <= last) bits.resize(last / 64 + 1, 0);
+  for (uint64_t b = first; b <= last; ++b) {
+    uint64_t mask = uint64_t{1} << (b % 64);
+    if (!(bits[b / 64] & mask)) {
+      bits[b / 64] |= mask;
+      ++count;
+    }
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Openers
+
+uint64_t Engine::OpenDevice(uint32_t minor, int* err) {
+  Device* d = FindMinor(minor);
+  Resource* r = ResourceOfMinor(minor);
+  if (!d || !r) {
+    *err = ENODEV;
+    return 0;
+  }
+  if (r->role != Role::kPrimary) {
+    if (!r->opts.Bool("auto-promote")) {
+      *err = EMEDIUMTYPE;
+      return 0;
+    }
+    // ro_open_cond: no Primary peer, and UpToDate data somewhere.
+    bool uptodate = d->data && d->disk == DiskState::kUpToDate;
+    for (const auto& [peer, c] : r->connections) {
+      if (c.peer_role == Role::kPrimary) {
+        *err = EMEDIUMTYPE;
+        return 0;
+      }
+      auto it = c.peer_devices.find(d->volume);
+      if (c.cstate == ConnState::kConnected && it != c.peer_devices.end() &&
+          it->second.peer_disk == DiskState::kUpToDate) {
+        uptodate = true;
+      }
+    }
+    if (!uptodate) {
+      *err = ENODATA;
+      return 0;
+    }
+  }
+  IoState& io = Io();
+  uint64_t h = io.next_handle++;
+  io.openers[h] = IoState::Opener{minor, false};
+  return h;
+}
+
+int Engine::OpenDeviceForWrite(uint64_t handle) {
+  IoState& io = Io();
+  auto it = io.openers.find(handle);
+  if (it == io.openers.end()) return EBADF;
+  if (it->second.writable) return 0;
+  Resource* r = ResourceOfMinor(it->second.minor);
+  if (!r) return ENODEV;
+  if (r->role != Role::kPrimary && r->opts.Bool("auto-promote")) {
+    Ctx ctx;
+    ctx.resource = r->name;
+    Reply rep = Primary(ctx, false);
+    if (IsSuccess(rep.ret) && r->role == Role::kPrimary) {
+      io.auto_promoted.insert(r->name);
+    } else {
+      Log(fmt::format("{}: Auto-promote failed: {} ({})", Prefix(*r), StateText(rep.ret),
+                      ToInt(rep.ret)));
+    }
+  }
+  if (r->role != Role::kPrimary) return EROFS;
+  it->second.writable = true;
+  return 0;
+}
+
+void Engine::CloseDevice(uint64_t handle) {
+  IoState& io = Io();
+  auto it = io.openers.find(handle);
+  if (it == io.openers.end()) return;
+  IoState::Opener op = it->second;
+  io.openers.erase(it);
+  Resource* r = ResourceOfMinor(op.minor);
+  if (!r) return;
+  int rw = 0, any = 0;
+  for (const auto& [h, o] : io.openers) {
+    Resource* r2 = ResourceOfMinor(o.minor);
+    if (r2 != r) continue;
+    ++any;
+    if (o.writable) ++rw;
+  }
+  if (op.writable && rw == 0 && r->role == Role::kPrimary && io.auto_promoted.count(r->name)) {
+    Ctx ctx;
+    ctx.resource = r->name;
+    Reply rep = Secondary(ctx, false);
+    if (!IsSuccess(rep.ret)) {
+      Log(fmt::format("{}: Auto-demote failed: {} ({})", Prefix(*r), StateText(rep.ret),
+                      ToInt(rep.ret)));
+    }
+  }
+  if (any == 0 || r->role != Role::kPrimary) io.auto_promoted.erase(r->name);
+}
+
+std::optional<uint64_t> Engine::DeviceBytes(uint32_t minor) const {
+  const Device* d = FindMinor(minor);
+  if (!d) return std::nullopt;
+  if (d->data) return d->size_sectors * 512;
+  auto mit = minors_.find(minor);
+  const Resource* r = mit == minors_.end() ? nullptr : FindResource(mit->second.first);
+  uint64_t best = 0;
+  if (r) {
+    for (const auto& [peer, c] : r->connections) {
+      auto it = c.peer_devices.find(d->volume);
+      if (c.cstate != ConnState::kConnected || it == c.peer_devices.end() || !it->second.have_peer)
+        continue;
+      if (it->second.peer_disk == DiskState::kUpToDate)
+        best = std::max(best, it->second.peer.size_sectors * 512);
+    }
+  }
+  return best;
+}
+
+bool Engine::DeviceMayWrite(uint32_t minor) const {
+  auto mit = minors_.find(minor);
+  if (mit == minors_.end()) return false;
+  const Resource* r = FindResource(mit->second.first);
+  return r && (r->role == Role::kPrimary || r->opts.Bool("auto-promote"));
+}
+
+uint32_t Engine::OpenCount(uint32_t minor) const {
+  if (!io_) return 0;
+  uint32_t n = 0;
+  for (const auto& [h, o] : io_->openers) n += o.minor == minor ? 1 : 0;
+  return n;
+}
+
+std::optional<uint64_t> Engine::OutOfSyncBlocks(const std::string& res, uint32_t peer,
+                                                uint32_t vol) const {
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  return pd->oos_count;
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+
+namespace {
+// Runs `fn` as a later event on the loop.
+void Later(sim::Clock* clock, std::function<void()> fn) { clock->StartTimer(0, std::move(fn)); }
+}  // namespace
+
+void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone done) {
+  auto fail = [&](int e) { Later(env_.clock, [done, e] { done(e, {}); }); };
+  IoState& io = Io();
+  auto oit = io.openers.find(handle);
+  if (oit == io.openers.end()) return fail(EBADF);
+  Device* d = FindMinor(oit->second.minor);
+  Resource* r = ResourceOfMinor(oit->second.minor);
+  if (!d || !r) return fail(ENODEV);
+  std::optional<uint64_t> size = DeviceBytes(d->minor);
+  if (!size || offset > *size || len > *size - offset) return fail(EIO);
+  if (d->data && d->disk == DiskState::kUpToDate) {
+    std::shared_ptr<sim::Disk> disk = d->data;
+    disk->Read(offset, len, [disk, done](bool ok, std::vector<uint8_t> bytes) {
+      done(ok ? 0 : EIO, ok ? std::move(bytes) : std::vector<uint8_t>{});
+    });
+    return;
+  }
+  // No UpToDate local data: read from an UpToDate peer.
+  for (auto& [peer, c] : r->connections) {
+    auto pit = c.peer_devices.find(d->volume);
+    Session* s = SessionOf(c);
+    if (pit == c.peer_devices.end() || !s || !s->up) continue;
+    if (!Replicating(c.cstate, pit->second.repl, pit->second.peer_disk) ||
+        pit->second.peer_disk != DiskState::kUpToDate) {
+      continue;
+    }
+    uint64_t id = io.next_req++;
+    IoState::Req& req = io.reqs[id];
+    req.offset = offset;
+    req.read_done = std::move(done);
+    req.buf.assign(len, 0);
+    for (uint64_t pos = 0; pos < len; pos += proto::kDataChunk) {
+      uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(proto::kDataChunk, len - pos));
+      uint64_t mid = io.next_msg++;
+      io.waits[mid] =
+          IoState::Wait{id, r->name, peer, d->volume, offset + pos, n, IoState::Kind::kRead};
+      ++req.pending;
+      Send(*s, proto::ReadRequest{d->volume, mid, offset + pos, n});
+    }
+    return;
+  }
+  fail(EIO);
+}
+
+void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua,
+                     IoDone done) {
+  auto fail = [&](int e) { Later(env_.clock, [done, e] { done(e); }); };
+  IoState& io = Io();
+  auto oit = io.openers.find(handle);
+  if (oit == io.openers.end()) return fail(EBADF);
+  Device* d = FindMinor(oit->second.minor);
+  Resource* r = ResourceOfMinor(oit->second.minor);
+  if (!d || !r) return fail(ENODEV);
+  if (int e = OpenDeviceForWrite(handle)) {
+    if (r->role != Role::kPrimary) {
+      Log(fmt::format("{}: Rejected WRITE request, not in Primary role.", Prefix(*r, *d)));
+      return fail(EIO);
+    }
+    return fail(e);
+  }
+  uint64_t len = data.size();
+  std::optional<uint64_t> size = DeviceBytes(d->minor);
+  if (!size || offset > *size || len > *size - offset) return fail(EIO);
+  bool local = d->data && d->disk >= DiskState::kInconsistent;
+
+  uint64_t id = io.next_req++;
+  IoState::Req& req = io.reqs[id];
+  req.offset = offset;
+  req.done = std::move(done);
+  req.pending = 1;  // held until everything is issued
+  bool sent_anywhere = local;
+  for (auto& [peer, c] : r->connections) {
+    auto pit = c.peer_devices.find(d->volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    Session* s = SessionOf(c);
+    if (!s || !s->up || !Replicating(c.cstate, pd.repl, pd.peer_disk)) {
+      MarkOutOfSync(pd.oos_bits, pd.oos_count, offset, len);
+      continue;
+    }
+    sent_anywhere = true;
+    int64_t protocol = c.net.Int("protocol");
+    for (uint64_t pos = 0; pos < len; pos += proto::kDataChunk) {
+      uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(proto::kDataChunk, len - pos));
+      uint64_t mid = io.next_msg++;
+      proto::Data m;
+      m.volume = d->volume;
+      m.id = mid;
+      m.offset = offset + pos;
+      m.flags = fua ? proto::kDataFua : 0;
+      m.data.assign(data.begin() + static_cast<ptrdiff_t>(pos),
+                    data.begin() + static_cast<ptrdiff_t>(pos + n));
+      if (protocol != kProtA) {
+        io.waits[mid] =
+            IoState::Wait{id,
+                          r->name,
+                          peer,
+                          d->volume,
+                          offset + pos,
+                          n,
+                          protocol == kProtB ? IoState::Kind::kRecv : IoState::Kind::kWrite};
+        ++req.pending;
+      }
+      Send(*s, m);
+    }
+  }
+  if (!sent_anywhere) {  // no local disk and no peer to write to
+    IoDone d = std::move(req.done);
+    io.reqs.erase(id);
+    Later(env_.clock, [d] { d(EIO); });
+    return;
+  }
+  if (local) {
+    ++req.pending;
+    std::shared_ptr<sim::Disk> disk = d->data;
+    auto finish = [this, id](bool ok) {
+      IoState& io2 = Io();
+      auto it = io2.reqs.find(id);
+      if (it == io2.reqs.end()) return;
+      if (!ok) it->second.err = EIO;
+      FinishIo(id);
+    };
+    disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) {
+      if (!ok || !fua) return finish(ok);
+      disk->Flush(finish);
+    });
+  }
+  FinishIo(id);
+}
+
+void Engine::IoFlush(uint64_t handle, IoDone done) {
+  auto fail = [&](int e) { Later(env_.clock, [done, e] { done(e); }); };
+  IoState& io = Io();
+  auto oit = io.openers.find(handle);
+  if (oit == io.openers.end()) return fail(EBADF);
+  Device* d = FindMinor(oit->second.minor);
+  Resource* r = ResourceOfMinor(oit->second.minor);
+  if (!d || !r) return fail(ENODEV);
+  if (r->role != Role::kPrimary) return fail(EIO);  // a flush is a write without data
+  uint64_t id = io.next_req++;
+  IoState::Req& req = io.reqs[id];
+  req.done = std::move(done);
+  req.pending = 1;
+  for (auto& [peer, c] : r->connections) {
+    auto pit = c.peer_devices.find(d->volume);
+    Session* s = SessionOf(c);
+    if (pit == c.peer_devices.end() || !s || !s->up ||
+        !Replicating(c.cstate, pit->second.repl, pit->second.peer_disk)) {
+      continue;
+    }
+    uint64_t mid = io.next_msg++;
+    if (c.net.Int("protocol") != kProtA && c.net.Int("protocol") != kProtB) {
+      io.waits[mid] = IoState::Wait{id, r->name, peer, d->volume, 0, 0, IoState::Kind::kFlush};
+      ++req.pending;
+    }
+    Send(*s, proto::Flush{d->volume, mid});
+  }
+  if (d->data && d->disk >= DiskState::kInconsistent) {
+    ++req.pending;
+    std::shared_ptr<sim::Disk> disk = d->data;
+    disk->Flush([this, id, disk](bool ok) {
+      IoState& io2 = Io();
+      auto it = io2.reqs.find(id);
+      if (it == io2.reqs.end()) return;
+      if (!ok) it->second.err = EIO;
+      FinishIo(id);
+    });
+  }
+  FinishIo(id);
+}
+
+void Engine::FinishIo(uint64_t id) {
+  IoState& io = Io();
+  auto it = io.reqs.find(id);
+  if (it == io.reqs.end() || --it->second.pending > 0) return;
+  IoState::Req req = std::move(it->second);
+  io.reqs.erase(it);
+  if (req.read_done) {
+    int err = req.err;
+    Later(env_.clock, [done = std::move(req.read_done), err, buf = std::move(req.buf)]() mutable {
+      done(err, err ? std::vector<uint8_t>{} : std::move(buf));
+    });
+  } else if (req.done) {
+    int err = req.err;
+    Later(env_.clock, [done = std::move(req.done), err] { done(err); });
+  }
+}
+
+// `ok` false marks the range out of sync toward that peer (writes) or
+// fails the request (reads, flushes).
+void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
+                         const std::vector<uint8_t>* read_data) {
+  IoState& io = Io();
+  auto it = io.waits.find(mid);
+  if (it == io.waits.end() || it->second.res != res || it->second.peer != peer) return;
+  IoState::Wait w = it->second;
+  io.waits.erase(it);
+  auto rit = io.reqs.find(w.req);
+  if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
+    if (!ok) {
+      Connection* c = FindConnection(w.res, w.peer);
+      if (c && c->peer_devices.count(w.vol)) {
+        PeerDevice& pd = c->peer_devices.at(w.vol);
+        MarkOutOfSync(pd.oos_bits, pd.oos_count, w.offset, w.len);
+      }
+    }
+  } else if (rit != io.reqs.end()) {
+    if (!ok) {
+      rit->second.err = EIO;
+    } else if (w.kind == IoState::Kind::kRead && read_data && read_data->size() == w.len) {
+      std::copy(read_data->begin(), read_data->end(),
+                rit->second.buf.begin() + static_cast<ptrdiff_t>(w.offset - rit->second.offset));
+    } else if (w.kind == IoState::Kind::kRead) {
+      rit->second.err = EIO;
+    }
+  }
+  if (rit != io.reqs.end()) FinishIo(w.req);
+}
+
+void Engine::AbortPeerIo(Resource& r, Connection& c) {
+  if (!io_) return;
+  std::vector<uint64_t> gone;
+  for (const auto& [mid, w] : io_->waits) {
+    if (w.res == r.name && w.peer == c.peer_node_id) gone.push_back(mid);
+  }
+  for (uint64_t mid : gone) ResolveWait(r.name, c.peer_node_id, mid, false, nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// The receiving side
+
+bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const proto::Message& m) {
+  uint64_t sid = s.id;
+  // Sends `reply` on this stream if it is still the connection's.
+  auto reply_later = [this, sid](const proto::Message& reply) {
+    auto it = sessions_.find(sid);
+    if (it != sessions_.end() && it->second->up) Send(*it->second, reply);
+  };
+  auto usable = [&](uint32_t vol, uint64_t offset, uint64_t len, bool need_uptodate) -> Device* {
+    auto it = r.devices.find(vol);
+    if (it == r.devices.end()) return nullptr;
+    Device& d = it->second;
+    if (!d.data || d.disk < (need_uptodate ? DiskState::kUpToDate : DiskState::kInconsistent))
+      return nullptr;
+    uint64_t size = d.size_sectors * 512;
+    if (offset > size || len > size - offset) return nullptr;
+    return &d;
+  };
+
+  if (auto* dm = std::get_if<proto::Data>(&m)) {
+    int64_t protocol = c.net.Int("protocol");
+    if (protocol == kProtB) Send(s, proto::RecvAck{dm->volume, dm->id});
+    Device* d = usable(dm->volume, dm->offset, dm->data.size(), false);
+    proto::WriteAck ack{dm->volume, dm->id, true};
+    if (!d) {
+      if (protocol != kProtA && protocol != kProtB) {
+        ack.ok = false;
+        Send(s, ack);
+      }
+      return true;
+    }
+    std::shared_ptr<sim::Disk> disk = d->data;
+    bool fua = (dm->flags & proto::kDataFua) != 0;
+    bool want_ack = protocol != kProtA && protocol != kProtB;
+    auto finish = [reply_later, ack, want_ack](bool ok) mutable {
+      ack.ok = ok;
+      if (want_ack) reply_later(ack);
+    };
+    disk->Write(dm->offset, dm->data, [disk, fua, finish](bool ok) mutable {
+      if (!ok || !fua) return finish(ok);
+      disk->Flush(finish);
+    });
+    return true;
+  }
+  if (auto* fm = std::get_if<proto::Flush>(&m)) {
+    Device* d = usable(fm->volume, 0, 0, false);
+    proto::FlushAck ack{fm->volume, fm->id, d != nullptr};
+    bool want_ack = c.net.Int("protocol") != kProtA && c.net.Int("protocol") != kProtB;
+    if (!d) {
+      if (want_ack) Send(s, ack);
+      return true;
+    }
+    std::shared_ptr<sim::Disk> disk = d->data;
+    disk->Flush([disk, reply_later, ack, want_ack](bool ok) mutable {
+      ack.ok = ok;
+      if (want_ack) reply_later(ack);
+    });
+    return true;
+  }
+  if (auto* rq = std::get_if<proto::ReadRequest>(&m)) {
+    Device* d = rq->length <= proto::kDataChunk ? usable(rq->volume, rq->offset, rq->length, true)
+                                                : nullptr;
+    if (!d) {
+      Send(s, proto::ReadReply{rq->volume, rq->id, false, {}});
+      return true;
+    }
+    std::shared_ptr<sim::Disk> disk = d->data;
+    uint32_t vol = rq->volume;
+    uint64_t id = rq->id;
+    disk->Read(rq->offset, rq->length,
+               [disk, reply_later, vol, id](bool ok, std::vector<uint8_t> bytes) {
+                 reply_later(
+                     proto::ReadReply{vol, id, ok, ok ? std::move(bytes) : std::vector<uint8_t>{}});
+               });
+    return true;
+  }
+  if (auto* ra = std::get_if<proto::RecvAck>(&m)) {
+    ResolveWait(r.name, c.peer_node_id, ra->id, true, nullptr);
+    return true;
+  }
+  if (auto* wa = std::get_if<proto::WriteAck>(&m)) {
+    ResolveWait(r.name, c.peer_node_id, wa->id, wa->ok, nullptr);
+    return true;
+  }
+  if (auto* fa = std::get_if<proto::FlushAck>(&m)) {
+    ResolveWait(r.name, c.peer_node_id, fa->id, fa->ok, nullptr);
+    return true;
+  }
+  if (auto* rr = std::get_if<proto::ReadReply>(&m)) {
+    ResolveWait(r.name, c.peer_node_id, rr->id, rr->ok, &rr->data);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace drbd::engine

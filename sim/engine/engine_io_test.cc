@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The data path over the deterministic world: a Primary's writes land on
+// the Secondary's backing bytes, the module's open and write refusals,
+// auto-promote / auto-demote, protocol A/B/C completion timing against
+// network latency, out-of-sync marking while a peer is away, and a
+// diskless Primary reading through its UpToDate peer.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "sim/engine/engine.h"
+#include "sim/world/node.h"
+
+namespace drbd::engine {
+namespace {
+
+using sim::Ip4;
+using sim::kDiskBytes;
+using sim::kSec;
+using sim::Node;
+using sim::World;
+
+constexpr uint64_t kMs = 1000000;
+
+std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 9));
+  return v;
+}
+
+class DataPath : public ::testing::Test {
+ protected:
+  DataPath() : a(world, "a"), b(world, "b") {}
+
+  // r0 on a (node 0) and b (node 1), connected, both UpToDate (initial
+  // sync skipped). `protocol` 1..3 = A..C; `auto_promote` for both.
+  void SetUp2(int64_t protocol = 3, bool auto_promote = true, bool attach_b = true) {
+    OptionSet res(cfg::OptContext::kResourceOptions);
+    res.Set("auto-promote", auto_promote);
+    ASSERT_EQ(a.engine.NewResource(a.Res("r0"), 0, res).ret, Ret::kNoError);
+    ASSERT_EQ(b.engine.NewResource(b.Res("r0"), 1, res).ret, Ret::kNoError);
+    ASSERT_EQ(a.NewMinor("r0", 0, 0), Ret::kNoError);
+    ASSERT_EQ(b.NewMinor("r0", 0, 0), Ret::kNoError);
+    OptionSet net(cfg::OptContext::kNewPeer);
+    net.Set("protocol", protocol);
+    ASSERT_EQ(a.NewPeer("r0", 1, "b", net), Ret::kNoError);
+    ASSERT_EQ(b.NewPeer("r0", 0, "a", net), Ret::kNoError);
+    ASSERT_EQ(a.NewPath("r0", 1, Ip4("10.0.0.1", 7788), Ip4("10.0.0.2", 7788)), Ret::kNoError);
+    ASSERT_EQ(b.NewPath("r0", 0, Ip4("10.0.0.2", 7788), Ip4("10.0.0.1", 7788)), Ret::kNoError);
+    ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", kDiskBytes));
+    ASSERT_TRUE(sim::MakeMetadata(world, "/b/disk", kDiskBytes));
+    ASSERT_EQ(a.Attach(0, "/a/disk").ret, Ret::kNoError);
+    if (attach_b) {
+      ASSERT_EQ(b.Attach(0, "/b/disk").ret, Ret::kNoError);
+    }
+    ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
+    ASSERT_EQ(b.Connect("r0", 0), Ret::kSsSuccess);
+    world.RunFor(kSec);
+    if (attach_b) {
+      ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
+      world.RunFor(kSec);
+      ASSERT_EQ(b.engine.DiskStateOf(0), DiskState::kUpToDate);
+    }
+  }
+  uint64_t Open(Node& n, int* err = nullptr) {
+    int e = 0;
+    uint64_t h = n.engine.OpenDevice(0, &e);
+    if (err) *err = e;
+    return h;
+  }
+  // Writes and runs the world until the completion (or 1 s).
+  int Write(Node& n, uint64_t h, uint64_t off, std::vector<uint8_t> data, bool fua = false) {
+    std::optional<int> got;
+    n.engine.IoWrite(h, off, std::move(data), fua, [&](int e) { got = e; });
+    for (int i = 0; i < 100000 && !got; ++i) {
+      if (!world.Step()) break;
+    }
+    return got.value_or(-1);
+  }
+  std::vector<uint8_t> Backing(const std::string& path, uint64_t off, size_t len) {
+    auto bytes = world.DiskBytes(path);
+    return std::vector<uint8_t>(bytes->begin() + static_cast<ptrdiff_t>(off),
+                                bytes->begin() + static_cast<ptrdiff_t>(off + len));
+  }
+
+  World world;
+  Node a;
+  Node b;
+};
+
+TEST_F(DataPath, PrimaryWriteReachesTheSecondarysBackingBytes) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  uint64_t h = Open(a);
+  ASSERT_NE(h, 0u);
+  auto small = Pattern(4096, 1), big = Pattern(200 * 1024 + 512, 2);  // several chunks
+  EXPECT_EQ(Write(a, h, 8192, small), 0);
+  EXPECT_EQ(Write(a, h, 1 << 20, big, true), 0);
+  world.RunFor(kMs);
+  EXPECT_EQ(Backing("/b/disk", 8192, small.size()), small);
+  EXPECT_EQ(Backing("/b/disk", 1 << 20, big.size()), big);
+  EXPECT_EQ(Backing("/a/disk", 1 << 20, big.size()), big);
+  EXPECT_EQ(a.engine.OutOfSyncBlocks("r0", 1, 0), 0u);
+
+  // Reads come back from the local disk.
+  std::optional<std::vector<uint8_t>> read;
+  a.engine.IoRead(h, 8192, 4096, [&](int e, std::vector<uint8_t> d) {
+    EXPECT_EQ(e, 0);
+    read = std::move(d);
+  });
+  world.RunFor(kMs);
+  EXPECT_EQ(read, small);
+}
+
+TEST_F(DataPath, WritesStopAtTheUsableSizeSoMetadataIsSafe) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  uint64_t size = a.engine.DeviceBytes(0).value();
+  EXPECT_LT(size, kDiskBytes);  // internal metadata sits at the end
+  uint64_t h = Open(a);
+  auto md_before = Backing("/a/disk", size, kDiskBytes - size);
+  EXPECT_EQ(Write(a, h, size - 4096, Pattern(4096, 3)), 0);
+  EXPECT_EQ(Write(a, h, size, Pattern(4096, 4)), EIO);
+  EXPECT_EQ(Write(a, h, size - 512, Pattern(1024, 5)), EIO);
+  world.RunFor(kMs);
+  EXPECT_EQ(Backing("/a/disk", size, kDiskBytes - size), md_before);
+}
+
+TEST_F(DataPath, SecondaryRefusesOpenWhilePeerIsPrimaryAndWritesAfterDemotion) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  int err = 0;
+  EXPECT_EQ(Open(b, &err), 0u);
+  EXPECT_EQ(err, EMEDIUMTYPE);
+  // A writer whose resource was demoted underneath it: the write is
+  // rejected as drbd_reject_write_early rejects it.
+  uint64_t h = Open(a);
+  ASSERT_EQ(a.engine.Secondary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  ASSERT_EQ(b.engine.Primary(b.Res("r0"), false).ret, Ret::kSsSuccess);  // b takes over
+  world.RunFor(kSec);
+  a.sink.Clear();
+  EXPECT_EQ(Write(a, h, 0, Pattern(512, 6)), EIO);
+  EXPECT_TRUE(
+      a.sink.LogContains("Auto-promote failed: Multiple primaries not allowed by config (-1)"));
+  EXPECT_TRUE(a.sink.LogContains("Rejected WRITE request, not in Primary role."));
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kSecondary);
+}
+
+TEST_F(DataPath, WithoutAutoPromoteASecondaryCannotBeOpened) {
+  SetUp2(3, false);
+  int err = 0;
+  EXPECT_EQ(Open(a, &err), 0u);
+  EXPECT_EQ(err, EMEDIUMTYPE);
+  EXPECT_FALSE(a.engine.DeviceMayWrite(0));
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  EXPECT_NE(Open(a), 0u);
+  EXPECT_TRUE(a.engine.DeviceMayWrite(0));
+}
+
+TEST_F(DataPath, FirstWriteAutoPromotesAndLastWriterCloseDemotes) {
+  SetUp2();
+  uint64_t reader = Open(a);
+  uint64_t writer = Open(a);
+  ASSERT_NE(writer, 0u);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kSecondary);  // opening alone does not promote
+  EXPECT_EQ(a.engine.OpenCount(0), 2u);
+  EXPECT_EQ(Write(a, writer, 0, Pattern(4096, 7)), 0);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
+  world.RunFor(kSec);
+  EXPECT_EQ(b.engine.PeerRoleOf("r0", 0), Role::kPrimary);
+  // b may not be opened while a is Primary.
+  int err = 0;
+  EXPECT_EQ(Open(b, &err), 0u);
+  a.engine.CloseDevice(writer);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kSecondary);
+  a.engine.CloseDevice(reader);
+  world.RunFor(kSec);
+  uint64_t hb = Open(b);
+  ASSERT_NE(hb, 0u);
+  std::optional<std::vector<uint8_t>> read;
+  b.engine.IoRead(hb, 0, 4096, [&](int, std::vector<uint8_t> d) { read = std::move(d); });
+  world.RunFor(kMs);
+  EXPECT_EQ(read, Pattern(4096, 7));
+}
+
+TEST_F(DataPath, ExplicitPrimaryIsNotDemotedByClose) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  uint64_t h = Open(a);
+  EXPECT_EQ(Write(a, h, 0, Pattern(512, 8)), 0);
+  a.engine.CloseDevice(h);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
+}
+
+// Completion time of one 4 KiB write with `latency` one way.
+uint64_t CompletionNs(World& world, Node& n, uint64_t h) {
+  uint64_t start = world.now_ns();
+  std::optional<uint64_t> at;
+  n.engine.IoWrite(h, 0, Pattern(4096, 9), false, [&](int e) {
+    EXPECT_EQ(e, 0);
+    at = world.now_ns();
+  });
+  for (int i = 0; i < 100000 && !at; ++i) world.Step();
+  return at.value_or(~0ull) - start;
+}
+
+TEST_F(DataPath, ProtocolCCompletesOnlyAfterThePeersWriteAck) {
+  SetUp2(3);
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  world.set_latency_ns(10 * kMs);
+  uint64_t h = Open(a);
+  EXPECT_GE(CompletionNs(world, a, h), 20 * kMs);  // DATA there, WRITE_ACK back
+  EXPECT_EQ(Backing("/b/disk", 0, 4096), Pattern(4096, 9));
+}
+
+TEST_F(DataPath, ProtocolBCompletesAfterTheRecvAck) {
+  SetUp2(2);
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  world.set_latency_ns(10 * kMs);
+  uint64_t h = Open(a);
+  EXPECT_GE(CompletionNs(world, a, h), 20 * kMs);
+  world.RunFor(kSec);
+  EXPECT_EQ(Backing("/b/disk", 0, 4096), Pattern(4096, 9));
+}
+
+TEST_F(DataPath, ProtocolACompletesWithoutWaitingForThePeer) {
+  SetUp2(1);
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  world.set_latency_ns(10 * kMs);
+  uint64_t h = Open(a);
+  EXPECT_LT(CompletionNs(world, a, h), 10 * kMs);
+  EXPECT_NE(Backing("/b/disk", 0, 4096), Pattern(4096, 9));  // still on the wire
+  world.RunFor(kSec);
+  EXPECT_EQ(Backing("/b/disk", 0, 4096), Pattern(4096, 9));
+}
+
+TEST_F(DataPath, WritesWhileThePeerIsAwayMarkOutOfSync) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  ASSERT_EQ(b.engine.Disconnect(b.Peer("r0", 0), false).ret, Ret::kNoError);
+  world.RunFor(kSec);
+  uint64_t h = Open(a);
+  EXPECT_EQ(Write(a, h, 0, Pattern(10 * 1024, 10)), 0);   // blocks 0..2
+  EXPECT_EQ(Write(a, h, 4096, Pattern(512, 11)), 0);      // block 1 again
+  EXPECT_EQ(Write(a, h, 1 << 20, Pattern(8192, 12)), 0);  // 2 more
+  EXPECT_EQ(a.engine.OutOfSyncBlocks("r0", 1, 0), 5u);
+  EXPECT_NE(Backing("/b/disk", 0, 512), Pattern(512, 10));
+}
+
+TEST_F(DataPath, ConnectionLossCompletesWaitingWritesAndMarksThem) {
+  SetUp2(3);
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  world.set_latency_ns(10 * kMs);
+  uint64_t h = Open(a);
+  std::optional<int> got;
+  a.engine.IoWrite(h, 0, Pattern(4096, 13), false, [&](int e) { got = e; });
+  world.RunFor(kMs);
+  world.Partition("10.0.0.1", "10.0.0.2", true);
+  world.RunFor(kMs);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, 0);  // locally written; the peer is marked out of sync
+  EXPECT_EQ(a.engine.OutOfSyncBlocks("r0", 1, 0), 1u);
+}
+
+TEST_F(DataPath, DisklessPrimaryReadsAndWritesThroughItsPeer) {
+  SetUp2(3, true, true);
+  ASSERT_EQ(b.engine.Detach(b.Minor(0), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  ASSERT_EQ(b.engine.Primary(b.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  EXPECT_EQ(b.engine.DeviceBytes(0), a.engine.DeviceBytes(0));
+  uint64_t h = Open(b);
+  ASSERT_NE(h, 0u);
+  auto data = Pattern(100 * 1024, 14);
+  EXPECT_EQ(Write(b, h, 4096, data), 0);
+  EXPECT_EQ(Backing("/a/disk", 4096, data.size()), data);
+  std::optional<std::vector<uint8_t>> read;
+  b.engine.IoRead(h, 4096, static_cast<uint32_t>(data.size()), [&](int e, std::vector<uint8_t> d) {
+    EXPECT_EQ(e, 0);
+    read = std::move(d);
+  });
+  world.RunFor(kSec);
+  EXPECT_EQ(read, data);
+
+  // Cut off from its only data: writes and reads fail with EIO.
+  world.Partition("10.0.0.1", "10.0.0.2", true);
+  world.RunFor(kMs);
+  EXPECT_EQ(Write(b, h, 0, Pattern(512, 15)), EIO);
+  std::optional<int> read_err;
+  b.engine.IoRead(h, 0, 512, [&](int e, std::vector<uint8_t>) { read_err = e; });
+  world.RunFor(kMs);
+  EXPECT_EQ(read_err, EIO);
+}
+
+}  // namespace
+}  // namespace drbd::engine
