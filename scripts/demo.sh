@@ -66,7 +66,8 @@ on() {  # on NODE CMD...: run with that node's drbd-simd and identity
     -e 'PRETENDING that I am' -e '^$' >&2)
 }
 for n in "${nodes[@]}"; do
-  drbd-simd --node "$n" --socket "$work/$n.sock" --quiet &
+  mkdir -p "$work/$n"  # the node's NBD exports: $work/NODE/drbdN.nbd
+  drbd-simd --node "$n" --socket "$work/$n.sock" --nbd-dir "$work/$n" --quiet &
   pids+=($!)
 done
 for n in "${nodes[@]}"; do

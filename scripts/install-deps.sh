@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build pkgconf g++ clang libclang-rt-14-dev clang-tidy
   # libraries
   libfmt-dev libboost-program-options-dev libnl-genl-3-dev libsystemd-dev libkeyutils-dev
-  nlohmann-json3-dev libasio-dev libncurses-dev libcpp-httplib-dev libssl-dev
+  nlohmann-json3-dev libasio-dev libncurses-dev libcpp-httplib-dev libssl-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tools and oracles
   drbd-utils clitest python3 iproute2 util-linux hyperfine

@@ -65,8 +65,12 @@ class Node:
         return env
 
     def start(self):
+        # Each node its own NBD directory: drbd0.nbd exists once per node.
+        nbd_dir = os.path.join(self.cluster.dir, f"{self.name}.nbd")
+        os.makedirs(nbd_dir, exist_ok=True)
         self.proc = subprocess.Popen(
-            [self.cluster.bin("drbd-simd"), "--node", self.name, "--socket", self.sock],
+            [self.cluster.bin("drbd-simd"), "--node", self.name, "--socket", self.sock,
+             "--nbd-dir", nbd_dir],
             stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):
