@@ -50,6 +50,8 @@ port=$((20000 + RANDOM % 20000))
   echo "global { usage-count no; }"
   echo "resource demo {"
   echo "  net { cram-hmac-alg sha256; shared-secret \"demo-secret\"; }"
+  # A fixed resync rate, so that the initial sync of 64 MiB is seen and done in seconds.
+  echo "  disk { c-plan-ahead 0; resync-rate 16M; }"
   for i in 0 1 2; do
     n=${nodes[$i]}
     truncate -s 64M "$work/$n.img"
@@ -85,12 +87,35 @@ done
 on alpha drbdadm -c "$work/demo.res" primary --force demo
 sleep 0.5
 echo
+echo "### alpha: drbdadm status demo (the initial sync from alpha to its peers)"
+on alpha drbdadm -c "$work/demo.res" status demo
+# Data through the block device: 8 MiB written on alpha through its NBD export.
+head -c $((8 << 20)) /dev/urandom >"$work/pattern"
+nbd() { echo "nbd+unix:///?socket=$work/$1/drbd0.nbd"; }
+nbdcopy "$work/pattern" "$(nbd alpha)"
+echo
+echo "### wrote 8 MiB through alpha's NBD export $work/alpha/drbd0.nbd (sha256 $(sha256sum <"$work/pattern" | cut -c1-16)...)"
+for _ in $(seq 100); do  # until the peers are in sync
+  on alpha drbdadm -c "$work/demo.res" status demo | grep -q -e 'Sync' -e 'Inconsistent' || break
+  sleep 0.1
+done
 echo "### alpha: drbdadm status demo"
 on alpha drbdadm -c "$work/demo.res" status demo
+echo "### switch the Primary to bravo and read the data back from bravo's export"
+on alpha drbdadm -c "$work/demo.res" secondary demo
+on bravo drbdadm -c "$work/demo.res" primary demo
+nbdcopy "$(nbd bravo)" "$work/readback"
+if cmp -n $((8 << 20)) "$work/pattern" "$work/readback"; then
+  echo "demo: the 8 MiB read on bravo are identical to what was written on alpha"
+else
+  echo "demo: FAILED: bravo's data differs from what was written on alpha" >&2
+  exit 1
+fi
+on bravo drbdadm -c "$work/demo.res" status demo
 echo "### bravo: drbdsetup events2 --now demo"
 on bravo drbdsetup events2 --now demo
 echo
 echo "### charlie: drbdsetup status --json demo"
 on charlie drbdsetup status --json demo
 for n in "${nodes[@]}"; do on "$n" drbdadm -c "$work/demo.res" down demo; done
-echo "demo: three drbd-simd nodes connected, alpha promoted, all taken down again"
+echo "demo: three drbd-simd nodes connected, data written on alpha read back on bravo, all taken down again"
