@@ -6,6 +6,10 @@
 
 #include <array>
 #include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "lib/genl/table_rows.h"
 
 namespace drbd::genl {
 namespace {
@@ -28,23 +32,15 @@ constexpr AttrDesc kAttrs[] = {
   TlaRow{Cmd::k##cmd, CmdTla{Set::k##set, need == kRequired}},
 constexpr bool kRequired = true;
 constexpr bool kOptional = false;
-struct TlaRow {
-  Cmd cmd;
-  CmdTla tla;
-};
+using rows::CmdRow;
+using rows::SetRow;
+using rows::TlaRow;
 constexpr TlaRow kCmdTlas[] = {
 #include "lib/spec/genl.def"
 };
 #undef DRBD_GENL_CMD_TLA
 #define DRBD_GENL_CMD_TLA(cmd, set, need)
 
-struct SetRow {
-  Set id;
-  uint16_t tla;
-  std::string_view tla_name;
-  std::string_view struct_name;
-  uint8_t dialects;
-};
 #undef DRBD_GENL_SET
 #define DRBD_GENL_SET(id, tla, tla_name, struct_name, dialects) \
   SetRow{Set::k##id, tla, tla_name, struct_name, dialects},
@@ -57,14 +53,6 @@ constexpr SetRow kSetRows[] = {
 using CmdKind::kDoit;
 using CmdKind::kDump;
 using CmdKind::kNotify;
-struct CmdRow {
-  Cmd id;
-  uint8_t nr;
-  std::string_view name;
-  CmdKind kind;
-  uint32_t prep;
-  uint8_t dialects;
-};
 #undef DRBD_GENL_CMD
 #define DRBD_GENL_CMD(id, nr, name, kind, prep, dialects) \
   CmdRow{Cmd::k##id, nr, name, kind, prep, dialects},
@@ -77,111 +65,24 @@ constexpr CmdRow kCmdRows[] = {
 #undef DRBD_GENL_CMD_TLA
 
 // ---- Table guards ----
-constexpr bool SetsOrdered() {
-  for (size_t i = 1; i < std::size(kSetRows); ++i)
-    if (kSetRows[i].tla <= kSetRows[i - 1].tla) return false;
-  return true;
-}
-static_assert(SetsOrdered(), "genl.def: TLA numbers must be unique and ascending");
+static_assert(rows::SetsAscending(kSetRows), "genl.def: TLA numbers must be unique and ascending");
+static_assert(rows::CmdsAscending(kCmdRows),
+              "genl.def: command numbers must be unique and ascending");
+static_assert(rows::AttrsGrouped(kAttrs, kSetRows),
+              "genl.def: attributes must be grouped by set, numbers ascending");
+static_assert(rows::NamesUnique(kAttrs), "genl.def: DRBD 9 field names must be unique (T_<field>)");
+static_assert(rows::DefaultsConsistent(kAttrs),
+              "genl.def: default / max_len column inconsistent with type");
+static_assert(rows::CmdTlasKnown(kCmdTlas, kSetRows, kCmdRows),
+              "genl.def: CMD_TLA row names an unknown command or set");
 
-constexpr bool CmdsOrdered() {
-  for (size_t i = 1; i < std::size(kCmdRows); ++i)
-    if (kCmdRows[i].nr <= kCmdRows[i - 1].nr) return false;
-  return true;
-}
-static_assert(CmdsOrdered(), "genl.def: command numbers must be unique and ascending");
+using Tables = rows::Tables<std::size(kSetRows), std::size(kCmdRows), std::size(kCmdTlas)>;
 
-constexpr int SetIndex(Set s) {
-  for (size_t i = 0; i < std::size(kSetRows); ++i)
-    if (kSetRows[i].id == s) return static_cast<int>(i);
-  return -1;
-}
-
-// Attributes of one set are contiguous, sets appear in set order, and
-// numbers ascend within a set (so they are unique).
-constexpr bool AttrsGrouped() {
-  int prev_set = -1;
-  int prev_nr = 0;
-  for (const AttrDesc& a : kAttrs) {
-    int si = SetIndex(a.set);
-    if (si < 0 || si < prev_set) return false;
-    if (si != prev_set) {
-      prev_set = si;
-      prev_nr = 0;
-    }
-    if (a.nr <= prev_nr || a.nr >= 0x3FFF) return false;
-    prev_nr = a.nr;
-  }
-  return true;
-}
-static_assert(AttrsGrouped(), "genl.def: attributes must be grouped by set, numbers ascending");
-
-constexpr bool NamesUnique() {
-  for (size_t i = 0; i < std::size(kAttrs); ++i)
-    for (size_t j = i + 1; j < std::size(kAttrs); ++j)
-      if (kAttrs[i].name == kAttrs[j].name) return false;
-  return true;
-}
-static_assert(NamesUnique(), "genl.def: DRBD 9 field names must be unique (T_<field>)");
-
-constexpr bool DefaultsConsistent() {
-  for (const AttrDesc& a : kAttrs) {
-    if (!(a.flags & kDef) && a.def != 0) return false;
-    if (a.type == AttrType::kFlag && a.def != 0 && a.def != 1) return false;
-    if ((a.type == AttrType::kStr || a.type == AttrType::kBin) && a.def != 0) return false;
-    if (a.type != AttrType::kStr && a.type != AttrType::kBin && a.max_len != 0) return false;
-    if (a.type == AttrType::kBin && a.max_len == 0) return false;
-  }
-  return true;
-}
-static_assert(DefaultsConsistent(), "genl.def: default / max_len column inconsistent with type");
-
-constexpr bool CmdTlasKnown() {
-  for (const TlaRow& r : kCmdTlas) {
-    if (SetIndex(r.tla.set) < 0) return false;
-    bool found = false;
-    for (const CmdRow& c : kCmdRows) found = found || c.id == r.cmd;
-    if (!found) return false;
-  }
-  return true;
-}
-static_assert(CmdTlasKnown(), "genl.def: CMD_TLA row names an unknown command or set");
-
-struct Tables {
-  std::array<SetDesc, std::size(kSetRows)> sets;
-  std::array<CmdDesc, std::size(kCmdRows)> cmds;
-};
-
+// Built in place: the command descriptors point into the object itself.
 const Tables& GetTables() {
-  static const Tables t = [] {
-    Tables r{};
-    for (size_t i = 0; i < std::size(kSetRows); ++i) {
-      const SetRow& s = kSetRows[i];
-      size_t first = 0;
-      while (first < std::size(kAttrs) && kAttrs[first].set != s.id) ++first;
-      size_t last = first;
-      while (last < std::size(kAttrs) && kAttrs[last].set == s.id) ++last;
-      std::span<const AttrDesc> attrs(kAttrs + first, last - first);
-      uint16_t max_nr = attrs.empty() ? 0 : attrs.back().nr;
-      r.sets[i] = SetDesc{s.id, s.tla, s.tla_name, s.struct_name, s.dialects, attrs, max_nr};
-    }
-    for (size_t i = 0; i < std::size(kCmdRows); ++i) {
-      const CmdRow& c = kCmdRows[i];
-      size_t first = 0;
-      while (first < std::size(kCmdTlas) && kCmdTlas[first].cmd != c.id) ++first;
-      size_t last = first;
-      while (last < std::size(kCmdTlas) && kCmdTlas[last].cmd == c.id) ++last;
-      // CmdTla rows live inside TlaRow; copy them into a stable array.
-      static std::array<CmdTla, std::size(kCmdTlas)> flat = [] {
-        std::array<CmdTla, std::size(kCmdTlas)> f{};
-        for (size_t k = 0; k < std::size(kCmdTlas); ++k) f[k] = kCmdTlas[k].tla;
-        return f;
-      }();
-      std::span<const CmdTla> tlas(flat.data() + first, last - first);
-      r.cmds[i] = CmdDesc{c.id, c.nr, c.name, c.kind, c.prep, c.dialects, tlas};
-    }
-    return r;
-  }();
+  static Tables t;
+  static const bool kBuilt = (rows::Build(t, kSetRows, kCmdRows, kCmdTlas, kAttrs), true);
+  (void)kBuilt;
   return t;
 }
 
@@ -199,15 +100,44 @@ std::string_view AttrTypeName(AttrType t) {
   return "?";
 }
 
+std::string AttrFlagLetters(uint32_t f) {
+  std::string s;
+  if (f & kReq) s += 'R';
+  if (f & kInv) s += 'I';
+  if (f & kSens) s += 'S';
+  if (f & kMand) s += 'M';
+  return s;
+}
+
+std::string_view CmdKindName(CmdKind k) {
+  switch (k) {
+    case CmdKind::kDoit: return "doit";
+    case CmdKind::kDump: return "dump";
+    case CmdKind::kNotify: return "notify";
+  }
+  return "?";
+}
+
+std::string PrepareFlagsText(uint32_t p) {
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
+      {kNeedMinor, "minor"},           {kNeedResource, "resource"},
+      {kNeedConnection, "connection"}, {kNeedPeerDevice, "peer-device"},
+      {kNeedPeerNode, "peer-node"},    {kIgnoreVersion, "ignore-version"},
+  };
+  std::string s;
+  for (const auto& [bit, name] : kNames) {
+    if (!(p & bit)) continue;
+    if (!s.empty()) s += '+';
+    s += name;
+  }
+  return s.empty() ? "-" : s;
+}
+
 std::span<const SetDesc> AllSets() { return GetTables().sets; }
 std::span<const CmdDesc> AllCmds() { return GetTables().cmds; }
 std::span<const AttrDesc> AllAttrs() { return kAttrs; }
 
-const SetDesc* FindSet(uint16_t tla) {
-  for (const SetDesc& s : AllSets())
-    if (s.tla == tla) return &s;
-  return nullptr;
-}
+const SetDesc* FindSet(uint16_t tla) { return rows::FindSetIn(AllSets(), tla); }
 
 const SetDesc& GetSet(Set s) {
   const SetDesc* d = FindSet(static_cast<uint16_t>(s));
@@ -215,18 +145,10 @@ const SetDesc& GetSet(Set s) {
   return *d;
 }
 
-const AttrDesc* FindAttr(Set s, uint16_t nr) {
-  const SetDesc* d = FindSet(static_cast<uint16_t>(s));
-  if (!d) return nullptr;
-  for (const AttrDesc& a : d->attrs)
-    if (a.nr == nr) return &a;
-  return nullptr;
-}
+const AttrDesc* FindAttr(Set s, uint16_t nr) { return rows::FindAttrIn(AllSets(), s, nr); }
 
 const AttrDesc* FindAttr(std::string_view field_name) {
-  for (const AttrDesc& a : kAttrs)
-    if (a.name == field_name) return &a;
-  return nullptr;
+  return rows::FindAttrNamed(kAttrs, field_name);
 }
 
 const AttrDesc& GetAttr(AttrKey k) {
@@ -235,17 +157,9 @@ const AttrDesc& GetAttr(AttrKey k) {
   return *a;
 }
 
-const CmdDesc* FindCmd(uint8_t nr) {
-  for (const CmdDesc& c : AllCmds())
-    if (c.nr == nr) return &c;
-  return nullptr;
-}
+const CmdDesc* FindCmd(uint8_t nr) { return rows::FindCmdIn(AllCmds(), nr); }
 
-const CmdDesc* FindCmd(std::string_view name) {
-  for (const CmdDesc& c : AllCmds())
-    if (c.name == name) return &c;
-  return nullptr;
-}
+const CmdDesc* FindCmd(std::string_view name) { return rows::FindCmdNamed(AllCmds(), name); }
 
 const CmdDesc& GetCmd(Cmd c) {
   const CmdDesc* d = FindCmd(static_cast<uint8_t>(c));

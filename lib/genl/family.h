@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace drbd::genl {
@@ -51,6 +52,8 @@ enum AttrFlag : uint32_t {
   kMand = 0x4000,  // DRBD_GENLA_F_MANDATORY (historical)
   kDef = 0x10000,  // __*_field_def
 };
+// "RISM" letters of kReq/kInv/kSens/kMand, "" for none: the ABI listings' spelling.
+std::string AttrFlagLetters(uint32_t flags);
 
 // Top-level attribute sets; the value is the TLA number (DRBD_NLA_*).
 enum class Set : uint16_t {
@@ -66,6 +69,7 @@ enum class Set : uint16_t {
 };
 
 enum class CmdKind : uint8_t { kDoit, kDump, kNotify };
+std::string_view CmdKindName(CmdKind k);  // "doit", "dump", "notify"
 
 // Kernel prepare flags (DRBD_ADM_*), what a doit needs to exist.
 enum PrepFlag : uint32_t {
@@ -76,6 +80,8 @@ enum PrepFlag : uint32_t {
   kNeedPeerNode = 16,
   kIgnoreVersion = 32,
 };
+// "minor+resource", "-" for none: the ABI listings' spelling.
+std::string PrepareFlagsText(uint32_t prep);
 
 // Commands and notifications; the value is genlmsghdr.cmd.
 enum class Cmd : uint8_t {

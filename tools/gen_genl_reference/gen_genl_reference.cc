@@ -23,44 +23,11 @@
 namespace drbd::genl {
 namespace {
 
-std::string FlagLetters(uint32_t f) {
-  std::string s;
-  if (f & kReq) s += 'R';
-  if (f & kInv) s += 'I';
-  if (f & kSens) s += 'S';
-  if (f & kMand) s += 'M';
-  return s;
-}
-
 std::string Dialects(uint8_t d) {
   std::string s;
   if (d & k9) s += "9";
   if (d & k84) s += s.empty() ? "8.4" : ",8.4";
   return s;
-}
-
-std::string_view KindName(CmdKind k) {
-  switch (k) {
-    case CmdKind::kDoit: return "doit";
-    case CmdKind::kDump: return "dump";
-    case CmdKind::kNotify: return "notify";
-  }
-  return "?";
-}
-
-std::string PrepText(uint32_t p) {
-  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kNeedMinor, "minor"},           {kNeedResource, "resource"},
-      {kNeedConnection, "connection"}, {kNeedPeerDevice, "peer-device"},
-      {kNeedPeerNode, "peer-node"},    {kIgnoreVersion, "ignore-version"},
-  };
-  std::string s;
-  for (const auto& [bit, name] : kNames) {
-    if (!(p & bit)) continue;
-    if (!s.empty()) s += '+';
-    s += name;
-  }
-  return s.empty() ? "-" : s;
 }
 
 std::string TlaList(const CmdDesc& c) {
@@ -91,7 +58,7 @@ std::string RenderAbi() {
   for (const SetDesc& s : AllSets()) {
     out += fmt::format("set {} {} {} {}\n", s.tla, s.tla_name, s.struct_name, Dialects(s.dialects));
     for (const AttrDesc& a : s.attrs) {
-      std::string flags = FlagLetters(a.flags);
+      std::string flags = AttrFlagLetters(a.flags);
       std::string def = DefaultText(a);
       out += fmt::format("attr {}.{} {} {} {} {} {}\n", s.tla, a.nr, a.name, AttrTypeName(a.type),
                          a.max_len, flags.empty() ? "-" : flags, def.empty() ? "-" : def);
@@ -99,7 +66,7 @@ std::string RenderAbi() {
   }
   out += "# cmd NR NAME kind prepare tlas(!=required ?=optional) dialects\n";
   for (const CmdDesc& c : AllCmds()) {
-    out += fmt::format("cmd {} {} {} {} {} {}\n", c.nr, c.name, KindName(c.kind), PrepText(c.prep),
+    out += fmt::format("cmd {} {} {} {} {} {}\n", c.nr, c.name, CmdKindName(c.kind), PrepareFlagsText(c.prep),
                        TlaList(c), Dialects(c.dialects));
   }
   return out;
@@ -137,8 +104,8 @@ std::string RenderReference() {
   o << "| # | name | kind | kernel needs | TLAs (! required, ? optional) | dialects |\n";
   o << "|---|---|---|---|---|---|\n";
   for (const CmdDesc& c : AllCmds()) {
-    o << fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", c.nr, c.name, KindName(c.kind),
-                     PrepText(c.prep), TlaList(c), Dialects(c.dialects));
+    o << fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", c.nr, c.name, CmdKindName(c.kind),
+                     PrepareFlagsText(c.prep), TlaList(c), Dialects(c.dialects));
   }
   o << "\n## Attribute sets\n";
   for (const SetDesc& s : AllSets()) {
@@ -147,7 +114,7 @@ std::string RenderReference() {
     o << "| # | field | type | max len | flags | default |\n|---|---|---|---|---|---|\n";
     for (const AttrDesc& a : s.attrs) {
       o << fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", a.nr, a.name, AttrTypeName(a.type),
-                       a.max_len ? std::to_string(a.max_len) : "", FlagLetters(a.flags),
+                       a.max_len ? std::to_string(a.max_len) : "", AttrFlagLetters(a.flags),
                        DefaultText(a));
     }
   }
