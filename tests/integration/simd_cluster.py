@@ -19,223 +19,20 @@ are sparse files in a temporary directory. Ports are picked free on
 127.0.0.1. Run: simd_cluster.py --bindir build/bin [-k PATTERN] [-v].
 """
 
-import argparse
-import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
-SKIP = 77
-
-
-class Failure(Exception):
-    pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Node:
-    def __init__(self, cluster, name, node_id):
-        self.cluster = cluster
-        self.name = name
-        self.node_id = node_id
-        self.sock = os.path.join(cluster.dir, f"{name}.sock")
-        self.port = free_port()
-        self.disks = {}  # volume -> image path
-        self.proc = None
-        self.log = os.path.join(cluster.dir, f"{name}.log")
-
-    def env(self):
-        env = dict(os.environ)
-        env["DRBD_SIM_SOCKET"] = self.sock
-        env["__DRBD_NODE__"] = self.name
-        env["LC_ALL"] = "C"
-        env.pop("DRBD_DRIVER_VERSION_OVERRIDE", None)
-        return env
-
-    def start(self):
-        # Each node its own NBD directory: drbd0.nbd exists once per node.
-        nbd_dir = os.path.join(self.cluster.dir, f"{self.name}.nbd")
-        os.makedirs(nbd_dir, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [self.cluster.bin("drbd-simd"), "--node", self.name, "--socket", self.sock,
-             "--nbd-dir", nbd_dir],
-            stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None:
-                raise Failure(f"drbd-simd {self.name} exited: {open(self.log).read()}")
-            if time.time() > deadline:
-                raise Failure(f"drbd-simd {self.name} did not create {self.sock}")
-            time.sleep(0.02)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def run(self, tool, *args, check=True, timeout=60):
-        cmd = [self.cluster.bin(tool)] + list(args)
-        if tool == "drbdadm":
-            cmd = [cmd[0], "-c", self.cluster.conf] + list(args)
-        p = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=timeout)
-        self.cluster.trace.append((self.name, " ".join(cmd[1:]), p.returncode, p.stdout, p.stderr))
-        if check and p.returncode != 0:
-            raise Failure(f"[{self.name}] {' '.join(cmd)} -> {p.returncode}\n"
-                          f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
-        return p
-
-    def adm(self, *args, **kw):
-        return self.run("drbdadm", *args, **kw)
-
-    def setup(self, *args, **kw):
-        return self.run("drbdsetup", *args, **kw)
-
-    def status_json(self, res="all"):
-        return json.loads(self.setup("status", res, "--json").stdout)
-
-    def events_now(self, res="all"):
-        return self.setup("events2", "--now", res).stdout
-
-
-class Cluster:
-    def __init__(self, bindir, names, keep=False):
-        self.bindir = bindir
-        self.dir = tempfile.mkdtemp(prefix="drbd-cp-simd-")
-        self.keep = keep
-        self.conf = os.path.join(self.dir, "drbd.conf")
-        self.nodes = [Node(self, n, i) for i, n in enumerate(names)]
-        self.trace = []
-
-    def bin(self, tool):
-        return os.path.join(self.bindir, tool)
-
-    def node(self, name):
-        return next(n for n in self.nodes if n.name == name)
-
-    def image(self, node, volume, size_mb=64):
-        path = os.path.join(self.dir, f"{node.name}-v{volume}.img")
-        if not os.path.exists(path):
-            with open(path, "wb") as f:
-                f.truncate(size_mb << 20)
-        node.disks[volume] = path
-        return path
-
-    def write_config(self, resources):
-        """resources: list of dicts {name, volumes: [0,..], nodes: [names],
-        net: str, options: str}."""
-        out = ["global { usage-count no; }", ""]
-        for r in resources:
-            out.append(f"resource {r['name']} {{")
-            if r.get("options"):
-                out.append(f"    options {{ {r['options']} }}")
-            if r.get("net"):
-                out.append(f"    net {{ {r['net']} }}")
-            for name in r["nodes"]:
-                n = self.node(name)
-                out.append(f"    on {name} {{")
-                out.append(f"        node-id {n.node_id};")
-                port = r.get("port_base", 0) + n.port
-                out.append(f"        address 127.0.0.1:{port};")
-                for v in r["volumes"]:
-                    minor = r.get("minor_base", 0) + v
-                    out.append(f"        volume {v} {{ device minor {minor}; "
-                               f"disk {self.image(n, v)}; meta-disk internal; }}")
-                out.append("    }")
-            if len(r["nodes"]) > 2:
-                out.append(f"    connection-mesh {{ hosts {' '.join(r['nodes'])}; }}")
-            out.append("}")
-            out.append("")
-        with open(self.conf, "w") as f:
-            f.write("\n".join(out))
-
-    def start(self):
-        for n in self.nodes:
-            n.start()
-
-    def stop(self):
-        for n in self.nodes:
-            n.stop()
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def wait(self, what, pred, timeout=20):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            try:
-                last = pred()
-                if last:
-                    return last
-            except Failure as e:
-                last = e
-            time.sleep(0.1)
-        raise Failure(f"timed out waiting for {what} (last: {last})")
-
-
-# ---- helpers over status --json ----------------------------------------------------
-
-def connections(status, res):
-    for r in status:
-        if r["name"] == res:
-            return {c["name"]: c for c in r["connections"]}
-    return {}
-
-
-def conn_state(node, res, peer):
-    c = connections(node.status_json(res), res).get(peer)
-    return c and c["connection-state"]
-
-
-def role(node, res):
-    for r in node.status_json(res):
-        if r["name"] == res:
-            return r["role"]
-    return None
-
-
-def expect(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
-def up_all(cluster, res):
-    for n in cluster.nodes:
-        n.adm("create-md", "--force", res)
-    for n in cluster.nodes:
-        n.adm("up", res)
-
-
-def wait_connected(cluster, res, nodes=None):
-    nodes = nodes or cluster.nodes
-    for n in nodes:
-        for peer in nodes:
-            if peer is n:
-                continue
-            cluster.wait(f"{n.name} Connected to {peer.name}",
-                         lambda n=n, peer=peer: conn_state(n, res, peer.name) == "Connected")
+from simd_harness import (Cluster, Failure, connections, conn_state, expect, main, role,
+                          up_all, wait_connected)
 
 
 # ---- scenarios -----------------------------------------------------------------------
 
-def t_two_nodes_lifecycle(bindir, keep):
-    c = Cluster(bindir, ["alpha", "beta"], keep)
-    try:
+def t_two_nodes_lifecycle(args):
+    with Cluster(args, ["alpha", "beta"]) as c:
         c.start()
         c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"]}])
         up_all(c, "r0")
@@ -273,13 +70,10 @@ def t_two_nodes_lifecycle(bindir, keep):
             n.adm("down", "r0")
         out = a.setup("status").stdout
         expect(out == "# No currently configured DRBD found.\n", f"after down:\n{out}")
-    finally:
-        c.stop()
 
 
-def t_two_primaries_refused(bindir, keep):
-    c = Cluster(bindir, ["alpha", "beta"], keep)
-    try:
+def t_two_primaries_refused(args):
+    with Cluster(args, ["alpha", "beta"]) as c:
         c.start()
         c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"]}])
         up_all(c, "r0")
@@ -291,13 +85,10 @@ def t_two_primaries_refused(bindir, keep):
         expect("State change failed" in p.stderr or "Failure" in p.stderr,
                f"no kernel error text:\n{p.stderr}")
         expect(role(b, "r0") == "Secondary", "beta became Primary")
-    finally:
-        c.stop()
 
 
-def t_wrong_shared_secret(bindir, keep):
-    c = Cluster(bindir, ["alpha", "beta"], keep)
-    try:
+def t_wrong_shared_secret(args):
+    with Cluster(args, ["alpha", "beta"]) as c:
         c.start()
         c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"],
                          "net": "cram-hmac-alg sha256; shared-secret good;"}])
@@ -315,13 +106,10 @@ def t_wrong_shared_secret(bindir, keep):
         expect(conn_state(a, "r0", "beta") != "Connected", "connected with a wrong secret")
         logs = open(a.log).read() + open(b.log).read()
         expect(re.search(r"(auth|secret|hmac)", logs, re.I), f"no reason logged:\n{logs}")
-    finally:
-        c.stop()
 
 
-def t_adjust_after_edits(bindir, keep):
-    c = Cluster(bindir, ["alpha", "beta", "gamma"], keep)
-    try:
+def t_adjust_after_edits(args):
+    with Cluster(args, ["alpha", "beta", "gamma"]) as c:
         c.start()
         c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"]}])
         a, b, g = c.nodes
@@ -362,8 +150,6 @@ def t_adjust_after_edits(bindir, keep):
             n.adm("adjust", "r0")
         conns = connections(a.status_json("r0"), "r0")
         expect(set(conns) == {"beta"}, f"after removing gamma: {sorted(conns)}")
-    finally:
-        c.stop()
 
 
 def repl_state(node, res, peer):
@@ -371,10 +157,9 @@ def repl_state(node, res, peer):
     return c and c["peer_devices"][0]["replication-state"]
 
 
-def t_maintenance_requests(bindir, keep):
+def t_maintenance_requests(args):
     """verify, resize, wait-connect, forget-peer and rename-resource."""
-    c = Cluster(bindir, ["alpha", "beta"], keep)
-    try:
+    with Cluster(args, ["alpha", "beta"]) as c:
         c.start()
         c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"],
                          "net": "verify-alg crc32c;"}])
@@ -439,43 +224,11 @@ def t_maintenance_requests(bindir, keep):
         md = a.adm("dump-md", "r0").stdout
         la = int(re.search(r"la-size-sect (\d+);", md).group(1))
         expect(la > (64 << 11), f"la-size-sect {la} after growing to 96 MiB:\n{md}")
-    finally:
-        c.stop()
 
 
 TESTS = [t_two_nodes_lifecycle, t_two_primaries_refused, t_wrong_shared_secret,
          t_adjust_after_edits, t_maintenance_requests]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bindir", required=True)
-    ap.add_argument("-k", default="", help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
-    args = ap.parse_args()
-    for tool in ("drbd-simd", "drbdadm", "drbdsetup", "drbdmeta"):
-        if not os.access(os.path.join(args.bindir, tool), os.X_OK):
-            print(f"SKIP: {tool} not built in {args.bindir}")
-            return SKIP
-    failed = 0
-    ran = 0
-    for t in TESTS:
-        if args.k not in t.__name__:
-            continue
-        ran += 1
-        t0 = time.time()
-        try:
-            t(args.bindir, args.keep)
-            print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)")
-        except Exception as e:  # a failure of the test, whatever its kind
-            failed += 1
-            print(f"FAIL {t.__name__}: {e}")
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-    print(f"{ran - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, TESTS))

@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared pieces of the live drbd-simd integration tests (simd_cluster.py,
+simd_nbd.py): a Cluster of drbd-simd nodes on loopback in a temporary
+directory, each Node with its genl socket, NBD exports (NODE.nbd/drbdN.nbd,
+optionally TCP), backing images and log; a config writer; drbdadm/drbdsetup
+runners with that node's identity; waiting; helpers over `status --json`;
+and the test runner both scripts' main() use.
+
+A test is a function taking the parsed arguments (bindir, keep, verbose);
+it builds its own Cluster and uses it as a context manager, which stops
+every node (and prints the tail of each node's log when the test failed).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import traceback
+
+SKIP = 77
+MiB = 1 << 20
+TOOLS = ("drbd-simd", "drbdadm", "drbdsetup", "drbdmeta")
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Node:
+    def __init__(self, cluster, name, node_id):
+        self.cluster = cluster
+        self.name = name
+        self.node_id = node_id
+        self.sock = os.path.join(cluster.dir, f"{name}.sock")
+        # Each node its own NBD directory: drbd0.nbd exists once per node.
+        self.nbd_dir = os.path.join(cluster.dir, f"{name}.nbd")
+        os.makedirs(self.nbd_dir, exist_ok=True)
+        self.port = free_port()
+        self.nbd_port = free_port() if cluster.nbd_tcp else None
+        self.disks = {}  # volume -> image path
+        self.proc = None
+        self.log = os.path.join(cluster.dir, f"{name}.log")
+
+    def env(self):
+        env = dict(os.environ)
+        env["DRBD_SIM_SOCKET"] = self.sock
+        env["__DRBD_NODE__"] = self.name
+        env["LC_ALL"] = "C"
+        env.pop("DRBD_DRIVER_VERSION_OVERRIDE", None)
+        return env
+
+    def start(self):
+        cmd = [self.cluster.bin("drbd-simd"), "--node", self.name, "--socket", self.sock,
+               "--nbd-dir", self.nbd_dir]
+        if self.nbd_port:
+            cmd += ["--nbd-tcp", f"127.0.0.1:{self.nbd_port}"]
+        self.proc = subprocess.Popen(cmd, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None:
+                raise Failure(f"drbd-simd {self.name} exited: {open(self.log).read()}")
+            if time.time() > deadline:
+                raise Failure(f"drbd-simd {self.name} did not create {self.sock}")
+            time.sleep(0.02)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def run_cmd(self, cmd, check=True, timeout=60):
+        """Runs any command with this node's identity (DRBD_SIM_SOCKET, __DRBD_NODE__)."""
+        p = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=timeout)
+        if self.cluster.verbose:
+            print(f"[{self.name}] {' '.join(cmd)} -> {p.returncode}\n{p.stdout}{p.stderr}")
+        if check and p.returncode != 0:
+            raise Failure(f"[{self.name}] {' '.join(cmd)} -> {p.returncode}\n"
+                          f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p
+
+    def run(self, tool, *args, **kw):
+        """Runs one of our tools from bindir; drbdadm reads the cluster's config."""
+        cmd = [self.cluster.bin(tool)] + list(args)
+        if tool == "drbdadm":
+            cmd = [cmd[0], "-c", self.cluster.conf] + list(args)
+        return self.run_cmd(cmd, **kw)
+
+    def adm(self, *args, **kw):
+        return self.run("drbdadm", *args, **kw)
+
+    def setup(self, *args, **kw):
+        return self.run("drbdsetup", *args, **kw)
+
+    def status_json(self, res="all"):
+        return json.loads(self.setup("status", res, "--json").stdout)
+
+    def events_now(self, res="all"):
+        return self.setup("events2", "--now", res).stdout
+
+    # NBD exports of the node's minors.
+    def export(self, minor=0):
+        return os.path.join(self.nbd_dir, f"drbd{minor}.nbd")
+
+    def uri(self, minor=0):
+        return f"nbd+unix:///drbd{minor}?socket={self.export(minor)}"
+
+    def tcp_uri(self, minor=0):
+        expect(self.nbd_port, "the cluster was made without nbd_tcp")
+        return f"nbd://127.0.0.1:{self.nbd_port + minor}/drbd{minor}"
+
+
+class Cluster:
+    def __init__(self, args, names, nbd_tcp=False):
+        self.bindir = args.bindir
+        self.keep = args.keep
+        self.verbose = getattr(args, "verbose", False)
+        self.nbd_tcp = nbd_tcp
+        self.dir = tempfile.mkdtemp(prefix="drbd-cp-simd-")
+        self.conf = os.path.join(self.dir, "drbd.conf")
+        self.nodes = [Node(self, n, i) for i, n in enumerate(names)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for n in self.nodes:
+                if os.path.exists(n.log):
+                    print(f"--- {n.name} log (tail) ---")
+                    print("".join(open(n.log).readlines()[-40:]))
+        self.stop()
+        return False
+
+    def bin(self, tool):
+        return os.path.join(self.bindir, tool)
+
+    def node(self, name):
+        return next(n for n in self.nodes if n.name == name)
+
+    def image(self, node, volume, size_mb=64):
+        path = os.path.join(self.dir, f"{node.name}-v{volume}.img")
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.truncate(size_mb << 20)
+        node.disks[volume] = path
+        return path
+
+    def write_config(self, resources):
+        """resources: list of dicts {name, volumes: [0,..], nodes: [names],
+        net: str, options: str, port_base, minor_base}."""
+        out = ["global { usage-count no; }", ""]
+        for r in resources:
+            out.append(f"resource {r['name']} {{")
+            if r.get("options"):
+                out.append(f"    options {{ {r['options']} }}")
+            if r.get("net"):
+                out.append(f"    net {{ {r['net']} }}")
+            for name in r["nodes"]:
+                n = self.node(name)
+                out.append(f"    on {name} {{")
+                out.append(f"        node-id {n.node_id};")
+                port = r.get("port_base", 0) + n.port
+                out.append(f"        address 127.0.0.1:{port};")
+                for v in r["volumes"]:
+                    minor = r.get("minor_base", 0) + v
+                    out.append(f"        volume {v} {{ device minor {minor}; "
+                               f"disk {self.image(n, v)}; meta-disk internal; }}")
+                out.append("    }")
+            if len(r["nodes"]) > 2:
+                out.append(f"    connection-mesh {{ hosts {' '.join(r['nodes'])}; }}")
+            out.append("}")
+            out.append("")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(out))
+
+    def start(self):
+        for n in self.nodes:
+            n.start()
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def wait(self, what, pred, timeout=20):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                last = pred()
+                if last:
+                    return last
+            except (Failure, KeyError, IndexError, ValueError) as e:
+                last = e
+            time.sleep(0.05)
+        raise Failure(f"timed out waiting for {what} (last: {last!r})")
+
+
+# ---- helpers over status --json ----------------------------------------------------
+
+def connections(status, res):
+    for r in status:
+        if r["name"] == res:
+            return {c["name"]: c for c in r["connections"]}
+    return {}
+
+
+def conn_state(node, res, peer):
+    c = connections(node.status_json(res), res).get(peer)
+    return c and c["connection-state"]
+
+
+def role(node, res):
+    for r in node.status_json(res):
+        if r["name"] == res:
+            return r["role"]
+    return None
+
+
+def disk_state(node, res, volume=0):
+    for r in node.status_json(res):
+        if r["name"] == res:
+            return next(d["disk-state"] for d in r["devices"] if d["volume"] == volume)
+    return None
+
+
+def up_all(cluster, res):
+    for n in cluster.nodes:
+        n.adm("create-md", "--force", res)
+    for n in cluster.nodes:
+        n.adm("up", res)
+
+
+def wait_connected(cluster, res, nodes=None):
+    nodes = nodes or cluster.nodes
+    for n in nodes:
+        for peer in nodes:
+            if peer is n:
+                continue
+            cluster.wait(f"{n.name} Connected to {peer.name}",
+                         lambda n=n, peer=peer: conn_state(n, res, peer.name) == "Connected")
+
+
+# ---- the runner --------------------------------------------------------------------
+
+def main(doc, tests, check=None):
+    """Parses --bindir/-k/--keep/-v, skips (77) when a tool is not built or
+    `check()` returns a reason, runs the tests; exit status 1 if any failed."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bindir", required=True)
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every command run")
+    args = ap.parse_args()
+    for tool in TOOLS:
+        if not os.access(os.path.join(args.bindir, tool), os.X_OK):
+            print(f"SKIP: {tool} not built in {args.bindir}")
+            return SKIP
+    reason = check() if check else None
+    if reason:
+        print(f"SKIP: {reason}")
+        return SKIP
+    failed = ran = 0
+    for t in tests:
+        if args.k not in t.__name__:
+            continue
+        ran += 1
+        t0 = time.time()
+        try:
+            t(args)
+            print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)")
+        except Exception as e:  # a failure of the test, whatever its kind
+            failed += 1
+            print(f"FAIL {t.__name__}: {e}")
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+    print(f"{ran - failed} passed, {failed} failed")
+    return 1 if failed else 0
