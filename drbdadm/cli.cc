@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -21,6 +22,7 @@
 #include "drbdadm/drbdadm.h"
 #include "lib/base/getopt.h"
 #include "drbdadm/registry.h"
+#include "drbdadm/plan84.h"
 #include "drbdadm/runner.h"
 #include "lib/config/dump.h"
 #include "lib/config/host.h"
@@ -437,10 +439,19 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   AssignCommandNames(st, argv[0]);
   Invocation inv;
   inv.driver_version = DriverVersion();
-  MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
+  // An 8.4 module: `-d` of the verbs drbdadm/plan84.h implements is planned
+  // here; everything else still goes to drbdadm-84.
+  const unsigned drv = VersionCode(inv.driver_version);
+  const bool is_84 = (drv >> 8) == 0x0804;
+  const bool dry_84 =
+      is_84 && std::any_of(argv.begin() + 1, argv.end(),
+                           [](const std::string& a) { return a == "-d" || a == "--dry-run"; });
+  if (!dry_84) MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
 
   if (int rv = ParseOptions(st, argv, &inv)) return rv;
   const AdmCmd& cmd = *inv.cmd;
+  const bool plan_84 = dry_84 && IsPlan84Verb(cmd.name);
+  if (dry_84 && !plan_84) MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
 
   if (!inv.config_test.empty() && !cmd.test_config) {
     *st.err << "The --config-to-test (-t) option is only allowed "
@@ -511,6 +522,9 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
     st.config.config_save = saved_save;
   }
   if (!st.config.valid) return ToInt(ExitCode::kConfigInvalid);
+  if (plan_84) {
+    if (int r = CheckConfig84(st.config, inv.driver_version, *st.err)) return r;
+  }
 
   st.pp.match_on_proxy = cmd.is_proxy_cmd;
   st.pp.dry_run = st.dry_run;
@@ -520,6 +534,11 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   st.pp.drbdmeta = st.drbdmeta;
   cfg::PostParse(st.config, st.pp, *st.diag);
   if (!is_dump || st.dry_run || st.verbose) cfg::ExpandCommon(st.config, st.pp, *st.diag);
+  const bool all_names = names.empty() || names[0] == "all";
+  if (plan_84 && !all_names) {
+    return Plan84(st.config, cmd.name, names, st.backend_options, inv.driver_version, *st.out,
+                  *st.err);
+  }
 
   int nr_normal = 0, nr_stacked = 0, nr_ignored = 0;
   CountResources(st, &nr_normal, &nr_stacked, &nr_ignored);
@@ -551,6 +570,10 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
                   << "), nothing to do in stacked mode!\n";
           return ToInt(ExitCode::kUsage);
         }
+      }
+      if (plan_84) {
+        return Plan84(st.config, cmd.name, names, st.backend_options, inv.driver_version, *st.out,
+                      *st.err);
       }
       for (cfg::Resource& res : st.config.resources) VerifyIps(st, res);
       if (!st.config.valid) return ToInt(ExitCode::kConfigInvalid);

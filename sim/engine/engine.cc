@@ -246,6 +246,9 @@ Ret Engine::ValidateHard(const Resource& r, const ResState& o, const ResState& n
 
 // __is_valid_soft_transition: what a voluntary change may not do.
 Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n) const {
+  if (o.role == Role::kPrimary && n.role == Role::kSecondary && HasWriter(r)) {
+    return Ret::kSsDeviceInUse;
+  }
   if (o.role != Role::kPrimary && n.role == Role::kPrimary) {
     for (const auto& [peer, c] : r.connections) {
       if (c.net.Bool("allow-two-primaries")) continue;
@@ -374,6 +377,7 @@ Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string&
   }
   Apply(r, n);
   Notify(r, o, n, tag);
+  SyncResyncRuns(r);
   bool local_changed = o.role != n.role || o.disk != n.disk;
   if (local_changed) {
     BroadcastState(r);
@@ -508,6 +512,22 @@ events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection&
   o.info.resync_susp.peer = pd.susp_peer;
   o.info.peer_intentional_diskless =
       pd.peer_client ? events::Tristate::kYes : events::Tristate::kNo;
+  // peer_device_statistics, as far as the data path counts them.
+  events::PeerDeviceStatistics st;
+  st.sent = pd.sent_bytes / 512;
+  st.received = pd.received_bytes / 512;
+  st.out_of_sync = pd.oos_count * 8;
+  if (auto dit = r.devices.find(pd.volume);
+      dit != r.devices.end() && dit->second.data && c.peer_node_id < md::kPeersMax) {
+    st.bitmap_uuid = dit->second.sb.peers[c.peer_node_id].bitmap_uuid;
+  }
+  st.rs_total = 0;
+  if (pd.rs_gen || pd.rs_target) {
+    st.rs_total = pd.rs_total * 8;
+    st.rs_dt_start_ms = (env_.clock->NowNs() - pd.rs_start_ns) / 1000000;
+  }
+  if (pd.rs_target) st.out_of_sync = (pd.rs_total - std::min(pd.rs_received, pd.rs_total)) * 8;
+  o.stats = st;
   return events::Notification{t, false, o};
 }
 
@@ -1138,9 +1158,12 @@ Reply Engine::DelPeer(const Ctx& ctx, bool force) {
 Reply Engine::Primary(const Ctx& ctx, bool force) {
   return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
     Resource& r = *rs.res;
+    // An explicit primary is remembered: the last close does not demote it.
+    const std::string tag = role_tag_.empty() ? "primary" : role_tag_;
+    if (role_tag_.empty()) r.explicit_primary = true;
     ResState n = Capture(r);
     n.role = Role::kPrimary;
-    Ret rv = Change(r, n, false, "primary");
+    Ret rv = Change(r, n, false, tag);
     std::vector<uint32_t> forced;
     if (rv == Ret::kSsNoUpToDateDisk && force) {
       // CS_FP_LOCAL_UP_TO_DATE: consider a disk UpToDate that is at least
@@ -1157,7 +1180,7 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
           forced.push_back(vol);
         }
       }
-      rv = Change(r, n, false, "primary");
+      rv = Change(r, n, false, tag);
     }
     if (rv == Ret::kSsPrimaryNop && force) {
       // CS_FP_OUTDATE_PEERS: pretend unreachable peers were fenced.
@@ -1167,7 +1190,7 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
           if (pd.peer_disk == DiskState::kDUnknown) pd.peer_disk = DiskState::kOutdated;
         }
       }
-      rv = Change(r, n, false, "primary");
+      rv = Change(r, n, false, tag);
     }
     if (rv == Ret::kSsSuccess) {
       if (!forced.empty())
@@ -1185,17 +1208,24 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
       }
       BroadcastState(r);
     }
+    if (r.role != Role::kPrimary) r.explicit_primary = false;
     reply.ret = rv;
   });
 }
 
 Reply Engine::Secondary(const Ctx& ctx, bool force) {
   return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
-    (void)force;  // nothing holds the simulated device open
     Resource& r = *rs.res;
+    const std::string tag = role_tag_.empty() ? "secondary" : role_tag_;
     ResState n = Capture(r);
     n.role = Role::kSecondary;
-    reply.ret = Change(r, n, false, "secondary");
+    reply.ret = Change(r, n, false, tag);
+    if (reply.ret == Ret::kSsDeviceInUse && force) {
+      // CS_FS_IGN_OPENERS: the writers keep the device; their IO fails.
+      Log(fmt::format("{}: forced demotion", Prefix(r)));
+      reply.ret = Change(r, n, true, tag);
+    }
+    if (r.role != Role::kPrimary) r.explicit_primary = false;
     if (reply.ret == Ret::kSsSuccess) {
       for (auto& [vol, d] : r.devices) {
         if (!d.data) continue;

@@ -138,8 +138,9 @@ class Engine {
   // Opens `minor` read-only as drbd_open does: with auto-promote a
   // Secondary may be opened if no peer is Primary and some disk (local or
   // peer) is UpToDate; without auto-promote only a Primary may be opened.
-  // Returns a handle > 0, or 0 and *err.
-  uint64_t OpenDevice(uint32_t minor, int* err);
+  // Returns a handle > 0, or 0 and *err. `who` names the opener as the
+  // kernel's "comm:pid" in the auto-promote / auto-demote state change tags.
+  uint64_t OpenDevice(uint32_t minor, int* err, const std::string& who = "drbd-simd:0");
   // Turns the open into a write open (drbd_open with FMODE_WRITE): a
   // Secondary with auto-promote is promoted (and demoted again when its last
   // writer closes). 0, or EROFS when the device stays Secondary.
@@ -163,6 +164,9 @@ class Engine {
   void IoFlush(uint64_t handle, IoDone done);
   // 4 KiB blocks marked out of sync toward `peer` (in memory only).
   std::optional<uint64_t> OutOfSyncBlocks(const std::string& res, uint32_t peer,
+                                          uint32_t vol) const;
+  // Resync data bytes this node sent to `peer` as SyncSource (all runs).
+  std::optional<uint64_t> ResyncBytesSent(const std::string& res, uint32_t peer,
                                           uint32_t vol) const;
 
   // ---- views ----------------------------------------------------------------
@@ -309,6 +313,35 @@ class Engine {
   void ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
                    const std::vector<uint8_t>* read_data);
 
+  // Whether some device of `r` is open for writing (engine_io.cc).
+  bool HasWriter(const Resource& r) const;
+  // Resync (engine_resync.cc). Starts a run for every peer device that
+  // became SyncSource / PausedSyncS, stops runs of those that left it, and
+  // lets running ones send; called after every state change.
+  void SyncResyncRuns(Resource& r);
+  // The rate tick of run `gen`: refills the bucket (unless `refill` is
+  // false, the first arming), re-arms itself and sends.
+  void ResyncTick(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen, bool refill);
+  // Sends the out-of-sync blocks of `vol` toward `peer` the rate allows.
+  void PumpResync(const std::string& res, uint32_t peer, uint32_t vol);
+  // A resync block's WriteAck (or its loss: ok false).
+  void ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
+                   uint64_t block, bool ok);
+  // A message id for resync data at `offset` whose WriteAck goes to
+  // ResyncAcked (engine_io.cc keeps the waits).
+  uint64_t AddResyncWait(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
+                         uint64_t offset, uint32_t len);
+  // The SyncTarget side: a run starts.
+  void HandleResyncStart(Resource& r, Connection& c, const proto::ResyncStart& m);
+  // The SyncTarget side: every block arrived.
+  void HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDone& m);
+  // An application write of [offset, offset+len) replicated to `pd` while
+  // it resyncs: covered blocks are clean, blocks being read are stale.
+  void ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len);
+  // A Primary with UpToDate data writes while peers are away: the current
+  // UUID moves into their bitmap UUIDs and a new one is made (once).
+  void RotateUuidForAbsentPeers(Resource& r, Device& d);
+
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);
   void StopNetworking(Resource& r, Connection& c);
@@ -339,8 +372,10 @@ class Engine {
   proto::Protocol LocalProtocol(const Connection& c) const;
   void BroadcastState(Resource& r);
   void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
+  // `*use_bitmap` is set when the outcome is a bitmap-based (not full) sync.
   ReplState DecideRepl(const Resource& r, const Connection& c, const Device& d,
-                       const PeerDevice& pd, bool* split_brain, bool* unrelated);
+                       const PeerDevice& pd, bool* split_brain, bool* unrelated,
+                       bool* use_bitmap);
   // Connection loss: `to` is NetworkFailure, BrokenPipe, Timeout,
   // ProtocolError or TearDown; the connection then retries (Unconnected,
   // Connecting). `abort` = go Disconnecting -> StandAlone instead.
@@ -361,6 +396,10 @@ class Engine {
   sim::TimerId graveyard_timer_ = 0;
   uint64_t next_session_id_ = 1;
   uint64_t next_attach_gen_ = 1;
+  uint64_t next_rs_gen_ = 1;
+  // While set, Primary/Secondary run for an opener (auto-promote /
+  // auto-demote) and tag their state changes with it.
+  std::string role_tag_;
   std::shared_ptr<IoState> io_;  // data path state, created on first use
 };
 

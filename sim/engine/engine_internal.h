@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,29 @@ struct Engine::PeerDevice {
   // kept in memory by the data path (engine_io.cc); not yet persisted.
   std::vector<uint64_t> oos_bits;
   uint64_t oos_count = 0;  // bits set
+  // Resync toward this peer as SyncSource (engine_resync.cc), in 4 KiB
+  // blocks. A run starts when the peer device becomes SyncSource and ends
+  // when it leaves SyncSource / PausedSyncS.
+  bool rs_use_bitmap = false;     // the handshake chose a bitmap-based (not full) sync
+  uint64_t rs_gen = 0;            // identifies the run; 0 = none
+  bool rs_done = false;           // ResyncDone sent; waiting for the target's UpToDate
+  uint64_t rs_cursor = 0;         // next block the scan looks at
+  uint64_t rs_total = 0;          // blocks to sync (bits set at the start, plus later marks)
+  uint64_t rs_tokens = 0;         // bytes the fixed rate allows to read now
+  uint64_t rs_start_ns = 0;       // Env clock at the start of the run
+  uint64_t rs_secs = 1;           // the finished run's length in seconds (at least 1)
+  sim::TimerId rs_timer = 0;      // rate tick
+  std::set<uint64_t> rs_reading;  // blocks whose resync read is in flight
+  std::set<uint64_t> rs_stale;    // of those, rewritten by the application meanwhile
+  std::set<uint64_t> rs_sent;     // blocks sent, waiting for their WriteAck
+  uint64_t rs_bytes_sent = 0;     // resync data bytes sent to this peer, all runs
+  // As SyncTarget: the source announced a run of rs_total blocks
+  // (RESYNC_START); rs_received of them arrived so far.
+  bool rs_target = false;
+  uint64_t rs_received = 0;
+  // Data bytes sent to / received from this peer (writes and resync).
+  uint64_t sent_bytes = 0;
+  uint64_t received_bytes = 0;
 };
 
 struct Engine::Path {
@@ -107,6 +131,9 @@ struct Engine::Resource {
   OptionSet opts{cfg::OptContext::kResourceOptions};
   Role role = Role::kSecondary;
   bool susp_user = false;
+  // EXPLICIT_PRIMARY: promoted by a primary request (not by an opener);
+  // cleared whenever the resource is no longer Primary.
+  bool explicit_primary = false;
   std::map<uint32_t, Device> devices;          // by volume
   std::map<uint32_t, Connection> connections;  // by peer node id
 };

@@ -50,10 +50,10 @@ struct Engine::IoState {
   struct Opener {
     uint32_t minor = 0;
     bool writable = false;
+    std::string who;  // "comm:pid" for state change tags
   };
   std::map<uint64_t, Opener> openers;  // by handle
   uint64_t next_handle = 1;
-  std::set<std::string> auto_promoted;  // resources an opener promoted
 
   // One client request in flight.
   struct Req {
@@ -68,9 +68,9 @@ struct Engine::IoState {
   uint64_t next_req = 1;
 
   // A message sent to a peer whose answer a request waits for.
-  enum class Kind { kRecv, kWrite, kFlush, kRead };
+  enum class Kind { kRecv, kWrite, kFlush, kRead, kResync };
   struct Wait {
-    uint64_t req = 0;
+    uint64_t req = 0;  // kResync: the resync run's generation
     std::string res;
     uint32_t peer = 0;
     uint32_t vol = 0;
@@ -108,7 +108,7 @@ void MarkOutOfSync(std::vector<uint64_t>& bits, uint64_t& count, uint64_t offset
 // ---------------------------------------------------------------------------
 // Openers
 
-uint64_t Engine::OpenDevice(uint32_t minor, int* err) {
+uint64_t Engine::OpenDevice(uint32_t minor, int* err, const std::string& who) {
   Device* d = FindMinor(minor);
   Resource* r = ResourceOfMinor(minor);
   if (!d || !r) {
@@ -140,7 +140,7 @@ uint64_t Engine::OpenDevice(uint32_t minor, int* err) {
   }
   IoState& io = Io();
   uint64_t h = io.next_handle++;
-  io.openers[h] = IoState::Opener{minor, false};
+  io.openers[h] = IoState::Opener{minor, false, who};
   return h;
 }
 
@@ -154,10 +154,10 @@ int Engine::OpenDeviceForWrite(uint64_t handle) {
   if (r->role != Role::kPrimary && r->opts.Bool("auto-promote")) {
     Ctx ctx;
     ctx.resource = r->name;
+    role_tag_ = it->second.who + " auto-promote";
     Reply rep = Primary(ctx, false);
-    if (IsSuccess(rep.ret) && r->role == Role::kPrimary) {
-      io.auto_promoted.insert(r->name);
-    } else {
+    role_tag_.clear();
+    if (!IsSuccess(rep.ret) || r->role != Role::kPrimary) {
       Log(fmt::format("{}: Auto-promote failed: {} ({})", Prefix(*r), StateText(rep.ret),
                       ToInt(rep.ret)));
     }
@@ -175,23 +175,29 @@ void Engine::CloseDevice(uint64_t handle) {
   io.openers.erase(it);
   Resource* r = ResourceOfMinor(op.minor);
   if (!r) return;
-  int rw = 0, any = 0;
-  for (const auto& [h, o] : io.openers) {
-    Resource* r2 = ResourceOfMinor(o.minor);
-    if (r2 != r) continue;
-    ++any;
-    if (o.writable) ++rw;
-  }
-  if (op.writable && rw == 0 && r->role == Role::kPrimary && io.auto_promoted.count(r->name)) {
+  // drbd_release: the last writer of a resource that was not made Primary
+  // explicitly demotes it.
+  if (op.writable && !HasWriter(*r) && r->role == Role::kPrimary && !r->explicit_primary &&
+      r->opts.Bool("auto-promote")) {
     Ctx ctx;
     ctx.resource = r->name;
+    role_tag_ = op.who + " auto-demote";
     Reply rep = Secondary(ctx, false);
+    role_tag_.clear();
     if (!IsSuccess(rep.ret)) {
       Log(fmt::format("{}: Auto-demote failed: {} ({})", Prefix(*r), StateText(rep.ret),
                       ToInt(rep.ret)));
     }
   }
-  if (any == 0 || r->role != Role::kPrimary) io.auto_promoted.erase(r->name);
+}
+
+bool Engine::HasWriter(const Resource& r) const {
+  if (!io_) return false;
+  for (const auto& [h, o] : io_->openers) {
+    auto mit = minors_.find(o.minor);
+    if (o.writable && mit != minors_.end() && mit->second.first == r.name) return true;
+  }
+  return false;
 }
 
 std::optional<uint64_t> Engine::DeviceBytes(uint32_t minor) const {
@@ -225,6 +231,21 @@ uint32_t Engine::OpenCount(uint32_t minor) const {
   uint32_t n = 0;
   for (const auto& [h, o] : io_->openers) n += o.minor == minor ? 1 : 0;
   return n;
+}
+
+std::optional<uint64_t> Engine::ResyncBytesSent(const std::string& res, uint32_t peer,
+                                                uint32_t vol) const {
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  return pd->rs_bytes_sent;
+}
+
+uint64_t Engine::AddResyncWait(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
+                               uint64_t offset, uint32_t len) {
+  IoState& io = Io();
+  uint64_t mid = io.next_msg++;
+  io.waits[mid] = IoState::Wait{gen, res, peer, vol, offset, len, IoState::Kind::kResync};
+  return mid;
 }
 
 std::optional<uint64_t> Engine::OutOfSyncBlocks(const std::string& res, uint32_t peer,
@@ -302,6 +323,10 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     }
     return fail(e);
   }
+  if (r->role != Role::kPrimary) {  // a writer left behind by a forced demotion
+    Log(fmt::format("{}: Rejected WRITE request, not in Primary role.", Prefix(*r, *d)));
+    return fail(EIO);
+  }
   uint64_t len = data.size();
   std::optional<uint64_t> size = DeviceBytes(d->minor);
   if (!size || offset > *size || len > *size - offset) return fail(EIO);
@@ -319,9 +344,11 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     PeerDevice& pd = pit->second;
     Session* s = SessionOf(c);
     if (!s || !s->up || !Replicating(c.cstate, pd.repl, pd.peer_disk)) {
+      RotateUuidForAbsentPeers(*r, *d);
       MarkOutOfSync(pd.oos_bits, pd.oos_count, offset, len);
       continue;
     }
+    if (pd.rs_gen) ResyncSawWrite(pd, offset, len);
     sent_anywhere = true;
     int64_t protocol = c.net.Int("protocol");
     for (uint64_t pos = 0; pos < len; pos += proto::kDataChunk) {
@@ -345,6 +372,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
                           protocol == kProtB ? IoState::Kind::kRecv : IoState::Kind::kWrite};
         ++req.pending;
       }
+      pd.sent_bytes += n;
       Send(*s, m);
     }
   }
@@ -439,6 +467,9 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
   if (it == io.waits.end() || it->second.res != res || it->second.peer != peer) return;
   IoState::Wait w = it->second;
   io.waits.erase(it);
+  if (w.kind == IoState::Kind::kResync) {
+    return ResyncAcked(w.res, w.peer, w.vol, w.req, w.offset / kBmBlock, ok);
+  }
   auto rit = io.reqs.find(w.req);
   if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
     if (!ok) {
@@ -492,9 +523,15 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
   };
 
   if (auto* dm = std::get_if<proto::Data>(&m)) {
-    int64_t protocol = c.net.Int("protocol");
+    bool resync = (dm->flags & proto::kDataResync) != 0;
+    // Resync data is always answered by WriteAck, whatever the protocol.
+    int64_t protocol = resync ? 3 : c.net.Int("protocol");
     if (protocol == kProtB) Send(s, proto::RecvAck{dm->volume, dm->id});
     Device* d = usable(dm->volume, dm->offset, dm->data.size(), false);
+    if (auto pit = c.peer_devices.find(dm->volume); pit != c.peer_devices.end()) {
+      pit->second.received_bytes += dm->data.size();
+      if (resync && pit->second.rs_target) ++pit->second.rs_received;
+    }
     proto::WriteAck ack{dm->volume, dm->id, true};
     if (!d) {
       if (protocol != kProtA && protocol != kProtB) {

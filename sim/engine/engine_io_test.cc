@@ -196,6 +196,61 @@ TEST_F(DataPath, ExplicitPrimaryIsNotDemotedByClose) {
   EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
 }
 
+TEST_F(DataPath, ExplicitPrimaryAfterAutoPromoteIsRemembered) {
+  SetUp2();
+  uint64_t h = Open(a);
+  EXPECT_EQ(Write(a, h, 0, Pattern(512, 8)), 0);  // auto-promote
+  ASSERT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
+  EXPECT_TRUE(IsSuccess(a.engine.Primary(a.Res("r0"), false).ret));
+  a.engine.CloseDevice(h);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
+  // An explicit secondary clears it: the next auto-promote is demoted again.
+  ASSERT_EQ(a.engine.Secondary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  h = Open(a);
+  EXPECT_EQ(Write(a, h, 0, Pattern(512, 9)), 0);
+  a.engine.CloseDevice(h);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kSecondary);
+}
+
+TEST_F(DataPath, AutoPromoteAndAutoDemoteAreTaggedWithTheOpener) {
+  SetUp2();
+  int err = 0;
+  uint64_t h = a.engine.OpenDevice(0, &err, "mkfs.ext4:4242");
+  ASSERT_NE(h, 0u);
+  EXPECT_EQ(Write(a, h, 0, Pattern(512, 10)), 0);
+  a.engine.CloseDevice(h);
+  EXPECT_TRUE(
+      a.sink.LogContains("drbd r0: role( Secondary -> Primary ) [mkfs.ext4:4242 auto-promote]"));
+  EXPECT_TRUE(
+      a.sink.LogContains("drbd r0: role( Primary -> Secondary ) [mkfs.ext4:4242 auto-demote]"));
+}
+
+TEST_F(DataPath, SecondaryAndDownWhileAWriterHoldsTheDeviceAreDeviceInUse) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  uint64_t reader = Open(a);
+  uint64_t writer = Open(a);
+  EXPECT_EQ(Write(a, writer, 0, Pattern(512, 11)), 0);
+  EXPECT_EQ(a.engine.Secondary(a.Res("r0"), false).ret, Ret::kSsDeviceInUse);
+  EXPECT_EQ(ToInt(Ret::kSsDeviceInUse), -12);
+  EXPECT_EQ(a.engine.Down(a.Res("r0")).ret, Ret::kSsDeviceInUse);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);
+  // A reader alone does not hold the role.
+  a.engine.CloseDevice(writer);
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kPrimary);  // explicit primary
+  EXPECT_EQ(a.engine.Secondary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  a.engine.CloseDevice(reader);
+
+  // --force demotes under a writer, whose writes then fail.
+  writer = Open(a);
+  EXPECT_EQ(Write(a, writer, 0, Pattern(512, 12)), 0);
+  a.sink.Clear();
+  EXPECT_EQ(a.engine.Secondary(a.Res("r0"), true).ret, Ret::kSsSuccess);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0: forced demotion"));
+  EXPECT_EQ(a.engine.ResourceRole("r0"), Role::kSecondary);
+  EXPECT_EQ(Write(a, writer, 0, Pattern(512, 13)), EIO);
+}
+
 // Completion time of one 4 KiB write with `latency` one way.
 uint64_t CompletionNs(World& world, Node& n, uint64_t h) {
   uint64_t start = world.now_ns();

@@ -403,6 +403,14 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     return ConnectionLost(*r, *c, ConnState::kTearDown, false, "remote");
   }
   if (s.up && HandleDataMessage(s, *r, *c, m)) return;
+  if (auto* rd = std::get_if<proto::ResyncDone>(&m)) {
+    if (s.up) HandleResyncDone(*r, *c, *rd);
+    return;
+  }
+  if (auto* rs = std::get_if<proto::ResyncStart>(&m)) {
+    if (s.up) HandleResyncStart(*r, *c, *rs);
+    return;
+  }
   if (auto* v = std::get_if<proto::Verify>(&m)) {
     if (s.up) HandleVerify(*r, *c, *v);
     return;
@@ -508,7 +516,8 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
 // Peer state and the UUID comparison
 
 ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Device& d,
-                             const PeerDevice& pd, bool* split_brain, bool* unrelated) {
+                             const PeerDevice& pd, bool* split_brain, bool* unrelated,
+                             bool* use_bitmap) {
   DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
   if (!d.data || d.disk < DiskState::kInconsistent || peer_disk < DiskState::kInconsistent ||
       peer_disk == DiskState::kDUnknown) {
@@ -555,6 +564,7 @@ ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Devic
       strategy = "unrelated-data", rule = "", *unrelated = true;
     }
   }
+  *use_bitmap = std::string_view(strategy) == "source-use-bitmap";
   std::string prefix = Prefix(r, d, c);
   Log(fmt::format("{}: drbd_sync_handshake:", prefix));
   Log(fmt::format("{}: uuid_compare()={} by rule={}", prefix, strategy, rule));
@@ -606,12 +616,20 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       continue;
     }
     if (initial || first) {
-      npd.repl = DecideRepl(r, c, d, pd, &split_brain, &unrelated);
+      npd.repl = DecideRepl(r, c, d, pd, &split_brain, &unrelated, &pd.rs_use_bitmap);
     } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
                d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
                npd.peer_disk == DiskState::kUpToDate &&
                NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
       npd.repl = ReplState::kEstablished;  // both sides hold the same UpToDate data
+    }
+    // An Outdated disk holding the same data as an UpToDate peer is UpToDate.
+    if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
+        npd.peer_disk == DiskState::kUpToDate && d.data &&
+        NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+      n.disk[vs.volume] = DiskState::kUpToDate;
+      d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+      WriteMetadata(d);
     }
     if (npd.repl == ReplState::kSyncTarget && n.disk[vs.volume] >= DiskState::kInconsistent) {
       n.disk[vs.volume] = DiskState::kInconsistent;

@@ -131,6 +131,16 @@ void EncodePayload(const Ping&, Writer&) {}
 void EncodePayload(const PingAck&, Writer&) {}
 void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
 void EncodePayload(const ResyncRequest& m, Writer& w) { w.U32(m.volume); }
+void EncodePayload(const ResyncStart& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.blocks);
+}
+void EncodePayload(const ResyncDone& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.current_uuid);
+  w.U32(m.secs);
+  w.U64(m.kib);
+}
 void EncodePayload(const Verify& m, Writer& w) {
   w.U32(m.volume);
   w.U8(m.phase);
@@ -221,6 +231,16 @@ void DecodePayload(Reader&, Ping&) {}
 void DecodePayload(Reader&, PingAck&) {}
 void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
 void DecodePayload(Reader& r, ResyncRequest& m) { m.volume = r.U32(); }
+void DecodePayload(Reader& r, ResyncStart& m) {
+  m.volume = r.U32();
+  m.blocks = r.U64();
+}
+void DecodePayload(Reader& r, ResyncDone& m) {
+  m.volume = r.U32();
+  m.current_uuid = r.U64();
+  m.secs = r.U32();
+  m.kib = r.U64();
+}
 void DecodePayload(Reader& r, Verify& m) {
   m.volume = r.U32();
   m.phase = r.U8();
@@ -290,6 +310,8 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kFlushAck, "FlushAck"},
     {MsgType::kReadRequest, "ReadRequest"},
     {MsgType::kReadReply, "ReadReply"},
+    {MsgType::kResyncDone, "ResyncDone"},
+    {MsgType::kResyncStart, "ResyncStart"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

@@ -40,7 +40,9 @@ enum class MsgType : uint16_t {
   kFlushAck = 14,
   kReadRequest = 15,
   kReadReply = 16,
-  // 17..19 are free for more data-path messages.
+  kResyncDone = 17,
+  kResyncStart = 18,
+  // 19 is free for more data-path messages.
   kVerify = 20,
 };
 std::string_view MsgTypeName(MsgType t);
@@ -135,6 +137,9 @@ inline constexpr uint32_t kVerifyBlocks = 256;
 // reads larger than kDataChunk travel as several messages.
 inline constexpr uint32_t kDataChunk = 32768;
 inline constexpr uint32_t kDataFua = 1;  // Data.flags: flush before acknowledging
+// Data.flags: resync data from the SyncSource (not an application write);
+// always answered by WriteAck, whatever the protocol.
+inline constexpr uint32_t kDataResync = 2;
 
 // A replicated application write of `data` at byte `offset` of `volume`.
 struct Data {
@@ -188,9 +193,31 @@ struct ReadReply {
   bool operator==(const ReadReply&) const = default;
 };
 
+// A SyncSource began a run that will send `blocks` 4 KiB blocks of
+// `volume` (for the target's progress and its "Began resync" line).
+struct ResyncStart {
+  uint32_t volume = 0;
+  uint64_t blocks = 0;
+  bool operator==(const ResyncStart&) const = default;
+};
+
+// The SyncSource sent every out-of-sync block of `volume` and each was
+// acknowledged: the SyncTarget becomes UpToDate and takes `current_uuid`
+// (the source's current UUID) as its own.
+// The target answers with the same message once it is UpToDate; then
+// the source goes Established too. `secs` and `kib` are the run's length
+// and amount, for both sides' "Resync done" lines.
+struct ResyncDone {
+  uint32_t volume = 0;
+  uint64_t current_uuid = 0;
+  uint32_t secs = 0;  // seconds the run took (at least 1)
+  uint64_t kib = 0;   // KiB the run synced
+  bool operator==(const ResyncDone&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
-                             FlushAck, ReadRequest, ReadReply>;
+                             FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart>;
 MsgType TypeOf(const Message& m);
 
 // One framed message.

@@ -18,6 +18,9 @@ TEST(PeerWireData, DataMessagesRoundTrip) {
       FlushAck{0, 7, true},
       ReadRequest{2, 9, 4096, kDataChunk},
       ReadReply{2, 9, true, {1, 2, 3}},
+      Data{0, 43, 4096, kDataResync, std::vector<uint8_t>(4096, 0x11)},
+      ResyncDone{3, 0x1122334455667788, 2, 32728},
+      ResyncStart{3, 8182},
   };
   Decoder d;
   for (const Message& m : all) d.Feed(Encode(m));
@@ -42,6 +45,19 @@ TEST(PeerWireData, DataLayoutIsDocumented) {
   // clang-format on
   EXPECT_EQ(b, want);
   EXPECT_EQ(MsgTypeName(MsgType::kData), "Data");
+}
+
+TEST(PeerWireData, ResyncDoneLayoutIsDocumented) {
+  auto b = Encode(ResyncDone{1, 0x0102030405060708, 3, 4096});
+  // clang-format off
+  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 17, 0, 0, 0, 0, 0, 24,  // header
+                               0, 0, 0, 1,                                       // volume
+                               1, 2, 3, 4, 5, 6, 7, 8,                           // current_uuid
+                               0, 0, 0, 3,                                       // secs
+                               0, 0, 0, 0, 0, 0, 0x10, 0};                       // kib
+  // clang-format on
+  EXPECT_EQ(b, want);
+  EXPECT_EQ(MsgTypeName(MsgType::kResyncDone), "ResyncDone");
 }
 
 }  // namespace

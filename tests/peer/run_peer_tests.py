@@ -15,7 +15,7 @@ its `$ ` command lines (not a hand list):
   drbdmeta run directly                                  -> issue #3
   drbdsetup run directly                                 -> issue #4
   drbdsetup_instrumented (events2, show)                 -> run with tests/replay's program
-  every v84 test (drbdadm execs the 8.4 kernel path)     -> issue #7
+  v84 tests run through our drbdadm's 8.4 dry-run plans (drbdadm/plan84)
 Everything else is drbdadm-only and is run. --all runs the skipped ones too.
 
 Upstream's expected outputs follow drbd-utils HEAD, not 9.22 (e.g. the
@@ -85,8 +85,6 @@ def classify(test_file, flavour):
     """Returns None if the test runs now, else the reason it waits."""
     progs = programs_of(test_file)
     reasons = [WAITS_FOR[p] + " runs " + p for p in sorted(progs) if p in WAITS_FOR]
-    if flavour == "v84":
-        reasons.insert(0, "#7 (8.4 kernel path: drbdadm execs drbdadm-84/drbdsetup-84)")
     return "; ".join(reasons) if reasons else None
 
 

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The agent's actions; see agent.h. Every decision is lib/ocf's: this file
+// only runs commands and maps their results.
+#include "ocf/agent.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <optional>
+
+#include "lib/ocf/decide.h"
+#include "lib/ocf/metadata.h"
+#include "lib/ocf/snapshot.h"
+
+extern char** environ;
+
+namespace drbd::ocf {
+
+int ProcessRunner::Run(const std::vector<std::string>& argv, std::string* stdout_text) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return -1;
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0 && stdout_text != nullptr) stdout_text->append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+class Agent {
+ public:
+  Agent(const EnvLookup& env, Runner& runner, std::ostream& log)
+      : env_(env), runner_(runner), log_(log) {}
+
+  Exit Run(std::string_view action) {
+    ParamError perr;
+    if (!ParseParams(env_, &p_, &perr)) return Fail(perr.code, perr.message);
+    drbdadm_ = Tool("DRBD_CP_DRBDADM", "drbdadm");
+    drbdsetup_ = Tool("DRBD_CP_DRBDSETUP", "drbdsetup");
+    crm_attribute_ = Tool("DRBD_CP_CRM_ATTRIBUTE", "crm_attribute");
+    view_.promoted_max = PromotedMax();
+    if (action == "validate-all") return Validate();
+    if (action == "monitor") return Monitor();
+    if (action == "start") return Start();
+    if (action == "stop") return Stop();
+    if (action == "promote") return Promote();
+    if (action == "demote") return Demote();
+    if (action == "notify") return Exit::kSuccess;  // TODO(#8): pre/post notify handling
+    if (action == "reload-agent") return Exit::kSuccess;
+    return Fail(Exit::kErrUnimplemented, "unknown action '" + std::string(action) + "'");
+  }
+
+ private:
+  std::string Tool(const std::string& key, std::string_view fallback) {
+    std::optional<std::string> v = env_(key);
+    return v && !v->empty() ? *v : std::string(fallback);
+  }
+
+  int PromotedMax() {
+    for (const char* key : {"OCF_RESKEY_CRM_meta_promoted_max", "OCF_RESKEY_CRM_meta_master_max"}) {
+      std::optional<std::string> v = env_(key);
+      int n = 0;
+      if (v && std::from_chars(v->data(), v->data() + v->size(), n).ec == std::errc()) return n;
+    }
+    return 1;
+  }
+
+  Exit Fail(Exit code, const std::string& why) {
+    log_ << "ocf-exit-reason:" << why << "\n";
+    return code;
+  }
+
+  void Log(const std::string& line) {
+    log_ << "drbd(" << p_.drbd_resource << "): " << line << "\n";
+  }
+
+  int Adm(std::initializer_list<std::string_view> args) {
+    std::vector<std::string> argv = {drbdadm_, "-c", p_.drbdconf};
+    for (std::string_view a : args) argv.emplace_back(a);
+    argv.push_back(p_.drbd_resource);
+    int rc = runner_.Run(argv, nullptr);
+    if (rc != 0) Log("drbdadm " + argv[3] + " exited " + std::to_string(rc));
+    return rc;
+  }
+
+  // The current state; nullopt summary fields when drbdsetup fails (no
+  // module, no such resource) mean not running.
+  StateSummary ReadState() {
+    std::string text;
+    int rc = runner_.Run({drbdsetup_, "events2", "--now", p_.drbd_resource}, &text);
+    if (rc != 0) {
+      Log("drbdsetup events2 --now exited " + std::to_string(rc) + "; treating as not running");
+      return Summarize(nullptr);
+    }
+    std::optional<events::ResourceSnapshot> snap;
+    std::string error;
+    if (!SnapshotFromEvents2Now(text, p_.drbd_resource, &snap, &error)) {
+      Log("cannot parse drbdsetup events2 output: " + error);
+      return Summarize(nullptr);
+    }
+    return Summarize(snap ? &*snap : nullptr);
+  }
+
+  void ApplyScore(const StateSummary& s) {
+    ScoreDecision d = PromotionScore(s, p_, view_);
+    switch (d.kind) {
+      case ScoreDecision::Kind::kSet:
+        runner_.Run({crm_attribute_, "--promotion", "-v", std::to_string(d.score)}, nullptr);
+        break;
+      case ScoreDecision::Kind::kRemove:
+        runner_.Run({crm_attribute_, "--promotion", "-D"}, nullptr);
+        break;
+      case ScoreDecision::Kind::kLeave:
+        break;
+    }
+    if (d.unfence) Adm({"unfence-peer"});
+  }
+
+  Exit Validate() {
+    if (runner_.Run({drbdadm_, "-c", p_.drbdconf, "dump", p_.drbd_resource}, nullptr) != 0)
+      return Fail(Exit::kErrConfigured,
+                  "drbdadm cannot read resource '" + p_.drbd_resource + "' from " + p_.drbdconf);
+    return Exit::kSuccess;
+  }
+
+  Exit Monitor() {
+    StateSummary s = ReadState();
+    Exit rc = MonitorResult(s);
+    bool probe = false;
+    if (std::optional<std::string> iv = env_("OCF_RESKEY_CRM_meta_interval")) probe = *iv == "0";
+    if (!(rc == Exit::kNotRunning && probe)) ApplyScore(s);
+    return rc;
+  }
+
+  Exit Start() {
+    if (Exit v = Validate(); v != Exit::kSuccess) return v;
+    StateSummary s = ReadState();
+    int rc = s.configured ? Adm({"adjust"}) : Adm({"up"});
+    if (rc != 0) return Fail(Exit::kErrGeneric, "drbdadm could not bring the resource up");
+    s = ReadState();
+    if (!s.configured) return Fail(Exit::kErrGeneric, "the resource is not up after start");
+    ApplyScore(s);
+    return Exit::kSuccess;
+  }
+
+  Exit Stop() {
+    StateSummary s = ReadState();
+    if (s.configured) {
+      if (s.primary) Adm({"secondary"});
+      if (Adm({"down"}) != 0) return Fail(Exit::kErrGeneric, "drbdadm down failed");
+      if (ReadState().configured)
+        return Fail(Exit::kErrGeneric, "the resource is still up after stop");
+    }
+    runner_.Run({crm_attribute_, "--promotion", "-D"}, nullptr);
+    return Exit::kSuccess;
+  }
+
+  // TODO(#8): retry loop until the operation timeout, as drbd.ocf does.
+  Exit Promote() {
+    StateSummary s = ReadState();
+    PromoteDecision d = DecidePromote(s, p_, view_, /*retry=*/false);
+    if (d.kind == PromoteDecision::Kind::kAlreadyPromoted) return Exit::kSuccess;
+    if (d.kind == PromoteDecision::Kind::kRefuse) return Fail(d.code, std::string(d.reason));
+    int rc = Adm({"primary"});
+    if (rc == 17)
+      return Fail(Exit::kErrGeneric, "DRBD refuses to promote without access to UpToDate data");
+    s = ReadState();
+    if (MonitorResult(s) == Exit::kRunningPromoted) {
+      ApplyScore(s);
+      return Exit::kSuccess;
+    }
+    return Fail(Exit::kErrGeneric, "drbdadm primary did not make the resource Primary");
+  }
+
+  Exit Demote() {
+    StateSummary s = ReadState();
+    switch (DecideDemote(s)) {
+      case DemoteDecision::kNotRunning:
+        return Fail(Exit::kErrGeneric, "demote: the resource is not started");
+      case DemoteDecision::kAlreadyUnpromoted:
+        return Exit::kSuccess;
+      case DemoteDecision::kProceed:
+        break;
+    }
+    Adm({"secondary"});
+    s = ReadState();
+    if (DecideDemote(s) == DemoteDecision::kAlreadyUnpromoted) {
+      ApplyScore(s);
+      return Exit::kSuccess;
+    }
+    return Fail(Exit::kErrGeneric, "drbdadm secondary did not make the resource Secondary");
+  }
+
+  const EnvLookup& env_;
+  Runner& runner_;
+  std::ostream& log_;
+  Params p_;
+  ClusterView view_;
+  std::string drbdadm_, drbdsetup_, crm_attribute_;
+};
+
+}  // namespace
+
+Exit RunAgent(std::string_view action, const EnvLookup& env, Runner& runner, std::ostream& out,
+              std::ostream& log) {
+  if (action == "meta-data") {
+    out << MetaDataXml();
+    return Exit::kSuccess;
+  }
+  if (action.empty() || action == "usage" || action == "help") {
+    log << "usage: drbd {start|stop|promote|demote|notify|monitor|validate-all|reload-agent|"
+           "meta-data}\n";
+    return Exit::kErrArgs;
+  }
+  return Agent(env, runner, log).Run(action);
+}
+
+}  // namespace drbd::ocf

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The `drbd` OCF resource agent's action dispatch: reads the parameters,
+// gathers DRBD state through drbdsetup, asks lib/ocf for every decision and
+// carries it out with drbdadm and crm_attribute. External commands go
+// through a Runner so tests can record them. Returns OCF exit codes only.
+// See docs/ocf-agent.md.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/ocf/params.h"
+
+namespace drbd::ocf {
+
+// Runs an external command, capturing its stdout. Returns its exit status
+// (0..255), or -1 when it could not be run.
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual int Run(const std::vector<std::string>& argv, std::string* stdout_text) = 0;
+};
+
+// posix_spawnp-based runner; stderr of the child goes to ours.
+class ProcessRunner : public Runner {
+ public:
+  int Run(const std::vector<std::string>& argv, std::string* stdout_text) override;
+};
+
+// Runs one OCF action ("start", "monitor", "meta-data", …). `env` supplies
+// OCF_RESKEY_* and the tool overrides DRBD_CP_DRBDADM, DRBD_CP_DRBDSETUP and
+// DRBD_CP_CRM_ATTRIBUTE (defaults: drbdadm, drbdsetup, crm_attribute from
+// PATH). `out` gets meta-data; `log` gets one line per event and the
+// "ocf-exit-reason:" line Pacemaker shows.
+Exit RunAgent(std::string_view action, const EnvLookup& env, Runner& runner, std::ostream& out,
+              std::ostream& log);
+
+}  // namespace drbd::ocf

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The agent's actions against a recording runner that plays a scripted
+// DRBD: which commands each action runs and what it returns.
+#include "ocf/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <sstream>
+
+namespace drbd::ocf {
+namespace {
+
+constexpr char kSecondaryUpToDate[] =
+    "exists resource name:r0 role:Secondary suspended:no\n"
+    "exists connection name:r0 peer-node-id:1 conn-name:b connection:Connected role:Secondary\n"
+    "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+    "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0 replication:Established "
+    "peer-disk:UpToDate peer-client:no\n"
+    "exists -\n";
+constexpr char kPrimaryUpToDate[] =
+    "exists resource name:r0 role:Primary suspended:no\n"
+    "exists connection name:r0 peer-node-id:1 conn-name:b connection:Connected role:Secondary\n"
+    "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+    "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0 replication:Established "
+    "peer-disk:UpToDate peer-client:no\n"
+    "exists -\n";
+constexpr char kNothing[] = "exists -\n";
+
+// Each events2 call returns the next scripted state (the last one repeats);
+// every other command is recorded and returns its scripted code (0).
+class FakeRunner : public Runner {
+ public:
+  std::deque<std::string> states;
+  std::map<std::string, int> codes;  // "drbdadm primary" → exit code
+  std::vector<std::string> calls;
+
+  int Run(const std::vector<std::string>& argv, std::string* out) override {
+    std::string line;
+    for (const std::string& a : argv) line += (line.empty() ? "" : " ") + a;
+    calls.push_back(line);
+    if (argv.size() > 1 && argv[1] == "events2") {
+      if (out != nullptr) *out = states.front();
+      if (states.size() > 1) states.pop_front();
+      return 0;
+    }
+    std::string key = argv[0] + (argv.size() > 3 ? " " + argv[3] : "");
+    auto it = codes.find(key);
+    return it == codes.end() ? 0 : it->second;
+  }
+};
+
+EnvLookup Env(std::map<std::string, std::string> extra = {}) {
+  extra.emplace("OCF_RESKEY_drbd_resource", "r0");
+  return [extra](const std::string& k) -> std::optional<std::string> {
+    auto it = extra.find(k);
+    if (it == extra.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+struct Outcome {
+  Exit exit;
+  std::vector<std::string> calls;
+  std::string log;
+};
+
+Outcome RunAction(std::string_view action, std::deque<std::string> states,
+                  std::map<std::string, int> codes = {}, EnvLookup env = Env()) {
+  FakeRunner r;
+  r.states = std::move(states);
+  r.codes = std::move(codes);
+  std::ostringstream out, log;
+  Exit e = RunAgent(action, env, r, out, log);
+  return {e, r.calls, log.str()};
+}
+
+TEST(OcfAgent, MetaDataNeedsNoParameters) {
+  FakeRunner r;
+  std::ostringstream out, log;
+  EXPECT_EQ(RunAgent(
+                "meta-data", [](const std::string&) { return std::nullopt; }, r, out, log),
+            Exit::kSuccess);
+  EXPECT_NE(out.str().find("<resource-agent name=\"drbd\""), std::string::npos);
+  EXPECT_TRUE(r.calls.empty());
+}
+
+TEST(OcfAgent, MissingResourceParameterIsConfigError) {
+  FakeRunner r;
+  std::ostringstream out, log;
+  EXPECT_EQ(RunAgent(
+                "monitor", [](const std::string&) { return std::nullopt; }, r, out, log),
+            Exit::kErrConfigured);
+  EXPECT_EQ(log.str(), "ocf-exit-reason:required parameter drbd_resource is not set\n");
+}
+
+TEST(OcfAgent, UnknownActionIsUnimplemented) {
+  EXPECT_EQ(RunAction("migrate_to", {kNothing}).exit, Exit::kErrUnimplemented);
+  EXPECT_EQ(RunAction("", {kNothing}).exit, Exit::kErrArgs);
+}
+
+TEST(OcfAgent, MonitorSetsPromotionScore) {
+  Outcome o = RunAction("monitor", {kSecondaryUpToDate});
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{"drbdsetup events2 --now r0",
+                                               "crm_attribute --promotion -v 10000"}));
+  EXPECT_EQ(RunAction("monitor", {kPrimaryUpToDate}).exit, Exit::kRunningPromoted);
+}
+
+TEST(OcfAgent, ProbeOfStoppedResourceLeavesScoreAlone) {
+  Outcome o = RunAction("monitor", {kNothing}, {}, Env({{"OCF_RESKEY_CRM_meta_interval", "0"}}));
+  EXPECT_EQ(o.exit, Exit::kNotRunning);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{"drbdsetup events2 --now r0"}));
+}
+
+TEST(OcfAgent, StartBringsUpAndScores) {
+  Outcome o = RunAction("start", {kNothing, kSecondaryUpToDate});
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{
+                         "drbdadm -c /etc/drbd.conf dump r0", "drbdsetup events2 --now r0",
+                         "drbdadm -c /etc/drbd.conf up r0", "drbdsetup events2 --now r0",
+                         "crm_attribute --promotion -v 10000"}));
+}
+
+TEST(OcfAgent, StartWithBadConfigIsConfigError) {
+  Outcome o = RunAction("start", {kNothing}, {{"drbdadm dump", 10}});
+  EXPECT_EQ(o.exit, Exit::kErrConfigured);
+  EXPECT_EQ(o.log, "ocf-exit-reason:drbdadm cannot read resource 'r0' from /etc/drbd.conf\n");
+}
+
+TEST(OcfAgent, PromoteRunsPrimary) {
+  Outcome o = RunAction("promote", {kSecondaryUpToDate, kPrimaryUpToDate});
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls[1], "drbdadm -c /etc/drbd.conf primary r0");
+}
+
+TEST(OcfAgent, PromoteRefusedByDrbd) {
+  Outcome o = RunAction("promote", {kSecondaryUpToDate}, {{"drbdadm primary", 17}});
+  EXPECT_EQ(o.exit, Exit::kErrGeneric);
+  EXPECT_NE(o.log.find("ocf-exit-reason:DRBD refuses to promote"), std::string::npos);
+}
+
+TEST(OcfAgent, PromoteOfStoppedResourceFails) {
+  EXPECT_EQ(RunAction("promote", {kNothing}).exit, Exit::kErrGeneric);
+}
+
+TEST(OcfAgent, DemoteAndStop) {
+  Outcome d = RunAction("demote", {kPrimaryUpToDate, kSecondaryUpToDate});
+  EXPECT_EQ(d.exit, Exit::kSuccess);
+  EXPECT_EQ(d.calls[1], "drbdadm -c /etc/drbd.conf secondary r0");
+  Outcome s = RunAction("stop", {kPrimaryUpToDate, kNothing});
+  EXPECT_EQ(s.exit, Exit::kSuccess);
+  EXPECT_EQ(s.calls, (std::vector<std::string>{
+                         "drbdsetup events2 --now r0", "drbdadm -c /etc/drbd.conf secondary r0",
+                         "drbdadm -c /etc/drbd.conf down r0", "drbdsetup events2 --now r0",
+                         "crm_attribute --promotion -D"}));
+  EXPECT_EQ(RunAction("stop", {kNothing}).exit, Exit::kSuccess);
+}
+
+}  // namespace
+}  // namespace drbd::ocf
