@@ -39,22 +39,7 @@ int ReportGenlError(RunContext& rc, const genl::Error& e, std::string_view objna
   return e.code == genl::ErrorCode::kTimeout ? 5 : kExit;
 }
 
-// One dump command, filtered to `resource` ("" = every resource). An
-// unknown resource gives an empty list.
-genl::Result<std::vector<Message>> Dump(genl::Client& c, Cmd cmd, const std::string& resource) {
-  Message req = genl::MakeRequest(cmd);
-  if (!resource.empty()) {
-    req.Get(Set::kCfgContext).PutStr(genl::attr::ctx_resource_name, resource);
-  }
-  auto r = c.Call(std::move(req));
-  if (!r.ok()) return r.error();
-  std::vector<Message> out;
-  for (Message& m : *r) {
-    if (m.ret_code() != genl::ToInt(genl::RetCode::kNoError)) break;
-    out.push_back(std::move(m));
-  }
-  return out;
-}
+using genl::DumpFiltered;
 
 std::string ResourceName(const Message& m) {
   const genl::Tla* ctx = m.Find(Set::kCfgContext);
@@ -73,7 +58,7 @@ struct ResourceDump {
 genl::Result<std::vector<ResourceDump>> DumpResources(genl::Client& c, const std::string& objname,
                                                       bool details, bool paths,
                                                       bool keep_others = false) {
-  auto res = Dump(c, Cmd::kGetResources, "");
+  auto res = DumpFiltered(c, Cmd::kGetResources, "");
   if (!res.ok()) return res.error();
   std::vector<ResourceDump> out;
   for (Message& m : *res) {
@@ -89,13 +74,13 @@ genl::Result<std::vector<ResourceDump>> DumpResources(genl::Client& c, const std
                               std::pair{Cmd::kGetConnections, &d.connections},
                               std::pair{Cmd::kGetPeerDevices, &d.peer_devices}}) {
         if (cmd == Cmd::kGetPeerDevices && (d.devices.empty() || d.connections.empty())) break;
-        auto r = Dump(c, cmd, name);
+        auto r = DumpFiltered(c, cmd, name);
         if (!r.ok()) return r.error();
         *vec = std::move(*r);
       }
       if (paths && !d.connections.empty() &&
           c.family().HasOp(static_cast<uint32_t>(Cmd::kGetPaths))) {
-        auto r = Dump(c, Cmd::kGetPaths, name);
+        auto r = DumpFiltered(c, Cmd::kGetPaths, name);
         if (!r.ok()) return r.error();
         d.paths = std::move(*r);
       }
@@ -356,7 +341,7 @@ int RunPeerRole(RunContext& rc, Invocation& inv) {
 // resource's details: drbdmeta asks this once per attach, so the cost
 // must not grow with the number of resources).
 int RunDState(RunContext& rc, Invocation& inv) {
-  auto devices = Dump(rc.client, Cmd::kGetDevices, "");
+  auto devices = DumpFiltered(rc.client, Cmd::kGetDevices, "");
   if (!devices.ok()) return ReportGenlError(rc, devices.error(), inv.objname);
   for (const Message& m : *devices) {
     auto dev = Decode<events::Device>(m);
@@ -366,11 +351,11 @@ int RunDState(RunContext& rc, Invocation& inv) {
     for (const Message& x : *devices) {
       if (ResourceName(x) == name) d.devices.push_back(x);
     }
-    auto conns = Dump(rc.client, Cmd::kGetConnections, name);
+    auto conns = DumpFiltered(rc.client, Cmd::kGetConnections, name);
     if (!conns.ok()) return ReportGenlError(rc, conns.error(), inv.objname);
     d.connections = std::move(*conns);
     if (!d.connections.empty()) {
-      auto peers = Dump(rc.client, Cmd::kGetPeerDevices, name);
+      auto peers = DumpFiltered(rc.client, Cmd::kGetPeerDevices, name);
       if (!peers.ok()) return ReportGenlError(rc, peers.error(), inv.objname);
       d.peer_devices = std::move(*peers);
     }
@@ -439,7 +424,7 @@ int RunCheckResize(RunContext& rc, Invocation& inv) {
     rc.err << e->err;
     return e->code;
   }
-  auto devices = Dump(rc.client, Cmd::kGetDevices, "");
+  auto devices = DumpFiltered(rc.client, Cmd::kGetDevices, "");
   if (!devices.ok()) return ReportGenlError(rc, devices.error(), inv.objname);
   for (const Message& m : *devices) {
     if (m.minor != inv.minor) continue;
@@ -665,33 +650,30 @@ int RunWait(RunContext& rc, Invocation& inv) {
   }
   if (waited.empty()) return 0;  // no peers known: nothing to wait for
 
-  auto done = [&]() {
-    for (const Waited& w : waited) {
-      events::ReplState rs = w.pd.info.repl_state;
-      bool ok = rs == events::ReplState::kEstablished ||
-                (!sync && static_cast<uint32_t>(rs) >
-                              static_cast<uint32_t>(events::ReplState::kEstablished)) ||
-                w.timeout_ms == 0;
-      if (!ok) return false;
-    }
-    return true;
+  auto reached = [&](const Waited& w) {
+    events::ReplState rs = w.pd.info.repl_state;
+    return rs == events::ReplState::kEstablished ||
+           (!sync &&
+            static_cast<uint32_t>(rs) > static_cast<uint32_t>(events::ReplState::kEstablished));
   };
-  if (done()) return 0;
   auto start = std::chrono::steady_clock::now();
   for (;;) {
     int64_t elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - start)
                           .count();
+    // The next timeout among the peers still waited for; one that expired
+    // ends the wait with drbd-utils' exit code 5.
+    bool all_reached = true;
     int64_t wait_ms = -1;
-    for (Waited& w : waited) {
-      if (w.timeout_ms > 0) {
-        int64_t left = std::max<int64_t>(0, w.timeout_ms - elapsed);
-        if (left == 0) w.timeout_ms = 0;
-        if (wait_ms < 0 || left < wait_ms) wait_ms = left;
-      }
+    for (const Waited& w : waited) {
+      if (reached(w)) continue;
+      all_reached = false;
+      if (w.timeout_ms < 0) continue;
+      int64_t left = std::max<int64_t>(0, w.timeout_ms - elapsed);
+      if (left == 0) return 5;
+      if (wait_ms < 0 || left < wait_ms) wait_ms = left;
     }
-    if (done()) return 0;
-    if (wait_ms == 0) return 5;
+    if (all_reached) return 0;
     auto msgs = rc.client.ReceiveMessages(static_cast<int>(wait_ms));
     if (!msgs.ok()) {
       if (msgs.error().code == genl::ErrorCode::kTimeout) continue;
@@ -737,17 +719,28 @@ int RunCommand(RunContext& rc, Invocation& inv) {
       }
       return ConfigRequest(rc, inv, inv.objname);
     }
-    case CmdKind::kDown: return RunDown(rc, inv);
-    case CmdKind::kShow: return RunShow(rc, inv);
-    case CmdKind::kStatus: return RunStatus(rc, inv);
-    case CmdKind::kRole: return RunRole(rc, inv);
-    case CmdKind::kCState: return RunCState(rc, inv);
-    case CmdKind::kDState: return RunDState(rc, inv);
-    case CmdKind::kGi: return RunGi(rc, inv);
-    case CmdKind::kEvents: return RunEvents2(rc, inv);
-    case CmdKind::kWait: return RunWait(rc, inv);
-    case CmdKind::kPeerRole: return RunPeerRole(rc, inv);
-    case CmdKind::kCheckResize: return RunCheckResize(rc, inv);
+    case CmdKind::kDown:
+      return RunDown(rc, inv);
+    case CmdKind::kShow:
+      return RunShow(rc, inv);
+    case CmdKind::kStatus:
+      return RunStatus(rc, inv);
+    case CmdKind::kRole:
+      return RunRole(rc, inv);
+    case CmdKind::kCState:
+      return RunCState(rc, inv);
+    case CmdKind::kDState:
+      return RunDState(rc, inv);
+    case CmdKind::kGi:
+      return RunGi(rc, inv);
+    case CmdKind::kEvents:
+      return RunEvents2(rc, inv);
+    case CmdKind::kWait:
+      return RunWait(rc, inv);
+    case CmdKind::kPeerRole:
+      return RunPeerRole(rc, inv);
+    case CmdKind::kCheckResize:
+      return RunCheckResize(rc, inv);
     case CmdKind::kUdev:
       break;
   }

@@ -22,19 +22,7 @@ namespace {
 using genl::Cmd;
 using genl::Message;
 
-genl::Result<std::vector<Message>> Dump(genl::Client& c, Cmd cmd, const std::string& resource) {
-  Message req = genl::MakeRequest(cmd);
-  if (!resource.empty())
-    req.Get(genl::Set::kCfgContext).PutStr(genl::attr::ctx_resource_name, resource);
-  auto r = c.Call(std::move(req));
-  if (!r.ok()) return r.error();
-  std::vector<Message> out;
-  for (Message& m : *r) {
-    if (m.ret_code() != genl::ToInt(genl::RetCode::kNoError)) break;
-    out.push_back(std::move(m));
-  }
-  return out;
-}
+using genl::DumpFiltered;
 
 template <typename T>
 std::vector<T> DecodeAll(const std::vector<Message>& ms) {
@@ -196,7 +184,7 @@ int Status84(genl::Client& client, const std::vector<std::string>& args, std::os
     }
   }
   o.pal = events::Palette(events::UseColor(color, STDOUT_FILENO));
-  auto res = Dump(client, Cmd::kGetResources, "");
+  auto res = DumpFiltered(client, Cmd::kGetResources, "");
   if (!res.ok()) {
     err << objname << ": " << res.error().message << "\n";
     return 20;
@@ -209,8 +197,8 @@ int Status84(genl::Client& client, const std::vector<std::string>& args, std::os
   bool found = false;
   for (const events::Resource& r : resources) {
     if (objname != "all" && objname != r.name) continue;
-    auto dv = Dump(client, Cmd::kGetDevices, r.name);
-    auto cn = Dump(client, Cmd::kGetConnections, r.name);
+    auto dv = DumpFiltered(client, Cmd::kGetDevices, r.name);
+    auto cn = DumpFiltered(client, Cmd::kGetConnections, r.name);
     if (!dv.ok() || !cn.ok()) {
       err << r.name << ": " << (dv.ok() ? cn.error() : dv.error()).message << "\n";
       return 20;
@@ -219,7 +207,7 @@ int Status84(genl::Client& client, const std::vector<std::string>& args, std::os
     std::vector<events::Connection> conns = DecodeAll<events::Connection>(*cn);
     std::vector<events::PeerDevice> pds;
     if (!devs.empty() && !conns.empty()) {
-      auto pd = Dump(client, Cmd::kGetPeerDevices, r.name);
+      auto pd = DumpFiltered(client, Cmd::kGetPeerDevices, r.name);
       if (!pd.ok()) {
         err << r.name << ": " << pd.error().message << "\n";
         return 20;

@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <optional>
+#include <utility>
 
 #include "lib/ocf/decide.h"
 #include "lib/ocf/metadata.h"
@@ -26,6 +27,7 @@ int ProcessRunner::Run(const std::vector<std::string>& argv, std::string* stdout
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -68,7 +70,7 @@ class Agent {
     if (action == "promote") return Promote();
     if (action == "demote") return Demote();
     if (action == "notify") return Exit::kSuccess;  // TODO(#8): pre/post notify handling
-    if (action == "reload-agent") return Exit::kSuccess;
+    if (action == "reload-agent") return ReloadAgent();
     return Fail(Exit::kErrUnimplemented, "unknown action '" + std::string(action) + "'");
   }
 
@@ -81,8 +83,10 @@ class Agent {
   int PromotedMax() {
     for (const char* key : {"OCF_RESKEY_CRM_meta_promoted_max", "OCF_RESKEY_CRM_meta_master_max"}) {
       std::optional<std::string> v = env_(key);
+      if (!v) continue;
+      const std::string text = std::move(*v);
       int n = 0;
-      if (v && std::from_chars(v->data(), v->data() + v->size(), n).ec == std::errc()) return n;
+      if (std::from_chars(text.data(), text.data() + text.size(), n).ec == std::errc()) return n;
     }
     return 1;
   }
@@ -127,15 +131,30 @@ class Agent {
     ScoreDecision d = PromotionScore(s, p_, view_);
     switch (d.kind) {
       case ScoreDecision::Kind::kSet:
-        runner_.Run({crm_attribute_, "--promotion", "-v", std::to_string(d.score)}, nullptr);
+        Attr({"--promotion", "-v", std::to_string(d.score)});
         break;
       case ScoreDecision::Kind::kRemove:
-        runner_.Run({crm_attribute_, "--promotion", "-D"}, nullptr);
+        Attr({"--promotion", "-D"});
         break;
       case ScoreDecision::Kind::kLeave:
         break;
     }
     if (d.unfence) Adm({"unfence-peer"});
+  }
+
+  // Sets or deletes the promotion score. Outside a Pacemaker cluster
+  // (ocf-tester, a manual run) crm_attribute is missing or finds no CIB:
+  // that is logged and never changes the action's result, since DRBD's state
+  // is what the action reports.
+  void Attr(std::initializer_list<std::string> args) {
+    std::vector<std::string> argv = {crm_attribute_};
+    argv.insert(argv.end(), args);
+    int rc = runner_.Run(argv, nullptr);
+    if (rc == 0) return;
+    std::string cmd;
+    for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    Log(cmd + (rc < 0 ? " could not be run" : " exited " + std::to_string(rc)) +
+        "; promotion score not recorded (no Pacemaker cluster?)");
   }
 
   Exit Validate() {
@@ -159,9 +178,32 @@ class Agent {
     StateSummary s = ReadState();
     int rc = s.configured ? Adm({"adjust"}) : Adm({"up"});
     if (rc != 0) return Fail(Exit::kErrGeneric, "drbdadm could not bring the resource up");
+    if (p_.wfc_timeout > 0 && !p_.connect_only_after_promote) WaitForPeers();
     s = ReadState();
     if (!s.configured) return Fail(Exit::kErrGeneric, "the resource is not up after start");
     ApplyScore(s);
+    return Exit::kSuccess;
+  }
+
+  // Gives the peers wfc_timeout seconds to connect, so the first score (and
+  // a promote right after start) sees the handshake's disk states. Peers that
+  // stay away do not fail the start.
+  void WaitForPeers() {
+    std::string t = std::to_string(p_.wfc_timeout);
+    int rc =
+        runner_.Run({drbdsetup_, "wait-connect-resource", p_.drbd_resource, "--wfc-timeout=" + t,
+                     "--degr-wfc-timeout=" + t, "--outdated-wfc-timeout=" + t},
+                    nullptr);
+    if (rc != 0)
+      Log("not every peer connected within " + t + "s (drbdsetup wait-connect-resource exited " +
+          std::to_string(rc) + "); continuing");
+  }
+
+  // The parameters were parsed anew; a running resource gets its score
+  // recomputed with them (adjust_master_score may have changed).
+  Exit ReloadAgent() {
+    StateSummary s = ReadState();
+    if (s.configured) ApplyScore(s);
     return Exit::kSuccess;
   }
 
@@ -173,7 +215,7 @@ class Agent {
       if (ReadState().configured)
         return Fail(Exit::kErrGeneric, "the resource is still up after stop");
     }
-    runner_.Run({crm_attribute_, "--promotion", "-D"}, nullptr);
+    Attr({"--promotion", "-D"});
     return Exit::kSuccess;
   }
 

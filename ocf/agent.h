@@ -33,7 +33,9 @@ class ProcessRunner : public Runner {
 // OCF_RESKEY_* and the tool overrides DRBD_CP_DRBDADM, DRBD_CP_DRBDSETUP and
 // DRBD_CP_CRM_ATTRIBUTE (defaults: drbdadm, drbdsetup, crm_attribute from
 // PATH). `out` gets meta-data; `log` gets one line per event and the
-// "ocf-exit-reason:" line Pacemaker shows.
+// "ocf-exit-reason:" line Pacemaker shows. A crm_attribute that cannot run
+// or fails (no cluster, as under ocf-tester) is logged and never changes
+// the result.
 Exit RunAgent(std::string_view action, const EnvLookup& env, Runner& runner, std::ostream& out,
               std::ostream& log);
 

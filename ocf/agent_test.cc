@@ -33,7 +33,7 @@ constexpr char kNothing[] = "exists -\n";
 class FakeRunner : public Runner {
  public:
   std::deque<std::string> states;
-  std::map<std::string, int> codes;  // "drbdadm primary" → exit code
+  std::map<std::string, int> codes;  // "drbdadm primary" or "crm_attribute" → exit code
   std::vector<std::string> calls;
 
   int Run(const std::vector<std::string>& argv, std::string* out) override {
@@ -47,6 +47,7 @@ class FakeRunner : public Runner {
     }
     std::string key = argv[0] + (argv.size() > 3 ? " " + argv[3] : "");
     auto it = codes.find(key);
+    if (it == codes.end()) it = codes.find(argv[0]);  // "crm_attribute": any call
     return it == codes.end() ? 0 : it->second;
   }
 };
@@ -108,6 +109,32 @@ TEST(OcfAgent, MonitorSetsPromotionScore) {
   EXPECT_EQ(RunAction("monitor", {kPrimaryUpToDate}).exit, Exit::kRunningPromoted);
 }
 
+TEST(OcfAgent, MissingCrmAttributeDoesNotFailActions) {
+  Outcome m = RunAction("monitor", {kSecondaryUpToDate}, {{"crm_attribute", -1}});
+  EXPECT_EQ(m.exit, Exit::kSuccess);
+  EXPECT_EQ(m.log,
+            "drbd(r0): crm_attribute --promotion -v 10000 could not be run; promotion score not "
+            "recorded (no Pacemaker cluster?)\n");
+  // crm_attribute present but without a CIB (exit 102, CRM_EX_NOT_CONNECTED).
+  Outcome p = RunAction("monitor", {kPrimaryUpToDate}, {{"crm_attribute", 102}});
+  EXPECT_EQ(p.exit, Exit::kRunningPromoted);
+  EXPECT_NE(p.log.find("exited 102; promotion score not recorded"), std::string::npos);
+  EXPECT_EQ(RunAction("stop", {kNothing}, {{"crm_attribute", 102}}).exit, Exit::kSuccess);
+  EXPECT_EQ(RunAction("start", {kNothing, kSecondaryUpToDate}, {{"crm_attribute", -1}}).exit,
+            Exit::kSuccess);
+}
+
+TEST(OcfAgent, ReloadAgentRescoresWithNewParameters) {
+  Outcome o = RunAction("reload-agent", {kSecondaryUpToDate}, {},
+                        Env({{"OCF_RESKEY_adjust_master_score", "0 5 50 500"}}));
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{"drbdsetup events2 --now r0",
+                                               "crm_attribute --promotion -v 500"}));
+  Outcome stopped = RunAction("reload-agent", {kNothing});
+  EXPECT_EQ(stopped.exit, Exit::kSuccess);
+  EXPECT_EQ(stopped.calls, (std::vector<std::string>{"drbdsetup events2 --now r0"}));
+}
+
 TEST(OcfAgent, ProbeOfStoppedResourceLeavesScoreAlone) {
   Outcome o = RunAction("monitor", {kNothing}, {}, Env({{"OCF_RESKEY_CRM_meta_interval", "0"}}));
   EXPECT_EQ(o.exit, Exit::kNotRunning);
@@ -119,8 +146,25 @@ TEST(OcfAgent, StartBringsUpAndScores) {
   EXPECT_EQ(o.exit, Exit::kSuccess);
   EXPECT_EQ(o.calls, (std::vector<std::string>{
                          "drbdadm -c /etc/drbd.conf dump r0", "drbdsetup events2 --now r0",
-                         "drbdadm -c /etc/drbd.conf up r0", "drbdsetup events2 --now r0",
-                         "crm_attribute --promotion -v 10000"}));
+                         "drbdadm -c /etc/drbd.conf up r0",
+                         "drbdsetup wait-connect-resource r0 --wfc-timeout=5 "
+                         "--degr-wfc-timeout=5 --outdated-wfc-timeout=5",
+                         "drbdsetup events2 --now r0", "crm_attribute --promotion -v 10000"}));
+}
+
+TEST(OcfAgent, StartWaitsForPeersOnlyWithWfcTimeout) {
+  Outcome none = RunAction("start", {kNothing, kSecondaryUpToDate}, {},
+                           Env({{"OCF_RESKEY_wfc_timeout", "0"}}));
+  EXPECT_EQ(none.exit, Exit::kSuccess);
+  for (const std::string& c : none.calls) EXPECT_EQ(c.find("wait-connect"), std::string::npos) << c;
+  // A peer that never comes: logged, the start still succeeds.
+  Outcome late = RunAction("start", {kNothing, kSecondaryUpToDate}, {{"drbdsetup", 5}},
+                           Env({{"OCF_RESKEY_wfc_timeout", "2"}}));
+  EXPECT_EQ(late.exit, Exit::kSuccess);
+  EXPECT_NE(late.log.find("drbd(r0): not every peer connected within 2s (drbdsetup "
+                          "wait-connect-resource exited 5); continuing\n"),
+            std::string::npos)
+      << late.log;
 }
 
 TEST(OcfAgent, StartWithBadConfigIsConfigError) {

@@ -16,6 +16,9 @@ PKGS=(
   libnbd-bin python3-libnbd qemu-utils
   # the real-kernel tests (tests/kernel, ../shared/kernel-harness)
   qemu-system-x86 busybox-static xz-utils
+  # ocf-tester for the OCF agent (tests/integration/ocf_tester.py); it validates
+  # meta-data with xmllint
+  resource-agents libxml2-utils
 )
 
 missing=()

@@ -149,4 +149,17 @@ Result<std::vector<Message>> Client::ReceiveMessages(int timeout_ms) {
   return out;
 }
 
+Result<std::vector<Message>> DumpFiltered(Client& c, Cmd cmd, const std::string& resource) {
+  Message req = MakeRequest(cmd);
+  if (!resource.empty()) req.Get(Set::kCfgContext).PutStr(attr::ctx_resource_name, resource);
+  auto r = c.Call(std::move(req));
+  if (!r.ok()) return r.error();
+  std::vector<Message> out;
+  for (Message& m : *r) {
+    if (m.ret_code() != ToInt(RetCode::kNoError)) break;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace drbd::genl

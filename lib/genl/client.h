@@ -78,4 +78,9 @@ class Client {
   Rewrite rewrite_;
 };
 
+// One dump command filtered to `resource` ("" = every resource), as
+// drbdsetup issues it: the replies up to the first with an error code (an
+// unknown resource gives an empty list).
+Result<std::vector<Message>> DumpFiltered(Client& c, Cmd cmd, const std::string& resource);
+
 }  // namespace drbd::genl

@@ -83,15 +83,7 @@ static_assert(rows::DefaultsConsistent(kAttrs),
 static_assert(rows::CmdTlasKnown(kCmdTlas, kSetRows, kCmdRows),
               "genl84.def: CMD_TLA row names an unknown command or set");
 
-using Tables = rows::Tables<std::size(kSetRows), std::size(kCmdRows), std::size(kCmdTlas)>;
-
-// Built in place: the command descriptors point into the object itself.
-const Tables& GetTables() {
-  static Tables t;
-  static const bool kBuilt = (rows::Build(t, kSetRows, kCmdRows, kCmdTlas, kAttrs), true);
-  (void)kBuilt;
-  return t;
-}
+const auto& GetTables() { return rows::BuiltTables<kSetRows, kCmdRows, kCmdTlas, kAttrs>(); }
 
 std::optional<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path);

@@ -152,6 +152,16 @@ void Build(Tables<NS, NC, NT>& t, const SetRow (&sets)[NS], const CmdRow (&cmds)
   }
 }
 
+// The descriptors of one family, built on first use. Instantiated with the
+// family's row arrays.
+template <const auto& kSets, const auto& kCmds, const auto& kTlas, const auto& kAttrs>
+const auto& BuiltTables() {
+  static Tables<std::size(kSets), std::size(kCmds), std::size(kTlas)> t;
+  static const bool kBuilt = (Build(t, kSets, kCmds, kTlas, kAttrs), true);
+  (void)kBuilt;
+  return t;
+}
+
 // ---- lookups (lib/genl/table_rows.cc) --------------------------------------------------
 
 const SetDesc* FindSetIn(std::span<const SetDesc> sets, uint16_t tla);

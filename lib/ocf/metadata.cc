@@ -51,7 +51,15 @@ std::string_view TypeName(ParamType t) {
 std::string MetaDataXml() {
   std::string x;
   x += "<?xml version=\"1.0\"?>\n";
-  x += "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n";
+  // ra-api-1.dtd plus an internal subset for what OCF 1.1 added and the DTD
+  // lacks: the reload-agent action (see kDtdActionNames) and the parameters'
+  // reloadable attribute.
+  x += "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\" [\n<!ATTLIST action name (";
+  for (std::string_view n : kDtdActionNames) {
+    if (n != kDtdActionNames[0]) x += '|';
+    x += n;
+  }
+  x += ") #REQUIRED>\n<!ATTLIST parameter reloadable (1|0) #IMPLIED>\n]>\n";
   x += fmt::format("<resource-agent name=\"drbd\" version=\"{}\">\n", kAgentVersion);
   x += "<version>1.1</version>\n";
   x += "<longdesc lang=\"en\">\n"
@@ -66,6 +74,7 @@ std::string MetaDataXml() {
     x += fmt::format("<parameter name=\"{}\"", p.name);
     if (p.unique) x += " unique=\"1\"";
     if (p.required) x += " required=\"1\"";
+    if (p.reloadable) x += " reloadable=\"1\"";
     x += ">\n";
     x += fmt::format("<longdesc lang=\"en\">\n{}\n</longdesc>\n", XmlEscape(p.longdesc));
     x += fmt::format("<shortdesc lang=\"en\">{}</shortdesc>\n", XmlEscape(p.shortdesc));

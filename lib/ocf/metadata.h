@@ -26,6 +26,19 @@ inline constexpr ActionSpec kActions[] = {
     {"validate-all", 30, 0, "", -1},    {"meta-data", 5, 0, "", -1},
 };
 
+// The action names the meta-data may use: ra-api-1.dtd's enumeration (OCF
+// 1.0, as shipped by resource-agents 4.12 and still upstream) plus OCF 1.1's
+// reload-agent, which that DTD lacks. The DOCTYPE's internal subset
+// redeclares action/name with this list (and declares OCF 1.1's
+// parameter/reloadable), so `xmllint --valid` (ocf-tester) checks
+// everything else against the unchanged ra-api-1.dtd.
+inline constexpr std::string_view kDtdActionNames[] = {
+    "start",        "stop",    "recover", "monitor",      "restart", "migrate_to",
+    "migrate_from", "promote", "demote",  "notify",       "status",  "reload",
+    "meta-data",    "usage",   "methods", "validate-all",
+    "reload-agent",  // OCF 1.1
+};
+
 // The agent's version as printed in <resource-agent version=…>.
 inline constexpr std::string_view kAgentVersion = "1.0";
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,26 @@ TEST(OcfMetaData, IsOcf11WithRoleMonitors) {
   EXPECT_EQ(x.find("\"Slave\""), std::string::npos);
 }
 
+TEST(OcfMetaData, ActionNamesAreDeclaredInTheDoctype) {
+  std::string x = MetaDataXml();
+  std::string_view head(x);
+  head = head.substr(0, head.find("<resource-agent "));
+  EXPECT_EQ(
+      head.find("<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\" [\n<!ATTLIST action name ("),
+      x.find("<!DOCTYPE"));
+  for (const ActionSpec& a : kActions) {
+    EXPECT_NE(std::find(std::begin(kDtdActionNames), std::end(kDtdActionNames), a.name),
+              std::end(kDtdActionNames))
+        << a.name << " is not a ra-api-1.dtd action name";
+    std::string_view list = head.substr(head.find("name (") + 5);
+    list = list.substr(0, list.find(')') + 1);  // "(start|…|reload-agent)"
+    EXPECT_TRUE(list.find("(" + std::string(a.name) + "|") != std::string_view::npos ||
+                list.find("|" + std::string(a.name) + "|") != std::string_view::npos ||
+                list.find("|" + std::string(a.name) + ")") != std::string_view::npos)
+        << a.name;
+  }
+}
+
 TEST(OcfMetaData, EveryParameterWithItsDefault) {
   std::string x = MetaDataXml();
   for (const ParamSpec& p : kParamSpecs) {
@@ -53,6 +74,9 @@ TEST(OcfMetaData, EveryParameterWithItsDefault) {
   }
   EXPECT_NE(x.find("<parameter name=\"drbd_resource\" unique=\"1\" required=\"1\">"),
             std::string::npos);
+  EXPECT_NE(x.find("<parameter name=\"drbdconf\">"), std::string::npos);
+  EXPECT_NE(x.find("<parameter name=\"adjust_master_score\" reloadable=\"1\">"), std::string::npos);
+  EXPECT_NE(x.find("<!ATTLIST parameter reloadable (1|0) #IMPLIED>"), std::string::npos);
   EXPECT_NE(x.find("<content type=\"string\" default=\"0 10 1000 10000\"/>"), std::string::npos);
   EXPECT_NE(x.find("<content type=\"integer\" default=\"5\"/>"), std::string::npos);
 }

@@ -27,7 +27,7 @@ std::string_view ExitName(Exit e);
 enum class ParamType { kString, kBoolean, kInteger };
 
 enum class ParamId {
-#define DRBD_OCF_PARAM(id, name, type, def, required, unique, shortdesc, longdesc) id,
+#define DRBD_OCF_PARAM(id, name, type, def, required, unique, reloadable, shortdesc, longdesc) id,
 #include "lib/ocf/params.def"
 #undef DRBD_OCF_PARAM
 };
@@ -40,13 +40,14 @@ struct ParamSpec {
   std::string_view default_value;  // "" = no default
   bool required;
   bool unique;
+  bool reloadable;  // meta-data reloadable="1": a change is applied by reload-agent
   std::string_view shortdesc;
   std::string_view longdesc;
 };
 
 inline constexpr ParamSpec kParamSpecs[] = {
-#define DRBD_OCF_PARAM(id, name, type, def, required, unique, shortdesc, longdesc) \
-  {ParamId::id, name, ParamType::type, def, required, unique, shortdesc, longdesc},
+#define DRBD_OCF_PARAM(id, name, type, def, required, unique, reloadable, shortdesc, longdesc) \
+  {ParamId::id, name, ParamType::type, def, required, unique, reloadable, shortdesc, longdesc},
 #include "lib/ocf/params.def"
 #undef DRBD_OCF_PARAM
 };

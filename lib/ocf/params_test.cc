@@ -58,6 +58,15 @@ TEST(OcfParams, TableHasDrbdOcfNamesOnce) {
   EXPECT_EQ(names, want);
 }
 
+TEST(OcfParams, OnlyResourceAndConfigNeedARestart) {
+  // Every other parameter only steers the agent, so a change is applied by
+  // reload-agent; a different resource or drbd.conf is another instance.
+  for (const ParamSpec& p : kParamSpecs) {
+    bool restart = p.name == "drbd_resource" || p.name == "drbdconf";
+    EXPECT_EQ(p.reloadable, !restart) << p.name;
+  }
+}
+
 TEST(OcfParams, ParsesGivenValues) {
   Params p;
   ParamError e;

@@ -470,6 +470,7 @@ events::Notification Engine::ResourceNote(const Resource& r, NotifyType t) const
   o.node_id = static_cast<uint32_t>(r.node_id);
   o.info.role = r.role;
   o.info.susp.user = r.susp_user;
+  o.stats = events::ResourceStatistics{WriteOrderingOf(r)};
   return events::Notification{t, false, o};
 }
 
@@ -485,6 +486,20 @@ events::Notification Engine::DeviceNote(const Resource& r, const Device& d, Noti
                                d.disk == DiskState::kAttaching
                            ? ""
                            : d.backing_dev;
+  o.info.is_open = OpenCount(d.minor) > 0 ? events::Tristate::kYes : events::Tristate::kNo;
+  // device_statistics. al-writes and bm-writes stay 0: the engine keeps
+  // no activity log transactions and writes no bitmap pages yet.
+  events::DeviceStatistics st;
+  st.size = DeviceBytes(d.minor).value_or(0) / 512;
+  st.read = d.read_sectors;
+  st.written = d.written_sectors;
+  st.upper_pending = d.upper_pending;
+  st.lower_pending = d.lower_pending;
+  if (d.data) {
+    st.current_uuid = d.sb.current_uuid;
+    st.disk_flags = d.sb.flags;
+  }
+  o.stats = st;
   return events::Notification{t, false, o};
 }
 
@@ -496,6 +511,7 @@ events::Notification Engine::ConnectionNote(const Resource& r, const Connection&
   o.name = c.name;
   o.info.conn_state = c.cstate;
   o.info.peer_role = c.peer_role;
+  o.stats = ConnectionStatsOf(r, c);
   return events::Notification{t, false, o};
 }
 
@@ -845,6 +861,8 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   d->meta_dev = conf.meta_dev;
   d->conf_meta_idx = conf.meta_dev_idx;
   d->disk_opts = conf.opts;
+  Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*r),
+                  events::ToString(WriteOrderingOf(*r))));
   Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),
                   d->size_sectors >> 1));
   // USE_DEGR_WFC_T: a degraded Primary that crashed waits degr-wfc-timeout.
@@ -921,7 +939,12 @@ Reply Engine::Detach(const Ctx& ctx, bool force) {
 Reply Engine::DiskOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
   return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
     if (rs.dev->disk <= DiskState::kFailed || !rs.dev->data) return Fail(reply, Ret::kErrNoDisk);
+    const events::WriteOrdering before = WriteOrderingOf(*rs.res);
     rs.dev->disk_opts = rs.dev->disk_opts.Changed(change, set_defaults);
+    if (WriteOrderingOf(*rs.res) != before) {
+      Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*rs.res),
+                      events::ToString(WriteOrderingOf(*rs.res))));
+    }
   });
 }
 

@@ -315,6 +315,20 @@ class Engine {
 
   // Whether some device of `r` is open for writing (engine_io.cc).
   bool HasWriter(const Resource& r) const;
+  // Device statistics (engine_io.cc): a backing-device request of `bytes`
+  // on `d` is issued (counted in read or written, lower-pending + 1) /
+  // completes (lower-pending - 1 on `minor`, if it still exists).
+  void LowerIssued(Device& d, uint64_t bytes, bool write);
+  void LowerDone(uint32_t minor);
+  // The open: field changed with the opener count of `minor`: a device
+  // change notification, as the kernel sends one.
+  void NotifyOpenChange(uint32_t minor);
+  // resource_statistics.write_ordering as the kernel picks it from the disk
+  // options of the attached devices (flush > drain > none).
+  events::WriteOrdering WriteOrderingOf(const Resource& r) const;
+  // connection_statistics: application and resync data sent to `c` and
+  // not yet answered, in sectors.
+  events::ConnectionStatistics ConnectionStatsOf(const Resource& r, const Connection& c) const;
   // Resync (engine_resync.cc). Starts a run for every peer device that
   // became SyncSource / PausedSyncS, stops runs of those that left it, and
   // lets running ones send; called after every state change.

@@ -123,6 +123,14 @@ struct Engine::Device {
   uint64_t md_offset = 0;     // superblock byte offset on `meta`
   uint64_t size_sectors = 0;  // usable data size
   uint64_t attach_gen = 0;    // identifies the attach in flight
+  // device_statistics (engine_io.cc), kept as the kernel keeps them: data
+  // moved to and from the local backing device in 512-byte sectors
+  // (application I/O, writes replicated from peers, resync and verify),
+  // and requests in flight. Never reset while the minor exists.
+  uint64_t read_sectors = 0;     // dev_read
+  uint64_t written_sectors = 0;  // dev_write
+  uint32_t upper_pending = 0;    // dev_upper_pending: client requests not yet completed
+  uint32_t lower_pending = 0;    // dev_lower_pending: backing-device requests in flight
 };
 
 struct Engine::Resource {

@@ -57,6 +57,7 @@ struct Engine::IoState {
 
   // One client request in flight.
   struct Req {
+    uint32_t minor = 0;  // upper-pending is counted on this device
     uint64_t offset = 0;
     int pending = 0;
     int err = 0;
@@ -141,6 +142,7 @@ uint64_t Engine::OpenDevice(uint32_t minor, int* err, const std::string& who) {
   IoState& io = Io();
   uint64_t h = io.next_handle++;
   io.openers[h] = IoState::Opener{minor, false, who};
+  if (OpenCount(minor) == 1) NotifyOpenChange(minor);
   return h;
 }
 
@@ -175,6 +177,7 @@ void Engine::CloseDevice(uint64_t handle) {
   io.openers.erase(it);
   Resource* r = ResourceOfMinor(op.minor);
   if (!r) return;
+  const bool last = OpenCount(op.minor) == 0;
   // drbd_release: the last writer of a resource that was not made Primary
   // explicitly demotes it.
   if (op.writable && !HasWriter(*r) && r->role == Role::kPrimary && !r->explicit_primary &&
@@ -189,6 +192,58 @@ void Engine::CloseDevice(uint64_t handle) {
                       ToInt(rep.ret)));
     }
   }
+  if (last) NotifyOpenChange(op.minor);
+}
+
+void Engine::NotifyOpenChange(uint32_t minor) {
+  Device* d = FindMinor(minor);
+  Resource* r = ResourceOfMinor(minor);
+  if (d && r) Emit(DeviceNote(*r, *d, events::NotifyType::kChange));
+}
+
+void Engine::LowerIssued(Device& d, uint64_t bytes, bool write) {
+  (write ? d.written_sectors : d.read_sectors) += bytes / 512;
+  ++d.lower_pending;
+}
+
+void Engine::LowerDone(uint32_t minor) {
+  Device* d = FindMinor(minor);
+  if (d && d->lower_pending > 0) --d->lower_pending;
+}
+
+events::WriteOrdering Engine::WriteOrderingOf(const Resource& r) const {
+  // drbd_bump_write_ordering / max_allowed_wo: the weakest method any
+  // attached backing device allows; flush while nothing is attached.
+  events::WriteOrdering wo = events::WriteOrdering::kFlush;
+  for (const auto& [vol, d] : r.devices) {
+    if (!d.data) continue;
+    events::WriteOrdering allowed = events::WriteOrdering::kFlush;
+    if (!d.disk_opts.Bool("disk-flushes")) {
+      allowed = d.disk_opts.Bool("disk-drain") ? events::WriteOrdering::kDrain
+                                               : events::WriteOrdering::kNone;
+    }
+    wo = std::min(wo, allowed);
+  }
+  return wo;
+}
+
+events::ConnectionStatistics Engine::ConnectionStatsOf(const Resource& r,
+                                                       const Connection& c) const {
+  events::ConnectionStatistics st;
+  uint64_t ap = 0, rs = 0;
+  if (io_) {
+    for (const auto& [mid, w] : io_->waits) {
+      if (w.res != r.name || w.peer != c.peer_node_id) continue;
+      if (w.kind == IoState::Kind::kResync) {
+        rs += w.len / 512;
+      } else if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
+        ap += w.len / 512;
+      }
+    }
+  }
+  st.ap_in_flight = ap;
+  st.rs_in_flight = rs;
+  return st;
 }
 
 bool Engine::HasWriter(const Resource& r) const {
@@ -275,7 +330,12 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
   if (!size || offset > *size || len > *size - offset) return fail(EIO);
   if (d->data && d->disk == DiskState::kUpToDate) {
     std::shared_ptr<sim::Disk> disk = d->data;
-    disk->Read(offset, len, [disk, done](bool ok, std::vector<uint8_t> bytes) {
+    const uint32_t minor = d->minor;
+    ++d->upper_pending;
+    LowerIssued(*d, len, false);
+    disk->Read(offset, len, [this, minor, disk, done](bool ok, std::vector<uint8_t> bytes) {
+      LowerDone(minor);
+      if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) --d2->upper_pending;
       done(ok ? 0 : EIO, ok ? std::move(bytes) : std::vector<uint8_t>{});
     });
     return;
@@ -291,6 +351,8 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
     }
     uint64_t id = io.next_req++;
     IoState::Req& req = io.reqs[id];
+    req.minor = d->minor;
+    ++d->upper_pending;
     req.offset = offset;
     req.read_done = std::move(done);
     req.buf.assign(len, 0);
@@ -334,6 +396,8 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
 
   uint64_t id = io.next_req++;
   IoState::Req& req = io.reqs[id];
+  req.minor = d->minor;
+  ++d->upper_pending;
   req.offset = offset;
   req.done = std::move(done);
   req.pending = 1;  // held until everything is issued
@@ -377,15 +441,19 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     }
   }
   if (!sent_anywhere) {  // no local disk and no peer to write to
-    IoDone d = std::move(req.done);
+    IoDone cb = std::move(req.done);
     io.reqs.erase(id);
-    Later(env_.clock, [d] { d(EIO); });
+    --d->upper_pending;
+    Later(env_.clock, [cb] { cb(EIO); });
     return;
   }
   if (local) {
     ++req.pending;
     std::shared_ptr<sim::Disk> disk = d->data;
-    auto finish = [this, id](bool ok) {
+    const uint32_t minor = d->minor;
+    LowerIssued(*d, len, true);
+    auto finish = [this, id, minor](bool ok) {
+      LowerDone(minor);
       IoState& io2 = Io();
       auto it = io2.reqs.find(id);
       if (it == io2.reqs.end()) return;
@@ -411,6 +479,8 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
   if (r->role != Role::kPrimary) return fail(EIO);  // a flush is a write without data
   uint64_t id = io.next_req++;
   IoState::Req& req = io.reqs[id];
+  req.minor = d->minor;
+  ++d->upper_pending;
   req.done = std::move(done);
   req.pending = 1;
   for (auto& [peer, c] : r->connections) {
@@ -430,7 +500,10 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
   if (d->data && d->disk >= DiskState::kInconsistent) {
     ++req.pending;
     std::shared_ptr<sim::Disk> disk = d->data;
-    disk->Flush([this, id, disk](bool ok) {
+    const uint32_t minor = d->minor;
+    ++d->lower_pending;
+    disk->Flush([this, id, disk, minor](bool ok) {
+      LowerDone(minor);
       IoState& io2 = Io();
       auto it = io2.reqs.find(id);
       if (it == io2.reqs.end()) return;
@@ -447,6 +520,7 @@ void Engine::FinishIo(uint64_t id) {
   if (it == io.reqs.end() || --it->second.pending > 0) return;
   IoState::Req req = std::move(it->second);
   io.reqs.erase(it);
+  if (Device* d = FindMinor(req.minor); d && d->upper_pending > 0) --d->upper_pending;
   if (req.read_done) {
     int err = req.err;
     Later(env_.clock, [done = std::move(req.read_done), err, buf = std::move(req.buf)]() mutable {
@@ -543,7 +617,10 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     std::shared_ptr<sim::Disk> disk = d->data;
     bool fua = (dm->flags & proto::kDataFua) != 0;
     bool want_ack = protocol != kProtA && protocol != kProtB;
-    auto finish = [reply_later, ack, want_ack](bool ok) mutable {
+    const uint32_t minor = d->minor;
+    LowerIssued(*d, dm->data.size(), true);
+    auto finish = [this, minor, reply_later, ack, want_ack](bool ok) mutable {
+      LowerDone(minor);
       ack.ok = ok;
       if (want_ack) reply_later(ack);
     };
@@ -578,8 +655,11 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     std::shared_ptr<sim::Disk> disk = d->data;
     uint32_t vol = rq->volume;
     uint64_t id = rq->id;
+    const uint32_t minor = d->minor;
+    LowerIssued(*d, rq->length, false);
     disk->Read(rq->offset, rq->length,
-               [disk, reply_later, vol, id](bool ok, std::vector<uint8_t> bytes) {
+               [this, minor, disk, reply_later, vol, id](bool ok, std::vector<uint8_t> bytes) {
+                 LowerDone(minor);
                  reply_later(
                      proto::ReadReply{vol, id, ok, ok ? std::move(bytes) : std::vector<uint8_t>{}});
                });

@@ -356,5 +356,119 @@ TEST_F(DataPath, DisklessPrimaryReadsAndWritesThroughItsPeer) {
   EXPECT_EQ(read_err, EIO);
 }
 
+// ---- statistics ------------------------------------------------------------
+
+// The object of type T (device, connection, resource, peer device) in `n`'s
+// initial state.
+template <typename T>
+std::optional<T> Find(Node& n) {
+  for (const events::Notification& note : n.engine.InitialState()) {
+    if (auto* o = std::get_if<T>(&note.object)) return *o;
+  }
+  return std::nullopt;
+}
+
+TEST_F(DataPath, DeviceStatisticsCountDataInSectorsOnBothNodes) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  auto before_a = Find<events::Device>(a).value().stats.value();
+  auto before_b = Find<events::Device>(b).value().stats.value();
+  EXPECT_EQ(before_a.size, a.engine.DeviceBytes(0).value() / 512);
+  EXPECT_EQ(before_a.al_writes, 0u);
+  EXPECT_EQ(before_a.bm_writes, 0u);
+  uint64_t h = Open(a);
+  ASSERT_NE(h, 0u);
+  EXPECT_EQ(Write(a, h, 8192, Pattern(4096, 1)), 0);
+  EXPECT_EQ(Write(a, h, 1 << 20, Pattern(200 * 1024 + 512, 2), true), 0);
+  std::optional<int> read_err;
+  a.engine.IoRead(h, 8192, 4096, [&](int e, std::vector<uint8_t>) { read_err = e; });
+  world.RunFor(kMs);
+  ASSERT_EQ(read_err, 0);
+  const uint64_t written = (4096 + 200 * 1024 + 512) / 512;
+  auto sa = Find<events::Device>(a).value().stats.value();
+  EXPECT_EQ(sa.written - before_a.written, written);
+  EXPECT_EQ(sa.read - before_a.read, 8u);
+  EXPECT_EQ(sa.upper_pending, 0u);
+  EXPECT_EQ(sa.lower_pending, 0u);
+  // The Secondary wrote the replicated data to its own disk, and its peer
+  // device counted it as received.
+  auto sb = Find<events::Device>(b).value().stats.value();
+  EXPECT_EQ(sb.written - before_b.written, written);
+  EXPECT_EQ(sb.read, before_b.read);
+  auto pd = Find<events::PeerDevice>(b).value().stats.value();
+  EXPECT_GE(pd.received, written);
+  EXPECT_EQ(Find<events::PeerDevice>(a).value().stats.value().sent, pd.received);
+}
+
+TEST_F(DataPath, RequestsInFlightArePendingAndInFlight) {
+  SetUp2();
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  uint64_t h = Open(a);
+  std::optional<int> got;
+  a.engine.IoWrite(h, 0, Pattern(8192, 3), false, [&](int e) { got = e; });
+  auto sa = Find<events::Device>(a).value().stats.value();
+  EXPECT_EQ(sa.upper_pending, 1u);
+  EXPECT_EQ(sa.lower_pending, 1u);
+  auto cs = Find<events::Connection>(a).value().stats.value();
+  EXPECT_EQ(cs.ap_in_flight, 16u);  // sectors sent, WriteAck not yet back
+  EXPECT_EQ(cs.rs_in_flight, 0u);
+  world.RunFor(kSec);
+  ASSERT_EQ(got, 0);
+  sa = Find<events::Device>(a).value().stats.value();
+  EXPECT_EQ(sa.upper_pending, 0u);
+  EXPECT_EQ(sa.lower_pending, 0u);
+  EXPECT_EQ(Find<events::Connection>(a).value().stats.value().ap_in_flight, 0u);
+}
+
+TEST_F(DataPath, OpenStateFollowsTheOpenersWithChangeEvents) {
+  SetUp2();
+  EXPECT_EQ(Find<events::Device>(a).value().info.is_open, events::Tristate::kNo);
+  a.sink.Clear();
+  uint64_t h1 = Open(a);
+  uint64_t h2 = Open(a);
+  ASSERT_NE(h1, 0u);
+  ASSERT_NE(h2, 0u);
+  EXPECT_EQ(Find<events::Device>(a).value().info.is_open, events::Tristate::kYes);
+  // Only the first open and the last close change open:.
+  auto open_changes = [&] {
+    std::vector<events::Tristate> v;
+    for (const auto& n : a.sink.notes) {
+      if (auto* d = std::get_if<events::Device>(&n.object);
+          d && n.type == events::NotifyType::kChange) {
+        v.push_back(d->info.is_open);
+      }
+    }
+    return v;
+  };
+  EXPECT_EQ(open_changes(), std::vector<events::Tristate>{events::Tristate::kYes});
+  a.engine.CloseDevice(h1);
+  EXPECT_EQ(open_changes().size(), 1u);
+  a.engine.CloseDevice(h2);
+  EXPECT_EQ(open_changes(),
+            (std::vector<events::Tristate>{events::Tristate::kYes, events::Tristate::kNo}));
+  EXPECT_EQ(Find<events::Device>(a).value().info.is_open, events::Tristate::kNo);
+}
+
+TEST_F(DataPath, WriteOrderingFollowsTheDiskOptions) {
+  SetUp2();
+  auto wo = [&] { return Find<events::Resource>(a).value().stats.value().write_ordering; };
+  EXPECT_EQ(wo(), events::WriteOrdering::kFlush);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0: Method to ensure write ordering: flush"));
+  OptionSet no_flush(cfg::OptContext::kAttach);
+  no_flush.Set("disk-flushes", false);
+  ASSERT_EQ(a.engine.DiskOptions(a.Minor(0), no_flush, false).ret, Ret::kNoError);
+  EXPECT_EQ(wo(), events::WriteOrdering::kDrain);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0: Method to ensure write ordering: drain"));
+  OptionSet no_drain(cfg::OptContext::kAttach);
+  no_drain.Set("disk-drain", false);
+  ASSERT_EQ(a.engine.DiskOptions(a.Minor(0), no_drain, false).ret, Ret::kNoError);
+  EXPECT_EQ(wo(), events::WriteOrdering::kNone);
+  // The Secondary's own options are untouched.
+  EXPECT_EQ(Find<events::Resource>(b).value().stats.value().write_ordering,
+            events::WriteOrdering::kFlush);
+}
+
 }  // namespace
 }  // namespace drbd::engine

@@ -301,8 +301,11 @@ void Engine::SendVerifyBlocks(Resource& r, Connection& c, uint32_t vol) {
   const std::string res = r.name;
   const uint32_t peer = c.peer_node_id;
   const uint64_t gen = pd.ov_gen;
+  const uint32_t minor = d.minor;
+  LowerIssued(d, n * kBlockBytes, false);
   d.data->Read(first * kBlockBytes, static_cast<uint32_t>(n * kBlockBytes),
-               [this, res, peer, vol, gen, first, n](bool ok, std::vector<uint8_t> bytes) {
+               [this, res, peer, vol, gen, first, n, minor](bool ok, std::vector<uint8_t> bytes) {
+                 LowerDone(minor);
                  Resource* r2 = nullptr;
                  Connection* c2 = FindConnection(res, peer, &r2);
                  if (!c2 || !c2->peer_devices.count(vol)) return;
@@ -350,25 +353,29 @@ void Engine::HandleVerify(Resource& r, Connection& c, const proto::Verify& v) {
       const uint32_t peer = c.peer_node_id, vol = v.volume;
       const uint64_t gen = pd.ov_gen, first = v.start_block;
       std::vector<uint64_t> theirs = v.digests;
-      d.data->Read(first * kBlockBytes, static_cast<uint32_t>(theirs.size() * kBlockBytes),
-                   [this, res, peer, vol, gen, first, theirs](bool ok, std::vector<uint8_t> bytes) {
-                     Resource* r2 = nullptr;
-                     Connection* c2 = FindConnection(res, peer, &r2);
-                     if (!c2 || !c2->peer_devices.count(vol)) return;
-                     PeerDevice& pd2 = c2->peer_devices.at(vol);
-                     if (pd2.repl != ReplState::kVerifyT || pd2.ov_gen != gen) return;
-                     std::vector<uint64_t> mine = Digests(bytes, ok, theirs.size());
-                     proto::Verify m = VerifyMsg(vol, proto::Verify::kBlocksResult);
-                     m.start_block = first;
-                     for (size_t i = 0; i < theirs.size(); ++i) {
-                       if (ok && mine[i] == theirs[i]) continue;
-                       m.digests.push_back(first + i);  // the differing block numbers
-                       MarkBlock(pd2.oos_bits, pd2.oos_count, first + i);
-                     }
-                     m.out_of_sync = m.digests.size();
-                     pd2.ov_oos += m.out_of_sync;
-                     if (Session* s2 = SessionOf(*c2)) Send(*s2, m);
-                   });
+      const uint32_t minor = d.minor;
+      LowerIssued(d, theirs.size() * kBlockBytes, false);
+      d.data->Read(
+          first * kBlockBytes, static_cast<uint32_t>(theirs.size() * kBlockBytes),
+          [this, res, peer, vol, gen, first, theirs, minor](bool ok, std::vector<uint8_t> bytes) {
+            LowerDone(minor);
+            Resource* r2 = nullptr;
+            Connection* c2 = FindConnection(res, peer, &r2);
+            if (!c2 || !c2->peer_devices.count(vol)) return;
+            PeerDevice& pd2 = c2->peer_devices.at(vol);
+            if (pd2.repl != ReplState::kVerifyT || pd2.ov_gen != gen) return;
+            std::vector<uint64_t> mine = Digests(bytes, ok, theirs.size());
+            proto::Verify m = VerifyMsg(vol, proto::Verify::kBlocksResult);
+            m.start_block = first;
+            for (size_t i = 0; i < theirs.size(); ++i) {
+              if (ok && mine[i] == theirs[i]) continue;
+              m.digests.push_back(first + i);  // the differing block numbers
+              MarkBlock(pd2.oos_bits, pd2.oos_count, first + i);
+            }
+            m.out_of_sync = m.digests.size();
+            pd2.ov_oos += m.out_of_sync;
+            if (Session* s2 = SessionOf(*c2)) Send(*s2, m);
+          });
       return;
     }
     case proto::Verify::kBlocksResult: {

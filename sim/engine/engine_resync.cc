@@ -151,32 +151,35 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     pd.rs_reading.insert(b);
     const uint64_t gen = pd.rs_gen;
     const uint32_t len = static_cast<uint32_t>(std::min(kBlock, size - b * kBlock));
-    d.data->Read(
-        b * kBlock, len, [this, res, peer, vol, gen, b](bool ok, std::vector<uint8_t> bytes) {
-          Connection* c2 = FindConnection(res, peer);
-          if (!c2 || !c2->peer_devices.count(vol)) return;
-          PeerDevice& pd2 = c2->peer_devices.at(vol);
-          if (pd2.rs_gen != gen) return;
-          pd2.rs_reading.erase(b);
-          bool stale = pd2.rs_stale.erase(b) > 0;
-          Session* s2 = SessionOf(*c2);
-          // A stale read is older than an application write already sent: the
-          // block stays marked (if that write did not cover it) for a later pass.
-          if (ok && !stale && s2 && s2->up && TestBit(pd2.oos_bits, b)) {
-            proto::Data m;
-            m.volume = vol;
-            m.offset = b * kBlock;
-            m.flags = proto::kDataResync;
-            m.id =
-                AddResyncWait(res, peer, vol, gen, m.offset, static_cast<uint32_t>(bytes.size()));
-            m.data = std::move(bytes);
-            pd2.rs_sent.insert(b);
-            pd2.rs_bytes_sent += m.data.size();
-            pd2.sent_bytes += m.data.size();
-            Send(*s2, m);
-          }
-          PumpResync(res, peer, vol);
-        });
+    const uint32_t minor = d.minor;
+    LowerIssued(d, len, false);
+    d.data->Read(b * kBlock, len,
+                 [this, res, peer, vol, gen, b, minor](bool ok, std::vector<uint8_t> bytes) {
+                   LowerDone(minor);
+                   Connection* c2 = FindConnection(res, peer);
+                   if (!c2 || !c2->peer_devices.count(vol)) return;
+                   PeerDevice& pd2 = c2->peer_devices.at(vol);
+                   if (pd2.rs_gen != gen) return;
+                   pd2.rs_reading.erase(b);
+                   bool stale = pd2.rs_stale.erase(b) > 0;
+                   Session* s2 = SessionOf(*c2);
+                   // A stale read is older than an application write already sent: the
+                   // block stays marked (if that write did not cover it) for a later pass.
+                   if (ok && !stale && s2 && s2->up && TestBit(pd2.oos_bits, b)) {
+                     proto::Data m;
+                     m.volume = vol;
+                     m.offset = b * kBlock;
+                     m.flags = proto::kDataResync;
+                     m.id = AddResyncWait(res, peer, vol, gen, m.offset,
+                                          static_cast<uint32_t>(bytes.size()));
+                     m.data = std::move(bytes);
+                     pd2.rs_sent.insert(b);
+                     pd2.rs_bytes_sent += m.data.size();
+                     pd2.sent_bytes += m.data.size();
+                     Send(*s2, m);
+                   }
+                   PumpResync(res, peer, vol);
+                 });
   }
   if (pd.oos_count == 0 && pd.rs_reading.empty() && pd.rs_sent.empty()) {
     pd.rs_done = true;

@@ -154,6 +154,42 @@ TEST_F(Resync, ForcedPrimaryFullSyncMakesThePeerEqual) {
   EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0 a: repl( SyncTarget -> Established ) "));
 }
 
+// The statistics objects of `n`'s initial state (the last of each kind).
+template <typename T>
+std::optional<T> Find(Node& n) {
+  std::optional<T> out;
+  for (const events::Notification& note : n.engine.InitialState()) {
+    if (auto* o = std::get_if<T>(&note.object)) out = *o;
+  }
+  return out;
+}
+
+TEST_F(Resync, ResyncIsReadOnTheSourceAndWrittenOnTheTarget) {
+  Up(false, 1000);  // KiB/s
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  // Mid-run: resync data is on the wire, no application data.
+  auto cs = Find<events::Connection>(a).value().stats.value();
+  EXPECT_EQ(cs.ap_in_flight, 0u);
+  EXPECT_GT(cs.rs_in_flight.value(), 0u);
+  EXPECT_LE(cs.rs_in_flight.value(), a.engine.ResyncBytesSent("r0", 1, 0).value() / 512);
+  OptionSet fast(cfg::OptContext::kPeerDeviceOptions);
+  fast.Set("resync-rate", int64_t{1} << 20);
+  ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), fast, false).ret, Ret::kNoError);
+  world.RunFor(10 * kSec);
+  ExpectInSync();
+  const uint64_t sectors = a.engine.DeviceBytes(0).value() / 512;
+  auto sa = Find<events::Device>(a).value().stats.value();
+  auto sb = Find<events::Device>(b).value().stats.value();
+  EXPECT_EQ(sa.read, sectors);
+  EXPECT_EQ(sa.written, 0u);
+  EXPECT_EQ(sb.written, sectors);
+  EXPECT_EQ(sb.read, 0u);
+  EXPECT_EQ(sa.size, sectors);
+  EXPECT_EQ(sb.lower_pending, 0u);
+  EXPECT_EQ(Find<events::Connection>(a).value().stats.value().rs_in_flight, 0u);
+}
+
 TEST_F(Resync, ResyncRateThrottlesTheFullSync) {
   Up(false, 1000);  // KiB/s
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);

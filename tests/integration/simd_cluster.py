@@ -104,6 +104,9 @@ def t_wrong_shared_secret(args):
         b.adm("up", "r0")
         time.sleep(2)
         expect(conn_state(a, "r0", "beta") != "Connected", "connected with a wrong secret")
+        # A wait that times out exits 5, as drbd-utils' drbdsetup does.
+        p = a.setup("wait-connect-resource", "--wfc-timeout=1", "r0", check=False)
+        expect(p.returncode == 5, f"wait-connect timeout: exit {p.returncode}, want 5")
         logs = open(a.log).read() + open(b.log).read()
         expect(re.search(r"(auth|secret|hmac)", logs, re.I), f"no reason logged:\n{logs}")
 

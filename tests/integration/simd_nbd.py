@@ -7,6 +7,10 @@ drbdadm, then
   * a write through alpha's export auto-promotes alpha and the close
     auto-demotes it;
   * qemu-io writes a pattern on an explicitly promoted alpha;
+  * the kernel's statistics count that data: `status --statistics --json`
+    shows at least the bytes written through the export as written on
+    alpha and as received from alpha on beta; `events2 --now` shows open:no
+    once the clients closed;
   * roles are switched with drbdadm and beta's export (Unix socket and TCP)
     reads everything back byte-identical (nbdsh, qemu-io, nbdcopy; qemu-img
     info sees the usable size); beta's backing file holds the same bytes;
@@ -70,6 +74,31 @@ def read_file(node, uri, path, offset, length):
         return f.read()
 
 
+def stats_json(node):
+    return json.loads(node.setup("status", "r0", "--statistics", "--json").stdout)[0]
+
+
+def check_statistics(a, b, nbytes):
+    """Written on the Primary and received on its peer, in KiB (the kernel
+    also counts resync and metadata traffic, hence at least)."""
+    kib = nbytes // 1024
+    sa, sb = stats_json(a), stats_json(b)
+    dev = sa["devices"][0]
+    expect(dev["written"] >= kib, f"alpha written:{dev['written']} < {kib} KiB")
+    expect(dev["size"] > 0 and dev["upper-pending"] == 0 and dev["lower-pending"] == 0,
+           f"alpha device statistics: {dev}")
+    expect(sa["write-ordering"] == "flush", f"write-ordering: {sa['write-ordering']}")
+    recv = sb["connections"][0]["peer_devices"][0]["received"]
+    expect(recv >= kib, f"beta received:{recv} < {kib} KiB")
+    written_b = sb["devices"][0]["written"]
+    expect(written_b >= kib, f"beta written:{written_b} < {kib} KiB")
+    conn = sa["connections"][0]
+    expect(conn.get("ap-in-flight") == 0 and conn.get("rs-in-flight") == 0,
+           f"alpha connection statistics: {conn}")
+    line = [ln for ln in a.events_now("r0").splitlines() if ln.startswith("exists device")]
+    expect(line and " open:no" in line[0], f"alpha's device after the clients closed: {line}")
+
+
 def sha(b):
     return hashlib.sha256(b).hexdigest()[:16]
 
@@ -119,6 +148,7 @@ def write_switch_read(c):
         open(pat, "wb").write(b"\x5a" * MiB)
         write_file(a, a.uri(), pat, 8 * MiB)
     expect(role(a) == "Primary", "explicit primary must survive the client's close")
+    check_statistics(a, b, len(blob1) + len(blob2) + MiB)
 
     # 3. Beta's export is refused while alpha is Primary.
     p = nbdsh(b, b.uri(), "h.pread(512, 0)", check=False)
