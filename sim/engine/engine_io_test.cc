@@ -35,32 +35,11 @@ class DataPath : public ::testing::Test {
   // r0 on a (node 0) and b (node 1), connected, both UpToDate (initial
   // sync skipped). `protocol` 1..3 = A..C; `auto_promote` for both.
   void SetUp2(int64_t protocol = 3, bool auto_promote = true, bool attach_b = true) {
-    OptionSet res(cfg::OptContext::kResourceOptions);
-    res.Set("auto-promote", auto_promote);
-    ASSERT_EQ(a.engine.NewResource(a.Res("r0"), 0, res).ret, Ret::kNoError);
-    ASSERT_EQ(b.engine.NewResource(b.Res("r0"), 1, res).ret, Ret::kNoError);
-    ASSERT_EQ(a.NewMinor("r0", 0, 0), Ret::kNoError);
-    ASSERT_EQ(b.NewMinor("r0", 0, 0), Ret::kNoError);
-    OptionSet net(cfg::OptContext::kNewPeer);
-    net.Set("protocol", protocol);
-    ASSERT_EQ(a.NewPeer("r0", 1, "b", net), Ret::kNoError);
-    ASSERT_EQ(b.NewPeer("r0", 0, "a", net), Ret::kNoError);
-    ASSERT_EQ(a.NewPath("r0", 1, Ip4("10.0.0.1", 7788), Ip4("10.0.0.2", 7788)), Ret::kNoError);
-    ASSERT_EQ(b.NewPath("r0", 0, Ip4("10.0.0.2", 7788), Ip4("10.0.0.1", 7788)), Ret::kNoError);
-    ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", kDiskBytes));
-    ASSERT_TRUE(sim::MakeMetadata(world, "/b/disk", kDiskBytes));
-    ASSERT_EQ(a.Attach(0, "/a/disk").ret, Ret::kNoError);
-    if (attach_b) {
-      ASSERT_EQ(b.Attach(0, "/b/disk").ret, Ret::kNoError);
-    }
-    ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
-    ASSERT_EQ(b.Connect("r0", 0), Ret::kSsSuccess);
-    world.RunFor(kSec);
-    if (attach_b) {
-      ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-      world.RunFor(kSec);
-      ASSERT_EQ(b.engine.DiskStateOf(0), DiskState::kUpToDate);
-    }
+    sim::PairOptions o;
+    o.res.Set("auto-promote", auto_promote);
+    o.net.Set("protocol", protocol);
+    o.attach_b = attach_b;
+    ASSERT_EQ(sim::UpPair(world, a, b, o), "");
   }
   uint64_t Open(Node& n, int* err = nullptr) {
     int e = 0;
@@ -70,12 +49,7 @@ class DataPath : public ::testing::Test {
   }
   // Writes and runs the world until the completion (or 1 s).
   int Write(Node& n, uint64_t h, uint64_t off, std::vector<uint8_t> data, bool fua = false) {
-    std::optional<int> got;
-    n.engine.IoWrite(h, off, std::move(data), fua, [&](int e) { got = e; });
-    for (int i = 0; i < 100000 && !got; ++i) {
-      if (!world.Step()) break;
-    }
-    return got.value_or(-1);
+    return sim::WriteAndRun(world, n, h, off, std::move(data), fua);
   }
   std::vector<uint8_t> Backing(const std::string& path, uint64_t off, size_t len) {
     auto bytes = world.DiskBytes(path);

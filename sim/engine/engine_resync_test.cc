@@ -33,40 +33,16 @@ class Resync : public ::testing::Test {
   // `rate_kib` as resync-rate. `skip_initial`: new-current-uuid
   // --clear-bitmap, so both start UpToDate; otherwise both Inconsistent.
   void Up(bool skip_initial, int64_t rate_kib) {
-    ASSERT_EQ(a.NewResource("r0", 0), Ret::kNoError);
-    ASSERT_EQ(b.NewResource("r0", 1), Ret::kNoError);
-    ASSERT_EQ(a.NewMinor("r0", 0, 0), Ret::kNoError);
-    ASSERT_EQ(b.NewMinor("r0", 0, 0), Ret::kNoError);
-    ASSERT_EQ(a.NewPeer("r0", 1, "b"), Ret::kNoError);
-    ASSERT_EQ(b.NewPeer("r0", 0, "a"), Ret::kNoError);
-    ASSERT_EQ(a.NewPath("r0", 1, Ip4("10.0.0.1", 7788), Ip4("10.0.0.2", 7788)), Ret::kNoError);
-    ASSERT_EQ(b.NewPath("r0", 0, Ip4("10.0.0.2", 7788), Ip4("10.0.0.1", 7788)), Ret::kNoError);
-    ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", kDiskBytes));
-    ASSERT_TRUE(sim::MakeMetadata(world, "/b/disk", kDiskBytes));
-    ASSERT_EQ(a.Attach(0, "/a/disk").ret, Ret::kNoError);
-    ASSERT_EQ(b.Attach(0, "/b/disk").ret, Ret::kNoError);
-    OptionSet rate(cfg::OptContext::kPeerDeviceOptions);
-    rate.Set("resync-rate", rate_kib);
-    ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), rate, false).ret, Ret::kNoError);
-    ASSERT_EQ(b.engine.PeerDeviceOptions(b.PeerVol("r0", 0, 0), rate, false).ret, Ret::kNoError);
-    ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
-    ASSERT_EQ(b.Connect("r0", 0), Ret::kSsSuccess);
-    world.RunFor(kSec);
-    ASSERT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kConnected);
-    if (skip_initial) {
-      ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);
-      world.RunFor(kSec);
-      ASSERT_EQ(b.engine.DiskStateOf(0), DiskState::kUpToDate);
-    }
+    sim::PairOptions o;
+    o.peer_device.emplace(cfg::OptContext::kPeerDeviceOptions);
+    o.peer_device->Set("resync-rate", rate_kib);
+    o.skip_initial_sync = skip_initial;
+    ASSERT_EQ(sim::UpPair(world, a, b, o), "");
   }
   int Write(Node& n, uint64_t h, uint64_t off, std::vector<uint8_t> data) {
-    std::optional<int> got;
-    n.engine.IoWrite(h, off, std::move(data), false, [&](int e) { got = e; });
-    for (int i = 0; i < 100000 && !got; ++i) {
-      if (!world.Step()) break;
-    }
-    return got.value_or(-1);
+    return sim::WriteAndRun(world, n, h, off, std::move(data));
   }
+
   // The data areas (what DRBD replicates) of both backing files are equal.
   bool DataEqual() {
     uint64_t size = a.engine.DeviceBytes(0).value();

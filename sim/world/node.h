@@ -113,4 +113,65 @@ struct Node {
   engine::Engine engine;
 };
 
+// The two-node setup most engine tests start from: resource r0 on `a`
+// (node 0, 10.0.0.1:7788) and `b` (node 1, 10.0.0.2:7788), minor 0 /
+// volume 0 each on fresh metadata (/a/disk, /b/disk), connected.
+struct PairOptions {
+  engine::OptionSet res{cfg::OptContext::kResourceOptions};
+  engine::OptionSet net{cfg::OptContext::kNewPeer};
+  std::optional<engine::OptionSet> peer_device;  // set on both before connecting
+  bool attach_b = true;
+  // new-current-uuid --clear-bitmap once connected: both start UpToDate.
+  bool skip_initial_sync = true;
+};
+
+// Brings the pair up; "" on success, else the step that failed.
+inline std::string UpPair(World& w, Node& a, Node& b, const PairOptions& o = {}) {
+  using engine::Ret;
+  if (a.engine.NewResource(a.Res("r0"), 0, o.res).ret != Ret::kNoError) return "new-resource a";
+  if (b.engine.NewResource(b.Res("r0"), 1, o.res).ret != Ret::kNoError) return "new-resource b";
+  if (a.NewMinor("r0", 0, 0) != Ret::kNoError || b.NewMinor("r0", 0, 0) != Ret::kNoError)
+    return "new-minor";
+  if (a.NewPeer("r0", 1, "b", o.net) != Ret::kNoError ||
+      b.NewPeer("r0", 0, "a", o.net) != Ret::kNoError)
+    return "new-peer";
+  if (a.NewPath("r0", 1, Ip4("10.0.0.1", 7788), Ip4("10.0.0.2", 7788)) != Ret::kNoError ||
+      b.NewPath("r0", 0, Ip4("10.0.0.2", 7788), Ip4("10.0.0.1", 7788)) != Ret::kNoError)
+    return "new-path";
+  if (!MakeMetadata(w, "/a/disk", kDiskBytes) || !MakeMetadata(w, "/b/disk", kDiskBytes))
+    return "metadata";
+  if (a.Attach(0, "/a/disk").ret != Ret::kNoError) return "attach a";
+  if (o.attach_b && b.Attach(0, "/b/disk").ret != Ret::kNoError) return "attach b";
+  if (o.peer_device) {
+    if (a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), *o.peer_device, false).ret !=
+            Ret::kNoError ||
+        b.engine.PeerDeviceOptions(b.PeerVol("r0", 0, 0), *o.peer_device, false).ret !=
+            Ret::kNoError)
+      return "peer-device-options";
+  }
+  if (a.Connect("r0", 1) != Ret::kSsSuccess || b.Connect("r0", 0) != Ret::kSsSuccess)
+    return "connect";
+  w.RunFor(kSec);
+  if (a.engine.ConnStateOf("r0", 1) != engine::ConnState::kConnected) return "not connected";
+  if (o.attach_b && o.skip_initial_sync) {
+    if (a.engine.NewCurrentUuid(a.Minor(0), true).ret != Ret::kNoError)
+      return "new-current-uuid";
+    w.RunFor(kSec);
+    if (b.engine.DiskStateOf(0) != engine::DiskState::kUpToDate) return "b not UpToDate";
+  }
+  return "";
+}
+
+// Writes through an open handle and runs the world until the write
+// completes: its errno (0 = done), -1 if it never completed.
+inline int WriteAndRun(World& w, Node& n, uint64_t handle, uint64_t off, std::vector<uint8_t> data,
+                       bool fua = false) {
+  std::optional<int> got;
+  n.engine.IoWrite(handle, off, std::move(data), fua, [&](int e) { got = e; });
+  for (int i = 0; i < 100000 && !got; ++i) {
+    if (!w.Step()) break;
+  }
+  return got.value_or(-1);
+}
+
 }  // namespace drbd::sim
