@@ -154,8 +154,7 @@ inline std::string UpPair(World& w, Node& a, Node& b, const PairOptions& o = {})
   w.RunFor(kSec);
   if (a.engine.ConnStateOf("r0", 1) != engine::ConnState::kConnected) return "not connected";
   if (o.attach_b && o.skip_initial_sync) {
-    if (a.engine.NewCurrentUuid(a.Minor(0), true).ret != Ret::kNoError)
-      return "new-current-uuid";
+    if (a.engine.NewCurrentUuid(a.Minor(0), true).ret != Ret::kNoError) return "new-current-uuid";
     w.RunFor(kSec);
     if (b.engine.DiskStateOf(0) != engine::DiskState::kUpToDate) return "b not UpToDate";
   }
