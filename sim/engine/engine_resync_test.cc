@@ -34,8 +34,8 @@ class Resync : public ::testing::Test {
   // --clear-bitmap, so both start UpToDate; otherwise both Inconsistent.
   void Up(bool skip_initial, int64_t rate_kib) {
     sim::PairOptions o;
-    o.peer_device.emplace(cfg::OptContext::kPeerDeviceOptions);
-    o.peer_device->Set("resync-rate", rate_kib);
+    o.peer_device.Set("resync-rate", rate_kib);
+    o.set_peer_device = true;
     o.skip_initial_sync = skip_initial;
     ASSERT_EQ(sim::UpPair(world, a, b, o), "");
   }

@@ -119,7 +119,10 @@ struct Node {
 struct PairOptions {
   engine::OptionSet res{cfg::OptContext::kResourceOptions};
   engine::OptionSet net{cfg::OptContext::kNewPeer};
-  std::optional<engine::OptionSet> peer_device;  // set on both before connecting
+  // Set on both before connecting when `set_peer_device` (a plain flag, not
+  // std::optional: GCC 12 -fsanitize=address warns about the latter).
+  engine::OptionSet peer_device{cfg::OptContext::kPeerDeviceOptions};
+  bool set_peer_device = false;
   bool attach_b = true;
   // new-current-uuid --clear-bitmap once connected: both start UpToDate.
   bool skip_initial_sync = true;
@@ -142,10 +145,10 @@ inline std::string UpPair(World& w, Node& a, Node& b, const PairOptions& o = {})
     return "metadata";
   if (a.Attach(0, "/a/disk").ret != Ret::kNoError) return "attach a";
   if (o.attach_b && b.Attach(0, "/b/disk").ret != Ret::kNoError) return "attach b";
-  if (o.peer_device) {
-    if (a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), *o.peer_device, false).ret !=
+  if (o.set_peer_device) {
+    if (a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), o.peer_device, false).ret !=
             Ret::kNoError ||
-        b.engine.PeerDeviceOptions(b.PeerVol("r0", 0, 0), *o.peer_device, false).ret !=
+        b.engine.PeerDeviceOptions(b.PeerVol("r0", 0, 0), o.peer_device, false).ret !=
             Ret::kNoError)
       return "peer-device-options";
   }
