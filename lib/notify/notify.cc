@@ -120,7 +120,7 @@ void EncodeObject(genl::Message& m, const events::Device& d, bool with_info) {
     DRBD_DEVICE_STATS(X)
 #undef X
     std::string hist(s.history_uuids.size() * 8, '\0');
-    std::memcpy(hist.data(), s.history_uuids.data(), hist.size());
+    if (!hist.empty()) std::memcpy(hist.data(), s.history_uuids.data(), hist.size());
     st.PutBin(attr::history_uuids, Bytes(hist));
   }
 }
@@ -307,7 +307,8 @@ events::Device DecodeDevice(const genl::Message& m, const Ctx& c) {
 #undef X
     std::string hist = Str(st, attr::history_uuids);
     s.history_uuids.resize(hist.size() / 8);
-    std::memcpy(s.history_uuids.data(), hist.data(), s.history_uuids.size() * 8);
+    if (!s.history_uuids.empty())
+      std::memcpy(s.history_uuids.data(), hist.data(), s.history_uuids.size() * 8);
     d.stats = s;
   }
   return d;
