@@ -347,7 +347,7 @@ OwnTool IdentifyTool(const std::string& program) {
 OwnTool InProcessToolFor(const std::vector<std::string>& argv) {
   if (argv.empty()) return OwnTool::kNone;
   if (const char* e = std::getenv("DRBDADM_EXEC_HELPERS");
-      e != nullptr && *e && std::strcmp(e, "0")) {
+      e != nullptr && *e && std::strcmp(e, "0") != 0) {
     return OwnTool::kNone;
   }
   OwnTool tool = IdentifyTool(argv[0]);

@@ -252,7 +252,7 @@ class Planner {
   std::vector<std::reference_wrapper<const cfg::Volume>> Vols(const cfg::Resource& res) const {
     std::vector<std::reference_wrapper<const cfg::Volume>> out;
     for (const cfg::Volume& v : res.me->volumes) {
-      if (only_ == nullptr || only_ == &v) out.push_back(v);
+      if (only_ == nullptr || only_ == &v) out.emplace_back(v);
     }
     return out;
   }
@@ -388,7 +388,11 @@ int CheckConfig84(const cfg::Config& config, const std::string& module_version, 
       const bool local = a.rfind("127.", 0) == 0 || a == "::1";
       std::vector<std::string> keys;
       if (local) {
-        for (const std::string& n : h.on_hosts) keys.push_back(n + ":" + a + ":" + h.address.port);
+        for (const std::string& n : h.on_hosts) {
+          std::string key = n;
+          key.append(":").append(a).append(":").append(h.address.port);
+          keys.push_back(std::move(key));
+        }
       } else {
         keys.push_back(a + ":" + h.address.port);
       }

@@ -2209,8 +2209,8 @@ bool DstateSaysAttached(Tool& t, int exit_status, std::string result) {
     t.Err("read from drbdsetup\n: Success\n");
     t.Exit(20);
   }
-  result[rr - 1] = 0;
-  std::string s(result.c_str());
+  result.resize(static_cast<size_t>(rr - 1));
+  std::string s = result.substr(0, result.find('\0'));
   const size_t slash = s.find('/');
   const size_t len = slash == std::string::npos ? s.size() : slash;
   static const char* kDiskStates[] = {"Diskless",   "Attaching", "Detaching", "Failed",     "Negotiating",

@@ -47,7 +47,7 @@ class Printer {
  public:
   Printer(std::string* out, bool defaults) : out_(out), defaults_(defaults) {}
   void Line(const std::string& s) {
-    out_->append(static_cast<size_t>(4 * indent_), ' ');
+    out_->append(4 * static_cast<size_t>(indent_), ' ');
     out_->append(s);
   }
   // One section of options of contexts `mask` from TLA `set` of m.

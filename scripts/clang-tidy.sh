@@ -20,7 +20,7 @@ else
   # Tracked files and new ones not yet added (but not ignored ones).
   mapfile -t files < <(git ls-files --cached --others --exclude-standard \
                          'lib/*.cc' 'drbdadm/*.cc' 'drbdsetup/*.cc' 'drbdmeta/*.cc' \
-                         'tools/*.cc' 'tests/replay/*.cc' |
+                         'tools/*.cc' 'ocf/*.cc' 'tests/replay/*.cc' |
                          grep -v -E '_(test|fuzz|bench)\.cc$' | sort -u)
 fi
 jobs=${TIDY_JOBS:-2}
