@@ -27,6 +27,7 @@
 #include "lib/md/format.h"
 #include "lib/md/fs_detect.h"
 #include "lib/md/gi.h"
+#include "lib/md/lkbd.h"
 #include "lib/md/metadata.h"
 #include "lib/md/endian.h"
 #include "lib/md/superblock.h"
@@ -438,7 +439,7 @@ struct Tool {
     return 0;
   }
 
-  std::string LkPath() const { return Fmt("%s/drbd-minor-%d.lkbd", io.var_lib_drbd.c_str(), minor); }
+  std::string LkPath() const { return md::LkBdevPath(io.var_lib_drbd, minor); }
 
   void LkDelete() {
     const std::string path = LkPath();
@@ -449,39 +450,32 @@ struct Tool {
 
   void LkSave() {
     const std::string path = LkPath();
-    FILE* fp = std::fopen(path.c_str(), "w");
-    if (!fp) {
-      Err(Fmt("lk_bdev_save(%s) failed: %s\n", path.c_str(), std::strerror(errno)));
-      return;
+    std::string err;
+    if (!md::SaveLkBdev(path, {bd_size, md_device_name, md.device_uuid}, &err)) {
+      Err(Fmt("lk_bdev_save(%s) failed: %s\n", path.c_str(), err.c_str()));
     }
-    std::fprintf(fp, "%llu\t%s\n", static_cast<unsigned long long>(bd_size), md_device_name.c_str());
-    if (md.device_uuid) std::fprintf(fp, "uuid:\t%016" PRIX64 "\n", md.device_uuid);
-    std::fflush(fp);
-    ::fsync(fileno(fp));
-    std::fclose(fp);
   }
 
   // Reads the last-known-bdev file: size, device name, optional uuid.
   bool LkLoad(uint64_t* size, std::string* name, uint64_t* uuid) {
     const std::string path = LkPath();
-    FILE* fp = std::fopen(path.c_str(), "r");
-    if (!fp) {
-      if (errno != ENOENT) Err(Fmt("lk_bdev_load(%s) failed: %s\n", path.c_str(), std::strerror(errno)));
-      return false;
+    md::LastKnownBdev lk;
+    std::string err;
+    switch (md::LoadLkBdev(path, &lk, &err)) {
+      case md::LkLoadResult::kMissing:
+        return false;
+      case md::LkLoadResult::kUnreadable:
+        Err(Fmt("lk_bdev_load(%s) failed: %s\n", path.c_str(), err.c_str()));
+        return false;
+      case md::LkLoadResult::kParseError:
+        Err(Fmt("lk_bdev_load(%s): parse error\n", path.c_str()));
+        return false;
+      case md::LkLoadResult::kOk:
+        break;
     }
-    unsigned long long sz = 0, id = 0;
-    char* nm = nullptr;
-    char nl[2];
-    const int rc = std::fscanf(fp, "%llu %ms%1[\n]uuid: %llx%1[\n]", &sz, &nm, nl, &id, nl);
-    std::fclose(fp);
-    *uuid = rc >= 4 ? id : 0;
-    *name = (rc >= 2 && nm) ? nm : "";
-    *size = rc >= 1 ? sz : 0;
-    std::free(nm);
-    if (rc < 1) {
-      Err(Fmt("lk_bdev_load(%s): parse error\n", path.c_str()));
-      return false;
-    }
+    *size = lk.size_bytes;
+    *name = lk.device;
+    *uuid = lk.uuid;
     return true;
   }
 

@@ -23,6 +23,7 @@
 #include "lib/genl/drbd_codes.h"
 #include "lib/md/device.h"
 #include "lib/md/gi.h"
+#include "lib/md/lkbd.h"
 #include "lib/notify/notify.h"
 
 namespace drbd::setup {
@@ -410,15 +411,6 @@ int RunGi(RunContext& rc, Invocation& inv) {
 
 // ---- check-resize -----------------------------------------------------------
 
-// The last-known-bdev file drbdmeta reads to find internal metadata after
-// the backing device changed size (drbd-utils' lk_bdev_*; same layout as
-// drbdmeta/tool.cc writes: "<bytes>\t<device>\n").
-constexpr const char* kLkBdevDir = "/var/lib/drbd";
-
-std::string LkBdevPath(uint32_t minor) {
-  return std::string(kLkBdevDir) + "/drbd-minor-" + std::to_string(minor) + ".lkbd";
-}
-
 int RunCheckResize(RunContext& rc, Invocation& inv) {
   if (auto e = RejectExcessArgs(inv, 0)) {
     rc.err << e->err;
@@ -434,7 +426,7 @@ int RunCheckResize(RunContext& rc, Invocation& inv) {
       rc.err << "Has no disk config, try with drbdmeta.\n";
       return 1;
     }
-    const std::string path = LkBdevPath(inv.minor);
+    const std::string path = md::LkBdevPath(md::kLkBdevDir, inv.minor);
     int32_t idx = dc->GetS32(genl::attr::meta_dev_idx).value_or(-1);
     if (idx >= 0 || idx == -2 /* DRBD_MD_INDEX_FLEX_EXT */) {
       ::unlink(path.c_str());
@@ -449,22 +441,15 @@ int RunCheckResize(RunContext& rc, Invocation& inv) {
       return 1;
     }
     const uint64_t size = f->Size();
-    if (FILE* in = std::fopen(path.c_str(), "r")) {
-      unsigned long long old = 0;
-      char name[4096] = "";
-      int n = std::fscanf(in, "%llu %4095s", &old, name);
-      std::fclose(in);
-      if (n == 2 && old == size && dev == name) return 0;  // nothing changed
+    md::LastKnownBdev old;
+    std::string err;
+    if (md::LoadLkBdev(path, &old, &err) == md::LkLoadResult::kOk && old.size_bytes == size &&
+        old.device == dev) {
+      return 0;  // nothing changed
     }
-    FILE* out = std::fopen(path.c_str(), "w");
-    if (!out) {
-      rc.err << "lk_bdev_save(" << path << ") failed: " << std::strerror(errno) << "\n";
-      return 0;
+    if (!md::SaveLkBdev(path, {size, dev, 0}, &err)) {
+      rc.err << "lk_bdev_save(" << path << ") failed: " << err << "\n";
     }
-    std::fprintf(out, "%llu\t%s\n", static_cast<unsigned long long>(size), dev.c_str());
-    std::fflush(out);
-    ::fsync(fileno(out));
-    std::fclose(out);
     return 0;
   }
   rc.err << inv.objname << ": No such device\n";
