@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +13,10 @@
 #include <optional>
 #include <utility>
 
+#include "lib/ocf/clone_check.h"
 #include "lib/ocf/decide.h"
 #include "lib/ocf/metadata.h"
+#include "lib/ocf/notify_action.h"
 #include "lib/ocf/snapshot.h"
 
 extern char** environ;
@@ -49,6 +52,13 @@ int ProcessRunner::Run(const std::vector<std::string>& argv, std::string* stdout
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string LocalHostname(const EnvLookup& env) {
+  if (std::optional<std::string> h = env("DRBD_CP_HOSTNAME"); h && !h->empty()) return *h;
+  struct utsname u {};
+  if (uname(&u) != 0) return "";
+  return u.nodename;
+}
+
 namespace {
 
 class Agent {
@@ -63,13 +73,17 @@ class Agent {
     drbdsetup_ = Tool("DRBD_CP_DRBDSETUP", "drbdsetup");
     crm_attribute_ = Tool("DRBD_CP_CRM_ATTRIBUTE", "crm_attribute");
     view_.promoted_max = PromotedMax();
+    action_ = action;
     if (action == "validate-all") return Validate();
     if (action == "monitor") return Monitor();
     if (action == "start") return Start();
     if (action == "stop") return Stop();
-    if (action == "promote") return Promote();
-    if (action == "demote") return Demote();
-    if (action == "notify") return Exit::kSuccess;  // TODO(#8): pre/post notify handling
+    if (action == "promote" || action == "demote" || action == "notify") {
+      if (Exit v = CheckCloneConfig(); v != Exit::kSuccess) return v;
+      if (action == "promote") return Promote();
+      if (action == "demote") return Demote();
+      return Notify();
+    }
     if (action == "reload-agent") return ReloadAgent();
     return Fail(Exit::kErrUnimplemented, "unknown action '" + std::string(action) + "'");
   }
@@ -161,6 +175,42 @@ class Agent {
     if (runner_.Run({drbdadm_, "-c", p_.drbdconf, "dump", p_.drbd_resource}, nullptr) != 0)
       return Fail(Exit::kErrConfigured,
                   "drbdadm cannot read resource '" + p_.drbd_resource + "' from " + p_.drbdconf);
+    return CheckCloneConfig();
+  }
+
+  // The clone's meta attributes against the DRBD configuration (dual
+  // primary, one instance per node, notify=true); see lib/ocf/clone_check.h.
+  // drbdadm dump-xml runs only when the checks need the configuration.
+  Exit CheckCloneConfig() {
+    CloneMeta meta = ReadCloneMeta(env_);
+    DrbdConfFacts facts;
+    const DrbdConfFacts* conf = nullptr;
+    if (NeedsDrbdConfFacts(meta)) {
+      std::string xml, error;
+      int rc = runner_.Run({drbdadm_, "-c", p_.drbdconf, "dump-xml"}, &xml);
+      if (rc != 0)
+        return Fail(Exit::kErrConfigured, "drbdadm dump-xml exited " + std::to_string(rc));
+      if (!ParseDumpXml(xml, p_.drbd_resource, &facts, &error))
+        return Fail(Exit::kErrConfigured, error);
+      conf = &facts;
+    }
+    CloneCheck c = CheckClone(action_, meta, p_, conf);
+    for (const std::string& w : c.warnings) Log("WARNING: " + w);
+    if (c.code != Exit::kSuccess) return Fail(c.code, c.message);
+    return Exit::kSuccess;
+  }
+
+  // Pre/post notifications (lib/ocf/notify_action.h). Always succeeds once
+  // the configuration checks pass: a failed adjust or outdate is logged.
+  Exit Notify() {
+    const NotifyInfo n = ReadNotify(env_);
+    const std::string hostname = LocalHostname(env_);
+    view_ = ViewFromNotify(n, hostname, view_.promoted_max);
+    const NotifyPlan plan = DecideNotify(n, ReadState(), p_, hostname);
+    if (!plan.log.empty()) Log(plan.log);
+    if (plan.adjust) Adm({"adjust"});
+    if (plan.outdate_self) Adm({"outdate"});
+    if (plan.rescore) ApplyScore(ReadState());
     return Exit::kSuccess;
   }
 
@@ -260,6 +310,7 @@ class Agent {
   std::ostream& log_;
   Params p_;
   ClusterView view_;
+  std::string_view action_;
   std::string drbdadm_, drbdsetup_, crm_attribute_;
 };
 

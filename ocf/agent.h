@@ -29,10 +29,15 @@ class ProcessRunner : public Runner {
   int Run(const std::vector<std::string>& argv, std::string* stdout_text) override;
 };
 
+// This node's name as Pacemaker knows it: DRBD_CP_HOSTNAME from `env`,
+// else uname -n.
+std::string LocalHostname(const EnvLookup& env);
+
 // Runs one OCF action ("start", "monitor", "meta-data", …). `env` supplies
 // OCF_RESKEY_* and the tool overrides DRBD_CP_DRBDADM, DRBD_CP_DRBDSETUP and
 // DRBD_CP_CRM_ATTRIBUTE (defaults: drbdadm, drbdsetup, crm_attribute from
-// PATH). `out` gets meta-data; `log` gets one line per event and the
+// PATH), the clone meta attributes (OCF_RESKEY_CRM_meta_*) and, for notify,
+// the notification variables. `out` gets meta-data; `log` gets one line per event and the
 // "ocf-exit-reason:" line Pacemaker shows. A crm_attribute that cannot run
 // or fails (no cluster, as under ocf-tester) is logged and never changes
 // the result.

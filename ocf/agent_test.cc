@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -33,7 +35,8 @@ constexpr char kNothing[] = "exists -\n";
 class FakeRunner : public Runner {
  public:
   std::deque<std::string> states;
-  std::map<std::string, int> codes;  // "drbdadm primary" or "crm_attribute" → exit code
+  std::map<std::string, int> codes;            // "drbdadm primary" or "crm_attribute" → exit code
+  std::map<std::string, std::string> outputs;  // "drbdadm dump-xml" → its stdout
   std::vector<std::string> calls;
 
   int Run(const std::vector<std::string>& argv, std::string* out) override {
@@ -46,6 +49,7 @@ class FakeRunner : public Runner {
       return 0;
     }
     std::string key = argv[0] + (argv.size() > 3 ? " " + argv[3] : "");
+    if (auto o = outputs.find(key); o != outputs.end() && out != nullptr) *out = o->second;
     auto it = codes.find(key);
     if (it == codes.end()) it = codes.find(argv[0]);  // "crm_attribute": any call
     return it == codes.end() ? 0 : it->second;
@@ -200,6 +204,118 @@ TEST(OcfAgent, DemoteAndStop) {
                          "drbdadm -c /etc/drbd.conf down r0", "drbdsetup events2 --now r0",
                          "crm_attribute --promotion -D"}));
   EXPECT_EQ(RunAction("stop", {kNothing}).exit, Exit::kSuccess);
+}
+
+std::string ReadTestdata(const std::string& name) {
+  std::ifstream in(std::filesystem::path(__FILE__).parent_path().parent_path() / "lib" / "ocf" /
+                   "testdata" / name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Outcome RunWithDump(std::string_view action, std::deque<std::string> states,
+                    const std::string& dump_file, EnvLookup env) {
+  FakeRunner r;
+  r.states = std::move(states);
+  r.outputs["drbdadm dump-xml"] = ReadTestdata(dump_file);
+  std::ostringstream out, log;
+  Exit e = RunAgent(action, env, r, out, log);
+  return {e, r.calls, log.str()};
+}
+
+TEST(OcfAgent, DualPrimaryWithoutAllowTwoPrimariesIsRefused) {
+  EnvLookup env = Env({{"OCF_RESKEY_CRM_meta_promoted_max", "2"},
+                       {"OCF_RESKEY_CRM_meta_clone_max", "2"},
+                       {"OCF_RESKEY_CRM_meta_notify", "true"}});
+  for (std::string_view action : {"validate-all", "start", "promote"}) {
+    Outcome o = RunWithDump(action, {kSecondaryUpToDate}, "dump_xml_single_primary.xml", env);
+    EXPECT_EQ(o.exit, Exit::kErrConfigured) << action;
+    EXPECT_EQ(o.log,
+              "ocf-exit-reason:promoted-max=2, but DRBD resource r0 does not allow two primaries: "
+              "set 'allow-two-primaries yes;' in its net section\n")
+        << action;
+    for (const std::string& c : o.calls) {
+      EXPECT_EQ(c.find(" up "), std::string::npos) << c;
+      EXPECT_EQ(c.find(" primary "), std::string::npos) << c;
+    }
+  }
+  Outcome ok =
+      RunWithDump("validate-all", {kSecondaryUpToDate}, "dump_xml_common_two_primaries.xml", env);
+  EXPECT_EQ(ok.exit, Exit::kSuccess) << ok.log;
+  EXPECT_EQ(ok.calls, (std::vector<std::string>{"drbdadm -c /etc/drbd.conf dump r0",
+                                                "drbdadm -c /etc/drbd.conf dump-xml"}));
+  EXPECT_EQ(ok.log, "");
+  // Stop is never refused: a resource reconfigured while running can go.
+  EXPECT_EQ(RunWithDump("stop", {kNothing}, "dump_xml_single_primary.xml", env).exit,
+            Exit::kSuccess);
+}
+
+TEST(OcfAgent, NotifyPostPromoteRescoresWithPacemakersView) {
+  // beta is Promoted per Pacemaker and we are connected to it: with
+  // remove_master_score_if_peer_primary=unexpected the score stays.
+  constexpr char kPeerPrimary[] =
+      "exists resource name:r0 role:Secondary suspended:no\n"
+      "exists connection name:r0 peer-node-id:1 conn-name:beta connection:Connected "
+      "role:Primary\n"
+      "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+      "exists peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 "
+      "replication:Established peer-disk:UpToDate peer-client:no\n"
+      "exists -\n";
+  std::map<std::string, std::string> vars = {
+      {"OCF_RESKEY_CRM_meta_notify_type", "post"},
+      {"OCF_RESKEY_CRM_meta_notify_operation", "promote"},
+      {"OCF_RESKEY_CRM_meta_notify_promoted_uname", "beta"},
+      {"OCF_RESKEY_remove_master_score_if_peer_primary", "unexpected"},
+      {"DRBD_CP_HOSTNAME", "alpha"}};
+  Outcome o = RunAction("notify", {kPeerPrimary}, {}, Env(vars));
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls,
+            (std::vector<std::string>{"drbdsetup events2 --now r0", "drbdsetup events2 --now r0",
+                                      "crm_attribute --promotion -v 10000"}));
+  vars.erase("OCF_RESKEY_CRM_meta_notify_promoted_uname");
+  Outcome unexpected = RunAction("notify", {kPeerPrimary}, {}, Env(vars));
+  EXPECT_EQ(unexpected.calls.back(), "crm_attribute --promotion -D");
+}
+
+TEST(OcfAgent, NotifyStartAdjusts) {
+  Outcome o = RunAction("notify", {kSecondaryUpToDate}, {},
+                        Env({{"OCF_RESKEY_CRM_meta_notify_type", "pre"},
+                             {"OCF_RESKEY_CRM_meta_notify_operation", "start"}}));
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{"drbdsetup events2 --now r0",
+                                               "drbdadm -c /etc/drbd.conf adjust r0"}));
+}
+
+TEST(OcfAgent, NotifyOutdatesWhenCutOffFromPromotedPeer) {
+  constexpr char kCutOff[] =
+      "exists resource name:r0 role:Secondary suspended:no\n"
+      "exists connection name:r0 peer-node-id:1 conn-name:beta connection:Connecting "
+      "role:Unknown\n"
+      "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+      "exists peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 replication:Off "
+      "peer-disk:DUnknown peer-client:no\n"
+      "exists -\n";
+  Outcome o = RunAction("notify", {kCutOff}, {},
+                        Env({{"OCF_RESKEY_CRM_meta_notify_type", "post"},
+                             {"OCF_RESKEY_CRM_meta_notify_operation", "promote"},
+                             {"OCF_RESKEY_CRM_meta_notify_master_uname", "beta"},
+                             {"OCF_RESKEY_stop_outdates_secondary", "true"},
+                             {"DRBD_CP_HOSTNAME", "alpha"}}));
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.calls[1], "drbdadm -c /etc/drbd.conf outdate r0");
+  EXPECT_NE(o.log.find("outdating r0"), std::string::npos);
+}
+
+TEST(OcfAgent, CloneWithoutNotifyRefusesStartUnlessIgnored) {
+  Outcome o = RunAction("start", {kNothing}, {}, Env({{"OCF_RESKEY_CRM_meta_clone_max", "2"}}));
+  EXPECT_EQ(o.exit, Exit::kErrConfigured);
+  EXPECT_EQ(o.calls, (std::vector<std::string>{"drbdadm -c /etc/drbd.conf dump r0"}));
+  EXPECT_EQ(RunAction("start", {kNothing, kSecondaryUpToDate}, {},
+                      Env({{"OCF_RESKEY_CRM_meta_clone_max", "2"},
+                           {"OCF_RESKEY_ignore_missing_notifications", "true"}}))
+                .exit,
+            Exit::kSuccess);
 }
 
 }  // namespace

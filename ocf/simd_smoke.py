@@ -38,6 +38,7 @@ class Agent:
         finally:
             os.environ.clear()
             os.environ.update(old)
+        self.stderr = p.stderr
         return p.returncode
 
     def last_score(self):
@@ -82,5 +83,52 @@ def t_agent_lifecycle(args):
             expect(ag[n.name]("monitor") == OCF_NOT_RUNNING, f"{n.name} still running")
 
 
+# The clone meta attributes Pacemaker passes for a dual-primary promotable clone.
+DUAL = {"OCF_RESKEY_CRM_meta_promoted_max": "2", "OCF_RESKEY_CRM_meta_promoted_node_max": "1",
+        "OCF_RESKEY_CRM_meta_clone_max": "2", "OCF_RESKEY_CRM_meta_clone_node_max": "1",
+        "OCF_RESKEY_CRM_meta_notify": "true"}
+
+
+def t_dual_primary(args):
+    """promoted-max=2: refused (6) for a resource without allow-two-primaries,
+    read from our drbdadm's dump-xml; with it, both nodes start and are
+    promoted, with a warning that fencing is not resource-and-stonith."""
+    with Cluster(args, ["alpha", "beta"]) as c:
+        c.start()
+        c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"]},
+                        {"name": "r1", "volumes": [0], "nodes": ["alpha", "beta"],
+                         "net": "allow-two-primaries yes;", "port_base": 1, "minor_base": 1}])
+        a, b = c.nodes
+        single = Agent(c, a, "r0")
+        for action in ("validate-all", "start"):
+            expect(single(action, **DUAL) == OCF_ERR_CONFIGURED,
+                   f"{action} accepted promoted-max=2 without allow-two-primaries")
+            expect("ocf-exit-reason:promoted-max=2, but DRBD resource r0 does not allow two "
+                   "primaries: set 'allow-two-primaries yes;' in its net section" in single.stderr,
+                   single.stderr)
+        expect(single("monitor", OCF_RESKEY_CRM_meta_interval="0", **DUAL) == OCF_NOT_RUNNING,
+               "probe refused")
+        for n in c.nodes:
+            n.adm("create-md", "--force", "r1")
+        ag = {n.name: Agent(c, n, "r1") for n in c.nodes}
+        expect(ag["alpha"]("validate-all", **DUAL) == OCF_SUCCESS, ag["alpha"].stderr)
+        expect("WARNING: promoted-max=2 with fencing dont-care" in ag["alpha"].stderr,
+               ag["alpha"].stderr)
+        for n in c.nodes:
+            expect(ag[n.name]("start", **DUAL) == OCF_SUCCESS, f"start on {n.name}")
+        wait_connected(c, "r1")
+        a.adm("new-current-uuid", "--clear-bitmap", "r1/0")
+        c.wait("beta UpToDate", lambda: disk_state(b, "r1") == "UpToDate")
+        for n in c.nodes:
+            expect(ag[n.name]("promote", **DUAL) == OCF_SUCCESS,
+                   f"promote on {n.name}: {ag[n.name].stderr}")
+        for n in c.nodes:
+            expect(role(n, "r1") == "Primary", f"{n.name} is not Primary")
+            expect(ag[n.name]("monitor", **DUAL) == OCF_RUNNING_PROMOTED, f"{n.name} monitor")
+        for n in c.nodes:
+            expect(ag[n.name]("demote", **DUAL) == OCF_SUCCESS, f"demote on {n.name}")
+            expect(ag[n.name]("stop", **DUAL) == OCF_SUCCESS, f"stop on {n.name}")
+
+
 if __name__ == "__main__":
-    sys.exit(main(__doc__, [t_agent_lifecycle]))
+    sys.exit(main(__doc__, [t_agent_lifecycle, t_dual_primary]))

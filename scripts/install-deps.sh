@@ -19,6 +19,11 @@ PKGS=(
   # ocf-tester for the OCF agent (tests/integration/ocf_tester.py); it validates
   # meta-data with xmllint
   resource-agents libxml2-utils
+  # the real Pacemaker + Corosync cluster suite (tests/cluster, ctest label
+  # "cluster", ../shared/cluster-harness)
+  pacemaker pacemaker-cli-utils corosync
+  # lib/ocf reads Pacemaker's CIB and drbdadm dump-xml with libxml2
+  libxml2-dev
 )
 
 missing=()
