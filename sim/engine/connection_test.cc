@@ -43,6 +43,14 @@ class TwoNodes : public ::testing::Test {
       ASSERT_EQ(b.Attach(0, "/b/disk").ret, Ret::kNoError);
     }
   }
+  // The fixed default resync-rate (c-plan-ahead 0) on both sides: a full
+  // sync of the 32 MiB disk is still running a second later.
+  void FixedRate() {
+    OptionSet fixed(cfg::OptContext::kPeerDeviceOptions);
+    fixed.Set("c-plan-ahead", int64_t{0});
+    ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), fixed, false).ret, Ret::kNoError);
+    ASSERT_EQ(b.engine.PeerDeviceOptions(b.PeerVol("r0", 0, 0), fixed, false).ret, Ret::kNoError);
+  }
   void ConnectBoth() {
     ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
     ASSERT_EQ(b.Connect("r0", 0), Ret::kSsSuccess);
@@ -162,6 +170,7 @@ TEST_F(TwoNodes, IncompatibleProtocolGoesStandAlone) {
 
 TEST_F(TwoNodes, ForcedPrimarySelectsSyncSourceAndTarget) {
   Configure();
+  FixedRate();
   ConnectBoth();
   ASSERT_TRUE(Connected());
   EXPECT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsNoUpToDateDisk);
@@ -313,6 +322,7 @@ TEST_F(TwoNodes, SplitBrainIsDetectedFromCommonHistory) {
 
 TEST_F(TwoNodes, NewerHistoryMakesTheOtherSideSyncTarget) {
   Configure();
+  FixedRate();
   ConnectBoth();
   SkipInitialSync();
   ASSERT_EQ(a.engine.Disconnect(a.Peer("r0", 1), false).ret, Ret::kNoError);
@@ -327,6 +337,7 @@ TEST_F(TwoNodes, NewerHistoryMakesTheOtherSideSyncTarget) {
 
 TEST_F(TwoNodes, InvalidateRemoteMakesPeerSyncTarget) {
   Configure();
+  FixedRate();
   ConnectBoth();
   SkipInitialSync();
   EXPECT_EQ(a.engine.InvalidateRemote(a.PeerVol("r0", 1, 0)).ret, Ret::kSsSuccess);
@@ -418,6 +429,11 @@ TEST(ThreeNodes, APrimaryConnectsToTwoPeers) {
       }
     }
   }
+  OptionSet fixed(cfg::OptContext::kPeerDeviceOptions);  // full syncs still running 1 s later
+  fixed.Set("c-plan-ahead", int64_t{0});
+  for (uint32_t j : {1u, 2u}) {
+    ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", j, 0), fixed, false).ret, Ret::kNoError);
+  }
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);
   w.RunFor(kSec);
   EXPECT_EQ(b.engine.PeerRoleOf("r0", 0), Role::kPrimary);
@@ -457,10 +473,13 @@ TEST(Capture, DifferentResourceNamesConnectByAddress) {
   w.RunFor(1000000000ull);
   EXPECT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kConnected);
   EXPECT_EQ(b.engine.ConnStateOf("r1", 0), ConnState::kConnected);
+  OptionSet fixed(cfg::OptContext::kPeerDeviceOptions);  // the fixed default resync-rate
+  fixed.Set("c-plan-ahead", int64_t{0});
+  ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), fixed, false).ret, Ret::kNoError);
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);
   w.RunFor(1000000000ull);
   // 99-events2-live.txt: r1 sees the peer Primary/UpToDate and becomes
-  // SyncTarget (at the default resync-rate the full sync is still running
+  // SyncTarget (at the fixed default resync-rate the full sync is still running
   // after 1 s; engine_resync_test.cc follows it to the end).
   EXPECT_EQ(b.engine.PeerRoleOf("r1", 0), Role::kPrimary);
   EXPECT_EQ(b.engine.PeerDiskOf("r1", 0, 0), DiskState::kUpToDate);

@@ -378,6 +378,7 @@ Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string&
   Apply(r, n);
   Notify(r, o, n, tag);
   SyncResyncRuns(r);
+  MdStateChanged(r);
   bool local_changed = o.role != n.role || o.disk != n.disk;
   if (local_changed) {
     BroadcastState(r);
@@ -487,17 +488,22 @@ events::Notification Engine::DeviceNote(const Resource& r, const Device& d, Noti
                            ? ""
                            : d.backing_dev;
   o.info.is_open = OpenCount(d.minor) > 0 ? events::Tristate::kYes : events::Tristate::kNo;
-  // device_statistics. al-writes and bm-writes stay 0: the engine keeps
-  // no activity log transactions and writes no bitmap pages yet.
+  // device_statistics; al-writes / bm-writes count since the attach.
   events::DeviceStatistics st;
   st.size = DeviceBytes(d.minor).value_or(0) / 512;
   st.read = d.read_sectors;
   st.written = d.written_sectors;
   st.upper_pending = d.upper_pending;
   st.lower_pending = d.lower_pending;
+  if (d.md_state) {
+    st.al_writes = d.md_state->al_writes;
+    st.bm_writes = d.md_state->bm_writes;
+  }
   if (d.data) {
     st.current_uuid = d.sb.current_uuid;
-    st.disk_flags = d.sb.flags;
+    st.disk_flags = MdOnDiskFlags(d);
+    // The whole history array, as the kernel sends it (show-gi prints two).
+    st.history_uuids.assign(d.sb.history_uuids.begin(), d.sb.history_uuids.end());
   }
   o.stats = st;
   return events::Notification{t, false, o};
@@ -533,9 +539,24 @@ events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection&
   st.sent = pd.sent_bytes / 512;
   st.received = pd.received_bytes / 512;
   st.out_of_sync = pd.oos_count * 8;
+  // The flags of the peer's last UUID record (drbdsetup derives may_promote
+  // from their STABLE bit).
+  st.uuid_flags = pd.peer.uuid_flags;
   if (auto dit = r.devices.find(pd.volume);
       dit != r.devices.end() && dit->second.data && c.peer_node_id < md::kPeersMax) {
     st.bitmap_uuid = dit->second.sb.peers[c.peer_node_id].bitmap_uuid;
+    // peer_dev_flags as show-gi prints them in the captures: the on-disk
+    // ones (connected is kept there), peer outdated or inconsistent while
+    // connected, a disk seen there.
+    uint32_t f = dit->second.sb.peers[c.peer_node_id].flags;
+    if (c.cstate == ConnState::kConnected) {
+      f = (f & ~uint32_t{md::kPeerOutdated}) | md::kPeerConnected;
+      if (pd.peer_disk == DiskState::kInconsistent || pd.peer_disk == DiskState::kOutdated) {
+        f |= md::kPeerOutdated;
+      }
+    }
+    if (pd.peer_disk_seen) f |= md::kPeerDeviceSeen;
+    st.flags = f;
   }
   st.rs_total = 0;
   if (pd.rs_gen || pd.rs_target) {
@@ -543,6 +564,14 @@ events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection&
     st.rs_dt_start_ms = (env_.clock->NowNs() - pd.rs_start_ns) / 1000000;
   }
   if (pd.rs_target) st.out_of_sync = (pd.rs_total - std::min(pd.rs_received, pd.rs_total)) * 8;
+  // A just-created disk holds nothing its peers have: all of it is out of
+  // sync until a sync or a skipped one (captures: 32728 before any sync).
+  if (auto dit = r.devices.find(pd.volume); dit != r.devices.end() && !pd.rs_gen && !pd.rs_target) {
+    const Device& dev = dit->second;
+    if (dev.data && (dev.sb.current_uuid & ~kUuidPrimaryBit) == md::kUuidJustCreated) {
+      st.out_of_sync = (dev.size_sectors + 7) / 8 * 8;
+    }
+  }
   o.stats = st;
   return events::Notification{t, false, o};
 }
@@ -676,6 +705,7 @@ events::Notification Engine::AddPeerDevice(Resource& r, Connection& c, Device& d
   PeerDevice pd;
   pd.volume = d.volume;
   auto it = c.peer_devices.emplace(d.volume, std::move(pd)).first;
+  MdAssignSlot(r, c, d);
   return PeerDeviceNote(r, c, it->second, NotifyType::kCreate);
 }
 
@@ -861,36 +891,75 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   d->meta_dev = conf.meta_dev;
   d->conf_meta_idx = conf.meta_dev_idx;
   d->disk_opts = conf.opts;
-  Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*r),
-                  events::ToString(WriteOrderingOf(*r))));
-  Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),
-                  d->size_sectors >> 1));
-  // USE_DEGR_WFC_T: a degraded Primary that crashed waits degr-wfc-timeout.
-  for (auto& [peer, c] : r->connections) {
-    auto it = c.peer_devices.find(d->volume);
-    if (it == c.peer_devices.end()) continue;
-    it->second.degr_wfc = r->role != Role::kPrimary && (d->sb.flags & md::kMdfPrimaryInd) &&
-                          !(peer < md::kPeersMax && (d->sb.peers[peer].flags & md::kPeerConnected));
-  }
-  ResState n = Capture(*r);
-  n.disk[d->volume] = DiskStateFromMd(*d);
-  Change(*r, n, true, "attach");
-  Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));
-  // Connected peers see the new disk and decide the replication state.
-  for (auto& [peer, c] : r->connections) {
-    Session* s = SessionOf(c);
-    if (c.cstate == ConnState::kConnected && s && s->up) {
-      ApplyPeerState(*r, c, s->peer_state, false);
+  // The bitmap and the activity log are read (and an unclean log applied)
+  // before the disk state is known.
+  MdAttach(*r, *d, [this, res, minor, gen, done](Ret rv, std::string text) {
+    Reply reply;
+    Resource* r = FindResource(res);
+    Device* d = FindMinor(minor);
+    if (r == nullptr || d == nullptr || d->attach_gen != gen || d->disk != DiskState::kAttaching) {
+      reply.ret = Ret::kErrIoMdDisk;
+      reply.info.emplace_back("attach interrupted");
+      return done(std::move(reply));
     }
-  }
-  WriteMetadata(*d);
-  reply.ret = Ret::kNoError;
-  done(std::move(reply));
+    if (rv != Ret::kNoError) {
+      reply.ret = rv;
+      if (!text.empty()) {
+        Log(fmt::format("{}: {}", Prefix(*r, *d), text));
+        reply.info.push_back(text);
+      }
+      ResState n = Capture(*r);
+      n.disk[d->volume] = DiskState::kDiskless;
+      Change(*r, n, true, "attach");
+      d->data.reset();
+      d->meta.reset();
+      return done(std::move(reply));
+    }
+    Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*r),
+                    events::ToString(WriteOrderingOf(*r))));
+    Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),
+                    d->size_sectors >> 1));
+    // USE_DEGR_WFC_T: a degraded Primary that crashed waits degr-wfc-timeout.
+    for (auto& [peer, c] : r->connections) {
+      auto it = c.peer_devices.find(d->volume);
+      if (it == c.peer_devices.end()) continue;
+      it->second.degr_wfc =
+          r->role != Role::kPrimary && (d->sb.flags & md::kMdfPrimaryInd) &&
+          !(peer < md::kPeersMax && (d->sb.peers[peer].flags & md::kPeerConnected));
+    }
+    ResState n = Capture(*r);
+    n.disk[d->volume] = DiskStateFromMd(*d);
+    // A peer exposed newer data while this device was diskless (13b).
+    if (d->exposed_uuid && (d->sb.current_uuid & ~kUuidPrimaryBit) != d->exposed_uuid &&
+        n.disk[d->volume] > DiskState::kOutdated) {
+      n.disk[d->volume] = DiskState::kOutdated;
+    }
+    d->exposed_uuid = 0;
+    Change(*r, n, true, "attach");
+    Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));
+    // Connected peers see the new disk and decide the replication state.
+    for (auto& [peer, c] : r->connections) {
+      Session* s = SessionOf(c);
+      if (c.cstate == ConnState::kConnected && s && s->up) {
+        // The new disk meets the peer's data as on a new connection: a
+        // sync handshake (capture 13: bitmap-self on the Primary).
+        if (auto pit = c.peer_devices.find(d->volume); pit != c.peer_devices.end()) {
+          pit->second.have_peer = false;
+        }
+        ApplyPeerState(*r, c, s->peer_state, false);
+      }
+    }
+    WriteMetadata(*d);
+    reply.ret = Ret::kNoError;
+    done(std::move(reply));
+  });
 }
 
 void Engine::WriteMetadata(Device& d) {
   if (!d.meta) return;
-  md::SuperblockBytes bytes = md::Encode(md::Format::kV09, d.sb);
+  md::Superblock on_disk = d.sb;
+  on_disk.flags = MdOnDiskFlags(d);
+  md::SuperblockBytes bytes = md::Encode(md::Format::kV09, on_disk);
   std::shared_ptr<sim::Disk> meta = d.meta;
   meta->Write(d.md_offset, std::vector<uint8_t>(bytes.begin(), bytes.end()), [meta](bool ok) {
     if (ok) meta->Flush([](bool) {});
@@ -915,7 +984,8 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
     if (rv == Ret::kSsIsDiskless) return Ret::kSsNothingToDo;
     if (rv != Ret::kSsSuccess) return rv;
   }
-  // Detaching -> Diskless once the metadata is written back.
+  // Detaching -> Diskless once the bitmap and the metadata are written back.
+  MdDetach(r, d);
   d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
   d.sb.flags |= md::kMdfAlClean;
   WriteMetadata(d);
@@ -1136,13 +1206,27 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
   if (rv != Ret::kSsSuccess) return rv;
   for (auto& [vol, ds] : n.disk) {
     Device& d = r.devices.at(vol);
+    bool write = false;
     if (ds == DiskState::kOutdated && o.disk.at(vol) != DiskState::kOutdated) {
       d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
-      WriteMetadata(d);
+      write = true;
     }
+    if (d.data && c.peer_node_id < md::kPeersMax &&
+        (d.sb.peers[c.peer_node_id].flags & md::kPeerConnected)) {
+      d.sb.peers[c.peer_node_id].flags &= ~uint32_t{md::kPeerConnected};  // a clean goodbye
+      write = true;
+    }
+    if (write) WriteMetadata(d);
   }
   if (Session* s = SessionOf(c); s && s->up) Send(*s, proto::Disconnect{0});
   StopNetworking(r, c);
+  // As on a lost connection: the path goes down between Disconnecting and
+  // StandAlone (captures: `established:no` before StandAlone and destroy).
+  for (Path& p : c.paths) {
+    if (!p.established) continue;
+    p.established = false;
+    Emit(PathNote(r, c, p, NotifyType::kChange));
+  }
   ResState n2 = Capture(r);
   n2.conns.at(c.peer_node_id).cstate = ConnState::kStandAlone;
   Change(r, n2, true, tag);
@@ -1156,6 +1240,8 @@ void Engine::DeleteConnection(Resource& r, uint32_t peer_node_id) {
   for (const Path& p : c.paths) out.push_back(PathNote(r, c, p, NotifyType::kDestroy));
   out.push_back(ConnectionNote(r, c, NotifyType::kDestroy));
   Log(fmt::format("{}: Terminating sender thread", Prefix(r, c)));
+  // The peer's bitmap slot outlives it: its bits go to disk first.
+  for (auto& [vol, d] : r.devices) MdFlushBitmap(r, d, 0, ~uint64_t{0});
   r.connections.erase(peer_node_id);
   for (auto& n : out) Emit(std::move(n));
 }
@@ -1223,7 +1309,8 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
         bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
         uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
         if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {
-          d.sb.current_uuid = NewUuid();
+          // Bit 0 marks a UUID made by a Primary (show-gi in the captures).
+          d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
           Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
         }
         d.sb.flags |= md::kMdfPrimaryInd | md::kMdfConsistent | md::kMdfWasUpToDate;
@@ -1253,6 +1340,7 @@ Reply Engine::Secondary(const Ctx& ctx, bool force) {
       for (auto& [vol, d] : r.devices) {
         if (!d.data) continue;
         d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
+        d.sb.current_uuid &= ~kUuidPrimaryBit;  // demotion clears it; promotion does not set it
         WriteMetadata(d);
       }
     }

@@ -44,6 +44,8 @@ inline constexpr int32_t kMetaIdxInternal = -1;         // DRBD_MD_INDEX_INTERNA
 inline constexpr int32_t kMetaIdxFlexExt = -2;          // DRBD_MD_INDEX_FLEX_EXT
 inline constexpr int32_t kMetaIdxFlexInt = -3;          // DRBD_MD_INDEX_FLEX_INT
 
+struct DeviceMd;  // sim/engine/engine_md.h
+
 // What a request addresses (drbd_genlmsghdr.minor plus DRBD_NLA_CFG_CONTEXT).
 struct Ctx {
   std::string resource;                  // ctx_resource_name; "" = absent
@@ -162,7 +164,7 @@ class Engine {
   void IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua,
                IoDone done);
   void IoFlush(uint64_t handle, IoDone done);
-  // 4 KiB blocks marked out of sync toward `peer` (in memory only).
+  // 4 KiB blocks marked out of sync toward `peer`.
   std::optional<uint64_t> OutOfSyncBlocks(const std::string& res, uint32_t peer,
                                           uint32_t vol) const;
   // Resync data bytes this node sent to `peer` as SyncSource (all runs).
@@ -297,6 +299,15 @@ class Engine {
   void FinishVerify(Resource& r, Connection& c, uint32_t vol, uint64_t out_of_sync);
   // VerifyS: reads the next run of blocks and sends their digests.
   void SendVerifyBlocks(Resource& r, Connection& c, uint32_t vol);
+  // The handshake's answer to blocks an online verify marked toward `c`
+  // while the generation UUIDs stayed equal. `decided` is DecideRepl's
+  // outcome; when it is no-sync (Established) with both disks at least
+  // Outdated and equal UUIDs, and the last verify left marks, returns
+  // SyncSource (bitmap-based) or SyncTarget: the source is the Primary,
+  // else the side that ran the verify. Otherwise returns `decided`. The
+  // marks' flag is consumed either way. See docs/compat.md.
+  ReplState VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                             Role peer_role, ReplState decided);
   // Keys every runtime reference to resource `from` to `to` (rename).
   void RekeyResource(const std::string& from, const std::string& to);
 
@@ -333,20 +344,27 @@ class Engine {
   // became SyncSource / PausedSyncS, stops runs of those that left it, and
   // lets running ones send; called after every state change.
   void SyncResyncRuns(Resource& r);
-  // The rate tick of run `gen`: refills the bucket (unless `refill` is
-  // false, the first arming), re-arms itself and sends.
+  // The rate turn of run `gen`: refills the bucket (fixed rate) or asks
+  // the dynamic controller for this turn's size (unless `refill` is false,
+  // the first arming of a fixed-rate run), re-arms itself and sends.
   void ResyncTick(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen, bool refill);
   // Sends the out-of-sync blocks of `vol` toward `peer` the rate allows.
   void PumpResync(const std::string& res, uint32_t peer, uint32_t vol);
   // A resync block's WriteAck (or its loss: ok false).
   void ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
                    uint64_t block, bool ok);
+  // `blocks` resync blocks of run `gen` came back (acknowledged or
+  // dropped): counted for the controller, which may want an early turn.
+  void ResyncCameIn(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
+                    uint64_t blocks);
   // A message id for resync data at `offset` whose WriteAck goes to
   // ResyncAcked (engine_io.cc keeps the waits).
   uint64_t AddResyncWait(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
                          uint64_t offset, uint32_t len);
   // The SyncTarget side: a run starts.
   void HandleResyncStart(Resource& r, Connection& c, const proto::ResyncStart& m);
+  // Checksum-based resync: a block digest (target) or the answer (source).
+  void HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsum& m);
   // The SyncTarget side: every block arrived.
   void HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDone& m);
   // An application write of [offset, offset+len) replicated to `pd` while
@@ -355,6 +373,35 @@ class Engine {
   // A Primary with UpToDate data writes while peers are away: the current
   // UUID moves into their bitmap UUIDs and a new one is made (once).
   void RotateUuidForAbsentPeers(Resource& r, Device& d);
+
+  // Persisted bitmap and activity log (engine_md.cc). Attach, once the
+  // superblock is accepted: gives every peer device a bitmap slot, applies
+  // an unclean activity log, writes a fresh one and loads the bitmap into
+  // the peer devices; `next` gets NO_ERROR or the failure and its text.
+  void MdAttach(Resource& r, Device& d, std::function<void(Ret, std::string)> next);
+  // Graceful detach: dirty bitmap pages written, the activity log clean.
+  void MdDetach(Resource& r, Device& d);
+  // A peer device created while `d` is attached gets a bitmap slot.
+  void MdAssignSlot(Resource& r, Connection& c, Device& d);
+  // The superblock flags as written while attached (AL_CLEAN cleared,
+  // PRIMARY_IND / CRASHED_PRIMARY while Primary, AL_DISABLED).
+  uint32_t MdOnDiskFlags(const Device& d) const;
+  // After every state change: crashed-Primary bookkeeping, bitmap flush.
+  void MdStateChanged(Resource& r);
+  // Writes the changed bitmap pages within bitmap bytes [from, to).
+  void MdFlushBitmap(Resource& r, Device& d, uint64_t from, uint64_t to);
+  // Writes the changed bitmap pages of `minor` a little later.
+  void MdArmFlush(uint32_t minor);
+  // Before a local write of [offset, offset + len): true if its extents
+  // are in the activity log (and now pinned); false if `retry` will run
+  // once an AL transaction brought them in.
+  bool AlBeginWrite(Device& d, uint64_t offset, uint64_t len, std::function<void()> retry);
+  // The local write of [offset, offset + len) that AlBeginWrite admitted
+  // on `md` completed.
+  void AlEndWrite(const std::shared_ptr<DeviceMd>& md, uint32_t minor, uint64_t offset,
+                  uint64_t len);
+  // Writes the next AL transaction for waiting writes, if none is in flight.
+  void AlPump(uint32_t minor);
 
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);

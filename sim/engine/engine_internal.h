@@ -13,6 +13,8 @@
 
 #include "lib/md/format.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/engine_md.h"
+#include "sim/engine/resync_controller.h"
 
 namespace drbd::engine {
 
@@ -43,6 +45,7 @@ struct Engine::PeerDevice {
   OptionSet opts{cfg::OptContext::kPeerDeviceOptions};
   proto::VolumeState peer;  // the peer's last STATE record for this volume
   bool have_peer = false;
+  bool peer_disk_seen = false;  // the peer once reported a disk (MDF_PEER_DEVICE_SEEN)
   // new-current-uuid --clear-bitmap on a just-created pair: STATE carries
   // UUID_FLAG_SKIP_INITIAL_SYNC until the peer reports our current UUID.
   bool send_skip = false;
@@ -55,8 +58,14 @@ struct Engine::PeerDevice {
   uint64_t ov_total = 0;     // VerifyS: end of the range
   uint64_t ov_answered = 0;  // VerifyS: blocks whose result came back
   uint64_t ov_oos = 0;       // blocks found to differ so far
+  // The last verify toward this peer marked blocks (both sides set it, so
+  // both handshakes agree): the next handshake with equal UUIDs resyncs
+  // them (VerifyRepairRepl). `ov_source`: this side was VerifyS.
+  bool ov_marks = false;
+  bool ov_source = false;
   // Out-of-sync bitmap toward this peer, one bit per 4 KiB block of data,
-  // kept in memory by the data path (engine_io.cc); not yet persisted.
+  // kept by the data path (engine_io.cc); loaded from and written back to
+  // this peer's metadata bitmap slot by engine_md.cc.
   std::vector<uint64_t> oos_bits;
   uint64_t oos_count = 0;  // bits set
   // Resync toward this peer as SyncSource (engine_resync.cc), in 4 KiB
@@ -67,13 +76,24 @@ struct Engine::PeerDevice {
   bool rs_done = false;           // ResyncDone sent; waiting for the target's UpToDate
   uint64_t rs_cursor = 0;         // next block the scan looks at
   uint64_t rs_total = 0;          // blocks to sync (bits set at the start, plus later marks)
-  uint64_t rs_tokens = 0;         // bytes the fixed rate allows to read now
+  uint64_t rs_tokens = 0;         // bytes the current turn still allows to read
+  ResyncController rs_ctl;        // turn sizes (fixed or dynamic) and c-min-rate
+  uint64_t rs_io_sectors = 0;     // backing sectors this peer device's resync read
+  // Checksum-based resync (csums-alg): the run sends digests first (source),
+  // or received some (target); blocks found equal; blocks whose digest
+  // differed, to be sent as data.
+  bool rs_csums = false;
+  uint64_t rs_same_csum = 0;
+  std::set<uint64_t> rs_csum_differs;
   uint64_t rs_start_ns = 0;       // Env clock at the start of the run
   uint64_t rs_secs = 1;           // the finished run's length in seconds (at least 1)
   sim::TimerId rs_timer = 0;      // rate tick
   std::set<uint64_t> rs_reading;  // blocks whose resync read is in flight
   std::set<uint64_t> rs_stale;    // of those, rewritten by the application meanwhile
   std::set<uint64_t> rs_sent;     // blocks sent, waiting for their WriteAck
+  // Reads and sends of several adjacent blocks at once: first block ->
+  // number of blocks (single blocks have no entry).
+  std::map<uint64_t, uint32_t> rs_runs;
   uint64_t rs_bytes_sent = 0;     // resync data bytes sent to this peer, all runs
   // As SyncTarget: the source announced a run of rs_total blocks
   // (RESYNC_START); rs_received of them arrived so far.
@@ -123,6 +143,10 @@ struct Engine::Device {
   uint64_t md_offset = 0;     // superblock byte offset on `meta`
   uint64_t size_sectors = 0;  // usable data size
   uint64_t attach_gen = 0;    // identifies the attach in flight
+  // While diskless: the current UUID (primary bit clear) of the UpToDate
+  // data a peer exposes (the kernel's exposed data UUID); an attach of a
+  // disk with another current UUID comes up Outdated. 0: none known.
+  uint64_t exposed_uuid = 0;
   // device_statistics (engine_io.cc), kept as the kernel keeps them: data
   // moved to and from the local backing device in 512-byte sectors
   // (application I/O, writes replicated from peers, resync and verify),
@@ -131,6 +155,8 @@ struct Engine::Device {
   uint64_t written_sectors = 0;  // dev_write
   uint32_t upper_pending = 0;    // dev_upper_pending: client requests not yet completed
   uint32_t lower_pending = 0;    // dev_lower_pending: backing-device requests in flight
+  // Activity log and bitmap write-back (engine_md.cc); set while attached.
+  std::shared_ptr<DeviceMd> md_state;
 };
 
 struct Engine::Resource {

@@ -64,6 +64,9 @@ struct Engine::IoState {
     IoDone done;         // writes and flushes
     ReadDone read_done;  // reads
     std::vector<uint8_t> buf;
+    // A write holding activity-log extents until it completes everywhere.
+    std::shared_ptr<DeviceMd> al_md;
+    uint64_t len = 0;
   };
   std::map<uint64_t, Req> reqs;
   uint64_t next_req = 1;
@@ -393,6 +396,23 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   std::optional<uint64_t> size = DeviceBytes(d->minor);
   if (!size || offset > *size || len > *size - offset) return fail(EIO);
   bool local = d->data && d->disk >= DiskState::kInconsistent;
+  // Activity log first: the extents of the write must be in the on-disk
+  // AL before the data reaches the local disk or a peer. Otherwise the
+  // write comes back here once a transaction brought them in.
+  std::shared_ptr<DeviceMd> al_md = local ? d->md_state : nullptr;
+  if (al_md && !AlCovers(*al_md, offset, len)) {
+    ++d->upper_pending;  // the request waits inside drbd
+    AlBeginWrite(*d, offset, len,
+                 [this, handle, offset, fua, minor = d->minor, buf = std::move(data),
+                  cb = std::move(done)]() mutable {
+                   if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) {
+                     --d2->upper_pending;
+                   }
+                   IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
+                 });
+    return;
+  }
+  if (al_md) AlBeginWrite(*d, offset, len, nullptr);  // covered: pins the extents
 
   uint64_t id = io.next_req++;
   IoState::Req& req = io.reqs[id];
@@ -401,6 +421,8 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   req.offset = offset;
   req.done = std::move(done);
   req.pending = 1;  // held until everything is issued
+  req.al_md = std::move(al_md);
+  req.len = len;
   bool sent_anywhere = local;
   for (auto& [peer, c] : r->connections) {
     auto pit = c.peer_devices.find(d->volume);
@@ -410,6 +432,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     if (!s || !s->up || !Replicating(c.cstate, pd.repl, pd.peer_disk)) {
       RotateUuidForAbsentPeers(*r, *d);
       MarkOutOfSync(pd.oos_bits, pd.oos_count, offset, len);
+      MdArmFlush(d->minor);
       continue;
     }
     if (pd.rs_gen) ResyncSawWrite(pd, offset, len);
@@ -521,6 +544,7 @@ void Engine::FinishIo(uint64_t id) {
   IoState::Req req = std::move(it->second);
   io.reqs.erase(it);
   if (Device* d = FindMinor(req.minor); d && d->upper_pending > 0) --d->upper_pending;
+  if (req.al_md) AlEndWrite(req.al_md, req.minor, req.offset, req.len);
   if (req.read_done) {
     int err = req.err;
     Later(env_.clock, [done = std::move(req.read_done), err, buf = std::move(req.buf)]() mutable {
@@ -604,7 +628,9 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     Device* d = usable(dm->volume, dm->offset, dm->data.size(), false);
     if (auto pit = c.peer_devices.find(dm->volume); pit != c.peer_devices.end()) {
       pit->second.received_bytes += dm->data.size();
-      if (resync && pit->second.rs_target) ++pit->second.rs_received;
+      if (resync && pit->second.rs_target) {
+        pit->second.rs_received += (dm->data.size() + 4095) / 4096;  // 4 KiB blocks
+      }
     }
     proto::WriteAck ack{dm->volume, dm->id, true};
     if (!d) {

@@ -94,6 +94,9 @@ TEST_F(DataPath, WritesStopAtTheUsableSizeSoMetadataIsSafe) {
   uint64_t size = a.engine.DeviceBytes(0).value();
   EXPECT_LT(size, kDiskBytes);  // internal metadata sits at the end
   uint64_t h = Open(a);
+  // The last extent enters the activity log first (an AL transaction is a
+  // metadata write); after that the metadata area must not change.
+  EXPECT_EQ(Write(a, h, size - 8192, Pattern(4096, 2)), 0);
   auto md_before = Backing("/a/disk", size, kDiskBytes - size);
   EXPECT_EQ(Write(a, h, size - 4096, Pattern(4096, 3)), 0);
   EXPECT_EQ(Write(a, h, size, Pattern(4096, 4)), EIO);
@@ -380,6 +383,9 @@ TEST_F(DataPath, RequestsInFlightArePendingAndInFlight) {
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
   uint64_t h = Open(a);
+  // Extent 0 enters the activity log first, so the write below is issued
+  // at once instead of waiting for an AL transaction.
+  ASSERT_EQ(Write(a, h, 16384, Pattern(4096, 2)), 0);
   std::optional<int> got;
   a.engine.IoWrite(h, 0, Pattern(8192, 3), false, [&](int e) { got = e; });
   auto sa = Find<events::Device>(a).value().stats.value();

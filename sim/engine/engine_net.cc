@@ -68,6 +68,10 @@ void Engine::StartConnecting(Resource& r, Connection& c) {
 
 void Engine::StopNetworking(Resource& r, Connection& c) {
   AbortPeerIo(r, c);
+  // The sent/received statistics count per connection: 0 once it is gone
+  // and through the next one (captures 03/11/13b: 0 while StandAlone,
+  // 4096 after a reconnect's resync, not 36824).
+  for (auto& [vol, pd] : c.peer_devices) pd.sent_bytes = pd.received_bytes = 0;
   for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
   c.dials.clear();
   for (sim::TimerId* t : {&c.connect_timer, &c.ping_timer, &c.ping_timeout_timer}) {
@@ -411,6 +415,10 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     if (s.up) HandleResyncStart(*r, *c, *rs);
     return;
   }
+  if (auto* rc = std::get_if<proto::ResyncCsum>(&m)) {
+    if (s.up) HandleResyncCsum(*r, *c, *rc);
+    return;
+  }
   if (auto* v = std::get_if<proto::Verify>(&m)) {
     if (s.up) HandleVerify(*r, *c, *v);
     return;
@@ -544,7 +552,19 @@ ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Devic
   } else if (peer == md::kUuidJustCreated) {
     strategy = "source-set-bitmap", rule = "just-created-peer", out = ReplState::kSyncSource;
   } else if (self == peer) {
-    rule = "both-off";
+    // A Primary that crashed pushes the activity-log area it marked out of
+    // sync at attach (the kernel's crashed-primary rule; with protocol C
+    // the kernel resyncs the other way, merging both bitmaps, which the
+    // simulator does not exchange).
+    const bool me_crashed = (d.sb.flags & md::kMdfCrashedPrimary) != 0;
+    const bool peer_crashed = (pd.peer.uuid_flags & kUuidFlagCrashedPrimary) != 0;
+    if (me_crashed && !peer_crashed) {
+      strategy = "source-use-bitmap", rule = "crashed-primary", out = ReplState::kSyncSource;
+    } else if (peer_crashed && !me_crashed) {
+      strategy = "target-use-bitmap", rule = "crashed-primary", out = ReplState::kSyncTarget;
+    } else {
+      rule = "both-off";
+    }
   } else if (self == peer_bm) {
     strategy = "target-use-bitmap", rule = "bitmap-peer", out = ReplState::kSyncTarget;
   } else if (my_bm != 0 && my_bm == peer) {
@@ -599,6 +619,14 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
     pd.peer = vs;
     pd.have_peer = true;
+    if (vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent)) pd.peer_disk_seen = true;
+    if (d.disk < DiskState::kInconsistent &&
+        vs.disk == static_cast<uint8_t>(DiskState::kUpToDate) && vs.current_uuid &&
+        d.exposed_uuid != (vs.current_uuid & ~kUuidPrimaryBit)) {
+      d.exposed_uuid = vs.current_uuid & ~kUuidPrimaryBit;
+      Log(fmt::format("{}: receiver updated UUIDs to exposed data uuid: {:016X}", Prefix(r, d, c),
+                      d.exposed_uuid));
+    }
     npd.peer_disk = static_cast<DiskState>(vs.disk);
     npd.peer_client = vs.client;
     if (pd.send_skip && d.data && NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
@@ -617,11 +645,17 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
     if (initial || first) {
       npd.repl = DecideRepl(r, c, d, pd, &split_brain, &unrelated, &pd.rs_use_bitmap);
+      npd.repl = VerifyRepairRepl(r, c, d, pd, static_cast<Role>(st.role), npd.repl);
     } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
                d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
                npd.peer_disk == DiskState::kUpToDate &&
                NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
       npd.repl = ReplState::kEstablished;  // both sides hold the same UpToDate data
+      // Nothing is out of sync then: drop the marks of the run this ends
+      // (a full sync started toward a peer that adopted the same UUID from
+      // a third node, when the initial sync is skipped with 3+ nodes).
+      pd.oos_bits.clear();
+      pd.oos_count = 0;
     }
     // An Outdated disk holding the same data as an UpToDate peer is UpToDate.
     if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
@@ -647,6 +681,16 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
   }
   Change(r, n, true, initial ? "connected" : "peer-state");
+  // MDF_PEER_CONNECTED on disk while connected (a graceful disconnect
+  // clears it): show-gi's "connected" column, also after a re-attach (13b).
+  if (c.cstate == ConnState::kConnected && c.peer_node_id < md::kPeersMax) {
+    for (auto& [vol, d] : r.devices) {
+      uint32_t& f = d.sb.peers[c.peer_node_id].flags;
+      if (!d.data || (f & md::kPeerConnected)) continue;
+      f |= md::kPeerConnected;
+      WriteMetadata(d);
+    }
+  }
   ReevaluateRepl(r);
 }
 
@@ -655,6 +699,19 @@ void Engine::ReevaluateRepl(Resource& r) {
   for (auto& [peer, nc] : n.conns) {
     if (nc.cstate != ConnState::kConnected) continue;
     for (auto& [vol, npd] : nc.pd) {
+      if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
+          n.disk.at(vol) == DiskState::kUpToDate && npd.peer_disk == DiskState::kUpToDate) {
+        // Both ends came to the same UpToDate data another way (a third
+        // node's skipped initial sync): the run has nothing left to do.
+        PeerDevice& pd = r.connections.at(peer).peer_devices.at(vol);
+        const Device& d = r.devices.at(vol);
+        if (d.data && NormUuid(pd.peer.current_uuid) == NormUuid(d.sb.current_uuid)) {
+          npd.repl = ReplState::kEstablished;
+          pd.oos_bits.clear();
+          pd.oos_count = 0;
+        }
+        continue;
+      }
       if (npd.repl != ReplState::kEstablished) continue;
       DiskState mine = n.disk.at(vol);
       if (mine == DiskState::kInconsistent && npd.peer_disk == DiskState::kUpToDate) {
@@ -689,6 +746,15 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     Emit(PathNote(r, c, p, NotifyType::kChange));
   }
   for (auto& [vol, pd] : c.peer_devices) pd.have_peer = false;
+  // The peer said goodbye: not "connected" on disk any more (captures 03,
+  // 11, 13b); a lost link keeps the flag.
+  if (to == ConnState::kTearDown && peer < md::kPeersMax) {
+    for (auto& [vol, d] : r.devices) {
+      if (!d.data || !(d.sb.peers[peer].flags & md::kPeerConnected)) continue;
+      d.sb.peers[peer].flags &= ~uint32_t{md::kPeerConnected};
+      WriteMetadata(d);
+    }
+  }
   ResState n2 = Capture(r);
   n2.conns.at(peer).cstate = abort ? ConnState::kStandAlone : ConnState::kUnconnected;
   Change(r, n2, true, tag);

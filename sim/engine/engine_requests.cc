@@ -410,8 +410,41 @@ void Engine::FinishVerify(Resource& r, Connection& c, uint32_t vol, uint64_t out
   ResState n = Capture(r);
   ResState::Pd& pd = n.conns.at(c.peer_node_id).pd.at(vol);
   if (!IsVerify(pd.repl)) return;
+  PeerDevice& live = c.peer_devices.at(vol);
+  live.ov_marks = out_of_sync > 0;
+  live.ov_source = pd.repl == ReplState::kVerifyS;
   pd.repl = ReplState::kEstablished;
   Change(r, n, true, "resync-finished");
+}
+
+ReplState Engine::VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                                   Role peer_role, ReplState decided) {
+  const bool marks = pd.ov_marks;
+  pd.ov_marks = false;
+  const auto peer_disk = static_cast<DiskState>(pd.peer.disk);
+  const uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
+  if (!marks || decided != ReplState::kEstablished || !d.data || d.disk < DiskState::kOutdated ||
+      peer_disk < DiskState::kOutdated || peer_disk == DiskState::kDUnknown ||
+      mine != (pd.peer.current_uuid & ~kUuidPrimaryBit)) {
+    return decided;
+  }
+  // Both handshakes see the same roles and the same flag pair, so they
+  // choose opposite ends of one resync.
+  bool source = pd.ov_source;
+  if (r.role == Role::kPrimary && peer_role != Role::kPrimary) source = true;
+  if (r.role != Role::kPrimary && peer_role == Role::kPrimary) source = false;
+  const std::string how =
+      fmt::format("resync them as {} (bitmap-based)", source ? "SyncSource" : "SyncTarget");
+  Log(fmt::format("{}: online verify marked blocks out of sync and the UUIDs are equal: {}",
+                  Prefix(r, d, c), how));
+  if (source) {
+    pd.rs_use_bitmap = true;
+    return ReplState::kSyncSource;
+  }
+  // The source's bits drive the run; the target counts down from its size.
+  pd.oos_bits.clear();
+  pd.oos_count = 0;
+  return ReplState::kSyncTarget;
 }
 
 // ---------------------------------------------------------------------------

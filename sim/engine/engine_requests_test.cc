@@ -701,6 +701,9 @@ TEST_F(TwoNodeRequests, VerifyFindsCorruptedBlocks) {
 
 TEST_F(TwoNodeRequests, VerifyDuringResyncIsResyncRunning) {
   Up();
+  OptionSet fixed(cfg::OptContext::kPeerDeviceOptions);  // the full sync runs for minutes
+  fixed.Set("c-plan-ahead", int64_t{0});
+  ASSERT_EQ(a.engine.PeerDeviceOptions(a.PeerVol("r0", 1, 0), fixed, false).ret, Ret::kNoError);
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
   ASSERT_EQ(a.engine.ReplStateOf("r0", 1, 0), ReplState::kSyncSource);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Resync that moves data. A peer device that becomes SyncSource sends the
 // 4 KiB blocks marked out of sync toward its peer (every block for a full
-// sync) as resync DATA messages, at the fixed rate `resync-rate` measured
-// on the Env clock; each WriteAck clears its bit. When no bit is left the
+// sync), runs of up to 8 adjacent blocks per resync DATA message, at the
+// rate its ResyncController allows per 100 ms turn (fixed resync-rate, or
+// the dynamic controller; c-min-rate) on the Env clock; each WriteAck
+// clears its blocks' bits. With csums-alg a block's digest goes first and
+// its data only if the target's block differs. When no bit is left the
 // source sends RESYNC_DONE: the target takes the source's current UUID and
 // becomes UpToDate, and both go Established once the target's STATE says
 // so. Application writes that land during a resync win over resync data
@@ -22,7 +25,9 @@ namespace {
 
 constexpr uint64_t kBlock = 4096;        // bytes per out-of-sync bit
 constexpr uint64_t kTickNs = 100000000;  // rate tick: 100 ms
-constexpr uint64_t kMaxInFlight = 256;   // blocks read or sent, not yet acknowledged
+// Adjacent marked blocks read and sent together (one DATA of at most
+// kDataChunk bytes), as the kernel merges adjacent bits into one request.
+constexpr uint32_t kRunBlocks = proto::kDataChunk / kBlock;
 
 bool IsSource(ReplState r) { return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS; }
 
@@ -39,6 +44,44 @@ void ClearBit(std::vector<uint64_t>& bits, uint64_t& count, uint64_t b) {
 uint64_t TickBytes(const OptionSet& opts) {
   uint64_t kib = static_cast<uint64_t>(std::max<int64_t>(1, opts.Int("resync-rate")));
   return std::max<uint64_t>(kBlock, kib * 1024 * kTickNs / kNsPerSec);
+}
+
+constexpr uint64_t kBlockSectors = kBlock / 512;
+
+// Blocks read or sent and not yet acknowledged, at most: the connection's
+// max-buffers (4 KiB pages), the bound the kernel puts on resync requests
+// in flight.
+uint64_t MaxInFlight(const OptionSet& net) {
+  return static_cast<uint64_t>(std::max<int64_t>(32, net.Int("max-buffers")));
+}
+static_assert(kTickNs == kResyncTurnNs);
+
+// Backing I/O of `d` the resync of `pd` did not cause, in sectors: what the
+// c-min-rate throttle sees as application activity.
+uint64_t AppSectors(uint64_t read, uint64_t written, uint64_t resync_read) {
+  return read + written - std::min(resync_read, read);
+}
+
+// The checksum-based resync digest of one block (zero-padded to 4 KiB):
+// 64-bit FNV-1a, as the verify digests.
+uint64_t CsumDigest(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint64_t i = 0; i < kBlock; ++i) {
+    h ^= i < bytes.size() ? bytes[i] : 0;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// The kernel's "N % had equal checksums, eliminated: ..K; transferred ..K
+// total ..K" line for `same` equal blocks of `total`.
+std::string CsumLine(uint64_t same, uint64_t total) {
+  const uint64_t ratio = total == 0       ? 0
+                         : total < 100000 ? same * 100 / total
+                                          : same / (total / 100);
+  return fmt::format("{} % had equal checksums, eliminated: {}K; transferred {}K total {}K", ratio,
+                     same * (kBlock / 1024), (total - std::min(same, total)) * (kBlock / 1024),
+                     total * (kBlock / 1024));
 }
 
 }  // namespace
@@ -59,6 +102,8 @@ void Engine::SyncResyncRuns(Resource& r) {
           pd.rs_reading.clear();
           pd.rs_stale.clear();
           pd.rs_sent.clear();
+          pd.rs_runs.clear();
+          pd.rs_csum_differs.clear();
         }
         continue;
       }
@@ -69,7 +114,6 @@ void Engine::SyncResyncRuns(Resource& r) {
         pd.rs_gen = next_rs_gen_++;
         pd.rs_done = false;
         pd.rs_cursor = 0;
-        pd.rs_tokens = TickBytes(pd.opts);
         pd.rs_start_ns = env_.clock->NowNs();
         uint64_t blocks = (d.size_sectors * 512 + kBlock - 1) / kBlock;
         if (!pd.rs_use_bitmap) {  // a full sync: every block, a word at a time
@@ -79,6 +123,15 @@ void Engine::SyncResyncRuns(Resource& r) {
         }
         pd.rs_use_bitmap = false;
         pd.rs_total = pd.oos_count;
+        pd.rs_io_sectors = 0;
+        pd.rs_csums = !c.net.Str("csums-alg").empty() && !c.net.Bool("csums-after-crash-only");
+        pd.rs_same_csum = 0;
+        pd.rs_csum_differs.clear();
+        pd.rs_ctl.Reset(ResyncConf::From(pd.opts), pd.rs_start_ns, pd.oos_count,
+                        AppSectors(d.read_sectors, d.written_sectors, pd.rs_io_sectors));
+        // The first turn: the fixed rate's tick, or the controller's start.
+        pd.rs_tokens =
+            pd.rs_ctl.dynamic() ? pd.rs_ctl.Turn(pd.rs_start_ns) * 512 : TickBytes(pd.opts);
         Log(fmt::format("{}: Began resync as SyncSource (will sync {} KB [{} bits set]).",
                         Prefix(r, d, c), pd.oos_count * (kBlock / 1024), pd.oos_count));
         // Announced as a later event: after whatever the request that made
@@ -106,9 +159,20 @@ void Engine::ResyncTick(const std::string& res, uint32_t peer, uint32_t vol, uin
   if (!c || !c->peer_devices.count(vol)) return;
   PeerDevice& pd = c->peer_devices.at(vol);
   if (pd.rs_gen != gen) return;
-  if (refill) {
+  const uint64_t now = env_.clock->NowNs();
+  pd.rs_ctl.SetConf(ResyncConf::From(pd.opts));
+  pd.rs_ctl.Mark(now, pd.oos_count);
+  if (refill && pd.rs_ctl.dynamic()) {
+    // A turn's requests never exceed what the in-flight bound leaves room
+    // for; what the turn cannot use is dropped, not saved for later.
+    const uint64_t busy = pd.rs_reading.size() + pd.rs_sent.size();
+    const uint64_t max = MaxInFlight(c->net);
+    const uint64_t room = busy < max ? (max - busy) * kBlockSectors : 0;
+    pd.rs_tokens = std::min(pd.rs_ctl.Turn(now), room) * 512;
+  } else if (refill) {
     pd.rs_tokens = std::min(pd.rs_tokens + TickBytes(pd.opts), 2 * TickBytes(pd.opts));
   }
+  if (pd.rs_timer) env_.clock->CancelTimer(pd.rs_timer);
   pd.rs_timer = env_.clock->StartTimer(
       kTickNs, [this, res, peer, vol, gen] { ResyncTick(res, peer, vol, gen, true); });
   if (refill) PumpResync(res, peer, vol);
@@ -138,7 +202,8 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     return end;
   };
   bool wrapped = false;
-  while (pd.rs_tokens >= kBlock && pd.rs_reading.size() + pd.rs_sent.size() < kMaxInFlight) {
+  const uint64_t max_in_flight = MaxInFlight(c->net);
+  while (pd.rs_tokens >= kBlock && pd.rs_reading.size() + pd.rs_sent.size() < max_in_flight) {
     uint64_t b = next_block(pd.rs_cursor);
     if (b == end) {
       if (wrapped || pd.rs_cursor == 0) break;
@@ -146,26 +211,60 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
       pd.rs_cursor = 0;
       continue;
     }
-    pd.rs_cursor = b + 1;
-    pd.rs_tokens -= kBlock;
-    pd.rs_reading.insert(b);
+    if (pd.rs_ctl.Throttle(env_.clock->NowNs(),
+                           AppSectors(d.read_sectors, d.written_sectors, pd.rs_io_sectors),
+                           d.upper_pending > 0, pd.oos_count)) {
+      pd.rs_tokens = 0;  // c-min-rate: the rest of this turn is dropped
+      break;
+    }
+    // The following marked blocks not in flight join the read (not with
+    // csums-alg, whose digests are per block), as far as the turn and the
+    // in-flight bound allow.
+    uint32_t n = 1;
+    while (!pd.rs_csums && n < kRunBlocks && b + n < end && TestBit(pd.oos_bits, b + n) &&
+           !pd.rs_reading.count(b + n) && !pd.rs_sent.count(b + n) &&
+           pd.rs_tokens >= (n + 1) * kBlock &&
+           pd.rs_reading.size() + pd.rs_sent.size() + n < max_in_flight) {
+      ++n;
+    }
+    pd.rs_cursor = b + n;
+    pd.rs_tokens -= n * kBlock;
+    for (uint32_t i = 0; i < n; ++i) pd.rs_reading.insert(b + i);
+    if (n > 1) pd.rs_runs[b] = n;
+    pd.rs_ctl.Requested(n * kBlockSectors);
     const uint64_t gen = pd.rs_gen;
-    const uint32_t len = static_cast<uint32_t>(std::min(kBlock, size - b * kBlock));
+    const uint32_t len = static_cast<uint32_t>(std::min(n * kBlock, size - b * kBlock));
     const uint32_t minor = d.minor;
     LowerIssued(d, len, false);
+    pd.rs_io_sectors += len / 512;
     d.data->Read(b * kBlock, len,
-                 [this, res, peer, vol, gen, b, minor](bool ok, std::vector<uint8_t> bytes) {
+                 [this, res, peer, vol, gen, b, n, minor](bool ok, std::vector<uint8_t> bytes) {
                    LowerDone(minor);
                    Connection* c2 = FindConnection(res, peer);
                    if (!c2 || !c2->peer_devices.count(vol)) return;
                    PeerDevice& pd2 = c2->peer_devices.at(vol);
                    if (pd2.rs_gen != gen) return;
-                   pd2.rs_reading.erase(b);
-                   bool stale = pd2.rs_stale.erase(b) > 0;
+                   bool stale = false, marked = true;
+                   for (uint32_t i = 0; i < n; ++i) {
+                     pd2.rs_reading.erase(b + i);
+                     stale = pd2.rs_stale.erase(b + i) > 0 || stale;
+                     marked = marked && TestBit(pd2.oos_bits, b + i);
+                   }
                    Session* s2 = SessionOf(*c2);
-                   // A stale read is older than an application write already sent: the
-                   // block stays marked (if that write did not cover it) for a later pass.
-                   if (ok && !stale && s2 && s2->up && TestBit(pd2.oos_bits, b)) {
+                   // A stale read is older than an application write already sent: its
+                   // blocks stay marked (if that write did not cover them) for a later pass.
+                   const bool send = ok && !stale && marked && s2 && s2->up;
+                   if (send && pd2.rs_csums && !pd2.rs_csum_differs.count(b)) {
+                     // csums-alg: the digest first; the data only if the target differs.
+                     proto::ResyncCsum m;
+                     m.volume = vol;
+                     m.id = gen;
+                     m.offset = b * kBlock;
+                     m.digest = CsumDigest(bytes);
+                     pd2.rs_sent.insert(b);
+                     Send(*s2, m);
+                   } else if (send) {
+                     pd2.rs_csum_differs.erase(b);
                      proto::Data m;
                      m.volume = vol;
                      m.offset = b * kBlock;
@@ -173,10 +272,13 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
                      m.id = AddResyncWait(res, peer, vol, gen, m.offset,
                                           static_cast<uint32_t>(bytes.size()));
                      m.data = std::move(bytes);
-                     pd2.rs_sent.insert(b);
+                     for (uint32_t i = 0; i < n; ++i) pd2.rs_sent.insert(b + i);
                      pd2.rs_bytes_sent += m.data.size();
                      pd2.sent_bytes += m.data.size();
                      Send(*s2, m);
+                   } else {
+                     pd2.rs_runs.erase(b);
+                     ResyncCameIn(res, peer, vol, gen, n);
                    }
                    PumpResync(res, peer, vol);
                  });
@@ -206,9 +308,32 @@ void Engine::ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, ui
   if (!c || !c->peer_devices.count(vol)) return;
   PeerDevice& pd = c->peer_devices.at(vol);
   if (pd.rs_gen != gen) return;
-  pd.rs_sent.erase(block);
-  if (ok) ClearBit(pd.oos_bits, pd.oos_count, block);
+  uint32_t n = 1;  // the blocks this DATA carried
+  if (auto it = pd.rs_runs.find(block); it != pd.rs_runs.end()) {
+    n = it->second;
+    pd.rs_runs.erase(it);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    pd.rs_sent.erase(block + i);
+    if (ok) ClearBit(pd.oos_bits, pd.oos_count, block + i);
+  }
+  ResyncCameIn(res, peer, vol, gen, n);
   PumpResync(res, peer, vol);
+}
+
+void Engine::ResyncCameIn(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
+                          uint64_t blocks) {
+  Connection* c = FindConnection(res, peer);
+  if (!c || !c->peer_devices.count(vol)) return;
+  PeerDevice& pd = c->peer_devices.at(vol);
+  if (pd.rs_gen != gen || pd.rs_done) return;
+  pd.rs_ctl.CameIn(blocks * kBlockSectors);
+  // Everything in flight came back: the dynamic controller may turn early.
+  std::optional<uint64_t> early = pd.rs_ctl.EarlyTurn(env_.clock->NowNs());
+  if (!early) return;
+  if (pd.rs_timer) env_.clock->CancelTimer(pd.rs_timer);
+  pd.rs_timer = env_.clock->StartTimer(
+      *early, [this, res, peer, vol, gen] { ResyncTick(res, peer, vol, gen, true); });
 }
 
 void Engine::ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len) {
@@ -221,6 +346,53 @@ void Engine::ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len) {
   }
 }
 
+void Engine::HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsum& m) {
+  auto dit = r.devices.find(m.volume);
+  auto pit = c.peer_devices.find(m.volume);
+  if (dit == r.devices.end() || pit == c.peer_devices.end() || !dit->second.data) return;
+  Device& d = dit->second;
+  PeerDevice& pd = pit->second;
+  const uint64_t b = m.offset / kBlock;
+  if (m.phase == proto::ResyncCsum::kAnswer) {  // the source: in sync, or send the data
+    if (pd.rs_gen != m.id || pd.rs_done || !pd.rs_sent.erase(b)) return;
+    if (m.equal) {
+      ClearBit(pd.oos_bits, pd.oos_count, b);
+      ++pd.rs_same_csum;
+    } else {
+      pd.rs_csum_differs.insert(b);
+      pd.rs_cursor = std::min(pd.rs_cursor, b);  // the next read sends it
+    }
+    ResyncCameIn(r.name, c.peer_node_id, m.volume, m.id, 1);
+    PumpResync(r.name, c.peer_node_id, m.volume);
+    return;
+  }
+  if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) return;
+  const uint64_t size = d.size_sectors * 512;
+  if (m.offset >= size) return;
+  pd.rs_csums = true;
+  const uint32_t len = static_cast<uint32_t>(std::min(kBlock, size - m.offset));
+  LowerIssued(d, len, false);
+  d.data->Read(m.offset, len,
+               [this, res = r.name, peer = c.peer_node_id, m, minor = d.minor](
+                   bool ok, std::vector<uint8_t> bytes) {
+                 LowerDone(minor);
+                 Connection* c2 = FindConnection(res, peer);
+                 if (!c2 || !c2->peer_devices.count(m.volume)) return;
+                 PeerDevice& pd2 = c2->peer_devices.at(m.volume);
+                 Session* s2 = SessionOf(*c2);
+                 if (!s2 || !s2->up) return;
+                 proto::ResyncCsum a = m;
+                 a.phase = proto::ResyncCsum::kAnswer;
+                 a.digest = 0;
+                 a.equal = ok && CsumDigest(bytes) == m.digest;
+                 if (a.equal && pd2.rs_target) {
+                   ++pd2.rs_same_csum;
+                   ++pd2.rs_received;
+                 }
+                 Send(*s2, a);
+               });
+}
+
 void Engine::HandleResyncStart(Resource& r, Connection& c, const proto::ResyncStart& m) {
   auto dit = r.devices.find(m.volume);
   auto pit = c.peer_devices.find(m.volume);
@@ -230,6 +402,8 @@ void Engine::HandleResyncStart(Resource& r, Connection& c, const proto::ResyncSt
   pd.rs_target = true;
   pd.rs_total = m.blocks;
   pd.rs_received = 0;
+  pd.rs_csums = false;
+  pd.rs_same_csum = 0;
   pd.rs_start_ns = env_.clock->NowNs();
   Log(fmt::format("{}: Began resync as SyncTarget (will sync {} KB [{} bits set]).",
                   Prefix(r, dit->second, c), m.blocks * (kBlock / 1024), m.blocks));
@@ -246,6 +420,9 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
     if (!pd.rs_done) return;
     Log(fmt::format("{}: Resync done (total {} sec; paused 0 sec; {} K/sec)", Prefix(r, d, c),
                     pd.rs_secs, pd.rs_total * (kBlock / 1024) / pd.rs_secs));
+    if (pd.rs_csums && pd.rs_total) {
+      Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
+    }
     ResState n = Capture(r);
     ResState::Pd& npd = n.conns.at(c.peer_node_id).pd.at(m.volume);
     npd.repl = ReplState::kEstablished;
@@ -259,9 +436,19 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   if (Session* s = SessionOf(c)) Send(*s, m);
   Log(fmt::format("{}: Resync done (total {} sec; paused 0 sec; {} K/sec)", Prefix(r, d, c), m.secs,
                   m.kib / std::max<uint64_t>(1, m.secs)));
+  if (pd.rs_csums && pd.rs_total) {
+    Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
+  }
   uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
   uint64_t theirs = m.current_uuid & ~kUuidPrimaryBit;
-  if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated) {
+  // The base of a bitmap-based resync is the source's bitmap UUID toward
+  // this node: the source keeps it as history, the target does not
+  // (captures 03/13b: the target's history is unchanged).
+  bool source_base = false;
+  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+    if (node == r.node_id && (uuid & ~kUuidPrimaryBit) == mine) source_base = true;
+  }
+  if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated && !source_base) {
     std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
                        d.sb.history_uuids.end());
     d.sb.history_uuids[0] = mine;
@@ -269,6 +456,13 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   d.sb.current_uuid = theirs | (d.sb.current_uuid & kUuidPrimaryBit);
   d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
   WriteMetadata(d);
+  // The data equals the source's now: bits this side marked toward it
+  // (online verify marks both sides) are done too (capture 11: 0 after).
+  if (pd.oos_count) {
+    std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), 0);
+    pd.oos_count = 0;
+    MdArmFlush(d.minor);
+  }
   ResState n = Capture(r);
   n.disk[m.volume] = DiskState::kUpToDate;
   n.conns.at(c.peer_node_id).pd.at(m.volume).repl = ReplState::kEstablished;
@@ -277,17 +471,22 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
 
 void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   if (r.role != Role::kPrimary || !d.data || d.disk != DiskState::kUpToDate) return;
+  // Absent: not connected, or connected to a peer without a disk (the
+  // kernel rotates for a detached peer too: capture 13, "weak: ...FE").
+  auto absent = [&](const Connection& c) {
+    auto pit = c.peer_devices.find(d.volume);
+    return pit != c.peer_devices.end() &&
+           (c.cstate != ConnState::kConnected || pit->second.peer_disk < DiskState::kInconsistent);
+  };
   bool rotate = false;
   for (auto& [peer, c] : r.connections) {
-    auto pit = c.peer_devices.find(d.volume);
-    if (pit == c.peer_devices.end() || c.cstate == ConnState::kConnected) continue;
+    if (!absent(c)) continue;
     if (peer < md::kPeersMax && d.sb.peers[peer].bitmap_uuid == 0) rotate = true;
   }
   if (!rotate) return;
-  uint64_t old = d.sb.current_uuid & ~kUuidPrimaryBit;
+  uint64_t old = d.sb.current_uuid;  // bit 0 included, as the kernel keeps it
   for (auto& [peer, c] : r.connections) {
-    if (!c.peer_devices.count(d.volume) || c.cstate == ConnState::kConnected ||
-        peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
+    if (!absent(c) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
       continue;
     }
     d.sb.peers[peer].bitmap_uuid = old;

@@ -30,11 +30,12 @@ class Resync : public ::testing::Test {
   Resync() : a(world, "a"), b(world, "b") {}
 
   // r0 on a (node 0) and b (node 1), both attached and connected with
-  // `rate_kib` as resync-rate. `skip_initial`: new-current-uuid
+  // `rate_kib` as fixed resync-rate (c-plan-ahead 0). `skip_initial`: new-current-uuid
   // --clear-bitmap, so both start UpToDate; otherwise both Inconsistent.
   void Up(bool skip_initial, int64_t rate_kib) {
     sim::PairOptions o;
     o.peer_device.Set("resync-rate", rate_kib);
+    o.peer_device.Set("c-plan-ahead", int64_t{0});  // the fixed rate
     o.set_peer_device = true;
     o.skip_initial_sync = skip_initial;
     ASSERT_EQ(sim::UpPair(world, a, b, o), "");

@@ -135,6 +135,14 @@ void EncodePayload(const ResyncStart& m, Writer& w) {
   w.U32(m.volume);
   w.U64(m.blocks);
 }
+void EncodePayload(const ResyncCsum& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U64(m.offset);
+  w.U8(m.phase);
+  w.U64(m.digest);
+  w.U8(m.equal ? 1 : 0);
+}
 void EncodePayload(const ResyncDone& m, Writer& w) {
   w.U32(m.volume);
   w.U64(m.current_uuid);
@@ -235,6 +243,14 @@ void DecodePayload(Reader& r, ResyncStart& m) {
   m.volume = r.U32();
   m.blocks = r.U64();
 }
+void DecodePayload(Reader& r, ResyncCsum& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.offset = r.U64();
+  m.phase = r.U8();
+  m.digest = r.U64();
+  m.equal = r.U8() != 0;
+}
 void DecodePayload(Reader& r, ResyncDone& m) {
   m.volume = r.U32();
   m.current_uuid = r.U64();
@@ -312,6 +328,7 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kReadReply, "ReadReply"},
     {MsgType::kResyncDone, "ResyncDone"},
     {MsgType::kResyncStart, "ResyncStart"},
+    {MsgType::kResyncCsum, "ResyncCsum"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

@@ -42,7 +42,7 @@ enum class MsgType : uint16_t {
   kReadReply = 16,
   kResyncDone = 17,
   kResyncStart = 18,
-  // 19 is free for more data-path messages.
+  kResyncCsum = 19,
   kVerify = 20,
 };
 std::string_view MsgTypeName(MsgType t);
@@ -215,9 +215,27 @@ struct ResyncDone {
   bool operator==(const ResyncDone&) const = default;
 };
 
+// Checksum-based resync (csums-alg): kDigest from the SyncSource carries
+// the digest of its 4 KiB block at `offset` instead of the data; the
+// SyncTarget compares it with its own block and answers kAnswer, `equal`
+// 1 when they match (the block is in sync, nothing is sent) or 0 (the
+// source sends the block as resync DATA). `id` is the source's run and is
+// echoed, so answers from an older run are ignored.
+struct ResyncCsum {
+  enum Phase : uint8_t { kDigest = 0, kAnswer = 1 };
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  uint64_t offset = 0;  // bytes, a multiple of 4096
+  uint8_t phase = kDigest;
+  uint64_t digest = 0;  // kDigest: 64-bit FNV-1a of the block (zero-padded)
+  bool equal = false;   // kAnswer
+  bool operator==(const ResyncCsum&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
-                             FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart>;
+                             FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
+                             ResyncCsum>;
 MsgType TypeOf(const Message& m);
 
 // One framed message.

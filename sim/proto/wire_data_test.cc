@@ -21,6 +21,8 @@ TEST(PeerWireData, DataMessagesRoundTrip) {
       Data{0, 43, 4096, kDataResync, std::vector<uint8_t>(4096, 0x11)},
       ResyncDone{3, 0x1122334455667788, 2, 32728},
       ResyncStart{3, 8182},
+      ResyncCsum{3, 5, 8192, ResyncCsum::kDigest, 0x0102030405060708, false},
+      ResyncCsum{3, 5, 8192, ResyncCsum::kAnswer, 0, true},
   };
   Decoder d;
   for (const Message& m : all) d.Feed(Encode(m));

@@ -167,7 +167,7 @@ class Cluster:
 
     def write_config(self, resources):
         """resources: list of dicts {name, volumes: [0,..], nodes: [names],
-        net: str, options: str, port_base, minor_base}."""
+        net: str, options: str, disk: str, port_base, minor_base}."""
         out = ["global { usage-count no; }", ""]
         for r in resources:
             out.append(f"resource {r['name']} {{")
@@ -175,6 +175,8 @@ class Cluster:
                 out.append(f"    options {{ {r['options']} }}")
             if r.get("net"):
                 out.append(f"    net {{ {r['net']} }}")
+            if r.get("disk"):
+                out.append(f"    disk {{ {r['disk']} }}")
             for name in r["nodes"]:
                 n = self.node(name)
                 out.append(f"    on {name} {{")

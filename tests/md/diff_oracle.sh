@@ -12,6 +12,19 @@ ours=${1:?usage: $0 OUR_DRBDMETA [ORACLE] [quick]}
 oracle=${2:-/usr/sbin/drbdmeta}
 mode=${3:-full}
 [ -x "$oracle" ] || { echo "oracle $oracle not found, skipping"; exit 77; }
+# Both drbdmeta implementations keep /var/lib/drbd/drbd-minor--1.lkbd, and
+# v08 create-md reads it back: other tests (differential84's drbdadm-84,
+# people) touching it at the same time changed our output. Where we may,
+# rerun in a private mount namespace with a private /var/lib/drbd.
+if [ -z "${MD_DIFF_PRIVATE:-}" ] && [ "$(id -u)" = 0 ] &&
+   unshare -m --propagation private true 2>/dev/null; then
+  private=$(mktemp -d /tmp/md-diff-lk.XXXXXX)
+  MD_DIFF_PRIVATE=$private unshare -m --propagation private \
+    sh -c 'mount --bind "$0" /var/lib/drbd && exec "$@"' "$private" bash "$0" "$@"
+  rc=$?
+  rm -rf "$private"
+  exit $rc
+fi
 work=$(mktemp -d /tmp/md-diff.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export TZ=UTC LC_ALL=C
