@@ -33,8 +33,8 @@ int HexValue(char c) {
 
 bool ParsePlainIpv6(std::string_view s, std::array<uint16_t, 8>* groups) {
   std::array<uint16_t, 8> g{};
-  size_t n = 0;     // groups read
-  int gap = -1;     // groups before the "::", -1 without one
+  size_t n = 0;  // groups read
+  int gap = -1;  // groups before the "::", -1 without one
   size_t i = 0;
   if (s.size() >= 2 && s[0] == ':' && s[1] == ':') {
     gap = 0;
@@ -75,6 +75,30 @@ bool ParsePlainIpv6(std::string_view s, std::array<uint16_t, 8>* groups) {
   }
   *groups = g;
   return true;
+}
+
+std::string XmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace drbd

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace drbd {
@@ -35,5 +36,9 @@ constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // false for anything else, including forms inet_pton would take: callers
 // fall back to inet_pton then.
 bool ParsePlainIpv6(std::string_view s, std::array<uint16_t, 8>* groups);
+
+// S with &, <, > and " replaced by their XML entities: fit for element text
+// and double-quoted attribute values.
+std::string XmlEscape(std::string_view s);
 
 }  // namespace drbd

@@ -76,5 +76,11 @@ TEST(ParsePlainIpv6, AgreesWithInetPton) {
   EXPECT_GT(accepted, 1000);
 }
 
+TEST(XmlEscape, ReplacesTheFourMarkupCharacters) {
+  EXPECT_EQ(XmlEscape(R"(a<b>&"c"'d)"), "a&lt;b&gt;&amp;&quot;c&quot;'d");
+  EXPECT_EQ(XmlEscape(""), "");
+  EXPECT_EQ(XmlEscape("plain text"), "plain text");
+}
+
 }  // namespace
 }  // namespace drbd

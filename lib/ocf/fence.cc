@@ -13,6 +13,8 @@
 #include <set>
 #include <tuple>
 
+#include "lib/base/strings.h"
+
 namespace drbd::ocf {
 
 namespace {
@@ -23,29 +25,6 @@ std::optional<int64_t> ParseDecimal(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
   return v;
-}
-
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 bool IsName(const xmlNode* n, std::string_view name) {

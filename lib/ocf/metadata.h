@@ -49,7 +49,4 @@ std::string MetaDataXml();
 // params.def row); a unit test checks the doc contains it verbatim.
 std::string ParamsMarkdownTable();
 
-// Escapes &, <, >, " for XML text and attribute values.
-std::string XmlEscape(std::string_view s);
-
 }  // namespace drbd::ocf

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lib/base/strings.h"
 #include "lib/ocf/params.h"
 
 namespace drbd::ocf {

@@ -831,30 +831,43 @@ void Engine::Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Rep
   if (!started) done(std::move(early));
 }
 
+Engine::Device* Engine::AttachingDevice(const std::string& res, uint32_t minor, uint64_t gen,
+                                        const std::function<void(Reply)>& done, Resource** r) {
+  *r = FindResource(res);
+  Device* d = FindMinor(minor);
+  if (*r != nullptr && d != nullptr && d->attach_gen == gen && d->disk == DiskState::kAttaching) {
+    return d;
+  }
+  Reply reply;
+  reply.ret = Ret::kErrIoMdDisk;
+  reply.info.emplace_back("attach interrupted");
+  done(std::move(reply));
+  return nullptr;
+}
+
+void Engine::AttachFailed(Resource& r, Device& d, Ret ret, const std::string& text,
+                          const std::function<void(Reply)>& done) {
+  Reply reply;
+  reply.ret = ret;
+  if (!text.empty()) {
+    Log(fmt::format("{}: {}", Prefix(r, d), text));
+    reply.info.push_back(text);
+  }
+  ResState n = Capture(r);
+  n.disk[d.volume] = DiskState::kDiskless;
+  Change(r, n, true, "attach");
+  d.data.reset();
+  d.meta.reset();
+  done(std::move(reply));
+}
+
 void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
                           const DiskConf& conf, bool ok, std::vector<uint8_t> bytes,
                           std::function<void(Reply)> done) {
-  Reply reply;
-  Resource* r = FindResource(res);
-  Device* d = FindMinor(minor);
-  if (r == nullptr || d == nullptr || d->attach_gen != gen || d->disk != DiskState::kAttaching) {
-    reply.ret = Ret::kErrIoMdDisk;
-    reply.info.emplace_back("attach interrupted");
-    return done(std::move(reply));
-  }
-  auto fail = [&](Ret ret, std::string text) {
-    reply.ret = ret;
-    if (!text.empty()) {
-      Log(fmt::format("{}: {}", Prefix(*r, *d), text));
-      reply.info.push_back(text);
-    }
-    ResState n = Capture(*r);
-    n.disk[d->volume] = DiskState::kDiskless;
-    Change(*r, n, true, "attach");
-    d->data.reset();
-    d->meta.reset();
-    done(std::move(reply));
-  };
+  Resource* r = nullptr;
+  Device* d = AttachingDevice(res, minor, gen, done, &r);
+  if (d == nullptr) return;
+  auto fail = [&](Ret ret, const std::string& text) { AttachFailed(*r, *d, ret, text, done); };
   if (!ok || bytes.size() != md::kSuperblockBytes)
     return fail(Ret::kErrIoMdDisk, "meta data read failed");
   uint64_t meta_bytes = d->meta->SizeBytes();
@@ -894,27 +907,11 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   // The bitmap and the activity log are read (and an unclean log applied)
   // before the disk state is known.
   MdAttach(*r, *d, [this, res, minor, gen, done](Ret rv, std::string text) {
+    Resource* r = nullptr;
+    Device* d = AttachingDevice(res, minor, gen, done, &r);
+    if (d == nullptr) return;
+    if (rv != Ret::kNoError) return AttachFailed(*r, *d, rv, text, done);
     Reply reply;
-    Resource* r = FindResource(res);
-    Device* d = FindMinor(minor);
-    if (r == nullptr || d == nullptr || d->attach_gen != gen || d->disk != DiskState::kAttaching) {
-      reply.ret = Ret::kErrIoMdDisk;
-      reply.info.emplace_back("attach interrupted");
-      return done(std::move(reply));
-    }
-    if (rv != Ret::kNoError) {
-      reply.ret = rv;
-      if (!text.empty()) {
-        Log(fmt::format("{}: {}", Prefix(*r, *d), text));
-        reply.info.push_back(text);
-      }
-      ResState n = Capture(*r);
-      n.disk[d->volume] = DiskState::kDiskless;
-      Change(*r, n, true, "attach");
-      d->data.reset();
-      d->meta.reset();
-      return done(std::move(reply));
-    }
     Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*r),
                     events::ToString(WriteOrderingOf(*r))));
     Log(fmt::format("{}: size = {} ({} KB)", Prefix(*r, *d), PrettySize(d->size_sectors >> 1),

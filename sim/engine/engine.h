@@ -161,8 +161,7 @@ class Engine {
   // Writes on a Primary: local disk plus every replicating peer, completed
   // as the connection's protocol (A, B, C) says; peers not replicating get
   // the range marked out of sync. `fua`: durable before completion.
-  void IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua,
-               IoDone done);
+  void IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data, bool fua, IoDone done);
   void IoFlush(uint64_t handle, IoDone done);
   // 4 KiB blocks marked out of sync toward `peer`.
   std::optional<uint64_t> OutOfSyncBlocks(const std::string& res, uint32_t peer,
@@ -269,6 +268,13 @@ class Engine {
   std::string Prefix(const Resource& r, const Device& d, const Connection& c) const;
 
   // Devices and metadata.
+  // The device of an attach still in progress (generation GEN), or nullptr
+  // after answering DONE "attach interrupted".
+  Device* AttachingDevice(const std::string& res, uint32_t minor, uint64_t gen,
+                          const std::function<void(Reply)>& done, Resource** r);
+  // An attach failed with RET: TEXT logged and returned, the disk Diskless.
+  void AttachFailed(Resource& r, Device& d, Ret ret, const std::string& text,
+                    const std::function<void(Reply)>& done);
   void FinishAttach(const std::string& res, uint32_t minor, uint64_t gen, const DiskConf& conf,
                     bool ok, std::vector<uint8_t> bytes, std::function<void(Reply)> done);
   DiskState DiskStateFromMd(const Device& d) const;
@@ -306,8 +312,8 @@ class Engine {
   // SyncSource (bitmap-based) or SyncTarget: the source is the Primary,
   // else the side that ran the verify. Otherwise returns `decided`. The
   // marks' flag is consumed either way. See docs/compat.md.
-  ReplState VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
-                             Role peer_role, ReplState decided);
+  ReplState VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd, Role peer_role,
+                             ReplState decided);
   // Keys every runtime reference to resource `from` to `to` (rename).
   void RekeyResource(const std::string& from, const std::string& to);
 
@@ -435,8 +441,7 @@ class Engine {
   void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
   // `*use_bitmap` is set when the outcome is a bitmap-based (not full) sync.
   ReplState DecideRepl(const Resource& r, const Connection& c, const Device& d,
-                       const PeerDevice& pd, bool* split_brain, bool* unrelated,
-                       bool* use_bitmap);
+                       const PeerDevice& pd, bool* split_brain, bool* unrelated, bool* use_bitmap);
   // Connection loss: `to` is NetworkFailure, BrokenPipe, Timeout,
   // ProtocolError or TearDown; the connection then retries (Unconnected,
   // Connecting). `abort` = go Disconnecting -> StandAlone instead.

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 
@@ -89,7 +88,7 @@ def blocks_of(writes):
 # ---- the tests ---------------------------------------------------------------------
 
 from simd_harness import (MiB, Cluster, Failure, expect, main,  # noqa: E402
-                          up_all, wait_connected)
+                          kill_during_workload, up_all, wait_connected)
 from simd_nbd import find_nbdsh  # noqa: E402
 
 PY = []  # the python3 with libnbd's module
@@ -174,20 +173,11 @@ def t_kill_primary_resyncs_the_activity_log(args):
         a, b = c.nodes
         lo, hi = 2 * EXTENT, 5 * EXTENT
         log = os.path.join(c.dir, "kill.log")
-        w = subprocess.Popen(PY + [os.path.abspath(__file__), "worker", a.uri(), "7", "0",
-                                   str(lo), str(hi), log], env=a.env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            c.wait("40 acknowledged writes",
-                   lambda: os.path.exists(log) and open(log).read().count("A\n") >= 40,
-                   timeout=60)
-            a.proc.send_signal(signal.SIGKILL)
-            a.proc.wait()
-            w.wait(30)
-        finally:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
+        kill_during_workload(
+            c, a, PY + [os.path.abspath(__file__), "worker", a.uri(), "7", "0", str(lo), str(hi),
+                        log],
+            lambda: os.path.exists(log) and open(log).read().count("A\n") >= 40,
+            "40 acknowledged writes")
         acked, pending = parse_log(log)
         last = pending or acked[-1]
         hot = last[0] // EXTENT

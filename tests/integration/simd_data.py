@@ -38,11 +38,10 @@ import hashlib
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 
-from simd_harness import Cluster, Failure, expect, main, up_all, wait_connected
+from simd_harness import (Cluster, Failure, expect, kill_during_workload, main, up_all,
+                          wait_connected)
 from simd_nbd import find_nbdsh
 
 KiB = 1024
@@ -295,21 +294,11 @@ def t_kill_primary_acked_writes(args):
         bring_up(c, net="protocol C;")
         a, b = c.nodes
         log = os.path.join(c.dir, "kill.log")
-        w = subprocess.Popen(PY + [os.path.abspath(__file__), "worker", a.uri(), str(seed), "0",
-                                   "any", log], env=a.env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        try:
-            c.wait("60 acknowledged writes",
-                   lambda: os.path.exists(log) and open(log).read().count("\nA ") >= 60,
-                   timeout=60)
-            a.proc.send_signal(signal.SIGKILL)
-            a.proc.wait()
-            w.wait(30)
-        finally:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
-        expect(w.returncode != 0, "the workload should fail once its server is gone")
+        rc = kill_during_workload(
+            c, a, PY + [os.path.abspath(__file__), "worker", a.uri(), str(seed), "0", "any", log],
+            lambda: os.path.exists(log) and open(log).read().count("\nA ") >= 60,
+            "60 acknowledged writes")
+        expect(rc != 0, "the workload should fail once its server is gone")
         got = Log(log, seed)
         expect(len(got.pending) <= 1, f"more than one write in flight: {got.pending}")
         model = got.model(bytes(got.size))

@@ -264,6 +264,24 @@ def wait_connected(cluster, res, nodes=None):
                          lambda n=n, peer=peer: conn_state(n, res, peer.name) == "Connected")
 
 
+
+def kill_during_workload(cluster, node, worker_argv, ready, what, timeout=60):
+    """Runs WORKER_ARGV (a client of NODE's exports, with NODE's environment)
+    until READY() holds, then SIGKILLs NODE's drbd-simd mid-workload and
+    returns the worker's exit code once it has ended (killed after 30 s)."""
+    w = subprocess.Popen(worker_argv, env=node.env(), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        cluster.wait(what, ready, timeout=timeout)
+        node.proc.send_signal(signal.SIGKILL)
+        node.proc.wait()
+        w.wait(30)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    return w.returncode
+
 # ---- the runner --------------------------------------------------------------------
 
 def main(doc, tests, check=None):
