@@ -25,7 +25,6 @@ module (python3-libnbd). Exit 77 (skip) without it.
 Run: simd_crash.py --bindir build/bin [-k NAME] [-v] [--keep].
 """
 
-import json
 import os
 import random
 import re
@@ -87,8 +86,8 @@ def blocks_of(writes):
 
 # ---- the tests ---------------------------------------------------------------------
 
-from simd_harness import (MiB, Cluster, Failure, expect, main,  # noqa: E402
-                          kill_during_workload, up_all, wait_connected)
+from simd_harness import (MiB, Cluster, Failure, all_in_sync, expect,  # noqa: E402
+                          kill_during_workload, main, res_stats, up_synced_primary)
 from simd_nbd import find_nbdsh  # noqa: E402
 
 PY = []  # the python3 with libnbd's module
@@ -101,31 +100,13 @@ def run_workload(c, node, seed, count, lo, hi, name):
     return parse_log(log)[0]
 
 
-def stats(node):
-    return json.loads(node.setup("status", "r0", "--statistics", "--json").stdout)[0]
-
-
 def peer_device(node):
-    conn = stats(node)["connections"][0]
+    conn = res_stats(node)["connections"][0]
     return conn, conn["peer_devices"][0]
 
 
-def in_sync(c):
-    for n in c.nodes:
-        s = stats(n)
-        if s["devices"][0]["disk-state"] != "UpToDate":
-            raise Failure(f"{n.name} disk:{s['devices'][0]['disk-state']}")
-        conn = s["connections"][0]
-        pd = conn["peer_devices"][0]
-        if (conn["connection-state"] != "Connected" or pd["replication-state"] != "Established"
-                or pd["peer-disk-state"] != "UpToDate" or pd["out-of-sync"] != 0):
-            raise Failure(f"{n.name}: {conn['connection-state']} {pd['replication-state']} "
-                          f"peer {pd['peer-disk-state']} out-of-sync {pd['out-of-sync']}")
-    return True
-
-
 def usable_bytes(node):
-    return stats(node)["devices"][0]["size"] * KiB
+    return res_stats(node)["devices"][0]["size"] * KiB
 
 
 def data_area(node, size):
@@ -144,16 +125,7 @@ def expect_identical(c, what):
 def bring_up(c, net=""):
     """r0 on both nodes, initial sync skipped (all-zero images), alpha
     Primary."""
-    c.start()
-    for n in c.nodes:
-        c.image(n, 0, size_mb=IMG_MB)
-    c.write_config([{"name": "r0", "volumes": [0], "nodes": [n.name for n in c.nodes],
-                     "net": net, "disk": RATE}])
-    up_all(c, "r0")
-    wait_connected(c, "r0")
-    c.nodes[0].adm("new-current-uuid", "--clear-bitmap", "r0/0")
-    c.wait("both UpToDate", lambda: in_sync(c))
-    c.nodes[0].adm("primary", "r0")
+    up_synced_primary(c, IMG_MB, net=net, disk=RATE)
 
 
 def restart_daemon(node):
@@ -200,7 +172,7 @@ def t_kill_primary_resyncs_the_activity_log(args):
         marked_kb = int(m.group(1)) << (10 if m.group(2) == "MB" else 0)
         expect(marked_kb % (EXTENT // KiB) == 0 and EXTENT // KiB <= marked_kb <= 3 * EXTENT // KiB,
                f"marked {marked_kb} KB: whole extents within the workload's three expected")
-        c.wait("resynced", lambda: in_sync(c), timeout=60)
+        c.wait("resynced", lambda: all_in_sync(c), timeout=60)
         text = log_text(a)
         expect("uuid_compare()=source-use-bitmap by rule=crashed-primary" in text,
                "alpha should resync as the crashed Primary")
@@ -255,7 +227,7 @@ def t_secondary_down_up_resyncs_only_changes(args):
         expect(peer_device(a)[1]["out-of-sync"] * KiB == changed,
                "the bits should be loaded again at attach")
         b.adm("up", "r0")
-        c.wait("resynced", lambda: in_sync(c), timeout=60)
+        c.wait("resynced", lambda: all_in_sync(c), timeout=60)
         sent = peer_device(a)[1]["sent"] * KiB
         print(f"  {len(away)} writes while beta was away, {changed} bytes of 4 KiB blocks; "
               f"resync sent {sent}")

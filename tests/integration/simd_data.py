@@ -35,13 +35,12 @@ Run: simd_data.py --bindir build/bin [-k NAME] [-v] [--keep].
 """
 
 import hashlib
-import json
 import os
 import random
 import sys
 
-from simd_harness import (Cluster, Failure, expect, kill_during_workload, main, up_all,
-                          wait_connected)
+from simd_harness import (Cluster, Failure, all_in_sync, expect, kill_during_workload, main,
+                          res_stats, up_synced_primary)
 from simd_nbd import find_nbdsh
 
 KiB = 1024
@@ -144,32 +143,11 @@ def run_workload(c, node, seed, count, aligned=False, name="w"):
     return Log(log, seed)
 
 
-def stats(node):
-    return json.loads(node.setup("status", "r0", "--statistics", "--json").stdout)[0]
-
-
 def peer_device(node, peer):
-    for conn in stats(node)["connections"]:
+    for conn in res_stats(node)["connections"]:
         if conn["name"] == peer.name:
             return conn, conn["peer_devices"][0]
     raise Failure(f"{node.name} has no connection to {peer.name}")
-
-
-def all_in_sync(c, nodes=None):
-    """Every node UpToDate, and every connection Connected/Established
-    toward an UpToDate peer with nothing out of sync."""
-    for n in nodes or c.nodes:
-        s = stats(n)
-        if s["devices"][0]["disk-state"] != "UpToDate":
-            raise Failure(f"{n.name} disk:{s['devices'][0]['disk-state']}")
-        for conn in s["connections"]:
-            pd = conn["peer_devices"][0]
-            if (conn["connection-state"] != "Connected" or pd["replication-state"] != "Established"
-                    or pd["peer-disk-state"] != "UpToDate" or pd["out-of-sync"] != 0):
-                raise Failure(f"{n.name} {conn['name']} connection:{conn['connection-state']} "
-                              f"replication:{pd['replication-state']} peer-disk:"
-                              f"{pd['peer-disk-state']} out-of-sync:{pd['out-of-sync']}")
-    return True
 
 
 def data_area(node, size):
@@ -184,16 +162,7 @@ def sha(b):
 def bring_up(c, net="", disk=RATE):
     """r0 on every node of `c`, initial sync skipped (the images are all
     zeros), the first node Primary."""
-    c.start()
-    for n in c.nodes:
-        c.image(n, 0, size_mb=IMG_MB)
-    c.write_config([{"name": "r0", "volumes": [0], "nodes": [n.name for n in c.nodes],
-                     "net": net, "disk": disk}])
-    up_all(c, "r0")
-    wait_connected(c, "r0")
-    c.nodes[0].adm("new-current-uuid", "--clear-bitmap", "r0/0")
-    c.wait("all UpToDate", lambda: all_in_sync(c))
-    c.nodes[0].adm("primary", "r0")
+    up_synced_primary(c, IMG_MB, net=net, disk=disk)
 
 
 def expect_replicas(c, model, what, nodes=None, timeout=20):

@@ -265,6 +265,44 @@ def wait_connected(cluster, res, nodes=None):
 
 
 
+def res_stats(node, res="r0"):
+    """NODE's `drbdsetup status RES --statistics --json` object for RES."""
+    return json.loads(node.setup("status", res, "--statistics", "--json").stdout)[0]
+
+
+def all_in_sync(cluster, nodes=None, res="r0"):
+    """Every node UpToDate, and every connection Connected/Established
+    toward an UpToDate peer with nothing out of sync (raises Failure saying
+    what is not, for Cluster.wait)."""
+    for n in nodes or cluster.nodes:
+        s = res_stats(n, res)
+        if s["devices"][0]["disk-state"] != "UpToDate":
+            raise Failure(f"{n.name} disk:{s['devices'][0]['disk-state']}")
+        for conn in s["connections"]:
+            pd = conn["peer_devices"][0]
+            if (conn["connection-state"] != "Connected" or pd["replication-state"] != "Established"
+                    or pd["peer-disk-state"] != "UpToDate" or pd["out-of-sync"] != 0):
+                raise Failure(f"{n.name} {conn['name']} connection:{conn['connection-state']} "
+                              f"replication:{pd['replication-state']} peer-disk:"
+                              f"{pd['peer-disk-state']} out-of-sync:{pd['out-of-sync']}")
+    return True
+
+
+def up_synced_primary(cluster, size_mb, net="", disk="", res="r0"):
+    """RES (volume 0) on every node of CLUSTER on all-zero images of
+    SIZE_MB, the initial sync skipped (new-current-uuid --clear-bitmap),
+    the first node Primary."""
+    cluster.start()
+    for n in cluster.nodes:
+        cluster.image(n, 0, size_mb=size_mb)
+    cluster.write_config([{"name": res, "volumes": [0], "nodes": [n.name for n in cluster.nodes],
+                           "net": net, "disk": disk}])
+    up_all(cluster, res)
+    wait_connected(cluster, res)
+    cluster.nodes[0].adm("new-current-uuid", "--clear-bitmap", f"{res}/0")
+    cluster.wait("all UpToDate", lambda: all_in_sync(cluster, res=res))
+    cluster.nodes[0].adm("primary", res)
+
 def kill_during_workload(cluster, node, worker_argv, ready, what, timeout=60):
     """Runs WORKER_ARGV (a client of NODE's exports, with NODE's environment)
     until READY() holds, then SIGKILLs NODE's drbd-simd mid-workload and
