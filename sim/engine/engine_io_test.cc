@@ -18,15 +18,10 @@ using sim::Ip4;
 using sim::kDiskBytes;
 using sim::kSec;
 using sim::Node;
+using sim::Pattern;
 using sim::World;
 
 constexpr uint64_t kMs = 1000000;
-
-std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 9));
-  return v;
-}
 
 class DataPath : public ::testing::Test {
  protected:

@@ -24,16 +24,11 @@ using sim::Ip4;
 using sim::kDiskBytes;
 using sim::kSec;
 using sim::Node;
+using sim::Pattern;
 using sim::World;
 
 constexpr uint64_t kExtent = 4ull << 20;
 constexpr uint64_t kBitsPerExtent = kExtent / 4096;
-
-std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 10));
-  return v;
-}
 
 // What drbdmeta would find on a world disk (internal v09 metadata).
 struct OnDisk {

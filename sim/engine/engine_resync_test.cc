@@ -17,13 +17,8 @@ using sim::Ip4;
 using sim::kDiskBytes;
 using sim::kSec;
 using sim::Node;
+using sim::Pattern;
 using sim::World;
-
-std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 10));
-  return v;
-}
 
 class Resync : public ::testing::Test {
  protected:

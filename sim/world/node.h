@@ -6,8 +6,11 @@
 // cluster scenarios can use it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lib/md/device.h"
 #include "lib/md/metadata.h"
@@ -20,6 +23,14 @@ namespace drbd::sim {
 // The tests' usual backing disk size, and one second of world time.
 inline constexpr uint64_t kDiskBytes = 32ull << 20;
 inline constexpr uint64_t kSec = 1000000000ull;
+
+// N bytes of test data that differ with SEED and along the buffer (no
+// repeat within a 4 KiB block or between neighbouring blocks).
+inline std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 10));
+  return v;
+}
 
 // Writes v09 internal metadata (as drbdmeta create-md does) onto world disk
 // `path` of `bytes` bytes. `flags` are MDF_* bits; `node_id` -1 = unset.
