@@ -9,8 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "lib/ocf/clone_check.h"
@@ -51,6 +54,13 @@ int ProcessRunner::Run(const std::vector<std::string>& argv, std::string* stdout
     if (errno != EINTR) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+std::chrono::milliseconds ProcessRunner::Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
+void ProcessRunner::Sleep(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 std::string LocalHostname(const EnvLookup& env) {
   if (std::optional<std::string> h = env("DRBD_CP_HOSTNAME"); h && !h->empty()) return *h;
@@ -269,21 +279,57 @@ class Agent {
     return Exit::kSuccess;
   }
 
-  // TODO(#8): retry loop until the operation timeout, as drbd.ocf does.
+  // Pacemaker's timeout of this operation (OCF_RESKEY_CRM_meta_timeout, in
+  // ms); 20 s, Pacemaker's default, when run by hand.
+  std::chrono::milliseconds OpTimeout() {
+    const std::string text = env_("OCF_RESKEY_CRM_meta_timeout").value_or("");
+    int64_t ms = 0;
+    if (std::from_chars(text.data(), text.data() + text.size(), ms).ec == std::errc() && ms > 0)
+      return std::chrono::milliseconds(ms);
+    return std::chrono::milliseconds(20000);
+  }
+
+  // Retries `drbdadm primary` once a second until it works or the operation
+  // timeout is near, as drbd.ocf does: right after a failover DRBD may still
+  // see the lost Primary connected until its ping timeout, and refuses a
+  // second Primary meanwhile. Refusals that waiting cannot cure (no UpToDate
+  // data, exit 17; fail_promote_early_if_peer_primary) end the loop at once.
+  // The loop stops a margin (a tenth of the timeout, at least 2 s) before
+  // Pacemaker would kill it, so the failure carries a reason.
   Exit Promote() {
-    StateSummary s = ReadState();
-    PromoteDecision d = DecidePromote(s, p_, view_, /*retry=*/false);
-    if (d.kind == PromoteDecision::Kind::kAlreadyPromoted) return Exit::kSuccess;
-    if (d.kind == PromoteDecision::Kind::kRefuse) return Fail(d.code, std::string(d.reason));
-    int rc = Adm({"primary"});
-    if (rc == 17)
-      return Fail(Exit::kErrGeneric, "DRBD refuses to promote without access to UpToDate data");
-    s = ReadState();
-    if (MonitorResult(s) == Exit::kRunningPromoted) {
-      ApplyScore(s);
-      return Exit::kSuccess;
+    using std::chrono::milliseconds;
+    const milliseconds start = runner_.Now();
+    const milliseconds budget = OpTimeout();
+    const milliseconds margin = std::max(milliseconds(2000), budget / 10);
+    const milliseconds pause(1000);
+    int rc = 0;
+    for (int attempt = 1;; ++attempt) {
+      StateSummary s = ReadState();
+      PromoteDecision d = DecidePromote(s, p_, view_, /*retry=*/attempt > 1);
+      if (d.kind == PromoteDecision::Kind::kAlreadyPromoted) {
+        if (attempt > 1) ApplyScore(s);
+        return Exit::kSuccess;
+      }
+      if (d.kind == PromoteDecision::Kind::kRefuse) return Fail(d.code, std::string(d.reason));
+      if (d.warn_peer_primary)
+        Log("WARNING: a peer is Primary but Pacemaker knows of no Promoted peer; promoting anyway");
+      rc = Adm({"primary"});
+      if (rc == 17)
+        return Fail(Exit::kErrGeneric, "DRBD refuses to promote without access to UpToDate data");
+      s = ReadState();
+      if (MonitorResult(s) == Exit::kRunningPromoted) {
+        ApplyScore(s);
+        return Exit::kSuccess;
+      }
+      const milliseconds spent = runner_.Now() - start;
+      if (spent + pause + margin > budget)
+        return Fail(Exit::kErrGeneric,
+                    "drbdadm primary did not make the resource Primary (" +
+                        std::to_string(attempt) + " attempts in " +
+                        std::to_string(spent.count() / 1000) + " s, last exit code " +
+                        std::to_string(rc) + ")");
+      runner_.Sleep(pause);
     }
-    return Fail(Exit::kErrGeneric, "drbdadm primary did not make the resource Primary");
   }
 
   Exit Demote() {

@@ -6,6 +6,7 @@
 // See docs/ocf-agent.md.
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -16,17 +17,22 @@
 namespace drbd::ocf {
 
 // Runs an external command, capturing its stdout. Returns its exit status
-// (0..255), or -1 when it could not be run.
+// (0..255), or -1 when it could not be run. Also the agent's clock: actions
+// that retry (promote) wait through it, so tests run them in virtual time.
 class Runner {
  public:
   virtual ~Runner() = default;
   virtual int Run(const std::vector<std::string>& argv, std::string* stdout_text) = 0;
+  virtual std::chrono::milliseconds Now() = 0;  // a monotonic clock
+  virtual void Sleep(std::chrono::milliseconds d) = 0;
 };
 
 // posix_spawnp-based runner; stderr of the child goes to ours.
 class ProcessRunner : public Runner {
  public:
   int Run(const std::vector<std::string>& argv, std::string* stdout_text) override;
+  std::chrono::milliseconds Now() override;
+  void Sleep(std::chrono::milliseconds d) override;
 };
 
 // This node's name as Pacemaker knows it: DRBD_CP_HOSTNAME from `env`,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -28,12 +30,27 @@ constexpr char kPrimaryUpToDate[] =
     "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0 replication:Established "
     "peer-disk:UpToDate peer-client:no\n"
     "exists -\n";
+constexpr char kSecondaryPeerPrimary[] =
+    "exists resource name:r0 role:Secondary suspended:no\n"
+    "exists connection name:r0 peer-node-id:1 conn-name:b connection:Connected role:Primary\n"
+    "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+    "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0 replication:Established "
+    "peer-disk:UpToDate peer-client:no\n"
+    "exists -\n";
 constexpr char kNothing[] = "exists -\n";
 
 // Each events2 call returns the next scripted state (the last one repeats);
 // every other command is recorded and returns its scripted code (0).
+// Time is virtual: only Sleep advances it.
 class FakeRunner : public Runner {
  public:
+  std::chrono::milliseconds now{0};
+  std::vector<std::chrono::milliseconds> sleeps;
+  std::chrono::milliseconds Now() override { return now; }
+  void Sleep(std::chrono::milliseconds d) override {
+    sleeps.push_back(d);
+    now += d;
+  }
   std::deque<std::string> states;
   std::map<std::string, int> codes;            // "drbdadm primary" or "crm_attribute" → exit code
   std::map<std::string, std::string> outputs;  // "drbdadm dump-xml" → its stdout
@@ -69,6 +86,10 @@ struct Outcome {
   Exit exit;
   std::vector<std::string> calls;
   std::string log;
+  std::vector<std::chrono::milliseconds> sleeps;
+  size_t Count(std::string_view call) const {
+    return static_cast<size_t>(std::count(calls.begin(), calls.end(), call));
+  }
 };
 
 Outcome RunAction(std::string_view action, std::deque<std::string> states,
@@ -78,7 +99,7 @@ Outcome RunAction(std::string_view action, std::deque<std::string> states,
   r.codes = std::move(codes);
   std::ostringstream out, log;
   Exit e = RunAgent(action, env, r, out, log);
-  return {e, r.calls, log.str()};
+  return {e, r.calls, log.str(), r.sleeps};
 }
 
 TEST(OcfAgent, MetaDataNeedsNoParameters) {
@@ -189,6 +210,43 @@ TEST(OcfAgent, PromoteRefusedByDrbd) {
   EXPECT_NE(o.log.find("ocf-exit-reason:DRBD refuses to promote"), std::string::npos);
 }
 
+// Right after a failover DRBD can still see the lost Primary connected
+// (until its ping timeout) and refuses a second Primary: promote retries once
+// a second, as drbd.ocf does.
+TEST(OcfAgent, PromoteRetriesWhileDrbdStillSeesAPrimaryPeer) {
+  Outcome o = RunAction("promote",
+                        {kSecondaryPeerPrimary, kSecondaryPeerPrimary, kSecondaryPeerPrimary,
+                         kSecondaryPeerPrimary, kSecondaryUpToDate, kPrimaryUpToDate},
+                        {{"drbdadm primary", 11}});
+  EXPECT_EQ(o.exit, Exit::kSuccess);
+  EXPECT_EQ(o.Count("drbdadm -c /etc/drbd.conf primary r0"), 3u);
+  EXPECT_EQ(o.sleeps, (std::vector<std::chrono::milliseconds>(2, std::chrono::seconds(1))));
+  EXPECT_NE(o.log.find("WARNING: a peer is Primary but Pacemaker knows of no Promoted peer"),
+            std::string::npos);
+}
+
+// The retries end a margin before Pacemaker's operation timeout (a tenth,
+// at least 2 s), with a reason instead of being killed.
+TEST(OcfAgent, PromoteGivesUpBeforeTheOperationTimeout) {
+  Outcome o = RunAction("promote", {kSecondaryPeerPrimary}, {{"drbdadm primary", 11}},
+                        Env({{"OCF_RESKEY_CRM_meta_timeout", "10000"}}));
+  EXPECT_EQ(o.exit, Exit::kErrGeneric);
+  EXPECT_EQ(o.Count("drbdadm -c /etc/drbd.conf primary r0"), 9u);
+  EXPECT_EQ(o.sleeps.size(), 8u);
+  EXPECT_NE(o.log.find("ocf-exit-reason:drbdadm primary did not make the resource Primary (9 "
+                       "attempts in 8 s, last exit code 11)"),
+            std::string::npos)
+      << o.log;
+}
+
+TEST(OcfAgent, PromoteFailsEarlyIfAskedWhenAPeerIsPrimary) {
+  Outcome o = RunAction("promote", {kSecondaryPeerPrimary}, {{"drbdadm primary", 11}},
+                        Env({{"OCF_RESKEY_fail_promote_early_if_peer_primary", "true"}}));
+  EXPECT_EQ(o.exit, Exit::kErrGeneric);
+  EXPECT_EQ(o.Count("drbdadm -c /etc/drbd.conf primary r0"), 1u);
+  EXPECT_NE(o.log.find("(fail_promote_early_if_peer_primary)"), std::string::npos);
+}
+
 TEST(OcfAgent, PromoteOfStoppedResourceFails) {
   EXPECT_EQ(RunAction("promote", {kNothing}).exit, Exit::kErrGeneric);
 }
@@ -221,7 +279,7 @@ Outcome RunWithDump(std::string_view action, std::deque<std::string> states,
   r.outputs["drbdadm dump-xml"] = ReadTestdata(dump_file);
   std::ostringstream out, log;
   Exit e = RunAgent(action, env, r, out, log);
-  return {e, r.calls, log.str()};
+  return {e, r.calls, log.str(), r.sleeps};
 }
 
 TEST(OcfAgent, DualPrimaryWithoutAllowTwoPrimariesIsRefused) {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -47,6 +49,10 @@ class FakeCluster : public Runner {
   std::string state;
   int create_rc = 0;
   std::vector<std::string> calls;
+
+  // The handlers never wait.
+  std::chrono::milliseconds Now() override { return std::chrono::milliseconds(0); }
+  void Sleep(std::chrono::milliseconds) override { ADD_FAILURE() << "unexpected Sleep"; }
 
   int Run(const std::vector<std::string>& argv, std::string* out) override {
     std::string line;

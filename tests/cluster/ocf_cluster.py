@@ -88,6 +88,44 @@ def disk(node):
     return None
 
 
+def pacemaker_log(node):
+    return f"{STATE}/harness/nodes/{node}/log/pacemaker/pacemaker.log"
+
+
+def simd_log(node):
+    return f"{STATE}/{node}/drbd-simd.log"
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_since(path, offset):
+    try:
+        with open(path, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+    except OSError:
+        return ""
+
+
+def diagnose(nodes):
+    """What each node's DRBD and Pacemaker did, printed when a stage fails."""
+    for n in nodes:
+        print(f"== diagnostics {n}", flush=True)
+        p = ex(n, "drbdsetup", "status", "--verbose", RES, check=False)
+        print((p.stdout + p.stderr).strip(), flush=True)
+        print("-- drbd-simd.log (tail)", flush=True)
+        print("".join(log_since(simd_log(n), 0).splitlines(True)[-40:]), flush=True)
+        print("-- pacemaker operations", flush=True)
+        ops = [l for l in log_since(pacemaker_log(n), 0).splitlines()
+               if "Result of" in l or "ocf-exit-reason" in l or "drbd(" in l]
+        print("\n".join(ops[-40:]), flush=True)
+
+
 NBD = "nbd+unix:///drbd0?socket=/run/nbd/drbd0.nbd"
 
 
@@ -175,6 +213,10 @@ CLONE = f"""<clone id="ms-drbd0">
     <operations>
       <op id="drbd0-mon-u" name="monitor" interval="5s" role="Unpromoted" timeout="20s"/>
       <op id="drbd0-mon-p" name="monitor" interval="4s" role="Promoted" timeout="20s"/>
+      <op id="drbd0-start" name="start" interval="0s" timeout="240s"/>
+      <op id="drbd0-stop" name="stop" interval="0s" timeout="100s"/>
+      <op id="drbd0-promote" name="promote" interval="0s" timeout="90s"/>
+      <op id="drbd0-demote" name="demote" interval="0s" timeout="90s"/>
     </operations>
   </primitive>
 </clone>"""
@@ -209,6 +251,12 @@ def run(bindir):
     qemu_io(survivor, "read -P 0x5a 1M 4M", read_only=True)
     print(f"== {survivor} has every acknowledged write", flush=True)
     print(f"== stage 3: {promoted} boots again, resyncs, ends Unpromoted and UpToDate", flush=True)
+    # "Never promoted on the way" is judged from what was executed: the
+    # returning node's Pacemaker log (every promote it runs is logged as
+    # "Result of promote operation") and its DRBD's role changes. crm_mon
+    # alone cannot tell: until the node's join completes it may still show
+    # the status recorded before the kill.
+    pm_off, simd_off = log_size(pacemaker_log(promoted)), log_size(simd_log(promoted))
     harness("start", promoted)
     seen_roles = []
 
@@ -218,8 +266,14 @@ def run(bindir):
         return role == "Unpromoted" and disk(promoted) == "UpToDate"
     wait(f"{promoted} Unpromoted and UpToDate", back)
     crm_mon(survivor)
-    if any(v == "Promoted" for v in seen_roles):
-        raise Failure(f"{promoted} was promoted while coming back: {seen_roles}")
+    print(f"   (crm_mon roles of {promoted} while it came back: {seen_roles})", flush=True)
+    promotes = [l for l in log_since(pacemaker_log(promoted), pm_off).splitlines()
+                if f"promote operation for drbd0 on {promoted}" in l]
+    to_primary = [l for l in log_since(simd_log(promoted), simd_off).splitlines()
+                  if "role( Secondary -> Primary )" in l]
+    if promotes or to_primary:
+        raise Failure(f"{promoted} was promoted while coming back:\n" +
+                      "\n".join(promotes + to_primary))
     r = roles(survivor)
     if r.get(survivor) != "Promoted" or r.get(promoted) != "Unpromoted":
         raise Failure(f"wrong roles at the end: {r}")
@@ -332,6 +386,7 @@ def main():
             print(f"PASS ocf_cluster {name} ({time.time() - t0:.0f}s)", flush=True)
         except Failure as e:
             print(f"FAIL ocf_cluster {name}: {e}", flush=True)
+            diagnose(["node1", "node2"] + (["node3"] if fn is run3 else []))
             rc = 1
         finally:
             if not args.keep:
