@@ -22,6 +22,7 @@
 #include "drbdadm/drbdadm.h"
 #include "lib/base/getopt.h"
 #include "drbdadm/registry.h"
+#include "drbdadm/live84.h"
 #include "drbdadm/plan84.h"
 #include "drbdadm/runner.h"
 #include "lib/config/dump.h"
@@ -170,7 +171,8 @@ std::string DriverVersion() {
 
 // drbd-utils maybe_exec_legacy_drbdadm(): with an 8.3/8.4 kernel module the
 // matching legacy drbdadm (drbdadm-83/-84, looked up next to argv[0] and in
-// /lib/drbd) takes over the whole invocation.
+// /lib/drbd) takes over the whole invocation. Main() calls it for modules
+// other than 8.4 only: 8.4 is driven by drbdadm/live84.h.
 void MaybeExecLegacyDrbdadm(AdmState& st, const std::vector<std::string>& argv,
                             const std::string& driver_version) {
   unsigned code = VersionCode(driver_version);
@@ -327,16 +329,22 @@ int ParseOptions(AdmState& st, const std::vector<std::string>& argv, Invocation*
         HiddenCommandsCmd().fn(st, none);
       }
       inv->cmd = FindCommand(a, st);
+      if (!inv->cmd && (VersionCode(inv->driver_version) >> 8) == 0x0804) {
+        inv->cmd = FindCommand84(a);
+      }
       if (!inv->cmd) st.backend_options.push_back(a);
     }
   }
 
+  const bool module_84 = (VersionCode(inv->driver_version) >> 8) == 0x0804;
+  if (inv->help && module_84) PrintUsage84AndExit(st, inv->cmd, nullptr, 0);
   if (inv->help) PrintUsageAndExit(st, inv->cmd, nullptr, inv->cmd ? 0 : ToInt(ExitCode::kUsage));
   if (!inv->cmd) {
     if (!operands.empty()) {
       *st.err << st.progname << ": Unknown command '" << operands.front() << "'\n";
       return ToInt(ExitCode::kUsage);
     }
+    if (module_84) PrintUsage84AndExit(st, nullptr, "No command specified", ToInt(ExitCode::kUsage));
     PrintUsageAndExit(st, nullptr, "No command specified", ToInt(ExitCode::kUsage));
   }
 
@@ -439,19 +447,17 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   AssignCommandNames(st, argv[0]);
   Invocation inv;
   inv.driver_version = DriverVersion();
-  // An 8.4 module: `-d` of the verbs drbdadm/plan84.h implements is planned
-  // here; everything else still goes to drbdadm-84.
+  // An 8.4 module: the verbs drbdadm/live84.h implements are planned and
+  // run here (our drbdsetup speaks genl version 1); the others need no
+  // module or work through our drbdsetup's 8.4 mode. Only an 8.3 module
+  // still goes to drbd-utils' drbdadm-83.
   const unsigned drv = VersionCode(inv.driver_version);
   const bool is_84 = (drv >> 8) == 0x0804;
-  const bool dry_84 =
-      is_84 && std::any_of(argv.begin() + 1, argv.end(),
-                           [](const std::string& a) { return a == "-d" || a == "--dry-run"; });
-  if (!dry_84) MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
+  if (!is_84) MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
 
   if (int rv = ParseOptions(st, argv, &inv)) return rv;
   const AdmCmd& cmd = *inv.cmd;
-  const bool plan_84 = dry_84 && IsPlan84Verb(cmd.name);
-  if (dry_84 && !plan_84) MaybeExecLegacyDrbdadm(st, argv, inv.driver_version);
+  const bool plan_84 = is_84 && IsLive84Verb(cmd.name);
 
   if (!inv.config_test.empty() && !cmd.test_config) {
     *st.err << "The --config-to-test (-t) option is only allowed "
@@ -532,12 +538,15 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   st.pp.stacked = st.is_drbd_top;
   st.pp.drbdsetup = st.drbdsetup;
   st.pp.drbdmeta = st.drbdmeta;
+  st.pp.module_84 = is_84;
   cfg::PostParse(st.config, st.pp, *st.diag);
   if (!is_dump || st.dry_run || st.verbose) cfg::ExpandCommon(st.config, st.pp, *st.diag);
   const bool all_names = names.empty() || names[0] == "all";
-  if (plan_84 && !all_names) {
-    return Plan84(st.config, cmd.name, names, st.backend_options, inv.driver_version, *st.out,
-                  *st.err);
+  // sh-status takes no resource names; the other 8.4 verbs work on
+  // resources, "all" when none are named.
+  const bool sh_status_84 = plan_84 && cmd.name == "sh-status";
+  if (plan_84 && (!all_names || sh_status_84)) {
+    return RunVerb84(st, cmd.name, names, inv.driver_version);
   }
 
   int nr_normal = 0, nr_stacked = 0, nr_ignored = 0;
@@ -546,7 +555,7 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
   int rv = 0;
   CmdCtx ctx;
   ctx.cmd = &cmd;
-  if (cmd.res_name_required || !names.empty()) {
+  if (cmd.res_name_required || !names.empty() || plan_84) {
     if (st.config.resources.empty() && !is_dump) {
       *st.err << "no resources defined!\n";
       return ToInt(ExitCode::kUsage);
@@ -571,10 +580,7 @@ int Main(AdmState& st, const std::vector<std::string>& argv) {
           return ToInt(ExitCode::kUsage);
         }
       }
-      if (plan_84) {
-        return Plan84(st.config, cmd.name, names, st.backend_options, inv.driver_version, *st.out,
-                      *st.err);
-      }
+      if (plan_84) return RunVerb84(st, cmd.name, names, inv.driver_version);
       for (cfg::Resource& res : st.config.resources) VerifyIps(st, res);
       if (!st.config.valid) return ToInt(ExitCode::kConfigInvalid);
 

@@ -795,6 +795,7 @@ cfg::DumpOptions DumpOptionsFor(const AdmState& st) {
   o.hostname = st.pp.hostname;
   o.xml_standalone = !st.dump_all;
   o.err = st.err;
+  o.node_ids = !st.pp.module_84;
   return o;
 }
 

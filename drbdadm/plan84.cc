@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,21 +81,18 @@ OptList Prepend(const OptList& from, OptList into) {
   return into;
 }
 
-struct Plan {
-  std::vector<std::string> stage_setup;    // new-resource, new-minor
-  std::vector<std::string> stage_attach;   // drbdmeta apply-al, attach
-  std::vector<std::string> stage_connect;  // connect
-  std::vector<std::string> plain;          // everything else, in order
-};
 
 constexpr const char* kSetup = "drbdsetup-84";
 constexpr const char* kMeta = "drbdmeta";
 
+// An address as drbdsetup-84 takes it: "ipv4:10.0.0.1:7788".
 std::string Address(const cfg::Address& a) {
   std::string af = a.af.empty() ? "ipv4" : a.af;
   std::string host = af == "ipv6" ? "[" + a.addr + "]" : a.addr;
-  return ShellEscape(af + ":" + host + ":" + a.port);
+  return af + ":" + host + ":" + a.port;
 }
+
+using Argv = std::vector<std::string>;
 
 class Planner {
  public:
@@ -200,18 +198,17 @@ class Planner {
     return Prepend(common, own);
   }
 
-  // " --name=value" for each option; resync-after names a resource (or
+  // "--name=value" for each option; resync-after names a resource (or
   // resource/volume) and is given as that volume's minor.
-  std::string Render(const OptList& opts) const {
-    std::string s;
+  void Render(const OptList& opts, Argv& argv) const {
     for (const cfg::Option* o : opts) {
-      s += " --" + o->name;
-      if (!o->has_value) continue;
-      std::string value = o->value;
-      if (o->name == "resync-after") value = ResyncAfterMinor(value);
-      s += "=" + ShellEscape(value);
+      std::string s = "--" + o->name;
+      if (o->has_value) {
+        s += "=";
+        s += o->name == "resync-after" ? ResyncAfterMinor(o->value) : o->value;
+      }
+      argv.push_back(std::move(s));
     }
-    return s;
   }
 
   std::string ResyncAfterMinor(const std::string& v) const {
@@ -238,13 +235,27 @@ class Planner {
   // drbdadm-84 still passes as "none" (with meta-disk internal).
   static std::string Disk(const cfg::Volume& v) { return v.disk.value_or("none"); }
 
-  // "META-DEV INDEX"; drbdmeta calls a flexible external index
+  // META-DEV INDEX; drbdmeta calls a flexible external index
   // "flex-external", drbdsetup "flexible".
-  static std::string MetaArgs(const cfg::Volume& v, bool for_drbdmeta) {
+  static void MetaArgs(const cfg::Volume& v, bool for_drbdmeta, Argv& argv) {
     std::string idx = v.meta_index.value_or("internal");
     std::string dev = idx == "internal" ? Disk(v) : v.meta_disk.value_or("none");
     if (idx == "flexible" && for_drbdmeta) idx = "flex-external";
-    return ShellEscape(dev) + " " + idx;
+    argv.push_back(std::move(dev));
+    argv.push_back(std::move(idx));
+  }
+
+  // `drbdmeta MINOR v08 META-DEV INDEX verb`.
+  static Call84 Meta(const cfg::Volume& v, const std::string& verb) {
+    Call84 c{{kMeta, std::to_string(v.device_minor), "v08"}, kSleepsVeryLong};
+    MetaArgs(v, true, c.argv);
+    c.argv.push_back(verb);
+    return c;
+  }
+
+  // `drbdsetup-84 verb OBJECT`.
+  static Call84 Setup(const std::string& verb, const std::string& object, int flags) {
+    return Call84{{kSetup, verb, object}, flags};
   }
 
   // The volumes a command works on: the one named (`r0/1`, `minor-11`) or
@@ -258,38 +269,90 @@ class Planner {
   }
   void SetVolume(const cfg::Volume* only) { only_ = only; }
 
-  void Setup(const cfg::Resource& res, Plan& p) const {
-    p.stage_setup.push_back(std::string(kSetup) + " new-resource " + ShellEscape(res.name) +
-                            Render(ResourceLevel(res, Ctx84::kResource)));
-    for (const cfg::Volume& v : Vols(res)) {
-      p.stage_setup.push_back(std::string(kSetup) + " new-minor " + ShellEscape(res.name) + " " +
-                              std::to_string(v.device_minor) + " " + std::to_string(v.vnr));
-    }
+  Unit84 NewUnit(const cfg::Resource& res, std::string verb, Stage84 stage,
+                 Unit84Kind kind = Unit84Kind::kSequence) const {
+    Unit84 u;
+    u.res = &res;
+    u.verb = std::move(verb);
+    u.stage = stage;
+    u.kind = kind;
+    return u;
   }
 
-  void Attach(const cfg::Resource& res, std::vector<std::string>& lines) const {
+  Unit84 NewResource(const cfg::Resource& res, bool set_defaults) const {
+    Unit84 u = NewUnit(res, set_defaults ? "resource-options" : "new-resource",
+                       set_defaults ? Stage84::kResource : Stage84::kPrereq);
+    Call84 c = Setup(u.verb, res.name, kSleepsShort);
+    if (set_defaults) c.argv.emplace_back("--set-defaults");
+    Render(ResourceLevel(res, Ctx84::kResource), c.argv);
+    u.calls.push_back(std::move(c));
+    return u;
+  }
+
+  Unit84 NewMinor(const cfg::Resource& res, const cfg::Volume& v, Stage84 stage) const {
+    Unit84 u = NewUnit(res, "new-minor", stage);
+    u.calls.push_back(Call84{
+        {kSetup, "new-minor", res.name, std::to_string(v.device_minor), std::to_string(v.vnr)},
+        kSleepsShort});
+    return u;
+  }
+
+  // The disk options of a volume in drbdadm-84's order.
+  OptList DiskOpts(const cfg::Resource& res, const cfg::Volume& v) const {
     OptList res_disk = ResourceLevel(res, Ctx84::kDisk);
-    for (const cfg::Volume& v : Vols(res)) {
-      // drbdadm-84 moves the options of a resource-level `volume N { }` into
-      // the host's volume by prepending, then prepends what is missing from
-      // the resource level (as measured against drbdadm-84).
-      OptList opts = Written({&v.disk_options, &v.pd_options}, Ctx84::kDisk);
-      const cfg::Volume* rv = cfg::FindVolume(res.volumes, v.vnr);
-      if (rv != nullptr && !rv->implicit) {
-        OptList rv_own = Written({&rv->disk_options, &rv->pd_options}, Ctx84::kDisk);
-        OptList res_rest;
-        for (const cfg::Option* o : res_disk) {
-          if (!Has(rv_own, o->name)) res_rest.push_back(o);
-        }
-        opts = Prepend(rv_own, Prepend(res_rest, opts));
-      } else {
-        opts = Prepend(res_disk, opts);
+    // drbdadm-84 moves the options of a resource-level `volume N { }` into
+    // the host's volume by prepending, then prepends what is missing from
+    // the resource level (as measured against drbdadm-84).
+    OptList opts = Written({&v.disk_options, &v.pd_options}, Ctx84::kDisk);
+    const cfg::Volume* rv = cfg::FindVolume(res.volumes, v.vnr);
+    if (rv != nullptr && !rv->implicit) {
+      OptList rv_own = Written({&rv->disk_options, &rv->pd_options}, Ctx84::kDisk);
+      OptList res_rest;
+      for (const cfg::Option* o : res_disk) {
+        if (!Has(rv_own, o->name)) res_rest.push_back(o);
       }
-      std::string minor = std::to_string(v.device_minor);
-      lines.push_back(std::string(kMeta) + " " + minor + " v08 " + MetaArgs(v, true) + " apply-al");
-      lines.push_back(std::string(kSetup) + " attach " + minor + " " + ShellEscape(Disk(v)) + " " +
-                      MetaArgs(v, false) + Render(opts));
+      return Prepend(rv_own, Prepend(res_rest, opts));
     }
+    return Prepend(res_disk, opts);
+  }
+
+  Unit84 Attach(const cfg::Resource& res, const cfg::Volume& v, Stage84 stage) const {
+    Unit84 u = NewUnit(res, "attach", stage);
+    u.calls.push_back(Meta(v, "apply-al"));
+    Call84 c{{kSetup, "attach", std::to_string(v.device_minor), Disk(v)}, kSleepsLong};
+    MetaArgs(v, false, c.argv);
+    Render(DiskOpts(res, v), c.argv);
+    u.calls.push_back(std::move(c));
+    return u;
+  }
+
+  // adjust: disk-options --set-defaults with the configured options but
+  // those only attach sets (size, max-bio-bvecs).
+  Unit84 DiskDefaults(const cfg::Resource& res, const cfg::Volume& v) const {
+    Unit84 u = NewUnit(res, "disk-options", Stage84::kDisk);
+    Call84 c = Setup("disk-options", std::to_string(v.device_minor), kSleepsLong);
+    c.argv.emplace_back("--set-defaults");
+    OptList opts;
+    for (const cfg::Option* o : DiskOpts(res, v)) {
+      if (o->name != "size" && o->name != "max-bio-bvecs") opts.push_back(o);
+    }
+    Render(opts, c.argv);
+    u.calls.push_back(std::move(c));
+    return u;
+  }
+
+  Unit84 Resize(const cfg::Resource& res, const cfg::Volume& v, Stage84 stage) const {
+    Unit84 u = NewUnit(res, "resize", stage, Unit84Kind::kResize);
+    std::string minor = std::to_string(v.device_minor);
+    Call84 c = Setup("resize", minor, kSleepsShort);
+    const cfg::Option* size = nullptr;
+    for (const cfg::Option& o : v.disk_options) {
+      if (o.name == "size") size = &o;
+    }
+    if (size != nullptr) c.argv.push_back("--size=" + size->value);
+    u.calls.push_back(std::move(c));
+    u.calls.push_back(Setup("check-resize", minor, kSleepsShort));
+    return u;
   }
 
   const cfg::HostInfo* Peer(const cfg::Resource& res) const {
@@ -299,58 +362,158 @@ class Planner {
     return nullptr;
   }
 
-  std::string Addresses(const cfg::Resource& res) const {
+  void Addresses(const cfg::Resource& res, Argv& argv) const {
     const cfg::HostInfo* peer = Peer(res);
-    std::string s = Address(res.me->address);
+    argv.push_back(Address(res.me->address));
     // Through DRBD Proxy the peer is this host's proxy, at its inside address.
     if (res.me->proxy_compat_only) {
-      s += " " + Address(res.me->proxy_compat_only->inside);
+      argv.push_back(Address(res.me->proxy_compat_only->inside));
     } else if (peer) {
-      s += " " + Address(peer->address);
+      argv.push_back(Address(peer->address));
     }
-    return s;
   }
 
-  void Connect(const cfg::Resource& res, std::vector<std::string>& lines) const {
-    if (!Peer(res)) return;
-    lines.push_back(std::string(kSetup) + " connect " + ShellEscape(res.name) + " " +
-                    Addresses(res) + Render(ResourceLevel(res, Ctx84::kNet)));
+  // connect (stage kNow or kNet), or adjust's net-options --set-defaults.
+  std::optional<Unit84> Connect(const cfg::Resource& res, Stage84 stage, bool set_defaults) const {
+    if (!Peer(res)) return std::nullopt;
+    const char* verb = set_defaults ? "net-options" : "connect";
+    Unit84 u = NewUnit(res, verb, stage);
+    Call84 c{{kSetup, verb}, kSleepsShort};
+    if (!set_defaults) c.argv.push_back(res.name);
+    Addresses(res, c.argv);
+    if (set_defaults) c.argv.emplace_back("--set-defaults");
+    Render(ResourceLevel(res, Ctx84::kNet), c.argv);
+    u.calls.push_back(std::move(c));
+    return u;
   }
 
-  void PerMinor(const cfg::Resource& res, const char* verb, std::vector<std::string>& lines) const {
+  // `disconnect LOCAL PEER` of a resource (running or configured).
+  std::optional<Unit84> Disconnect(const cfg::Resource& res, Stage84 stage) const {
+    if (!res.me || !Peer(res)) return std::nullopt;
+    Unit84 u = NewUnit(res, "disconnect", stage);
+    Call84 c{{kSetup, "disconnect"}, kSleepsShort};
+    Addresses(res, c.argv);
+    u.calls.push_back(std::move(c));
+    return u;
+  }
+
+  void PerMinor(const cfg::Resource& res, std::string_view verb, int flags, Unit84Kind kind,
+                std::vector<Unit84>& units) const {
     for (const cfg::Volume& v : Vols(res)) {
-      lines.push_back(std::string(kSetup) + " " + verb + " " + std::to_string(v.device_minor));
+      Unit84 u = NewUnit(res, std::string(verb), Stage84::kNow, kind);
+      u.calls.push_back(Setup(std::string(verb), std::to_string(v.device_minor), flags));
+      if (kind == Unit84Kind::kFallback || kind == Unit84Kind::kOutdate) {
+        u.calls.push_back(Meta(v, std::string(verb)));
+      }
+      units.push_back(std::move(u));
     }
   }
 
-  void Verb(const cfg::Resource& res, std::string_view verb, Plan& p) const {
+  void Verb(const cfg::Resource& res, std::string_view verb, std::vector<Unit84>& units) const {
+    auto add = [&](std::optional<Unit84> u) {
+      if (u) units.push_back(std::move(*u));
+    };
     if (verb == "up") {
-      Setup(res, p);
-      Attach(res, p.stage_attach);
-      Connect(res, p.stage_connect);
+      units.push_back(NewResource(res, false));
+      for (const cfg::Volume& v : Vols(res)) {
+        units.push_back(NewMinor(res, v, Stage84::kPrereq));
+        units.push_back(Attach(res, v, Stage84::kDisk));
+      }
+      add(Connect(res, Stage84::kNet, false));
     } else if (verb == "attach") {
-      Attach(res, p.plain);
+      for (const cfg::Volume& v : Vols(res)) units.push_back(Attach(res, v, Stage84::kNow));
     } else if (verb == "connect") {
-      Connect(res, p.plain);
+      add(Connect(res, Stage84::kNow, false));
     } else if (verb == "down") {
-      p.plain.push_back(std::string(kSetup) + " down " + ShellEscape(res.name));
+      Unit84 u = NewUnit(res, "down", Stage84::kNow);
+      u.calls.push_back(Setup("down", res.name, kSleepsLong));
+      units.push_back(std::move(u));
     } else if (verb == "disconnect") {
-      if (Peer(res)) p.plain.push_back(std::string(kSetup) + " disconnect " + Addresses(res));
-    } else if (verb == "primary" || verb == "secondary") {
-      PerMinor(res, verb == "primary" ? "primary" : "secondary", p.plain);
-    } else if (verb == "detach") {
-      PerMinor(res, "detach", p.plain);
+      add(Disconnect(res, Stage84::kNow));
+    } else if (verb == "primary" || verb == "secondary" || verb == "detach") {
+      PerMinor(res, verb, kSleepsLong, Unit84Kind::kSequence, units);
+    } else if (verb == "invalidate" || verb == "dstate" || verb == "show-gi" || verb == "get-gi") {
+      PerMinor(res, verb, kSleepsShort, Unit84Kind::kFallback, units);
+    } else if (verb == "outdate") {
+      PerMinor(res, verb, kSleepsShort | kSuppressStderr, Unit84Kind::kOutdate, units);
+    } else if (verb == "invalidate-remote" || verb == "verify" || verb == "pause-sync" ||
+               verb == "resume-sync" || verb == "suspend-io" || verb == "resume-io" ||
+               verb == "new-current-uuid" || verb == "role" || verb == "cstate" ||
+               verb == "disk-options") {
+      PerMinor(res, verb, kSleepsShort, Unit84Kind::kSequence, units);
+    } else if (verb == "status") {
+      Unit84 u = NewUnit(res, "status", Stage84::kNow);
+      u.calls.push_back(Setup("status", res.name, kSleepsShort));
+      units.push_back(std::move(u));
+    } else if (verb == "wait-connect" || verb == "wait-sync") {
+      // wait-sync: not a drbdadm-84 verb; drbd-cp's drbdadm has it for
+      // every module and passes it per minor like wait-connect.
+      for (const cfg::Volume& v : Vols(res)) {
+        Unit84 u = NewUnit(res, std::string(verb), Stage84::kNow);
+        Call84 c = Setup(std::string(verb), std::to_string(v.device_minor), kSleepsForever);
+        for (const cfg::Option& o : res.startup_options) {
+          c.argv.push_back("--" + o.name + (o.has_value ? "=" + o.value : ""));
+        }
+        u.calls.push_back(std::move(c));
+        units.push_back(std::move(u));
+      }
+    } else if (verb == "net-options") {
+      if (!Peer(res)) return;
+      Unit84 u = NewUnit(res, "net-options", Stage84::kNow);
+      Call84 c{{kSetup, "net-options"}, kSleepsShort};
+      Addresses(res, c.argv);
+      u.calls.push_back(std::move(c));
+      units.push_back(std::move(u));
+    } else if (verb == "resource-options") {
+      Unit84 u = NewUnit(res, "resource-options", Stage84::kNow);
+      u.calls.push_back(Setup("resource-options", res.name, kSleepsShort));
+      units.push_back(std::move(u));
+    } else if (verb == "apply-al" || verb == "dump-md" || verb == "create-md") {
+      for (const cfg::Volume& v : Vols(res)) {
+        Unit84 u = NewUnit(res, std::string(verb), Stage84::kNow);
+        u.calls.push_back(Meta(v, std::string(verb)));
+        units.push_back(std::move(u));
+      }
     } else if (verb == "resize") {
-      for (const cfg::Volume& v : Vols(res)) {
-        std::string minor = std::to_string(v.device_minor);
-        p.plain.push_back(std::string(kSetup) + " resize " + minor);
-        p.plain.push_back(std::string(kSetup) + " check-resize " + minor);
+      for (const cfg::Volume& v : Vols(res)) units.push_back(Resize(res, v, Stage84::kNow));
+    }
+  }
+
+  // drbdadm-84 adm_adjust's scheduling for what `a` says must change.
+  void Adjust(const cfg::Resource& res, const Adjust84& a, std::vector<Unit84>& units) const {
+    if (a.new_resource) units.push_back(NewResource(res, false));
+    if (a.res_options) units.push_back(NewResource(res, true));
+    for (const Adjust84::Vol& v : a.vols) {
+      const cfg::Volume* kern = v.running ? v.running : v.conf;
+      if (v.detach && kern) {
+        Unit84 u = NewUnit(res, "detach", Stage84::kPrereq);
+        u.calls.push_back(Setup("detach", std::to_string(kern->device_minor), kSleepsShort));
+        units.push_back(std::move(u));
       }
-    } else if (verb == "create-md") {
-      for (const cfg::Volume& v : Vols(res)) {
-        p.plain.push_back(std::string(kMeta) + " " + std::to_string(v.device_minor) + " v08 " +
-                          MetaArgs(v, true) + " create-md");
+      if (v.del_minor && kern) {
+        Unit84 u = NewUnit(res, "del-minor", Stage84::kPrereq);
+        u.calls.push_back(Setup("del-minor", std::to_string(kern->device_minor), kSleepsShort));
+        units.push_back(std::move(u));
       }
+      if (!v.conf) continue;
+      if (v.new_minor) units.push_back(NewMinor(res, *v.conf, Stage84::kDiskPrereq));
+      if (v.attach) units.push_back(Attach(res, *v.conf, Stage84::kDisk));
+      if (v.disk_options) units.push_back(DiskDefaults(res, *v.conf));
+      if (v.resize) units.push_back(Resize(res, *v.conf, Stage84::kDisk));
+    }
+    if (a.connect) {
+      if (a.disconnect && a.running) {
+        std::optional<Unit84> d = Disconnect(*a.running, Stage84::kNetPrereq);
+        if (d) {
+          d->res = &res;
+          units.push_back(std::move(*d));
+        }
+      }
+      std::optional<Unit84> c = Connect(res, Stage84::kNet, false);
+      if (c) units.push_back(std::move(*c));
+    } else if (a.net_options) {
+      std::optional<Unit84> c = Connect(res, Stage84::kNet, true);
+      if (c) units.push_back(std::move(*c));
     }
   }
 
@@ -361,11 +524,49 @@ class Planner {
   std::ostream& err_;
 };
 
-constexpr std::array<std::string_view, 10> kVerbs = {"up",         "down",   "primary", "secondary",
-                                                     "create-md",  "attach", "detach",  "connect",
-                                                     "disconnect", "resize"};
+constexpr std::array<std::string_view, 33> kVerbs = {"status", "wait-sync",
+    "up",          "down",          "adjust",      "primary",      "secondary",
+    "create-md",   "attach",        "detach",      "connect",      "disconnect",
+    "resize",      "invalidate",    "invalidate-remote", "verify", "pause-sync",
+    "resume-sync", "suspend-io",    "resume-io",   "new-current-uuid", "outdate",
+    "role",        "cstate",        "dstate",      "show-gi",      "get-gi",
+    "apply-al",    "dump-md",       "wait-connect", "disk-options", "net-options",
+    "resource-options"};
+
+// Verbs on whole resources: naming a volume is an error.
+bool WholeResourceVerb(std::string_view verb) {
+  return verb == "down" || verb == "connect" || verb == "disconnect" || verb == "adjust" ||
+         verb == "net-options" || verb == "resource-options";
+}
 
 }  // namespace
+
+cfg::Options ConfiguredOptions84(const cfg::Config& config, const cfg::Resource& res,
+                                 const cfg::Volume* vol, OptKind84 kind) {
+  std::ostringstream sink;
+  const std::string no_version;
+  Planner planner(config, no_version, sink);
+  OptList list = kind == OptKind84::kResource ? planner.ResourceLevel(res, Ctx84::kResource)
+                 : kind == OptKind84::kNet    ? planner.ResourceLevel(res, Ctx84::kNet)
+                 : vol != nullptr             ? planner.DiskOpts(res, *vol)
+                                              : planner.ResourceLevel(res, Ctx84::kDisk);
+  cfg::Options out;
+  for (const cfg::Option* o : list) {
+    cfg::Option copy = *o;
+    if (o->name == "resync-after") copy.value = planner.ResyncAfterMinor(o->value);
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+std::string Render84(const Call84& call) {
+  std::string line;
+  for (const std::string& a : call.argv) {
+    if (!line.empty()) line += ' ';
+    AppendShellEscaped(line, a);
+  }
+  return line;
+}
 
 int CheckConfig84(const cfg::Config& config, const std::string& module_version, std::ostream& err) {
   Planner planner(config, module_version, err);
@@ -415,9 +616,9 @@ bool IsPlan84Verb(std::string_view verb) {
   return std::find(kVerbs.begin(), kVerbs.end(), verb) != kVerbs.end();
 }
 
-int Plan84(const cfg::Config& config, std::string_view verb, const std::vector<std::string>& names,
-           const std::vector<std::string>& backend_options, const std::string& module_version,
-           std::ostream& out, std::ostream& err) {
+int Units84(const cfg::Config& config, std::string_view verb, const std::vector<std::string>& names,
+            const std::vector<std::string>& backend_options, const std::string& module_version,
+            const Compare84* compare, std::vector<Unit84>* units, std::ostream& err) {
   Planner planner(config, module_version, err);
   std::vector<std::pair<const cfg::Resource*, const cfg::Volume*>> selected;
   bool all = names.empty() || (names.size() == 1 && names[0] == "all");
@@ -456,28 +657,50 @@ int Plan84(const cfg::Config& config, std::string_view verb, const std::vector<s
       }
       if (vol && vol->implicit)
         vol = nullptr;  // the one volume of a resource without volume sections
-      if (vol && (verb == "down" || verb == "connect" || verb == "disconnect")) {
+      if (vol && WholeResourceVerb(verb)) {
         err << verb << " operates on whole resources, but you specified a specific volume!\n";
         return 1;
       }
       selected.emplace_back(found, vol);
     }
   }
-  Plan p;
+  std::vector<Unit84> out;
   for (const auto& [r, vol] : selected) {
     planner.SetVolume(vol);
-    planner.Verb(*r, verb, p);
-  }
-  // Options for the backend (`primary --force`, `attach --size=10G`) end
-  // every line the verb runs, drbdmeta's included; check-resize takes none.
-  if (verb != "up") {
-    for (std::string& line : p.plain) {
-      if (line.find(" check-resize ") != std::string::npos) continue;
-      for (const std::string& o : backend_options) line += " " + o;
+    if (verb == "adjust") {
+      Adjust84 what;
+      if (compare == nullptr || !(*compare)(*r, what)) return 10;
+      planner.Adjust(*r, what, out);
+    } else {
+      planner.Verb(*r, verb, out);
     }
   }
-  for (const auto* stage : {&p.stage_setup, &p.stage_attach, &p.stage_connect, &p.plain}) {
-    for (const std::string& line : *stage) out << line << "\n";
+  // Options for the backend (`primary --force`, `attach --size=10G`) end
+  // every call of the verb, drbdmeta's included; check-resize takes none.
+  if (verb != "up" && verb != "adjust") {
+    for (Unit84& u : out) {
+      for (Call84& c : u.calls) {
+        if (c.argv.size() > 1 && c.argv[1] == "check-resize") continue;
+        c.argv.insert(c.argv.end(), backend_options.begin(), backend_options.end());
+      }
+    }
+  }
+  // drbdadm-84 runs what it does at once first, then the deferred stages.
+  std::stable_sort(out.begin(), out.end(), [](const Unit84& a, const Unit84& b) {
+    return static_cast<int>(a.stage) < static_cast<int>(b.stage);
+  });
+  *units = std::move(out);
+  return 0;
+}
+
+int Plan84(const cfg::Config& config, std::string_view verb, const std::vector<std::string>& names,
+           const std::vector<std::string>& backend_options, const std::string& module_version,
+           std::ostream& out, std::ostream& err) {
+  std::vector<Unit84> units;
+  if (int rc = Units84(config, verb, names, backend_options, module_version, nullptr, &units, err))
+    return rc;
+  for (const Unit84& u : units) {
+    for (const Call84& c : u.calls) out << Render84(c) << "\n";
   }
   return 0;
 }

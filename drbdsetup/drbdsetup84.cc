@@ -12,12 +12,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <ostream>
 #include <string_view>
 
+#include "drbdsetup/check_resize.h"
 #include "drbdsetup/events84.h"
 #include "drbdsetup/options84.h"
 #include "drbdsetup/show84.h"
@@ -39,7 +43,7 @@ using genl::Set;
 // How a command addresses its object (drbdsetup-84's CTX_*).
 enum class Ctx { kMinor, kResource, kResourceAndConnection, kConnection, kNewMinor };
 
-enum class Query { kNone, kRole, kCstate, kDstate, kGetGi, kShowGi };
+enum class Query { kNone, kRole, kCstate, kDstate, kGetGi, kShowGi, kShStatus, kWaitConnect, kWaitSync, kCheckResize };
 
 struct Cmd84 {
   std::string_view name;
@@ -84,6 +88,10 @@ constexpr Cmd84 kCmds[] = {
     {"dstate", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kDstate},
     {"get-gi", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kGetGi},
     {"show-gi", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kShowGi},
+    {"sh-status", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kShStatus},
+    {"check-resize", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kCheckResize},
+    {"wait-connect", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kWaitConnect},
+    {"wait-sync", Cmd::kGetStatus, Ctx::kMinor, kNoPayload, "{minor}", Query::kWaitSync},
     {"new-resource", Cmd::kNewResource, Ctx::kResource, Set::kResourceOpts, "{resource}"},
     {"new-minor", Cmd::kNewMinor, Ctx::kNewMinor, kNoPayload, "{resource} {minor} {volume}"},
     {"del-minor", Cmd::kDelMinor, Ctx::kMinor, kNoPayload, "{minor}"},
@@ -259,6 +267,59 @@ std::unique_ptr<genl::Client> Open84(std::ostream& err) {
 
 }  // namespace
 
+// drbdsetup-84 sh-status for one minor: shell variables from GET_STATUS
+// (the `drbdadm sh-status` building block). `r` null: the minor is unknown.
+void PrintShStatus84(uint32_t minor, const genl::Message* r, std::ostream& out) {
+  out << "_minor=" << minor << "\n";
+  const genl::Tla* ctx = r ? r->Find(Set::kCfgContext) : nullptr;
+  const genl::Tla* si = r ? r->Find(genl::v84::kStateInfo) : nullptr;
+  if (ctx != nullptr) {
+    if (std::optional<std::string_view> n = ctx->GetStr(a84::ctx_resource_name)) {
+      std::string esc;
+      for (char ch : *n) {
+        const bool plain = std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+                           std::string_view("%+-./:=@_").find(ch) != std::string_view::npos;
+        if (!plain) esc += '\\';
+        esc += ch;
+      }
+      out << "_res_name=" << esc << "\n";
+    }
+  }
+  out << "_volume="
+      << static_cast<int32_t>(ctx != nullptr ? ctx->GetU32(a84::ctx_volume).value_or(~0U) : ~0U)
+      << "\n";
+  std::optional<uint32_t> raw = si != nullptr ? si->GetU32(a84::current_state) : std::nullopt;
+  genl::v84::State84 s = genl::v84::DecodeState(raw.value_or(0));
+  if (s.conn == 0 && s.disk == 0 && s.role != 1) {
+    out << "_known=" << (raw ? "Unconfigured" : "NA # not available or not yet created")
+        << "\n\n_cstate=Unconfigured\n_role=\n_peer=\n_disk=\n_pdsk=\n_flags_susp=\n"
+           "_flags_aftr_isp=\n_flags_peer_isp=\n_flags_user_isp=\n_resynced_percent=\n";
+  } else {
+    using genl::v84::ConnName, genl::v84::DiskName, genl::v84::RoleName;
+    out << "_known=Configured\n\n_cstate=" << ConnName(s.conn) << "\n_role=" << RoleName(s.role)
+        << "\n_peer=" << RoleName(s.peer) << "\n_disk=" << DiskName(s.disk)
+        << "\n_pdsk=" << DiskName(s.pdsk) << "\n\n";
+    out << "_flags_susp=" << (s.susp ? "1" : "") << "\n_flags_aftr_isp=" << (s.aftr_isp ? "1" : "")
+        << "\n_flags_peer_isp=" << (s.peer_isp ? "1" : "")
+        << "\n_flags_user_isp=" << (s.user_isp ? "1" : "") << "\n\n";
+    out << "_resynced_percent=";
+    std::optional<uint64_t> total = si->GetU64(a84::bits_rs_total);
+    if (total && *total != 0) {
+      // The kernel's bitmap counts, in 1 KiB or 64 KiB units so that the
+      // per-mille arithmetic cannot overflow.
+      const unsigned shift = *total >= (1ULL << 32) ? 16 : 10;
+      const uint64_t left =
+          (si->GetU64(a84::bits_oos).value_or(0) - si->GetU64(a84::bits_rs_failed).value_or(0)) >>
+          shift;
+      const uint64_t all = 1 + (*total >> shift);
+      const unsigned per_mille = static_cast<unsigned>(1000 - left * 1000 / all);
+      out << per_mille / 10 << "." << per_mille % 10;
+    }
+    out << "\n";
+  }
+  out << "\n_sh_status_process\n\n\n";
+}
+
 bool BuildRequest84(const std::vector<std::string>& args, Request84& req, std::string& err) {
   if (args.empty()) {
     err = "USAGE: drbdsetup command device arguments options\n";
@@ -423,7 +484,7 @@ int RunDrbdsetup84With(const std::vector<std::string>& argv, std::ostream& out, 
   // drbdsetup-84: a known command without the module loaded is these two
   // lines and exit 20, whatever the command.
   bool known = !args.empty() && (FindCmd84(args[0]) || args[0] == "status" || args[0] == "show" ||
-                                 args[0] == "events2");
+                                 args[0] == "events2" || args[0] == "events");
   const char* sim = std::getenv("DRBD_SIM_SOCKET");
   struct stat st {};
   if (known && !client && (sim == nullptr || *sim == '\0') && stat("/proc/drbd", &st) != 0) {
@@ -431,10 +492,52 @@ int RunDrbdsetup84With(const std::vector<std::string>& argv, std::ostream& out, 
            "Make sure that the DRBD kernel module is installed and can be loaded!\n";
     return 20;
   }
-  // Usage errors come before the module is contacted, as in drbdsetup-84.
+  // wait-connect / wait-sync: the timeouts (seconds, 0 = none) and
+  // --wait-after-sb are theirs, not the kernel's.
   const std::string cmd = args.empty() ? "" : args[0];
+  int wfc[3] = {0, 0, 0};  // wfc, degr-wfc, outdated-wfc (drbd_limits.h defaults)
+  bool wait_after_sb = false;
+  if (cmd == "wait-connect" || cmd == "wait-sync") {
+    std::vector<std::string> rest;
+    constexpr std::string_view kNames[3] = {"--wfc-timeout", "--degr-wfc-timeout",
+                                            "--outdated-wfc-timeout"};
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::string_view a = args[i];
+      bool ours = false;
+      for (int k = 0; k < 3; ++k) {
+        std::string_view name = kNames[k];
+        if (a.starts_with(name) && (a.size() == name.size() || a[name.size()] == '=')) {
+          std::string v = a.size() > name.size() ? std::string(a.substr(name.size() + 1))
+                          : i + 1 < args.size() ? args[++i]
+                                                : "";
+          wfc[k] = std::atoi(v.c_str());
+          ours = true;
+        }
+      }
+      if (a == "--wait-after-sb" || a.starts_with("--wait-after-sb=")) {
+        wait_after_sb = true;
+        ours = true;
+      }
+      if (!ours) rest.push_back(args[i]);
+    }
+    args = std::move(rest);
+    // drbdsetup-84 choose_timeout(): the shorter ones default to wfc.
+    if (wfc[0] > 0 && (wfc[0] < wfc[1] || wfc[1] == 0)) {
+      wfc[1] = wfc[0];
+      err << "degr-wfc-timeout has to be shorter than wfc-timeout\n"
+             "degr-wfc-timeout implicitly set to wfc-timeout ("
+          << wfc[1] << "s)\n";
+    }
+    if (wfc[1] > 0 && (wfc[1] < wfc[2] || wfc[2] == 0)) {
+      wfc[2] = wfc[0];
+      err << "outdated-wfc-timeout has to be shorter than degr-wfc-timeout\n"
+             "outdated-wfc-timeout implicitly set to degr-wfc-timeout ("
+          << wfc[1] << "s)\n";
+    }
+  }
+  // Usage errors come before the module is contacted, as in drbdsetup-84.
   Request84 req;
-  if (cmd != "status" && cmd != "show" && cmd != "events2") {
+  if (cmd != "status" && cmd != "show" && cmd != "events2" && cmd != "events") {
     std::string e;
     if (!BuildRequest84(args, req, e)) {
       err << e;
@@ -453,14 +556,87 @@ int RunDrbdsetup84With(const std::vector<std::string>& argv, std::ostream& out, 
   }
   if (cmd == "show") return Show84(*client, args, out, err);
   if (cmd == "events2") return Events2For84(*client, args, out, err);
+  if (cmd == "events") return EventsFor84(*client, args, out, err);
   const Cmd84* c = FindCmd84(args[0]);
+  if (c->query == Query::kWaitConnect || c->query == Query::kWaitSync) {
+    // Which timeout applies: the kernel says whether the node was degraded
+    // or its peer outdated (DRBD_ADM_GET_TIMEOUT_TYPE).
+    genl::Message tq = genl::MakeRequest(Cmd::kGetTimeoutType);
+    tq.nl.flags = genl::kNlmFRequest;
+    tq.version = genl::v84::kFamilyVersion;
+    tq.minor = req.msg.minor;
+    auto tr = client->Call(tq);
+    if (!tr.ok() || tr->empty() ||
+        tr->front().ret_code() != genl::ToInt(genl::RetCode::kNoError)) {
+      const bool no_minor =
+          tr.ok() && !tr->empty() &&
+          tr->front().ret_code() == genl::ToInt(genl::RetCode::kErrMinorInvalid);
+      err << "error determining which timeout to use: "
+          << (no_minor ? "minor not available" : "error receiving netlink reply") << "\n";
+      return 20;
+    }
+    const genl::Tla* tp = tr->front().Find(Set::kTimeoutParms);
+    const uint32_t type = tp != nullptr ? tp->GetU32(a84::timeout_type).value_or(0) : 0;
+    const int timeout_s = type == 1 ? wfc[1] : type == 2 ? wfc[2] : wfc[0];  // UT_DEGRADED, UT_PEER_OUTDATED
+    // Polls the state every 100 ms until connected (Connected or a
+    // sync/verify state) for wait-connect, Connected for wait-sync; a
+    // StandAlone or disconnecting device ends the wait too unless
+    // --wait-after-sb (drbdsetup-84 w_connected_state/w_synced_state).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    for (;;) {
+      auto rep = client->Call(req.msg);
+      if (!rep.ok()) {
+        err << req.objname << ": " << rep.error().message << "\n";
+        return 20;
+      }
+      const genl::Tla* si = rep->empty() ? nullptr : rep->front().Find(genl::v84::kStateInfo);
+      if (si == nullptr || !si->GetU32(a84::current_state)) {
+        genl::ReplyReport rr = genl::ReportReply(req.objname, rep->front());
+        err << rr.text;
+        return rr.exit_code ? rr.exit_code : 10;
+      }
+      const uint32_t conn = genl::v84::DecodeState(*si->GetU32(a84::current_state)).conn;
+      constexpr uint32_t kUnconnected = 2, kConnected = 10;
+      const bool done =
+          c->query == Query::kWaitConnect ? conn >= kConnected : conn == kConnected;
+      if (done || (!wait_after_sb && conn < kUnconnected)) return 0;
+      if (timeout_s > 0 && std::chrono::steady_clock::now() >= deadline) return 5;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   auto replies = client->Call(req.msg);
   if (!replies.ok()) {
     err << req.objname << ": " << replies.error().message << "\n";
     return 20;
   }
+  if (c->query == Query::kShStatus && replies->empty()) {
+    PrintShStatus84(req.msg.minor, nullptr, out);
+    return 0;
+  }
   if (replies->empty()) return 0;
   const genl::Message& r = replies->front();
+  if (c->query == Query::kShStatus) {
+    const genl::Tla* si = r.Find(genl::v84::kStateInfo);
+    PrintShStatus84(req.msg.minor, si != nullptr ? &r : nullptr, out);
+    return 0;
+  }
+  if (c->query == Query::kCheckResize) {
+    // GET_STATUS of a minor carries its disk configuration.
+    if (r.ret_code() != genl::ToInt(genl::RetCode::kNoError)) {
+      genl::ReplyReport rep = genl::ReportReply(req.objname, r);
+      err << rep.text;
+      return rep.exit_code ? rep.exit_code : 10;
+    }
+    const genl::Tla* dc = r.Find(Set::kDiskConf);
+    std::optional<std::string_view> backing =
+        dc != nullptr ? dc->GetStr(a84::backing_dev) : std::nullopt;
+    if (!backing) {
+      err << "Has no disk config, try with drbdmeta.\n";
+      return 1;
+    }
+    return RecordBackingSize(req.msg.minor, *backing,
+                             dc->GetS32(a84::meta_dev_idx).value_or(-1), err);
+  }
   if (c->query != Query::kNone) {
     const genl::Tla* si = r.Find(genl::v84::kStateInfo);
     if (!si || !si->GetU32(a84::current_state)) {

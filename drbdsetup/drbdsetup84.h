@@ -33,4 +33,10 @@ struct Request84 {
 };
 bool BuildRequest84(const std::vector<std::string>& args, Request84& req, std::string& err);
 
+// drbdsetup-84 sh-status for one minor: shell variables (_minor, _res_name,
+// _volume, _known, _cstate, _role, ...) from a GET_STATUS reply decoded
+// with the 8.4 table; `reply` null when the module sent none (minor
+// unknown: "_known=NA ...").
+void PrintShStatus84(uint32_t minor, const genl::Message* reply, std::ostream& out);
+
 }  // namespace drbd::setup

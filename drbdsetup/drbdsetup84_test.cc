@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <sstream>
 
 #include "lib/genl/family84.h"
 
@@ -114,6 +115,55 @@ TEST(Drbdsetup84, RefusesOptionsThe84TableLacks) {
             std::string::npos);
   EXPECT_EQ(Error({"disk-options", "0", "--on-io-error=explode"}),
             "Option --on-io-error: invalid argument 'explode'\n");
+}
+
+// union drbd_state of 8.4: role, peer, conn, disk, pdsk bit fields.
+uint32_t State(uint32_t role, uint32_t peer, uint32_t conn, uint32_t disk, uint32_t pdsk) {
+  return role | peer << 2 | conn << 4 | disk << 9 | pdsk << 13;
+}
+
+genl::Message StatusReply(uint32_t state) {
+  genl::Message r;
+  r.Get(Set::kCfgContext).PutStr(a84::ctx_resource_name, "r0").PutU32(a84::ctx_volume, 0);
+  r.Get(genl::v84::kStateInfo).PutU32(a84::current_state, state);
+  return r;
+}
+
+// ../shared/spec/captures/drbd-8.4.11/console-drbdsetup-84.txt, "drbdsetup
+// sh-status 0" after the initial sync (also tests/kernel/expected-sh-status-84.txt).
+TEST(Drbdsetup84, ShStatusMatchesDrbdsetup84Capture) {
+  genl::Message r = StatusReply(State(1, 2, 10, 8, 8));  // Primary/Secondary Connected UpToDate
+  std::ostringstream out;
+  PrintShStatus84(0, &r, out);
+  EXPECT_EQ(out.str(),
+            "_minor=0\n_res_name=r0\n_volume=0\n_known=Configured\n\n_cstate=Connected\n"
+            "_role=Primary\n_peer=Secondary\n_disk=UpToDate\n_pdsk=UpToDate\n\n"
+            "_flags_susp=\n_flags_aftr_isp=\n_flags_peer_isp=\n_flags_user_isp=\n\n"
+            "_resynced_percent=\n\n_sh_status_process\n\n\n");
+}
+
+TEST(Drbdsetup84, ShStatusResyncPercentUsesKiBUnits) {
+  // 8182 bits to sync, 5114 still out of sync: (5114>>10)=4 of 1+(8182>>10)=8
+  // units left, 1000 - 4*1000/8 = 500 per mille.
+  genl::Message r = StatusReply(State(2, 1, 17, 4, 8));  // SyncTarget
+  r.Get(genl::v84::kStateInfo).PutU64(a84::bits_rs_total, 8182).PutU64(a84::bits_oos, 5114);
+  std::ostringstream out;
+  PrintShStatus84(1, &r, out);
+  EXPECT_NE(out.str().find("_cstate=SyncTarget\n_role=Secondary\n_peer=Primary\n"
+                           "_disk=Inconsistent\n"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("_resynced_percent=50.0\n"), std::string::npos) << out.str();
+}
+
+TEST(Drbdsetup84, ShStatusOfUnknownMinorIsNotAvailable) {
+  std::ostringstream out;
+  PrintShStatus84(7, nullptr, out);
+  EXPECT_EQ(out.str(),
+            "_minor=7\n_volume=-1\n_known=NA # not available or not yet created\n\n"
+            "_cstate=Unconfigured\n_role=\n_peer=\n_disk=\n_pdsk=\n_flags_susp=\n"
+            "_flags_aftr_isp=\n_flags_peer_isp=\n_flags_user_isp=\n_resynced_percent=\n"
+            "\n_sh_status_process\n\n\n");
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// events2 lines from 8.4 notifications (drbdsetup-84 print_notifications).
+// events2 lines from 8.4 notifications (drbdsetup-84 print_notifications)
+// and the 8.4 `events` broadcast lines (print_broadcast_events).
 #include "drbdsetup/events84.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
 #include <ostream>
 
 #include "lib/genl/drbd_codes.h"
@@ -286,6 +289,113 @@ int Events2For84(genl::Client& client, const std::vector<std::string>& args, std
     }
     for (const Message& m : *ms)
       if (p.Feed(m, out)) return 0;
+  }
+}
+
+std::string FormatEvent84(const Message& m) {
+  if (m.ret_code() == genl::ToInt(genl::RetCode::kErrMinorInvalid)) return "";
+  const genl::Tla* ctx = m.Find(Set::kCfgContext);
+  if (ctx == nullptr) {
+    // No context: a reply with only a text, newlines made underscores.
+    const genl::Tla* reply = m.Find(Set::kCfgReply);
+    std::optional<std::string_view> text =
+        reply != nullptr ? reply->GetStr(a84::info_text) : std::nullopt;
+    if (!text) return "";
+    std::string t(*text);
+    std::replace(t.begin(), t.end(), '\n', '_');
+    return fmt::format("{} # {}\n", m.nl.seq, t);
+  }
+  const std::string res(ctx->GetStr(a84::ctx_resource_name).value_or(""));
+  const genl::Tla* si = m.Find(genl::v84::kStateInfo);
+  if (si == nullptr) return fmt::format("{} R - {}\n", m.nl.seq, res);
+  const auto vol = static_cast<int32_t>(ctx->GetU32(a84::ctx_volume).value_or(~0U));
+  const std::string mnv = fmt::format("{},{}[{}]", static_cast<int32_t>(m.minor), res, vol);
+  auto state = [&](std::string_view tag, uint32_t raw) {
+    using genl::v84::ConnName, genl::v84::DiskName, genl::v84::RoleName;
+    const genl::v84::State84 s = genl::v84::DecodeState(raw);
+    return fmt::format("{} {} {} {{ cs:{} ro:{}/{} ds:{}/{} {}{}{}{} }}\n", m.nl.seq, tag, mnv,
+                       ConnName(s.conn), RoleName(s.role), RoleName(s.peer), DiskName(s.disk),
+                       DiskName(s.pdsk), s.susp ? 's' : 'r', s.aftr_isp ? 'a' : '-',
+                       s.peer_isp ? 'p' : '-', s.user_isp ? 'u' : '-');
+  };
+  // enum drbd_state_info_bcast_reason (8.4 drbd.h).
+  enum : uint32_t { kStatusReply = 1, kStateChange, kHelperPre, kHelperPost, kSyncProgress };
+  const uint32_t reason = si->GetU32(a84::sib_reason).value_or(0);
+  switch (reason) {
+    case kStateChange:
+      return state("ST-prev", si->GetU32(a84::prev_state).value_or(0)) +
+             state("ST-new", si->GetU32(a84::new_state).value_or(0)) +
+             state("ST", si->GetU32(a84::current_state).value_or(0));
+    case kStatusReply:
+      return state("ST", si->GetU32(a84::current_state).value_or(0));
+    case kHelperPre:
+      return fmt::format("{} UH {} {}\n", m.nl.seq, mnv, si->GetStr(a84::helper).value_or(""));
+    case kHelperPost:
+      return fmt::format("{} UH-post {} {} 0x{:04x}\n", m.nl.seq, mnv,
+                         si->GetStr(a84::helper).value_or(""),
+                         si->GetU32(a84::helper_exit_code).value_or(0));
+    case kSyncProgress: {
+      // The per-mille arithmetic of sh-status (1 KiB or 64 KiB units).
+      const uint64_t total = si->GetU64(a84::bits_rs_total).value_or(0);
+      const unsigned shift = total >= (1ULL << 32) ? 16 : 10;
+      const uint64_t left = (si->GetU64(a84::bits_oos).value_or(0) -
+                             si->GetU64(a84::bits_rs_failed).value_or(0)) >>
+                            shift;
+      const auto per_mille = static_cast<unsigned>(1000 - left * 1000 / (1 + (total >> shift)));
+      return fmt::format("{} SP {} {}.{}\n", m.nl.seq, mnv, per_mille / 10, per_mille % 10);
+    }
+    default:
+      return fmt::format("{} ?? {} <other message, state info broadcast reason:{}>\n", m.nl.seq,
+                         mnv, reason);
+  }
+}
+
+int EventsFor84(genl::Client& client, const std::vector<std::string>& args, std::ostream& out,
+                std::ostream& err) {
+  std::string objname = "all";
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].starts_with("-") || objname != "all") {
+      err << "drbdsetup events: unrecognized argument '" << args[i] << "'\n";
+      return 20;
+    }
+    objname = args[i];
+  }
+  const bool by_minor = objname.find_first_not_of("0123456789") == std::string::npos;
+  if (genl::Status s = client.SubscribeEvents(); !s.ok()) {
+    err << objname << ": " << s.error().message << "\n";
+    return 20;
+  }
+  Message req = genl::MakeRequest(Cmd::kGetStatus);
+  req.version = genl::v84::kFamilyVersion;
+  if (by_minor) {
+    req.nl.flags = genl::kNlmFRequest;
+    req.minor = static_cast<uint32_t>(std::stoul(objname));
+  } else {
+    req.nl.flags = genl::kNlmFRequest | genl::kNlmFDump;
+    if (objname != "all") req.Get(Set::kCfgContext).PutStr(a84::ctx_resource_name, objname);
+  }
+  if (auto seq = client.Send(req); !seq.ok()) {
+    err << objname << ": " << seq.error().message << "\n";
+    return 20;
+  }
+  // Broadcasts of other objects are not shown.
+  auto wanted = [&](const Message& m) {
+    if (objname == "all") return true;
+    if (by_minor) return m.minor == req.minor;
+    const genl::Tla* ctx = m.Find(Set::kCfgContext);
+    return ctx != nullptr && ctx->GetStr(a84::ctx_resource_name) == objname;
+  };
+  for (;;) {
+    auto ms = client.ReceiveMessages(-1);
+    if (!ms.ok()) {
+      err << objname << ": " << ms.error().message << "\n";
+      return 20;
+    }
+    for (const Message& m : *ms) {
+      if (!wanted(m)) continue;
+      out << FormatEvent84(m);
+    }
+    out.flush();
   }
 }
 

@@ -36,4 +36,15 @@ class Events84Printer {
 int Events2For84(genl::Client& client, const std::vector<std::string>& args, std::ostream& out,
                  std::ostream& err);
 
+// One `drbdsetup events` line (the 8.4 broadcast format: "SEQ ST
+// MINOR,RES[VOL] { cs:.. ro:../.. ds:../.. r--- }", ST-prev/ST-new pairs,
+// UH/UH-post helper calls, SP sync progress) for a decoded GET_STATUS
+// reply or broadcast; empty when the message prints nothing.
+std::string FormatEvent84(const genl::Message& m);
+
+// args: "events" [minor|resource|all]. The current state of the object,
+// then every change until the connection fails. Returns the exit code.
+int EventsFor84(genl::Client& client, const std::vector<std::string>& args, std::ostream& out,
+                std::ostream& err);
+
 }  // namespace drbd::setup

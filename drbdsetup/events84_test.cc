@@ -31,6 +31,46 @@ Message Note(Cmd cmd, uint32_t type, const std::string& res, uint32_t minor = ge
   return m;
 }
 
+// ../shared/spec/captures/drbd-8.4.11/console-drbdsetup-84.txt, "drbdsetup
+// events all (1 s)" after the initial sync: GET_STATUS replies.
+TEST(Events84, BroadcastFormatMatchesDrbdsetup84) {
+  auto msg = [] {
+    genl::Message m;
+    m.nl.seq = 1795302577;
+    m.minor = 1;
+    m.Get(Set::kCfgContext).PutStr(a84::ctx_resource_name, "r1").PutU32(a84::ctx_volume, 0);
+    return m;
+  };
+  // Secondary/Primary Connected UpToDate/UpToDate; sib_reason 1: a reply.
+  const uint32_t st = 2 | 1 << 2 | 10 << 4 | 8 << 9 | 8 << 13;
+  genl::Message m = msg();
+  m.Get(genl::v84::kStateInfo).PutU32(a84::sib_reason, 1).PutU32(a84::current_state, st);
+  EXPECT_EQ(FormatEvent84(m),
+            "1795302577 ST 1,r1[0] { cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate "
+            "r--- }\n");
+  // A state change prints the previous, new and current state.
+  genl::Message c = msg();
+  c.Get(genl::v84::kStateInfo)
+      .PutU32(a84::sib_reason, 2)
+      .PutU32(a84::current_state, st | 1 << 18)
+      .PutU32(a84::prev_state, st)
+      .PutU32(a84::new_state, st | 1 << 18);
+  EXPECT_EQ(FormatEvent84(c),
+            "1795302577 ST-prev 1,r1[0] { cs:Connected ro:Secondary/Primary "
+            "ds:UpToDate/UpToDate r--- }\n"
+            "1795302577 ST-new 1,r1[0] { cs:Connected ro:Secondary/Primary "
+            "ds:UpToDate/UpToDate ra-- }\n"
+            "1795302577 ST 1,r1[0] { cs:Connected ro:Secondary/Primary "
+            "ds:UpToDate/UpToDate ra-- }\n");
+  // Helper calls.
+  genl::Message h = msg();
+  h.Get(genl::v84::kStateInfo)
+      .PutU32(a84::sib_reason, 4)
+      .PutStr(a84::helper, "before-resync-target")
+      .PutU32(a84::helper_exit_code, 0);
+  EXPECT_EQ(FormatEvent84(h), "1795302577 UH-post 1,r1[0] before-resync-target 0x0000\n");
+}
+
 TEST(Events84, InitialStateLinesMatchDrbdsetup84) {
   Events84Printer p(/*statistics=*/true, /*now=*/true, "all");
   std::ostringstream out;

@@ -16,14 +16,13 @@
 #include <map>
 #include <thread>
 
+#include "drbdsetup/check_resize.h"
 #include "drbdsetup/request.h"
 #include "drbdsetup/show.h"
 #include "lib/events/events2.h"
 #include "lib/events/status.h"
 #include "lib/genl/drbd_codes.h"
-#include "lib/md/device.h"
 #include "lib/md/gi.h"
-#include "lib/md/lkbd.h"
 #include "lib/notify/notify.h"
 
 namespace drbd::setup {
@@ -426,31 +425,8 @@ int RunCheckResize(RunContext& rc, Invocation& inv) {
       rc.err << "Has no disk config, try with drbdmeta.\n";
       return 1;
     }
-    const std::string path = md::LkBdevPath(md::kLkBdevDir, inv.minor);
-    int32_t idx = dc->GetS32(genl::attr::meta_dev_idx).value_or(-1);
-    if (idx >= 0 || idx == -2 /* DRBD_MD_INDEX_FLEX_EXT */) {
-      ::unlink(path.c_str());
-      return 0;
-    }
-    const std::string dev(*backing);
-    md::Status st;
-    int saved = 0;
-    auto f = md::FileDevice::Open(dev, true, false, &st, &saved);
-    if (!f) {
-      rc.err << "Could not open " << dev << ": " << std::strerror(saved) << ".\n";
-      return 1;
-    }
-    const uint64_t size = f->Size();
-    md::LastKnownBdev old;
-    std::string err;
-    if (md::LoadLkBdev(path, &old, &err) == md::LkLoadResult::kOk && old.size_bytes == size &&
-        old.device == dev) {
-      return 0;  // nothing changed
-    }
-    if (!md::SaveLkBdev(path, {size, dev, 0}, &err)) {
-      rc.err << "lk_bdev_save(" << path << ") failed: " << err << "\n";
-    }
-    return 0;
+    return RecordBackingSize(inv.minor, *backing,
+                             dc->GetS32(genl::attr::meta_dev_idx).value_or(-1), rc.err);
   }
   rc.err << inv.objname << ": No such device\n";
   return 10;

@@ -294,7 +294,9 @@ class TextDumper : public dump_internal::Printer {
       Line("on " + NamesToStr(hi.on_hosts) + " {\n");
       ++indent_;
     }
-    Line("node-id " + (hi.node_id ? *hi.node_id : std::string("(null)")) + ";\n");
+    if (opts_.node_ids) {
+      Line("node-id " + (hi.node_id ? *hi.node_id : std::string("(null)")) + ";\n");
+    }
     Section("options", hi.res_options);
     for (const Volume& vol : hi.volumes) {
       if (vol.parsed_device || vol.parsed_disk || vol.parsed_meta_disk || opts_.verbose) {

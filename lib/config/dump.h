@@ -23,6 +23,9 @@ struct DumpOptions {
   // wrapper then, and the resources start at column 0 instead of being
   // indented one level inside <config>.
   bool xml_standalone = false;
+  // False for an 8.4 module: hosts have no node-id (drbdadm-84's dump has
+  // none), so no `node-id` line is printed.
+  bool node_ids = true;
   // Where "string too long." goes when a value cannot be escaped (drbd-utils
   // then exits with 2; the printers throw FatalConfigError(kSyntax)).
   std::ostream* err = nullptr;

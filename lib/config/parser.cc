@@ -1630,6 +1630,12 @@ void Parser::ParseResource(Resource& res, const std::string& name, int flags) {
         Exp(Tok::kLBrace);
         ParseHostSection(res, Names{"_this_host"}, false, false);
         break;
+      case Tok::kRemoteHost:
+        // Only a DRBD 8.4 module's `drbdsetup show` names the peer here.
+        if (!no_uniq_) goto unexpected;
+        Exp(Tok::kLBrace);
+        ParseHostSection(res, Names{"_remote_host"}, false, false);
+        break;
       case Tok::kFloating:
         ParseHostSection(res, Names{}, true, true);
         break;

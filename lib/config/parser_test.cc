@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace drbd::cfg {
 namespace {
@@ -608,6 +609,31 @@ TEST(ParserShow, ConnectionStateIsReadOtherWordsFail) {
   EXPECT_EQ(out2.str(),
             "drbdsetup show:3: Parse error: 'host | net | skip | }' expected,\n\tbut got "
             "'_cstatus' (TK 281)\n");
+}
+
+// A DRBD 8.4 module's `drbdsetup show` names the peer in a resource-level
+// `_remote_host { address ...; }` (tests/kernel/expected-show-84.txt).
+TEST(ParserShow, Drbd84RemoteHostSectionNamesThePeer) {
+  Config cfg;
+  std::ostringstream out;
+  DiagSink diag(out, DiagStyle::kDrbdUtils);
+  std::list<Resource> res = ParseDrbdsetupShow(
+      "resource r0 {\n    options {\n    }\n    net {\n    }\n"
+      "    _remote_host {\n        address\t\t\tipv4 127.0.0.1:7789;\n    }\n"
+      "    _this_host {\n        address\t\t\tipv4 127.0.0.1:7788;\n"
+      "        volume 0 {\n            device\t\t\tminor 0;\n"
+      "            disk\t\t\t\"/dev/loop0\";\n            meta-disk\t\t\tinternal;\n"
+      "        }\n    }\n}\n",
+      "drbdsetup show", cfg, diag);
+  EXPECT_EQ(out.str(), "");
+  ASSERT_EQ(res.size(), 1u);
+  std::vector<std::string> hosts;
+  for (const HostInfo& h : res.front().all_hosts) {
+    ASSERT_FALSE(h.on_hosts.empty());
+    hosts.push_back(h.on_hosts.front() + "=" + h.address.addr + ":" + h.address.port);
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"_remote_host=127.0.0.1:7789",
+                                             "_this_host=127.0.0.1:7788"}));
 }
 
 TEST(Hostnames, ShortNamesCompareUpToTheFirstDot) {

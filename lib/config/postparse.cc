@@ -699,7 +699,8 @@ void PostParser::SetHostInfoInPath(Resource& res, Connection& conn, Path& path) 
 
   // drbd 8.3/8.4 compatibility: two hosts, no node-ids → derive them from
   // the address hashes (the higher hash gets node-id 0).
-  if (conn.implicit && i == 2 && !host_infos[0]->node_id && !host_infos[1]->node_id) {
+  if (conn.implicit && i == 2 && !host_infos[0]->node_id && !host_infos[1]->node_id &&
+      !opts_.module_84) {
     auto generate = [&]() {
       if (addr_hash[0] > addr_hash[1]) {
         host_infos[0]->node_id = "0";
@@ -884,7 +885,8 @@ void PostParser::Run() {
         }
       }
     }
-    if (!res.all_hosts.empty()) {
+    // An 8.4 module's `drbdsetup show` lists no volumes for the peer.
+    if (!res.all_hosts.empty() && !opts_.drbdsetup_show) {
       for (HostInfo& h2 : res.all_hosts)
         CheckVolumeSetsEqual(rep_, cfg_, opts_.no_tty, res, res.all_hosts.front(), h2);
     }
@@ -914,7 +916,7 @@ void PostParser::Run() {
       for (Path& path : conn.paths) SetHostInfoInPath(res, conn, path);
     }
     for (HostInfo& host : res.all_hosts) {
-      if (!host.node_id) DError(rep_, host, res, "node-id");
+      if (!host.node_id && !opts_.module_84) DError(rep_, host, res, "node-id");
     }
   }
 

@@ -20,6 +20,9 @@ struct PostParseOptions {
   bool dry_run = false;        // drbdadm -d
   bool no_tty = false;         // stdin or stdout is not a terminal
   bool stacked = false;        // drbdadm -S / --stacked
+  // A DRBD 8.4 module runs it: no node-ids are derived for two-host
+  // resources (drbdadm-84 has none; loopback pairs hash equally).
+  bool module_84 = false;
   // Helper programs as drbdadm runs them (a bare name is looked up in
   // $PATH); checked for the drbd-peer-outdater permission warning.
   std::string drbdsetup = "drbdsetup";

@@ -300,7 +300,7 @@ TEST_F(TwoNodes, UnrelatedDataIsRefused) {
   ASSERT_EQ(b.engine.NewCurrentUuid(b.Minor(0), true).ret, Ret::kNoError);
   ConnectBoth();
   EXPECT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kStandAlone);
-  EXPECT_TRUE(a.sink.LogContains("drbd r0 b: Unrelated data, aborting!"));
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0 b: Unrelated data, aborting!"));
   EXPECT_TRUE(a.sink.LogContains("uuid_compare()=unrelated-data"));
 }
 

@@ -202,7 +202,11 @@ Engine::ResState Engine::Capture(const Resource& r) const {
   ResState s;
   s.role = r.role;
   s.susp_user = r.susp_user;
-  for (const auto& [vol, d] : r.devices) s.disk[vol] = d.disk;
+  s.susp_quorum = r.susp_quorum;
+  for (const auto& [vol, d] : r.devices) {
+    s.disk[vol] = d.disk;
+    s.quorum[vol] = d.have_quorum;
+  }
   for (const auto& [peer, c] : r.connections) {
     ResState::Conn& sc = s.conns[peer];
     sc.cstate = c.cstate;
@@ -304,6 +308,14 @@ Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n
     if (!(o.role == Role::kPrimary && !acc_old) && (n.role == Role::kPrimary && !acc_new)) {
       return Ret::kSsNoUpToDateDisk;
     }
+    // No promotion without quorum, no graceful change that loses it.
+    auto quorum_of = [&](const ResState& s) {
+      auto q = s.quorum.find(this_vol);
+      return q == s.quorum.end() || q->second;
+    };
+    if ((o.role == Role::kSecondary || quorum_of(o)) && n.role == Role::kPrimary && !quorum_of(n)) {
+      return Ret::kSsNoQuorum;
+    }
     for (const auto& [peer, nc] : n.conns) {
       auto it = nc.pd.find(vol);
       if (it == nc.pd.end()) continue;
@@ -340,6 +352,16 @@ Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n
               may = false;
             }
           }
+          // Unless this disk is about to be a sync target of some peer.
+          for (const auto& [p2, nc2] : n.conns) {
+            auto p = nc2.pd.find(vol);
+            if (p == nc2.pd.end()) continue;
+            const ReplState rs = p->second.repl;
+            if (rs == ReplState::kWFBitMapT || rs == ReplState::kStartingSyncT ||
+                IsSyncTarget(rs)) {
+              may = true;
+            }
+          }
         }
         if (!may) return Ret::kSsConnectedOutdates;
       }
@@ -366,8 +388,10 @@ Ret Engine::ValidateSoft(const Resource& r, const ResState& o, const ResState& n
   return Ret::kSsSuccess;
 }
 
-Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string& tag) {
+Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::string& tag) {
   ResState o = Capture(r);
+  ResState n = asked;
+  SanitizeQuorum(r, n);  // quorum follows from the rest of the new state
   if (o == n) return Ret::kSsNothingToDo;
   Ret rv = ValidateHard(r, o, n);
   if (rv != Ret::kSsSuccess) return rv;
@@ -377,6 +401,8 @@ Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string&
   }
   Apply(r, n);
   Notify(r, o, n, tag);
+  HelpersStateChanged(r, o, n, tag);
+  QuorumStateChanged(r, o, n);
   SyncResyncRuns(r);
   MdStateChanged(r);
   bool local_changed = o.role != n.role || o.disk != n.disk;
@@ -390,7 +416,11 @@ Ret Engine::Change(Resource& r, const ResState& n, bool hard, const std::string&
 void Engine::Apply(Resource& r, const ResState& n) {
   r.role = n.role;
   r.susp_user = n.susp_user;
-  for (auto& [vol, d] : r.devices) d.disk = n.disk.at(vol);
+  r.susp_quorum = n.susp_quorum;
+  for (auto& [vol, d] : r.devices) {
+    d.disk = n.disk.at(vol);
+    if (auto q = n.quorum.find(vol); q != n.quorum.end()) d.have_quorum = q->second;
+  }
   for (auto& [peer, c] : r.connections) {
     const ResState::Conn& nc = n.conns.at(peer);
     c.cstate = nc.cstate;
@@ -412,14 +442,24 @@ void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
                     const std::string& tag) {
   std::vector<events::Notification> out;
   const std::string suffix = tag.empty() ? "" : " [" + tag + "]";
-  if (o.role != n.role || o.susp_user != n.susp_user) {
+  if (o.role != n.role || o.susp_user != n.susp_user || o.susp_quorum != n.susp_quorum) {
     out.push_back(ResourceNote(r, NotifyType::kChange));
     if (o.role != n.role) {
       Log(fmt::format("{}: role( {} -> {} ){}", Prefix(r), Word(o.role), Word(n.role), suffix));
     }
-    if (o.susp_user != n.susp_user) {
-      Log(fmt::format("{}: susp-io( {} -> {} ){}", Prefix(r), o.susp_user ? "user" : "no",
-                      n.susp_user ? "user" : "no", suffix));
+    if (o.susp_user != n.susp_user || o.susp_quorum != n.susp_quorum) {
+      // The kernel's suspend flags in its order: user, fencing, quorum.
+      const bool fen = IoFrozen(r);
+      auto flags = [fen](const ResState& s) {
+        std::string f;
+        if (s.susp_user) f += "user,";
+        if (fen) f += "fencing,";
+        if (s.susp_quorum) f += "quorum,";
+        if (f.empty()) return std::string("no");
+        f.pop_back();
+        return f;
+      };
+      Log(fmt::format("{}: susp-io( {} -> {} ){}", Prefix(r), flags(o), flags(n), suffix));
     }
   }
   for (const auto& [peer, c] : r.connections) {
@@ -436,10 +476,19 @@ void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
     Log(line + suffix);
   }
   for (const auto& [vol, d] : r.devices) {
-    if (o.disk.at(vol) == n.disk.at(vol)) continue;
+    auto oq = o.quorum.find(vol), nq = n.quorum.find(vol);
+    const bool quorum_changed =
+        oq != o.quorum.end() && nq != n.quorum.end() && oq->second != nq->second;
+    if (o.disk.at(vol) == n.disk.at(vol) && !quorum_changed) continue;
     out.push_back(DeviceNote(r, d, NotifyType::kChange));
-    Log(fmt::format("{}: disk( {} -> {} ){}", Prefix(r, d), Word(o.disk.at(vol)),
-                    Word(n.disk.at(vol)), suffix));
+    std::string line = Prefix(r, d) + ":";
+    if (o.disk.at(vol) != n.disk.at(vol))
+      line += fmt::format(" disk( {} -> {} )", Word(o.disk.at(vol)), Word(n.disk.at(vol)));
+    if (quorum_changed) {
+      line += fmt::format(" quorum( {} -> {} )", oq->second ? "yes" : "no",
+                          nq->second ? "yes" : "no");
+    }
+    Log(line + suffix);
   }
   for (const auto& [peer, c] : r.connections) {
     for (const auto& [vol, pd] : c.peer_devices) {
@@ -471,6 +520,8 @@ events::Notification Engine::ResourceNote(const Resource& r, NotifyType t) const
   o.node_id = static_cast<uint32_t>(r.node_id);
   o.info.role = r.role;
   o.info.susp.user = r.susp_user;
+  o.info.susp.fencing = IoFrozen(r);
+  o.info.susp.quorum = r.susp_quorum;
   o.stats = events::ResourceStatistics{WriteOrderingOf(r)};
   return events::Notification{t, false, o};
 }
@@ -481,8 +532,9 @@ events::Notification Engine::DeviceNote(const Resource& r, const Device& d, Noti
   o.volume = d.volume;
   o.minor = d.minor;
   o.info.disk_state = d.disk;
-  o.info.intentional_diskless = events::Tristate::kNo;
-  o.info.has_quorum = true;
+  o.info.intentional_diskless =
+      d.intentional_diskless ? events::Tristate::kYes : events::Tristate::kNo;
+  o.info.has_quorum = d.have_quorum;
   o.info.backing_dev = d.disk == DiskState::kDiskless || d.disk == DiskState::kDetaching ||
                                d.disk == DiskState::kAttaching
                            ? ""
@@ -501,7 +553,7 @@ events::Notification Engine::DeviceNote(const Resource& r, const Device& d, Noti
   }
   if (d.data) {
     st.current_uuid = d.sb.current_uuid;
-    st.disk_flags = MdOnDiskFlags(d);
+    st.disk_flags = GiFlags(r, d);
     // The whole history array, as the kernel sends it (show-gi prints two).
     st.history_uuids.assign(d.sb.history_uuids.begin(), d.sb.history_uuids.end());
   }
@@ -695,6 +747,8 @@ Reply Engine::DelResource(const Ctx& ctx) {
 Reply Engine::ResourceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults) {
   return Serve(ctx, kNeedResource, [&](Reply&, Resolved& rs) {
     rs.res->opts = rs.res->opts.Changed(change, set_defaults);
+    // CS_FORCE_RECALC: quorum settings take effect at once.
+    Change(*rs.res, Capture(*rs.res), true, "");
   });
 }
 
@@ -709,7 +763,7 @@ events::Notification Engine::AddPeerDevice(Resource& r, Connection& c, Device& d
   return PeerDeviceNote(r, c, it->second, NotifyType::kCreate);
 }
 
-Reply Engine::NewMinor(const Ctx& ctx, uint32_t block_size) {
+Reply Engine::NewMinor(const Ctx& ctx, uint32_t block_size, bool intentional_diskless) {
   return Serve(ctx, kNeedResource, [&](Reply& reply, Resolved& rs) {
     if (ctx.minor > kMinorMask) {
       return Fail(reply, Ret::kErrInvalidRequest, "requested minor out of range");
@@ -728,6 +782,7 @@ Reply Engine::NewMinor(const Ctx& ctx, uint32_t block_size) {
     Device& d = r.devices[volume];
     d.minor = ctx.minor;
     d.volume = volume;
+    d.intentional_diskless = intentional_diskless;
     minors_[ctx.minor] = {r.name, volume};
     std::vector<events::Notification> out;
     out.push_back(DeviceNote(r, d, NotifyType::kCreate));
@@ -958,8 +1013,14 @@ void Engine::WriteMetadata(Device& d) {
   on_disk.flags = MdOnDiskFlags(d);
   md::SuperblockBytes bytes = md::Encode(md::Format::kV09, on_disk);
   std::shared_ptr<sim::Disk> meta = d.meta;
-  meta->Write(d.md_offset, std::vector<uint8_t>(bytes.begin(), bytes.end()), [meta](bool ok) {
-    if (ok) meta->Flush([](bool) {});
+  // As the kernel's REQ_PREFLUSH | REQ_FUA superblock write: what was
+  // written before (resync data a new disk state vouches for) is durable
+  // first, the superblock itself right after.
+  meta->Flush([meta, offset = d.md_offset,
+               sb = std::vector<uint8_t>(bytes.begin(), bytes.end())](bool) mutable {
+    meta->Write(offset, std::move(sb), [meta](bool ok) {
+      if (ok) meta->Flush([](bool) {});
+    });
   });
 }
 
@@ -1215,7 +1276,11 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
     }
     if (write) WriteMetadata(d);
   }
-  if (Session* s = SessionOf(c); s && s->up) Send(*s, proto::Disconnect{0});
+  // `disconnect --force` is a local hard disconnect without a cluster-wide
+  // state change: the peer only sees the stream go (BrokenPipe; captures
+  // 07-10 "link break").
+  const bool hard = force && tag == "disconnect";
+  if (Session* s = SessionOf(c); s && s->up && !hard) Send(*s, proto::Disconnect{0});
   StopNetworking(r, c);
   // As on a lost connection: the path goes down between Disconnecting and
   // StandAlone (captures: `established:no` before StandAlone and destroy).
@@ -1233,6 +1298,7 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
 void Engine::DeleteConnection(Resource& r, uint32_t peer_node_id) {
   Connection& c = r.connections.at(peer_node_id);
   StopNetworking(r, c);
+  SetFencingSuspend(r, c, false, "del-peer");  // parked IO must not outlive it
   std::vector<events::Notification> out;
   for (const Path& p : c.paths) out.push_back(PathNote(r, c, p, NotifyType::kDestroy));
   out.push_back(ConnectionNote(r, c, NotifyType::kDestroy));
@@ -1316,6 +1382,16 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
       BroadcastState(r);
     }
     if (r.role != Role::kPrimary) r.explicit_primary = false;
+    if (rv == Ret::kSsNoQuorum) {
+      ResState q = Capture(r);
+      q.role = Role::kPrimary;
+      SanitizeQuorum(r, q);
+      std::string text = NoQuorumText(r, q);
+      if (!text.empty()) {
+        Log(fmt::format("{}: {}", Prefix(r), text));
+        reply.info.push_back(text);
+      }
+    }
     reply.ret = rv;
   });
 }
@@ -1440,7 +1516,8 @@ Reply Engine::Invalidate(const Ctx& ctx) {
     if (!d.data || d.disk < DiskState::kInconsistent) return Fail(reply, Ret::kErrNoDisk);
     ResState n = Capture(r);
     Ret rv = Ret::kSsNeedConnection;
-    // invalidate_resync: become SyncTarget of the first connected peer.
+    // invalidate_resync: become StartingSyncT of the first connected peer
+    // (engine_bitmap.cc); its RESYNC_START makes this side SyncTarget.
     for (auto& [peer, c] : n.conns) {
       ResState::Pd& pd = c.pd.at(d.volume);
       if (pd.repl < ReplState::kEstablished) continue;
@@ -1453,12 +1530,16 @@ Reply Engine::Invalidate(const Ctx& ctx) {
         continue;
       }
       ResState t = n;
-      t.disk[d.volume] = DiskState::kInconsistent;
-      t.conns.at(peer).pd.at(d.volume).repl = ReplState::kSyncTarget;
+      ResState::Pd& tpd = t.conns.at(peer).pd.at(d.volume);
+      tpd.repl = ReplState::kStartingSyncT;
+      BitmapPhaseDisks(tpd.repl, &t.disk[d.volume], &tpd.peer_disk);
       rv = Change(r, t, false, "invalidate");
       if (rv == Ret::kSsSuccess) {
         Connection& conn = r.connections.at(peer);
-        if (Session* s = SessionOf(conn)) Send(*s, LocalState(r, peer));
+        if (Session* s = SessionOf(conn)) {
+          Send(*s, LocalState(r, peer));
+          Send(*s, proto::ResyncRequest{d.volume, true});
+        }
         break;
       }
     }
@@ -1496,11 +1577,13 @@ Reply Engine::InvalidateRemote(const Ctx& ctx) {
     }
     if (pd.repl > ReplState::kEstablished) return Fail(reply, Ret::kSsResyncRunning);
     if (d.disk != DiskState::kUpToDate) return Fail(reply, Ret::kSsNoUpToDateDisk);
-    pd.repl = ReplState::kSyncSource;
-    pd.peer_disk = DiskState::kInconsistent;
+    // StartingSyncS until the peer confirms as StartingSyncT
+    // (engine_bitmap.cc).
+    pd.repl = ReplState::kStartingSyncS;
+    BitmapPhaseDisks(pd.repl, &n.disk[d.volume], &pd.peer_disk);
     reply.ret = Change(r, n, false, "invalidate-remote");
     if (reply.ret == Ret::kSsSuccess) {
-      if (Session* s = SessionOf(c)) Send(*s, proto::ResyncRequest{d.volume});
+      if (Session* s = SessionOf(c)) Send(*s, proto::ResyncRequest{d.volume, false});
     }
   });
 }
@@ -1537,7 +1620,13 @@ Reply Engine::ResumeSync(const Ctx& ctx) {
 
 Reply Engine::SuspendIo(const Ctx& ctx) { return SetSuspUser(ctx, true, "suspend-io"); }
 
-Reply Engine::ResumeIo(const Ctx& ctx) { return SetSuspUser(ctx, false, "resume-io"); }
+Reply Engine::ResumeIo(const Ctx& ctx) {
+  // resume-io also ends a fencing freeze.
+  if (Resource* r = FindResource(ctx.resource)) {
+    for (auto& [peer, c] : r->connections) SetFencingSuspend(*r, c, false, "resume-io");
+  }
+  return SetSuspUser(ctx, false, "resume-io");
+}
 
 Reply Engine::SetSuspUser(const Ctx& ctx, bool on, const std::string& tag) {
   return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {

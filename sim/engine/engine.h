@@ -84,7 +84,10 @@ class Engine {
   Reply DelResource(const Ctx& ctx);
   Reply ResourceOptions(const Ctx& ctx, const OptionSet& change, bool set_defaults);
   // ctx.minor = the new minor, ctx.volume = its volume number.
-  Reply NewMinor(const Ctx& ctx, uint32_t block_size = 512);
+  // `intentional_diskless`: device_conf intentional_diskless (new-minor
+  // --diskless, drbdadm's `disk none`): events2 client:yes, its peers see a
+  // client, and it is a quorum tiebreaker of its own.
+  Reply NewMinor(const Ctx& ctx, uint32_t block_size = 512, bool intentional_diskless = false);
   Reply DelMinor(const Ctx& ctx);
   // Completes after the metadata was read: `done` runs later on the loop.
   void Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Reply)> done);
@@ -99,6 +102,11 @@ class Engine {
   Reply Connect(const Ctx& ctx, bool tentative, bool discard_my_data);
   Reply Disconnect(const Ctx& ctx, bool force);
   Reply Primary(const Ctx& ctx, bool force);
+  // primary as drbd_set_role runs it with fencing (engine_helpers.cc):
+  // refused only because a peer's disk is unknown (SS_PRIMARY_NOP), it runs
+  // fence-peer toward the unconnected peers with fencing enabled and tries
+  // again with their answers. `done` runs later on the loop.
+  void PrimaryFenced(const Ctx& ctx, bool force, std::function<void(Reply)> done);
   Reply Secondary(const Ctx& ctx, bool force);
   Reply Down(const Ctx& ctx);
   Reply NewCurrentUuid(const Ctx& ctx, bool clear_bitmap);
@@ -166,6 +174,11 @@ class Engine {
   // 4 KiB blocks marked out of sync toward `peer`.
   std::optional<uint64_t> OutOfSyncBlocks(const std::string& res, uint32_t peer,
                                           uint32_t vol) const;
+  // Whether 4 KiB block `block` is marked out of sync toward `peer` (the
+  // deterministic simulator's bitmap invariant); nullopt for an unknown
+  // peer device.
+  std::optional<bool> BlockOutOfSync(const std::string& res, uint32_t peer, uint32_t vol,
+                                     uint64_t block) const;
   // Resync data bytes this node sent to `peer` as SyncSource (all runs).
   std::optional<uint64_t> ResyncBytesSent(const std::string& res, uint32_t peer,
                                           uint32_t vol) const;
@@ -182,6 +195,9 @@ class Engine {
   // Current states, for tests and dumps. nullopt if the object is unknown.
   std::optional<Role> ResourceRole(const std::string& res) const;
   std::optional<DiskState> DiskStateOf(uint32_t minor) const;
+  // have_quorum of `minor`; susp-io(quorum) of `res` (engine_quorum.cc).
+  std::optional<bool> HasQuorum(uint32_t minor) const;
+  std::optional<bool> SuspendedForQuorum(const std::string& res) const;
   std::optional<ConnState> ConnStateOf(const std::string& res, uint32_t peer) const;
   std::optional<Role> PeerRoleOf(const std::string& res, uint32_t peer) const;
   std::optional<ReplState> ReplStateOf(const std::string& res, uint32_t peer, uint32_t vol) const;
@@ -330,6 +346,11 @@ class Engine {
   void ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
                    const std::vector<uint8_t>* read_data);
 
+  // A backing-device request of `minor` failed in `where` (the kernel's
+  // function name): the on-io-error policy. detach (and
+  // call-local-io-error): the disk goes Failed, then Diskless
+  // (engine_io.cc); pass_on: nothing, the error goes up.
+  void LocalIoError(uint32_t minor, const std::string& where);
   // Whether some device of `r` is open for writing (engine_io.cc).
   bool HasWriter(const Resource& r) const;
   // Device statistics (engine_io.cc): a backing-device request of `bytes`
@@ -369,6 +390,36 @@ class Engine {
                          uint64_t offset, uint32_t len);
   // The SyncTarget side: a run starts.
   void HandleResyncStart(Resource& r, Connection& c, const proto::ResyncStart& m);
+
+  // Bitmap exchange (engine_bitmap.cc): a handshake's SyncSource /
+  // SyncTarget first passes WFBitMapS / WFBitMapT, a live full resync
+  // (invalidate, invalidate-remote) StartingSyncS / StartingSyncT, as the
+  // module does. ExchangeFirst maps a decided SyncSource/SyncTarget to the
+  // WFBitMap state; BitmapPhaseDisks applies that state's disk views (the
+  // target Outdated, its peer Consistent at the source).
+  static ReplState ExchangeFirst(ReplState decided);
+  static void BitmapPhaseDisks(ReplState repl, DiskState* disk, DiskState* peer_disk);
+  // From SyncResyncRuns: peer devices that entered a phase take its first
+  // step as a later loop event (the source sends its BITMAP; StartingSyncS
+  // marks every block), and leave it when the run starts.
+  void SyncBitmapPhases(Resource& r);
+  // Whether a BITMAP for `vol` belongs to an exchange this side is in (or
+  // is about to enter, as a not UpToDate Established side); others are
+  // dropped (an exchange both ends left, the same data reached another way).
+  bool BitmapWanted(Resource& r, Connection& c, uint32_t vol) const;
+  // The peer's last BITMAP for `vol` arrived (after HandleBitmap merged it).
+  void BitmapReceived(Resource& r, Connection& c, uint32_t vol);
+  // RESYNC_REQUEST (invalidate / invalidate-remote on the peer).
+  void HandleResyncRequest(Resource& r, Connection& c, const proto::ResyncRequest& m);
+  // The handshake a resync decided on a live connection logs (the kernel's
+  // second drbd_sync_handshake): just-created-peer / -self, or both-off.
+  void LogLiveHandshake(Resource& r, Connection& c, Device& d, bool source);
+  // The metadata flags show-gi reports (device statistics): the on-disk
+  // ones, plus what the module shows around a peer's Primary role and a
+  // running resync (captures 01, 03, 12a, 13): a Secondary connected to a
+  // Primary shows "primary" and "AL disabled"; a SyncTarget "consistent"
+  // and "was up-to-date". The superblock keeps MdOnDiskFlags.
+  uint32_t GiFlags(const Resource& r, const Device& d) const;
   // Checksum-based resync: a block digest (target) or the answer (source).
   void HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsum& m);
   // The SyncTarget side: every block arrived.
@@ -409,6 +460,69 @@ class Engine {
   // Writes the next AL transaction for waiting writes, if none is in flight.
   void AlPump(uint32_t minor);
 
+  // Usermode helpers and fencing (engine_helpers.cc).
+  // The handler's exit code as the kernel's callers read it ((wait status
+  // >> 8) & 0xff; 0 when the helper could not run), or kHelperDisabled when
+  // the env has no helper runner (DRBD_UMH_DISABLED).
+  static constexpr int kHelperDisabled = -1;
+  using HelperDone = std::function<void(int exit_code)>;
+  // Runs handler `name` for `r` as drbd_maybe_khelper(device, connection,
+  // name): argv {helper, name, r.name}, the kernel's environment for `d`
+  // and/or `c` (either may be null, not both), a "helper command:" log line
+  // and an events2 call notification now, the response notification and log
+  // line when it exits. `done` (optional) runs later on the loop, also when
+  // helpers are disabled; it must look its objects up again by name, since
+  // they may be gone by then.
+  void CallHelper(Resource& r, Connection* c, Device* d, const std::string& name,
+                  HelperDone done = {});
+  // Called by Change() after every applied state change: the helpers and
+  // fencing steps the kernel's after-state-change work takes (IO frozen for
+  // fencing, fence-peer after a lost connection, unfence-peer,
+  // disconnected, before/after-resync-*).
+  void HelpersStateChanged(Resource& r, const ResState& o, const ResState& n,
+                           const std::string& tag);
+  // conn_try_outdate_peer: runs fence-peer for `c` and applies its answer;
+  // `done(true)` if every peer disk of `c` is now Outdated or worse.
+  void TryOutdatePeer(Resource& r, Connection& c, const std::string& tag,
+                      std::function<void(bool outdated)> done = {});
+  // A resync handler of (`res`, `peer`, `vol`) failed: logs `why` on the
+  // device and, with `drop`, takes the connection down (Disconnecting).
+  void DropAfterHelper(const std::string& res, uint32_t peer, uint32_t vol, const std::string& why,
+                       bool drop = true);
+  // Sets or clears susp-io(fencing) on `c`, with the resource change
+  // notification and log line; clearing releases the frozen IO.
+  void SetFencingSuspend(Resource& r, Connection& c, bool on, const std::string& tag);
+  // True if IO of `r` is frozen (some connection is susp-fen); a request
+  // that finds it so parks itself in Resource::frozen_io.
+  bool IoFrozen(const Resource& r) const;
+
+  // Quorum (engine_quorum.cc), as the 9.x kernel's calc_quorum: voters
+  // are this node and the peers with a bitmap slot, a seen disk or a node
+  // record; absent peers count as unknown, or outdated (not voting when no
+  // peer is unknown); intentional diskless peers only break ties.
+  struct QuorumInfo {
+    int up_to_date = 0;
+    int present = 0;
+    int voters = 0;
+    int quorum_at = 0;
+    int min_redundancy_at = 0;
+  };
+  // Whether volume `vol` of `r` has quorum in state `s` (`was`: it had
+  // it before, for the tiebreaker); `qi` (optional) gets the counts.
+  bool CalcQuorum(const Resource& r, uint32_t vol, const ResState& s, bool was,
+                  QuorumInfo* qi) const;
+  // sanitize_state's part: every volume's quorum and susp-io(quorum) of
+  // the state `n` being built from the rest of it.
+  void SanitizeQuorum(const Resource& r, ResState& n) const;
+  // The state error text of a promotion refused with SS_NO_QUORUM.
+  std::string NoQuorumText(const Resource& r, const ResState& n) const;
+  // After an applied change: quorum-lost on a Primary, parked IO released
+  // when susp-io(quorum) ends.
+  void QuorumStateChanged(Resource& r, const ResState& o, const ResState& n);
+  // on-no-quorum io-error and volume `d` has no quorum: new IO fails (the
+  // kernel's cached_err_io).
+  bool QuorumFailsIo(const Resource& r, const Device& d) const;
+
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);
   void StopNetworking(Resource& r, Connection& c);
@@ -439,9 +553,37 @@ class Engine {
   proto::Protocol LocalProtocol(const Connection& c) const;
   void BroadcastState(Resource& r);
   void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
-  // `*use_bitmap` is set when the outcome is a bitmap-based (not full) sync.
-  ReplState DecideRepl(const Resource& r, const Connection& c, const Device& d,
-                       const PeerDevice& pd, bool* split_brain, bool* unrelated, bool* use_bitmap);
+  // What a sync handshake decided for one peer device besides its
+  // replication state.
+  struct HandshakeOut {
+    bool drop = false;         // drop the connection: StandAlone (split brain, rr-conflict, ...)
+    bool retry = false;        // drop and reconnect (rr-conflict retry-connect)
+    bool use_bitmap = false;   // SyncSource of a bitmap-based (not full) sync
+    bool send_bitmap = false;  // SyncTarget of a bitmap-based sync: send our bitmap
+  };
+  // drbd_sync_handshake for `pd` with the peer's role `peer_role`; `n` is
+  // the state being built (its role changes if call-pri-lost-after-sb
+  // demotes this node).
+  ReplState DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd, Role peer_role,
+                       ResState& n, HandshakeOut* out);
+  // Split brain (engine_sb.cc). The UUID comparison found one
+  // (`auto_recover`: rule bitmap-both, else history-both): initial-split-brain,
+  // the after-sb policies, --discard-my-data; SyncSource / SyncTarget, or
+  // Off with out->drop (unresolved: split-brain handler).
+  ReplState ResolveSplitBrain(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                              Role peer_role, ResState& n, bool auto_recover, HandshakeOut* out);
+  // A decided direction's last checks: --discard-my-data reversal and
+  // rr-conflict (Off with out->drop / out->retry when it refuses).
+  ReplState CheckDecidedRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                             const ResState& n, ReplState decided, bool crashed_primary_rule,
+                             HandshakeOut* out);
+  // The split-brain handlers' call site (initial-split-brain, split-brain,
+  // pri-lost-after-sb, pri-lost).
+  void SbHelper(Resource& r, Connection& c, Device& d, const char* name);
+  // SyncTarget of a bitmap-based sync: our bitmap toward `c` goes to the
+  // source (BITMAP messages); the source ORs it in and starts its run.
+  void SendBitmap(Resource& r, Connection& c, uint32_t vol);
+  void HandleBitmap(Resource& r, Connection& c, const proto::Bitmap& m);
   // Connection loss: `to` is NetworkFailure, BrokenPipe, Timeout,
   // ProtocolError or TearDown; the connection then retries (Unconnected,
   // Connecting). `abort` = go Disconnecting -> StandAlone instead.

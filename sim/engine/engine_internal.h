@@ -4,6 +4,7 @@
 // Not part of the engine's interface.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,13 +20,21 @@
 namespace drbd::engine {
 
 // UUID_FLAG_* bits (drbd_protocol.h) the engine sends in STATE.
+inline constexpr uint64_t kUuidFlagDiscardMyData = 0x1;
 inline constexpr uint64_t kUuidFlagCrashedPrimary = 0x2;
 inline constexpr uint64_t kUuidFlagInconsistent = 0x4;
 inline constexpr uint64_t kUuidFlagSkipInitialSync = 0x8;
 inline constexpr uint64_t kUuidFlagStable = 0x20;
+inline constexpr uint64_t kUuidFlagReconnect = 0x100;
 
 inline constexpr uint64_t kUuidPrimaryBit = 1;
 inline constexpr uint64_t kNsPerSec = 1000000000ull;
+
+// The bitmap UUID a source makes up for a just-created peer's initial
+// (or skipped initial) sync, which ends in that peer's history: derived
+// from the source's `current` UUID (never 0, just-created or `current`;
+// bit 0 clear), so both ends know it without a message (engine_bitmap.cc).
+uint64_t DerivedBitmapUuid(uint64_t current);
 
 // The kernel's ppsize(): KiB scaled to the largest unit below 10000,
 // rounded ("32 MB").
@@ -72,6 +81,16 @@ struct Engine::PeerDevice {
   // blocks. A run starts when the peer device becomes SyncSource and ends
   // when it leaves SyncSource / PausedSyncS.
   bool rs_use_bitmap = false;     // the handshake chose a bitmap-based (not full) sync
+  // The bitmap exchange before a resync (engine_bitmap.cc). `bm_begun`:
+  // this WFBitMapS/T or StartingSyncS phase took its first step (sent the
+  // bitmap, marked the blocks); `bm_got`: the peer's last BITMAP came
+  // before this side entered WFBitMapT.
+  bool bm_begun = false;
+  bool bm_got = false;
+  // The source gave a just-created peer a bitmap UUID of its own for the
+  // initial sync (engine_bitmap.cc); the run's end drops it without
+  // keeping it as history.
+  bool rs_fresh_bm_uuid = false;
   uint64_t rs_gen = 0;            // identifies the run; 0 = none
   bool rs_done = false;           // ResyncDone sent; waiting for the target's UpToDate
   uint64_t rs_cursor = 0;         // next block the scan looks at
@@ -102,6 +121,9 @@ struct Engine::PeerDevice {
   // Data bytes sent to / received from this peer (writes and resync).
   uint64_t sent_bytes = 0;
   uint64_t received_bytes = 0;
+  // MDF_PEER_OUTDATED as quorum reads it (engine_quorum.cc): the peer's
+  // disk was last seen Inconsistent or Outdated; kept while it is unknown.
+  bool quorum_outdated = false;
 };
 
 struct Engine::Path {
@@ -126,6 +148,15 @@ struct Engine::Connection {
   sim::TimerId ping_timer = 0;
   sim::TimerId ping_timeout_timer = 0;
   std::vector<std::string> listening;  // AddressToString of local addrs held
+  // susp_fen: IO frozen while fence-peer runs (fencing resource-and-stonith).
+  bool susp_fen = false;
+  // Bumped whenever the connection is established (last_reconnect_jif): a
+  // fence-peer answer that arrives after a reconnect is ignored.
+  uint64_t reconnects = 0;
+  // The kernel's RECONNECT connection flag: this connection was Connected
+  // once and lost it (sent as UUID_FLAG_RECONNECT). Lives as long as the
+  // connection object: a restarted node has none.
+  bool was_connected = false;
 };
 
 struct Engine::Device {
@@ -157,6 +188,9 @@ struct Engine::Device {
   uint32_t lower_pending = 0;    // dev_lower_pending: backing-device requests in flight
   // Activity log and bitmap write-back (engine_md.cc); set while attached.
   std::shared_ptr<DeviceMd> md_state;
+  // have_quorum (engine_quorum.cc); yes while quorum is off.
+  bool have_quorum = true;
+  bool intentional_diskless = false;  // device_conf.intentional_diskless
 };
 
 struct Engine::Resource {
@@ -168,8 +202,13 @@ struct Engine::Resource {
   // EXPLICIT_PRIMARY: promoted by a primary request (not by an opener);
   // cleared whenever the resource is no longer Primary.
   bool explicit_primary = false;
+  // susp_quorum: IO suspended after quorum was lost (on-no-quorum suspend-io).
+  bool susp_quorum = false;
   std::map<uint32_t, Device> devices;          // by volume
   std::map<uint32_t, Connection> connections;  // by peer node id
+  // Requests that arrived while IO was frozen for fencing (IoFrozen), run
+  // again in order once it thaws (SetFencingSuspend).
+  std::vector<std::function<void()>> frozen_io;
 };
 
 // One peer-protocol stream and its handshake progress.
@@ -213,6 +252,8 @@ struct Engine::ResState {
   bool susp_user = false;
   std::map<uint32_t, DiskState> disk;  // by volume
   std::map<uint32_t, Conn> conns;      // by peer node id
+  std::map<uint32_t, bool> quorum;     // have_quorum by volume
+  bool susp_quorum = false;
   bool operator==(const ResState&) const = default;
 };
 

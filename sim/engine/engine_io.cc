@@ -67,6 +67,13 @@ struct Engine::IoState {
     // A write holding activity-log extents until it completes everywhere.
     std::shared_ptr<DeviceMd> al_md;
     uint64_t len = 0;
+    // A write whose local part failed completes fine if a peer has the data
+    // (the disk detaches; on-io-error).
+    bool local_failed = false;
+    bool peer_ok = false;
+    // The local part went to UpToDate data; without it (diskless, or an
+    // Inconsistent disk) only a peer's success completes the write.
+    bool local_uptodate = false;
   };
   std::map<uint64_t, Req> reqs;
   uint64_t next_req = 1;
@@ -313,6 +320,14 @@ std::optional<uint64_t> Engine::OutOfSyncBlocks(const std::string& res, uint32_t
   return pd->oos_count;
 }
 
+std::optional<bool> Engine::BlockOutOfSync(const std::string& res, uint32_t peer, uint32_t vol,
+                                           uint64_t block) const {
+  const PeerDevice* pd = FindPeerDevice(res, peer, vol);
+  if (!pd) return std::nullopt;
+  if (block / 64 >= pd->oos_bits.size()) return false;
+  return (pd->oos_bits[block / 64] >> (block % 64)) & 1;
+}
+
 // ---------------------------------------------------------------------------
 // Requests
 
@@ -329,6 +344,13 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
   Device* d = FindMinor(oit->second.minor);
   Resource* r = ResourceOfMinor(oit->second.minor);
   if (!d || !r) return fail(ENODEV);
+  if (QuorumFailsIo(*r, *d)) return fail(EIO);  // on-no-quorum io-error
+  // susp-io(fencing) until fence-peer answered, susp-io(quorum) until quorum is back.
+  if (IoFrozen(*r) || r->susp_quorum) {
+    r->frozen_io.push_back(
+        [this, handle, offset, len, done] { IoRead(handle, offset, len, done); });
+    return;
+  }
   std::optional<uint64_t> size = DeviceBytes(d->minor);
   if (!size || offset > *size || len > *size - offset) return fail(EIO);
   if (d->data && d->disk == DiskState::kUpToDate) {
@@ -381,6 +403,13 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   Device* d = FindMinor(oit->second.minor);
   Resource* r = ResourceOfMinor(oit->second.minor);
   if (!d || !r) return fail(ENODEV);
+  if (QuorumFailsIo(*r, *d)) return fail(EIO);  // on-no-quorum io-error
+  // susp-io(fencing) until fence-peer answered, susp-io(quorum) until quorum is back.
+  if (IoFrozen(*r) || r->susp_quorum) {
+    r->frozen_io.push_back([this, handle, offset, fua, buf = std::move(data),
+                            cb = std::move(done)] { IoWrite(handle, offset, buf, fua, cb); });
+    return;
+  }
   if (int e = OpenDeviceForWrite(handle)) {
     if (r->role != Role::kPrimary) {
       Log(fmt::format("{}: Rejected WRITE request, not in Primary role.", Prefix(*r, *d)));
@@ -396,6 +425,20 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   std::optional<uint64_t> size = DeviceBytes(d->minor);
   if (!size || offset > *size || len > *size - offset) return fail(EIO);
   bool local = d->data && d->disk >= DiskState::kInconsistent;
+  // on-no-data-accessible io-error (the default): without UpToDate data
+  // here or at a replicating peer the write fails, or it would be
+  // acknowledged onto a disk a later resync overwrites (found by detsim).
+  bool accessible = local && d->disk == DiskState::kUpToDate;
+  for (auto& [peer, c] : r->connections) {
+    auto pit = c.peer_devices.find(d->volume);
+    Session* s = SessionOf(c);
+    if (pit != c.peer_devices.end() && s && s->up &&
+        Replicating(c.cstate, pit->second.repl, pit->second.peer_disk) &&
+        pit->second.peer_disk == DiskState::kUpToDate) {
+      accessible = true;
+    }
+  }
+  if (!accessible) return fail(EIO);
   // Activity log first: the extents of the write must be in the on-disk
   // AL before the data reaches the local disk or a peer. Otherwise the
   // write comes back here once a transaction brought them in.
@@ -423,6 +466,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   req.pending = 1;  // held until everything is issued
   req.al_md = std::move(al_md);
   req.len = len;
+  req.local_uptodate = local && d->disk == DiskState::kUpToDate;
   bool sent_anywhere = local;
   for (auto& [peer, c] : r->connections) {
     auto pit = c.peer_devices.find(d->volume);
@@ -448,6 +492,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       m.flags = fua ? proto::kDataFua : 0;
       m.data.assign(data.begin() + static_cast<ptrdiff_t>(pos),
                     data.begin() + static_cast<ptrdiff_t>(pos + n));
+      if (protocol == kProtA) req.peer_ok = true;  // sent is all protocol A promises
       if (protocol != kProtA) {
         io.waits[mid] =
             IoState::Wait{id,
@@ -477,10 +522,11 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     LowerIssued(*d, len, true);
     auto finish = [this, id, minor](bool ok) {
       LowerDone(minor);
+      if (!ok) LocalIoError(minor, "drbd_request_endio");
       IoState& io2 = Io();
       auto it = io2.reqs.find(id);
       if (it == io2.reqs.end()) return;
-      if (!ok) it->second.err = EIO;
+      if (!ok) it->second.local_failed = true;
       FinishIo(id);
     };
     disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) {
@@ -543,6 +589,10 @@ void Engine::FinishIo(uint64_t id) {
   if (it == io.reqs.end() || --it->second.pending > 0) return;
   IoState::Req req = std::move(it->second);
   io.reqs.erase(it);
+  if (!req.err && req.done && !req.read_done && req.len &&
+      !((req.local_uptodate && !req.local_failed) || req.peer_ok)) {
+    req.err = EIO;  // the data reached no good copy
+  }
   if (Device* d = FindMinor(req.minor); d && d->upper_pending > 0) --d->upper_pending;
   if (req.al_md) AlEndWrite(req.al_md, req.minor, req.offset, req.len);
   if (req.read_done) {
@@ -570,6 +620,7 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
   }
   auto rit = io.reqs.find(w.req);
   if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
+    if (ok && rit != io.reqs.end()) rit->second.peer_ok = true;
     if (!ok) {
       Connection* c = FindConnection(w.res, w.peer);
       if (c && c->peer_devices.count(w.vol)) {
@@ -647,6 +698,7 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     LowerIssued(*d, dm->data.size(), true);
     auto finish = [this, minor, reply_later, ack, want_ack](bool ok) mutable {
       LowerDone(minor);
+      if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
       ack.ok = ok;
       if (want_ack) reply_later(ack);
     };
@@ -708,6 +760,25 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     return true;
   }
   return false;
+}
+
+void Engine::LocalIoError(uint32_t minor, const std::string& where) {
+  Device* d = FindMinor(minor);
+  Resource* r = ResourceOfMinor(minor);
+  if (!d || !r || !d->data || d->disk <= DiskState::kFailed) return;
+  if (d->disk_opts.Int("on-io-error") == 0) return;  // pass_on
+  ResState n = Capture(*r);
+  n.disk[d->volume] = DiskState::kFailed;
+  Change(*r, n, true, "local-io-error");
+  Log(fmt::format("{}: Local IO failed in {}. Detaching...", Prefix(*r, *d), where));
+  // call-local-io-error: the handler runs at the transition to Failed.
+  if (d->disk_opts.Int("on-io-error") == 1) CallHelper(*r, nullptr, d, "local-io-error");
+  // Failed -> Diskless once the failing request has unwound.
+  Later(env_.clock, [this, minor] {
+    Device* d2 = FindMinor(minor);
+    Resource* r2 = ResourceOfMinor(minor);
+    if (d2 && r2 && d2->disk == DiskState::kFailed) DetachDevice(*r2, *d2, true, "local-io-error");
+  });
 }
 
 }  // namespace drbd::engine

@@ -254,6 +254,7 @@ void Engine::MdAttach(Resource& r, Device& d, std::function<void(Ret, std::strin
     }
     // Write back what the AL replay or a full sync changed, then a fresh AL.
     std::shared_ptr<sim::Disk> meta2 = d2->meta;
+    bool wrote_bm = false;
     for (uint64_t off = 0; off < bm.size(); off += kBmPage) {
       const uint64_t n = std::min<uint64_t>(kBmPage, bm.size() - off);
       if (std::equal(bm.begin() + static_cast<ptrdiff_t>(off),
@@ -265,15 +266,30 @@ void Engine::MdAttach(Resource& r, Device& d, std::function<void(Ret, std::strin
                    std::vector<uint8_t>(bm.begin() + static_cast<ptrdiff_t>(off),
                                         bm.begin() + static_cast<ptrdiff_t>(off + n)),
                    [](bool) {});
+      wrote_bm = true;
     }
-    const std::array<uint8_t, md::kAlBlockBytes> init = md::InitializedAlBlock();
-    std::vector<uint8_t> fresh;
-    fresh.reserve(uint64_t{al_blocks} * md::kAlBlockBytes);
-    for (uint32_t i = 0; i < al_blocks; ++i) fresh.insert(fresh.end(), init.begin(), init.end());
-    meta2->Write(layout.al_offset, std::move(fresh), [](bool) {});
-    mdp->bm = std::move(bm);
-    d2->md_state = mdp;
-    next(Ret::kNoError, "");
+    // The fresh AL only once the bitmap that took over its extents is
+    // durable: a crash in between must find one or the other (the
+    // deterministic simulator's crash-md-write found the gap).
+    auto fresh_al = [this, mdp, minor, gen, layout, al_blocks, next,
+                     bm = std::move(bm)](bool ok) mutable {
+      Device* d3 = FindMinor(minor);
+      if (!d3 || d3->attach_gen != gen || !d3->meta) return next(Ret::kErrIoMdDisk, "");
+      if (!ok) return next(Ret::kErrIoMdDisk, "writing the bitmap failed");
+      const std::array<uint8_t, md::kAlBlockBytes> init = md::InitializedAlBlock();
+      std::vector<uint8_t> fresh;
+      fresh.reserve(uint64_t{al_blocks} * md::kAlBlockBytes);
+      for (uint32_t i = 0; i < al_blocks; ++i) fresh.insert(fresh.end(), init.begin(), init.end());
+      d3->meta->Write(layout.al_offset, std::move(fresh), [](bool) {});
+      mdp->bm = std::move(bm);
+      d3->md_state = mdp;
+      next(Ret::kNoError, "");
+    };
+    if (wrote_bm) {
+      meta2->Flush(std::move(fresh_al));
+    } else {
+      fresh_al(true);
+    }
   };
 
   // Step 2: the bitmap area.

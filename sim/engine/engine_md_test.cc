@@ -305,10 +305,15 @@ TEST_F(MdTest, CrashedPrimaryMarksItsActivityLogAndResyncsIt) {
   for (int i = 0; i < 120 && a->engine.ReplStateOf("r0", 1, 0) != ReplState::kEstablished; ++i) {
     world.RunFor(kSec);
   }
-  EXPECT_TRUE(a->sink.LogContains("uuid_compare()=source-use-bitmap by rule=crashed-primary"));
-  EXPECT_TRUE(b->sink.LogContains("uuid_compare()=target-use-bitmap by rule=crashed-primary"));
-  EXPECT_EQ(a->engine.ResyncBytesSent("r0", 1, 0), 2 * kExtent);
+  // Protocol C and b survived the crash (its connection carries the
+  // kernel's RECONNECT flag): the kernel resyncs the crashed Primary's hot
+  // area from the survivor ("if both failed", following no Primary here),
+  // the bitmap exchange merging a's AL bits into b's.
+  EXPECT_TRUE(a->sink.LogContains("uuid_compare()=target-if-both-failed by rule=lost-quorum"));
+  EXPECT_TRUE(b->sink.LogContains("uuid_compare()=source-if-both-failed by rule=lost-quorum"));
+  EXPECT_EQ(b->engine.ResyncBytesSent("r0", 0, 0), 2 * kExtent);
   EXPECT_EQ(a->engine.ReplStateOf("r0", 1, 0), ReplState::kEstablished);
+  EXPECT_EQ(a->engine.DiskStateOf(0), DiskState::kUpToDate);
   EXPECT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
   const uint64_t size = a->engine.DeviceBytes(0).value();
   EXPECT_EQ(Data("/a/disk", 0, size), Data("/b/disk", 0, size));

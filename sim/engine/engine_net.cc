@@ -411,6 +411,13 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     if (s.up) HandleResyncDone(*r, *c, *rd);
     return;
   }
+  if (auto* bm = std::get_if<proto::Bitmap>(&m)) {
+    if (s.up && BitmapWanted(*r, *c, bm->volume)) {
+      HandleBitmap(*r, *c, *bm);
+      if (bm->last) BitmapReceived(*r, *c, bm->volume);
+    }
+    return;
+  }
   if (auto* rs = std::get_if<proto::ResyncStart>(&m)) {
     if (s.up) HandleResyncStart(*r, *c, *rs);
     return;
@@ -424,15 +431,7 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     return;
   }
   if (auto* rr = std::get_if<proto::ResyncRequest>(&m)) {
-    if (!s.up || !r->devices.count(rr->volume) || !c->peer_devices.count(rr->volume)) return;
-    Device& d = r->devices.at(rr->volume);
-    ResState n = Capture(*r);
-    n.conns.at(c->peer_node_id).pd.at(rr->volume).repl = ReplState::kSyncTarget;
-    n.conns.at(c->peer_node_id).pd.at(rr->volume).peer_disk = DiskState::kUpToDate;
-    if (d.disk >= DiskState::kInconsistent) n.disk[rr->volume] = DiskState::kInconsistent;
-    Change(*r, n, true, "remote");
-    d.sb.flags &= ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
-    WriteMetadata(d);
+    if (s.up) HandleResyncRequest(*r, *c, *rr);
     return;
   }
 }
@@ -473,12 +472,19 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
     proto::VolumeState v;
     v.volume = vol;
     v.disk = static_cast<uint8_t>(d.disk);
+    v.client = d.intentional_diskless && d.disk == DiskState::kDiskless;
     if (d.data) {
       v.size_sectors = d.size_sectors;
       v.current_uuid = d.sb.current_uuid;
       if (d.disk == DiskState::kInconsistent) v.uuid_flags |= kUuidFlagInconsistent;
       if (d.sb.flags & md::kMdfCrashedPrimary) v.uuid_flags |= kUuidFlagCrashedPrimary;
       v.uuid_flags |= kUuidFlagStable;
+      if (c && c->was_connected) v.uuid_flags |= kUuidFlagReconnect;
+      if (c && c->discard_my_data) v.uuid_flags |= kUuidFlagDiscardMyData;
+      if (c && c->peer_devices.count(vol)) v.dirty_bits = c->peer_devices.at(vol).oos_count;
+      if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).ov_marks) {
+        v.verify_marks = c->peer_devices.at(vol).ov_source ? 1 : 2;
+      }
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).send_skip) {
         v.uuid_flags |= kUuidFlagSkipInitialSync;
       }
@@ -523,9 +529,8 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
 // ---------------------------------------------------------------------------
 // Peer state and the UUID comparison
 
-ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Device& d,
-                             const PeerDevice& pd, bool* split_brain, bool* unrelated,
-                             bool* use_bitmap) {
+ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                             Role peer_role, ResState& n, HandshakeOut* hs) {
   DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
   if (!d.data || d.disk < DiskState::kInconsistent || peer_disk < DiskState::kInconsistent ||
       peer_disk == DiskState::kDUnknown) {
@@ -545,6 +550,7 @@ ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Devic
   const char* strategy = "no-sync";
   const char* rule = "";
   ReplState out = ReplState::kEstablished;
+  bool split_brain = false, unrelated = false;
   if (self == md::kUuidJustCreated && peer == md::kUuidJustCreated) {
     rule = "just-created-both";
   } else if (self == md::kUuidJustCreated) {
@@ -552,18 +558,56 @@ ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Devic
   } else if (peer == md::kUuidJustCreated) {
     strategy = "source-set-bitmap", rule = "just-created-peer", out = ReplState::kSyncSource;
   } else if (self == peer) {
-    // A Primary that crashed pushes the activity-log area it marked out of
-    // sync at attach (the kernel's crashed-primary rule; with protocol C
-    // the kernel resyncs the other way, merging both bitmaps, which the
-    // simulator does not exchange).
+    // The kernel's order for equal current UUIDs (drbd_uuid_compare):
+    // both sides lost this connection before (RECONNECT on both) → nothing
+    // to do; with protocol A or B a crashed Primary pushes its AL area;
+    // a crashed Primary meeting the node that survived it (RECONNECT there)
+    // → resync from the survivor "if both failed", i.e. following whoever
+    // is Primary now (rule lost-quorum, as the kernel names it); one side
+    // saw the other before → nothing; else a common power failure: the
+    // crashed Primary is source (both crashed: the conflict resolver's
+    // peer).
     const bool me_crashed = (d.sb.flags & md::kMdfCrashedPrimary) != 0;
     const bool peer_crashed = (pd.peer.uuid_flags & kUuidFlagCrashedPrimary) != 0;
-    if (me_crashed && !peer_crashed) {
-      strategy = "source-use-bitmap", rule = "crashed-primary", out = ReplState::kSyncSource;
-    } else if (peer_crashed && !me_crashed) {
-      strategy = "target-use-bitmap", rule = "crashed-primary", out = ReplState::kSyncTarget;
+    const bool me_reconnect = c.was_connected;
+    const bool peer_reconnect = (pd.peer.uuid_flags & kUuidFlagReconnect) != 0;
+    constexpr int64_t kProtocolA = 1, kProtocolB = 2;
+    const int64_t protocol = c.net.Int("protocol");
+    int if_both_failed = 0;  // +1 source, -1 target
+    if (me_reconnect && peer_reconnect) {
+      rule = "reconnected";
+    } else if ((protocol == kProtocolA || protocol == kProtocolB) && me_crashed != peer_crashed) {
+      rule = "crashed-primary";
+      if (me_crashed) {
+        strategy = "source-use-bitmap", out = ReplState::kSyncSource;
+      } else {
+        strategy = "target-use-bitmap", out = ReplState::kSyncTarget;
+      }
+    } else if (peer_crashed && me_reconnect) {
+      rule = "lost-quorum", if_both_failed = 1;
+    } else if (me_crashed && peer_reconnect) {
+      rule = "lost-quorum", if_both_failed = -1;
+    } else if (me_reconnect || peer_reconnect) {
+      rule = "lost-quorum";
     } else {
       rule = "both-off";
+      if (me_crashed) {
+        const bool resolve_conflicts = r.node_id > static_cast<int32_t>(c.peer_node_id);
+        if_both_failed = peer_crashed && resolve_conflicts ? -1 : 1;
+      } else if (peer_crashed) {
+        if_both_failed = -1;
+      }
+    }
+    if (if_both_failed != 0) {
+      strategy = if_both_failed > 0 ? "source-if-both-failed" : "target-if-both-failed";
+      if (r.role == Role::kPrimary || peer_role == Role::kPrimary) {
+        // Follow the Primary.
+        out = peer_role == Role::kSecondary ? ReplState::kSyncSource
+              : r.role == Role::kSecondary  ? ReplState::kSyncTarget
+                                            : ReplState::kEstablished;
+      } else {
+        out = if_both_failed > 0 ? ReplState::kSyncSource : ReplState::kSyncTarget;
+      }
     }
   } else if (self == peer_bm) {
     strategy = "target-use-bitmap", rule = "bitmap-peer", out = ReplState::kSyncTarget;
@@ -574,26 +618,57 @@ ReplState Engine::DecideRepl(const Resource& r, const Connection& c, const Devic
   } else if (Contains(my_hist, peer) && !Contains(peer_hist, self)) {
     strategy = "source-set-bitmap", rule = "history-self", out = ReplState::kSyncSource;
   } else if (my_bm != 0 && my_bm == peer_bm) {
-    strategy = "split-brain-auto-recover", rule = "bitmap-both", *split_brain = true;
+    strategy = "split-brain-auto-recover", rule = "bitmap-both", split_brain = true;
   } else {
     bool common = false;
     for (uint64_t h : my_hist) common = common || Contains(peer_hist, h);
     if (common) {
-      strategy = "split-brain-disconnect", rule = "history-both", *split_brain = true;
+      strategy = "split-brain-disconnect", rule = "history-both", split_brain = true;
     } else {
-      strategy = "unrelated-data", rule = "", *unrelated = true;
+      strategy = "unrelated-data", rule = "", unrelated = true;
     }
   }
-  *use_bitmap = std::string_view(strategy) == "source-use-bitmap";
+  const bool if_failed = std::string_view(strategy).ends_with("-if-both-failed");
+  hs->use_bitmap = std::string_view(strategy) == "source-use-bitmap" ||
+                   (if_failed && out == ReplState::kSyncSource);
+  hs->send_bitmap = std::string_view(strategy) == "target-use-bitmap" ||
+                    (if_failed && out == ReplState::kSyncTarget);
   std::string prefix = Prefix(r, d, c);
   Log(fmt::format("{}: drbd_sync_handshake:", prefix));
+  uint64_t my_flags = 0;
+  for (const proto::VolumeState& v : LocalState(r, c.peer_node_id).volumes) {
+    if (v.volume == d.volume) my_flags = v.uuid_flags;
+  }
+  Log(fmt::format("{}: self {:016X}:{:016X}:{:016X}:{:016X} bits:{} flags:{:X}", prefix,
+                  d.sb.current_uuid, d.sb.peers[c.peer_node_id].bitmap_uuid,
+                  d.sb.history_uuids[0], d.sb.history_uuids[1], pd.oos_count, my_flags));
+  uint64_t peer_bm_raw = 0;
+  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+    if (node == r.node_id) peer_bm_raw = uuid;
+  }
+  Log(fmt::format("{}: peer {:016X}:{:016X}:{:016X}:{:016X} bits:{} flags:{:X}", prefix,
+                  pd.peer.current_uuid, peer_bm_raw,
+                  pd.peer.history_uuids.size() > 0 ? pd.peer.history_uuids[0] : 0,
+                  pd.peer.history_uuids.size() > 1 ? pd.peer.history_uuids[1] : 0,
+                  pd.peer.dirty_bits, pd.peer.uuid_flags));
   Log(fmt::format("{}: uuid_compare()={} by rule={}", prefix, strategy, rule));
-  if (out == ReplState::kEstablished && !*split_brain && !*unrelated && d.disk != peer_disk) {
+  if (unrelated) {
+    Log(fmt::format("{}: Unrelated data, aborting!", prefix));
+    hs->drop = true;
+    return ReplState::kOff;
+  }
+  if (out == ReplState::kEstablished && !split_brain && d.disk != peer_disk) {
     // disk_states_to_strategy: with equal data the better disk is source.
     if (d.disk == DiskState::kInconsistent) out = ReplState::kSyncTarget;
     if (peer_disk == DiskState::kInconsistent) out = ReplState::kSyncSource;
   }
-  return out;
+  if (split_brain) {
+    out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both",
+                            hs);
+    if (hs->drop) return ReplState::kOff;
+    return CheckDecidedRepl(r, c, d, pd, n, out, false, hs);
+  }
+  return CheckDecidedRepl(r, c, d, pd, n, out, std::string_view(rule) == "crashed-primary", hs);
 }
 
 void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial) {
@@ -601,7 +676,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
   ResState::Conn& nc = n.conns.at(c.peer_node_id);
   if (initial) nc.cstate = ConnState::kConnected;
   nc.peer_role = static_cast<Role>(st.role);
-  bool split_brain = false, unrelated = false;
+  bool drop = false, retry = false;
   for (const proto::VolumeState& vs : st.volumes) {
     auto pit = c.peer_devices.find(vs.volume);
     if (pit == c.peer_devices.end()) continue;
@@ -637,6 +712,11 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       Log(fmt::format("{}: Peer skipped the initial sync; adopting UUID {:016X}", Prefix(r, d, c),
                       vs.current_uuid));
       d.sb.current_uuid = vs.current_uuid & ~kUuidPrimaryBit;
+      // The bitmap UUID the source made up for this sync becomes history
+      // (capture 02: U1:0:x:0).
+      std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
+                         d.sb.history_uuids.end());
+      d.sb.history_uuids[0] = DerivedBitmapUuid(d.sb.current_uuid);
       d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
       n.disk[vs.volume] = DiskState::kUpToDate;
       npd.repl = ReplState::kEstablished;
@@ -644,9 +724,18 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       continue;
     }
     if (initial || first) {
-      npd.repl = DecideRepl(r, c, d, pd, &split_brain, &unrelated, &pd.rs_use_bitmap);
+      HandshakeOut hs;
+      npd.repl = DecideRepl(r, c, d, pd, static_cast<Role>(st.role), n, &hs);
+      drop = drop || hs.drop;
+      retry = retry || hs.retry;
+      if (hs.drop || hs.retry) continue;
+      pd.rs_use_bitmap = hs.use_bitmap;
       npd.repl = VerifyRepairRepl(r, c, d, pd, static_cast<Role>(st.role), npd.repl);
-    } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
+      // Every resync starts with the bitmap exchange (engine_bitmap.cc),
+      // which also brings the target's own bits to the source.
+      npd.repl = ExchangeFirst(npd.repl);
+    } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
+                npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT) &&
                d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
                npd.peer_disk == DiskState::kUpToDate &&
                NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
@@ -671,15 +760,12 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     if (npd.repl == ReplState::kSyncSource && npd.peer_disk > DiskState::kInconsistent) {
       npd.peer_disk = DiskState::kInconsistent;
     }
+    BitmapPhaseDisks(npd.repl, &n.disk[vs.volume], &npd.peer_disk);
   }
-  if (split_brain) {
-    Log(fmt::format("{}: Split-Brain detected but unresolved, dropping connection!", Prefix(r, c)));
-    return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
-  }
-  if (unrelated) {
-    Log(fmt::format("{}: Unrelated data, aborting!", Prefix(r, c)));
-    return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
-  }
+  if (drop) return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
+  if (retry) return ConnectionLost(r, c, ConnState::kNetworkFailure, false, "connect");
+  // The handshake is done: --discard-my-data was used up.
+  if (initial) c.discard_my_data = false;
   Change(r, n, true, initial ? "connected" : "peer-state");
   // MDF_PEER_CONNECTED on disk while connected (a graceful disconnect
   // clears it): show-gi's "connected" column, also after a re-attach (13b).
@@ -699,7 +785,8 @@ void Engine::ReevaluateRepl(Resource& r) {
   for (auto& [peer, nc] : n.conns) {
     if (nc.cstate != ConnState::kConnected) continue;
     for (auto& [vol, npd] : nc.pd) {
-      if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget) &&
+      if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
+           npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT) &&
           n.disk.at(vol) == DiskState::kUpToDate && npd.peer_disk == DiskState::kUpToDate) {
         // Both ends came to the same UpToDate data another way (a third
         // node's skipped initial sync): the run has nothing left to do.
@@ -714,10 +801,16 @@ void Engine::ReevaluateRepl(Resource& r) {
       }
       if (npd.repl != ReplState::kEstablished) continue;
       DiskState mine = n.disk.at(vol);
+      // The module runs a sync handshake on the live connection (logged)
+      // and starts with the bitmap exchange.
+      Device& d = r.devices.at(vol);
       if (mine == DiskState::kInconsistent && npd.peer_disk == DiskState::kUpToDate) {
-        npd.repl = ReplState::kSyncTarget;
+        npd.repl = ReplState::kWFBitMapT;
+        if (d.data) LogLiveHandshake(r, r.connections.at(peer), d, false);
       } else if (mine == DiskState::kUpToDate && npd.peer_disk == DiskState::kInconsistent) {
-        npd.repl = ReplState::kSyncSource;
+        npd.repl = ReplState::kWFBitMapS;
+        r.connections.at(peer).peer_devices.at(vol).rs_use_bitmap = false;  // a full sync
+        if (d.data) LogLiveHandshake(r, r.connections.at(peer), d, true);
       }
     }
   }
@@ -730,9 +823,25 @@ void Engine::ReevaluateRepl(Resource& r) {
 void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort,
                             const std::string& tag) {
   uint32_t peer = c.peer_node_id;
+  std::map<uint32_t, uint64_t> oos_before;  // by volume, before in-flight writes fail
+  for (const auto& [vol, pd] : c.peer_devices) oos_before[vol] = pd.oos_count;
   StopNetworking(r, c);
   ResState n = Capture(r);
   ResState::Conn& nc = n.conns.at(peer);
+  // A Secondary that loses a Primary peer without a goodbye cannot know
+  // what the peer wrote last: Consistent, and UpToDate again [lost-peer]
+  // when nobody fences (captures 07-10, the link break).
+  const bool lost_primary = !abort && to != ConnState::kTearDown &&
+                            nc.peer_role == Role::kPrimary && n.role != Role::kPrimary &&
+                            c.net.Int("fencing") == 0;
+  std::vector<uint32_t> consistent;
+  if (lost_primary) {
+    for (auto& [vol, ds] : n.disk) {
+      if (ds != DiskState::kUpToDate) continue;
+      ds = DiskState::kConsistent;
+      consistent.push_back(vol);
+    }
+  }
   nc.cstate = abort ? ConnState::kDisconnecting : to;
   nc.peer_role = Role::kUnknown;
   for (auto& [vol, pd] : nc.pd) {
@@ -740,15 +849,32 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     pd.peer_disk = DiskState::kDUnknown;
   }
   Change(r, n, true, tag);
+  if (!consistent.empty()) {
+    ResState up = Capture(r);
+    for (uint32_t vol : consistent) {
+      if (up.disk.at(vol) == DiskState::kConsistent) up.disk[vol] = DiskState::kUpToDate;
+    }
+    Change(r, up, true, "lost-peer");
+  }
   for (Path& p : c.paths) {
     if (!p.established) continue;
     p.established = false;
     Emit(PathNote(r, c, p, NotifyType::kChange));
   }
   for (auto& [vol, pd] : c.peer_devices) pd.have_peer = false;
-  // The peer said goodbye: not "connected" on disk any more (captures 03,
-  // 11, 13b); a lost link keeps the flag.
-  if (to == ConnState::kTearDown && peer < md::kPeersMax) {
+  // Writes whose acks the loss took were written while the peer was away:
+  // their blocks are out of sync, and a Primary needs the new current UUID
+  // that makes the next handshake resync them (found by tests/sim detsim).
+  for (auto& [vol, d] : r.devices) {
+    auto pit = c.peer_devices.find(vol);
+    if (pit != c.peer_devices.end() && pit->second.oos_count > oos_before[vol]) {
+      RotateUuidForAbsentPeers(r, d);
+    }
+  }
+  // The peer said goodbye or shut its socket down: not "connected" on disk
+  // any more (captures 03, 11, 13b; 07-10 after a `disconnect --force` of
+  // the peer); a lost link (network failure, timeout) keeps the flag.
+  if ((to == ConnState::kTearDown || to == ConnState::kBrokenPipe) && peer < md::kPeersMax) {
     for (auto& [vol, d] : r.devices) {
       if (!d.data || !(d.sb.peers[peer].flags & md::kPeerConnected)) continue;
       d.sb.peers[peer].flags &= ~uint32_t{md::kPeerConnected};

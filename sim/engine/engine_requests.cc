@@ -413,13 +413,19 @@ void Engine::FinishVerify(Resource& r, Connection& c, uint32_t vol, uint64_t out
   PeerDevice& live = c.peer_devices.at(vol);
   live.ov_marks = out_of_sync > 0;
   live.ov_source = pd.repl == ReplState::kVerifyS;
+  if (out_of_sync) MdArmFlush(d.minor);  // the marks are on disk soon, as the module's
   pd.repl = ReplState::kEstablished;
   Change(r, n, true, "resync-finished");
+  if (out_of_sync) CallHelper(r, &c, &d, "out-of-sync");  // as drbd_resync_finished, both sides
 }
 
 ReplState Engine::VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                                    Role peer_role, ReplState decided) {
-  const bool marks = pd.ov_marks;
+  // This side's memory of the verify, else the peer's (this side may have
+  // restarted since; the marks themselves are in both bitmaps on disk).
+  const uint8_t peer_marks = pd.peer.verify_marks;
+  const bool marks = pd.ov_marks || peer_marks != 0;
+  const bool was_source = pd.ov_marks ? pd.ov_source : peer_marks == 2;
   pd.ov_marks = false;
   const auto peer_disk = static_cast<DiskState>(pd.peer.disk);
   const uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
@@ -430,7 +436,7 @@ ReplState Engine::VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDe
   }
   // Both handshakes see the same roles and the same flag pair, so they
   // choose opposite ends of one resync.
-  bool source = pd.ov_source;
+  bool source = was_source;
   if (r.role == Role::kPrimary && peer_role != Role::kPrimary) source = true;
   if (r.role != Role::kPrimary && peer_role == Role::kPrimary) source = false;
   const std::string how =
@@ -441,9 +447,9 @@ ReplState Engine::VerifyRepairRepl(Resource& r, Connection& c, Device& d, PeerDe
     pd.rs_use_bitmap = true;
     return ReplState::kSyncSource;
   }
-  // The source's bits drive the run; the target counts down from its size.
-  pd.oos_bits.clear();
-  pd.oos_count = 0;
+  // The target's marks reach the source by the bitmap exchange (the
+  // source may have lost its own in a crash) and are cleared when the
+  // resync ends.
   return ReplState::kSyncTarget;
 }
 

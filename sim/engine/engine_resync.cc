@@ -87,6 +87,7 @@ std::string CsumLine(uint64_t same, uint64_t total) {
 }  // namespace
 
 void Engine::SyncResyncRuns(Resource& r) {
+  SyncBitmapPhases(r);
   for (auto& [peer, c] : r.connections) {
     for (auto& [vol, pd] : c.peer_devices) {
       bool source = IsSource(pd.repl) && c.cstate == ConnState::kConnected;
@@ -289,14 +290,20 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     pd.rs_timer = 0;
     pd.rs_secs = std::max<uint64_t>(1, (env_.clock->NowNs() - pd.rs_start_ns) / kNsPerSec);
     // The bitmap UUID toward the peer is history now.
+    // (Not the one made up for a just-created peer's initial sync: that
+    // one lives on in the target's history only, capture 01.)
     md::PeerRecord& slot = d.sb.peers[peer];
-    if (slot.bitmap_uuid) {
+    if (slot.bitmap_uuid && pd.rs_fresh_bm_uuid) {
+      slot.bitmap_uuid = 0;
+      WriteMetadata(d);
+    } else if (slot.bitmap_uuid) {
       std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
                          d.sb.history_uuids.end());
       d.sb.history_uuids[0] = slot.bitmap_uuid & ~kUuidPrimaryBit;
       slot.bitmap_uuid = 0;
       WriteMetadata(d);
     }
+    pd.rs_fresh_bm_uuid = false;
     Send(*s, proto::ResyncDone{vol, d.sb.current_uuid & ~kUuidPrimaryBit,
                                static_cast<uint32_t>(pd.rs_secs), pd.rs_total * (kBlock / 1024)});
   }
@@ -398,6 +405,12 @@ void Engine::HandleResyncStart(Resource& r, Connection& c, const proto::ResyncSt
   auto pit = c.peer_devices.find(m.volume);
   if (dit == r.devices.end() || pit == c.peer_devices.end()) return;
   PeerDevice& pd = pit->second;
+  if (pd.repl == ReplState::kStartingSyncT) {  // a live full resync: the run is here
+    ResState n = Capture(r);
+    n.conns.at(c.peer_node_id).pd.at(m.volume).repl = ReplState::kSyncTarget;
+    if (n.disk.at(m.volume) >= DiskState::kInconsistent) n.disk[m.volume] = DiskState::kInconsistent;
+    Change(r, n, true, "start-sync");
+  }
   if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) return;
   pd.rs_target = true;
   pd.rs_total = m.blocks;
@@ -448,7 +461,18 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
     if (node == r.node_id && (uuid & ~kUuidPrimaryBit) == mine) source_base = true;
   }
-  if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated && !source_base) {
+  // A split-brain victim holds a bitmap UUID toward the source: the common
+  // base. It moves to history and the slot clears; the discarded current
+  // UUID is not kept (captures 04-09: the victim shows `cur:0:base`).
+  const uint64_t victim_base = c.peer_node_id < md::kPeersMax
+                                   ? d.sb.peers[c.peer_node_id].bitmap_uuid & ~kUuidPrimaryBit
+                                   : 0;
+  if (victim_base != 0 && mine != theirs) {
+    std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
+                       d.sb.history_uuids.end());
+    d.sb.history_uuids[0] = victim_base;
+    d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
+  } else if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated && !source_base) {
     std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
                        d.sb.history_uuids.end());
     d.sb.history_uuids[0] = mine;

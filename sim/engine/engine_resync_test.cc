@@ -140,8 +140,14 @@ TEST_F(Resync, ResyncIsReadOnTheSourceAndWrittenOnTheTarget) {
   Up(false, 1000);  // KiB/s
   ASSERT_EQ(a.engine.Primary(a.Res("r0"), true).ret, Ret::kSsSuccess);
   world.RunFor(kSec);
-  // Mid-run: resync data is on the wire, no application data.
+  // Mid-run: resync data is on the wire (within a rate turn of now), no
+  // application data.
+  const uint64_t t0 = world.now_ns();
   auto cs = Find<events::Connection>(a).value().stats.value();
+  for (int i = 0; i < 100000 && cs.rs_in_flight.value_or(0) == 0 && world.Step(); ++i) {
+    cs = Find<events::Connection>(a).value().stats.value();
+  }
+  EXPECT_LT(world.now_ns(), t0 + kSec / 10);  // one rate turn
   EXPECT_EQ(cs.ap_in_flight, 0u);
   EXPECT_GT(cs.rs_in_flight.value(), 0u);
   EXPECT_LE(cs.rs_in_flight.value(), a.engine.ResyncBytesSent("r0", 1, 0).value() / 512);
@@ -183,7 +189,9 @@ TEST_F(Resync, ResyncRateThrottlesTheFullSync) {
   EXPECT_EQ(st->out_of_sync, a.engine.OutOfSyncBlocks("r0", 1, 0).value() * 8);
   EXPECT_GT(st->out_of_sync, 0u);
   EXPECT_LT(st->out_of_sync, size / 512);
-  EXPECT_EQ(st->rs_dt_start_ms, 2000u);
+  // The run started when the bitmap exchange's round trip (world latency)
+  // ended, just after the promotion.
+  EXPECT_EQ(st->rs_dt_start_ms, 1999u);
   // The target knows the run too (RESYNC_START) and counts what arrived.
   EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0 a: Began resync as SyncTarget (will sync " +
                                  std::to_string(size / 1024) + " KB [" +

@@ -88,7 +88,9 @@ TEST_F(VerifyRepair, ReconnectResyncsVerifyMarksFromThePrimary) {
   a.sink.Clear();
   b.sink.Clear();
   Reconnect();
-  EXPECT_TRUE(a.sink.LogContains("uuid_compare()=no-sync by rule=both-off"));
+  // Both sides lost this connection before: RECONNECT on both (capture
+  // 11-verify: "no-sync by rule=reconnected").
+  EXPECT_TRUE(a.sink.LogContains("uuid_compare()=no-sync by rule=reconnected"));
   EXPECT_TRUE(a.sink.LogContains(
       "drbd r0/0 drbd0 b: online verify marked blocks out of sync and the UUIDs are equal: "
       "resync them as SyncSource (bitmap-based)"));

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The engine's only ways to reach the world: a clock with timers, ordered
-// byte streams between nodes, asynchronous disks, randomness and a sink for
-// state events and kernel-style log lines. sim/real implements them with
-// Asio, positional file I/O and the monotonic clock; sim/world with a virtual clock and
-// in-memory pipes and disks. See docs/design/drbd-simd.md.
+// byte streams between nodes, asynchronous disks, randomness, a sink for
+// state events and kernel-style log lines, and a usermode-helper runner.
+// sim/real implements them with Asio, positional file I/O, the monotonic
+// clock and child processes; sim/world with a virtual clock, in-memory
+// pipes and disks and scripted helpers. See docs/design/drbd-simd.md.
 //
 // Loop affinity: every method is called from the one loop that runs the
 // engine, and every callback is delivered on that loop, never from inside
@@ -131,6 +132,29 @@ class EventSink {
   virtual void OnLog(std::string_view line) = 0;
 };
 
+// One usermode-helper invocation, as the kernel's drbd_khelper makes it:
+// the helper program runs with argv {helper, name, resource} and exactly
+// `env` as its environment (no variables of the caller's own).
+struct HelperCall {
+  std::string name;              // handler: "fence-peer", "before-resync-target", ...
+  std::string resource;          // resource name, argv[2]
+  std::vector<std::string> env;  // "KEY=value", in the kernel's order
+};
+
+// Runs usermode helpers (the kernel's call_usermodehelper with
+// UMH_WAIT_PROC). The engine keeps running while a helper runs.
+class HelperRunner {
+ public:
+  virtual ~HelperRunner() = default;
+  // Starts `call`; `done` later receives the raw wait status as the kernel
+  // sees it (exit code << 8, or the terminating signal number; a negative
+  // errno when the helper could not be started).
+  virtual void Run(const HelperCall& call, std::function<void(int wait_status)> done) = 0;
+  // The program run, as the kernel's log lines name it ("helper command:
+  // /sbin/drbdadm fence-peer").
+  virtual std::string Program() const = 0;
+};
+
 // Everything one engine uses. Not owned.
 struct Env {
   Clock* clock = nullptr;
@@ -138,6 +162,9 @@ struct Env {
   DiskOpener* disks = nullptr;
   Rng* rng = nullptr;
   EventSink* events = nullptr;
+  // nullptr: helpers are disabled (the module's usermode_helper=disabled):
+  // no helper runs and no call/response notification is sent.
+  HelperRunner* helpers = nullptr;
 };
 
 }  // namespace drbd::sim

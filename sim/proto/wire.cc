@@ -125,12 +125,26 @@ void EncodePayload(const State& m, Writer& w) {
     }
     w.U8(static_cast<uint8_t>(v.history_uuids.size()));
     for (uint64_t h : v.history_uuids) w.U64(h);
+    w.U64(v.dirty_bits);
+    w.U8(v.verify_marks);
+  }
+}
+void EncodePayload(const Bitmap& m, Writer& w) {
+  w.U32(m.volume);
+  w.U8(m.last ? 1 : 0);
+  w.U16(static_cast<uint16_t>(m.words.size()));
+  for (const auto& [index, word] : m.words) {
+    w.U64(index);
+    w.U64(word);
   }
 }
 void EncodePayload(const Ping&, Writer&) {}
 void EncodePayload(const PingAck&, Writer&) {}
 void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
-void EncodePayload(const ResyncRequest& m, Writer& w) { w.U32(m.volume); }
+void EncodePayload(const ResyncRequest& m, Writer& w) {
+  w.U32(m.volume);
+  w.U8(m.from_target ? 1 : 0);
+}
 void EncodePayload(const ResyncStart& m, Writer& w) {
   w.U32(m.volume);
   w.U64(m.blocks);
@@ -232,13 +246,18 @@ void DecodePayload(Reader& r, State& m) {
     }
     uint8_t nh = r.U8();
     for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
+    v.dirty_bits = r.U64();
+    v.verify_marks = r.U8();
     m.volumes.push_back(std::move(v));
   }
 }
 void DecodePayload(Reader&, Ping&) {}
 void DecodePayload(Reader&, PingAck&) {}
 void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
-void DecodePayload(Reader& r, ResyncRequest& m) { m.volume = r.U32(); }
+void DecodePayload(Reader& r, ResyncRequest& m) {
+  m.volume = r.U32();
+  m.from_target = r.U8() != 0;
+}
 void DecodePayload(Reader& r, ResyncStart& m) {
   m.volume = r.U32();
   m.blocks = r.U64();
@@ -250,6 +269,15 @@ void DecodePayload(Reader& r, ResyncCsum& m) {
   m.phase = r.U8();
   m.digest = r.U64();
   m.equal = r.U8() != 0;
+}
+void DecodePayload(Reader& r, Bitmap& m) {
+  m.volume = r.U32();
+  m.last = r.U8() != 0;
+  uint16_t n = r.U16();
+  for (uint16_t i = 0; i < n && !r.failed(); ++i) {
+    uint64_t index = r.U64();
+    m.words.emplace_back(index, r.U64());
+  }
 }
 void DecodePayload(Reader& r, ResyncDone& m) {
   m.volume = r.U32();
@@ -329,6 +357,7 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kResyncDone, "ResyncDone"},
     {MsgType::kResyncStart, "ResyncStart"},
     {MsgType::kResyncCsum, "ResyncCsum"},
+    {MsgType::kBitmap, "Bitmap"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

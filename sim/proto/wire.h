@@ -44,6 +44,7 @@ enum class MsgType : uint16_t {
   kResyncStart = 18,
   kResyncCsum = 19,
   kVerify = 20,
+  kBitmap = 21,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -87,6 +88,11 @@ struct VolumeState {
   uint64_t uuid_flags = 0;                                 // UUID_FLAG_*
   std::vector<std::pair<uint8_t, uint64_t>> bitmap_uuids;  // (node id, uuid), non-zero only
   std::vector<uint64_t> history_uuids;                     // newest first, non-zero only
+  uint64_t dirty_bits = 0;  // bits set in the sender's bitmap toward the receiver (4 KiB blocks)
+  // The sender's last online verify toward the receiver marked blocks that
+  // no resync repaired yet: 0 no, 1 as VerifyS, 2 as VerifyT (so that a
+  // side restarted since still resyncs them the same way round).
+  uint8_t verify_marks = 0;
   bool operator==(const VolumeState&) const = default;
 };
 
@@ -107,10 +113,15 @@ struct Disconnect {
   bool operator==(const Disconnect&) const = default;
 };
 
-// invalidate-remote: the sender became SyncSource for `volume`; the
-// receiver becomes SyncTarget (disk Inconsistent).
+// A full resync asked for on a live connection (StartingSyncS/T). From
+// the invalidate-remote side (`from_target` 0): the sender became
+// StartingSyncS for `volume`; the receiver becomes StartingSyncT (disk
+// Outdated) and answers with `from_target` 1. From the invalidate side or
+// as that answer (`from_target` 1): the sender is StartingSyncT; the
+// receiver (StartingSyncS) marks every block and starts its run.
 struct ResyncRequest {
   uint32_t volume = 0;
+  bool from_target = false;
   bool operator==(const ResyncRequest&) const = default;
 };
 
@@ -232,10 +243,24 @@ struct ResyncCsum {
   bool operator==(const ResyncCsum&) const = default;
 };
 
+// The SyncTarget's out-of-sync bitmap toward the SyncSource, sent after a
+// handshake that made it target of a bitmap-based resync while its own
+// bitmap has bits (its writes since a split brain): the source resyncs
+// the union. `words` holds the non-zero 64-bit words of the bitmap (bit
+// b of word w = 4 KiB block 64 * w + b) as (word index, word) pairs; a
+// long bitmap takes several messages, `last` set on the final one.
+struct Bitmap {
+  uint32_t volume = 0;
+  bool last = true;
+  std::vector<std::pair<uint64_t, uint64_t>> words;
+  bool operator==(const Bitmap&) const = default;
+};
+inline constexpr size_t kBitmapWordsPerMsg = 2048;  // 32 KiB of pairs per message
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
                              FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
-                             ResyncCsum>;
+                             ResyncCsum, Bitmap>;
 MsgType TypeOf(const Message& m);
 
 // One framed message.

@@ -23,6 +23,8 @@ TEST(PeerWireData, DataMessagesRoundTrip) {
       ResyncStart{3, 8182},
       ResyncCsum{3, 5, 8192, ResyncCsum::kDigest, 0x0102030405060708, false},
       ResyncCsum{3, 5, 8192, ResyncCsum::kAnswer, 0, true},
+      Bitmap{3, false, {{0, 0xff}, {17, 1ull << 63}}},
+      Bitmap{3, true, {}},
   };
   Decoder d;
   for (const Message& m : all) d.Feed(Encode(m));

@@ -29,6 +29,8 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
   v.uuid_flags = 0x20;
   v.bitmap_uuids = {{1, 0x1234}};
   v.history_uuids = {0x55, 0x66};
+  v.dirty_bits = 768;
+  v.verify_marks = 2;
   st.volumes.push_back(v);
   std::vector<Message> msgs = {Hello{1, 1, 0, 3, 4, "res"},
                                AuthChallenge{std::vector<uint8_t>(64, 0xab)},
@@ -38,7 +40,7 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
                                Ping{},
                                PingAck{},
                                Disconnect{0},
-                               ResyncRequest{3},
+                               ResyncRequest{3, true},
                                Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}}};
   std::vector<uint8_t> stream;
   for (const Message& m : msgs) {

@@ -19,6 +19,7 @@
 
 #include "sim/engine/engine.h"
 #include "sim/nbd/server.h"
+#include "sim/real/helper_runner.h"
 #include "sim/real/real_env.h"
 #include "sim/simd/genl_endpoint.h"
 
@@ -258,7 +259,19 @@ int RunDaemon(const DaemonOptions& opt) {
   real::FileDisks disks(io);
   real::DeviceRng rng;
   DaemonSink sink(opt.node, opt.quiet);
-  engine::Engine engine(opt.node, sim::Env{&clock, &net, &disks, &rng, &sink});
+  // Usermode helpers: argv and environment as the kernel's, plus
+  // DRBD_SIM_SOCKET so that drbdadm/drbdsetup run by a handler reach this
+  // node, plus --helper-env.
+  std::string helper = opt.usermode_helper == "disabled" ? "" : opt.usermode_helper;
+  std::vector<std::string> helper_env = {"DRBD_SIM_SOCKET=" + opt.socket};
+  helper_env.insert(helper_env.end(), opt.helper_env.begin(), opt.helper_env.end());
+  real::ProcessHelpers helpers(io, helper, helper_env, opt.helper_timeout_ms,
+                               [&opt](std::string line) {
+                                 if (!opt.quiet)
+                                   std::cerr << "[" << opt.node << "] " << line << "\n";
+                               });
+  engine::Engine engine(
+      opt.node, sim::Env{&clock, &net, &disks, &rng, &sink, helper.empty() ? nullptr : &helpers});
   GenlEndpoint ep(&engine);
   sink.ep_ = &ep;
   // NBD exports: DIR/drbdN.nbd, and TCP BASEPORT+N with --nbd-tcp.
@@ -316,7 +329,11 @@ int RunDaemon(const DaemonOptions& opt) {
     t->async_wait([&io, t](const asio::error_code&) { io.stop(); });
   });
   std::signal(SIGPIPE, SIG_IGN);
-  if (!opt.quiet) std::cerr << "[" << opt.node << "] drbd-simd listening on " << opt.socket << "\n";
+  if (!opt.quiet) {
+    std::cerr << "[" << opt.node << "] drbd-simd listening on " << opt.socket << "\n";
+    std::cerr << "[" << opt.node << "] usermode helper: " << (helper.empty() ? "disabled" : helper)
+              << "\n";
+  }
   sd_notify(0, "READY=1");
   io.run();
   sink.exports_ = nullptr;

@@ -7,7 +7,9 @@
 // sockets removed). See docs/design/drbd-simd.md.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace drbd::simd {
 
@@ -17,6 +19,13 @@ struct DaemonOptions {
   std::string nbd_dir;  // minor N is exported at nbd_dir/drbdN.nbd; "" = dir of `socket`
   std::string nbd_tcp;  // "ADDR:BASEPORT": minor N also on TCP BASEPORT+N; "" = none
   bool quiet = false;   // no kernel-style log lines on stderr
+  // Usermode helper program (the module's usermode_helper parameter);
+  // "" or "disabled" = no helpers. Not /sbin/drbdadm by default as in the
+  // kernel: a drbdadm started with the kernel's bare environment cannot tell
+  // which drbd.conf and node name a simulated node stands for.
+  std::string usermode_helper;
+  uint64_t helper_timeout_ms = 0;       // kill a helper after this long; 0 = never
+  std::vector<std::string> helper_env;  // extra "KEY=value" for every helper
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean

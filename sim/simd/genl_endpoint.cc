@@ -253,6 +253,13 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
   for (const PlainRequest& r : kPlainRequests) {
     if (r.cmd == cmd) return (e.*r.run)(ctx);
   }
+  if (cmd == Cmd::kPrimary) {  // may wait for fence-peer, as the kernel's does
+    *deferred = true;
+    genl::Message copy = req;
+    e.PrimaryFenced(ctx, Flag(req, genl::attr::force.set, genl::attr::force),
+                    [this, copy, send](engine::Reply r) { SendReply(copy, r, send); });
+    return {};
+  }
   for (const FlagRequest& r : kFlagRequests) {
     if (r.cmd == cmd) return (e.*r.run)(ctx, Flag(req, r.flag.set, r.flag));
   }
@@ -270,10 +277,12 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
     }
     case Cmd::kNewMinor: {
       uint32_t block_size = 512;
+      bool intentional_diskless = false;
       if (const genl::Tla* t = req.Find(Set::kDeviceConf)) {
         block_size = t->GetU32(genl::attr::block_size).value_or(512);
+        intentional_diskless = t->GetFlag(genl::attr::intentional_diskless).value_or(false);
       }
-      return e.NewMinor(ctx, block_size);
+      return e.NewMinor(ctx, block_size, intentional_diskless);
     }
     case Cmd::kAttach: {
       const genl::Tla* t = req.Find(Set::kDiskConf);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   drbd::simd::DaemonOptions opt;
   po::options_description desc(
       "Usage: drbd-simd --node NAME --socket PATH [--nbd-dir DIR] [--nbd-tcp ADDR:PORT] "
+      "[--usermode-helper PROGRAM] [--helper-timeout MS] [--helper-env KEY=VALUE]... "
       "[--quiet]\n\n"
       "Runs one simulated DRBD node in the foreground. drbdsetup and drbdadm reach it\n"
       "with DRBD_SIM_SOCKET=PATH; peers connect over TCP to the addresses of the\n"
@@ -27,7 +28,15 @@ int main(int argc, char** argv) {
       "directory for the devices' NBD exports (default: the directory of --socket)")(
       "nbd-tcp", po::value<std::string>(&opt.nbd_tcp),
       "also export minor N over TCP at ADDR, port PORT+N (e.g. 127.0.0.1:10809)")(
-      "quiet,q", po::bool_switch(&opt.quiet), "no kernel-style log lines on stderr");
+      "quiet,q", po::bool_switch(&opt.quiet), "no kernel-style log lines on stderr")(
+      "usermode-helper", po::value<std::string>(&opt.usermode_helper),
+      "program run for handlers as PROGRAM HANDLER RESOURCE, like the module's usermode_helper "
+      "parameter, e.g. a script running drbdadm -c CONF \"$@\" (default: disabled)")(
+      "helper-timeout", po::value<uint64_t>(&opt.helper_timeout_ms),
+      "kill a handler still running after this many ms (default 0: wait as the kernel does)")(
+      "helper-env", po::value<std::vector<std::string>>(&opt.helper_env),
+      "KEY=VALUE added to every handler's environment (repeatable; DRBD_SIM_SOCKET is always "
+      "set)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

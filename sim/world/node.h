@@ -62,6 +62,9 @@ inline Address Ip4(const std::string& host, uint16_t port) {
 struct Node {
   Node(World& w, std::string name)
       : world(w), engine(name, Env{w.clock(), w.net(), w.disks(), w.rng(), &sink}) {}
+  // With usermode helpers run by `helpers` (not owned; must outlive the node).
+  Node(World& w, std::string name, HelperRunner* helpers)
+      : world(w), engine(name, Env{w.clock(), w.net(), w.disks(), w.rng(), &sink, helpers}) {}
 
   engine::Ctx Res(const std::string& res) const {
     engine::Ctx c;

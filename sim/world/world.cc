@@ -51,33 +51,67 @@ class World::PipeEnd : public Stream {
 
   void Send(std::vector<uint8_t> bytes) override {
     if (closed_ || !peer_) return;
-    std::shared_ptr<PipeEnd> peer = peer_;
-    w_->Post(w_->latency_ns_,
-             [peer, bytes = std::move(bytes)]() mutable { peer->Arrive(std::move(bytes)); });
+    if (w_->HostDown(host_) || w_->HostDown(peer_->host_)) return;  // lost on the wire
+    if (!stalled_.empty() || w_->OneWayCut(host_, peer_->host_)) {
+      stalled_.push_back(std::move(bytes));
+      return;
+    }
+    if (bytes.size() > 1 && w_->TakeReset(host_, peer_->host_)) {
+      bytes.resize(bytes.size() / 2);
+      Transmit(std::move(bytes));
+      std::weak_ptr<PipeEnd> weak = self_;
+      w_->Post(last_arrival_ - w_->now_, [weak] {
+        if (auto self = weak.lock()) self->Break(NetError::kReset);
+      });
+      return;
+    }
+    Transmit(std::move(bytes));
   }
 
   void Close() override {
     if (closed_) return;
     closed_ = true;
-    if (peer_) {
-      std::shared_ptr<PipeEnd> peer = peer_;
-      w_->Post(w_->latency_ns_, [peer] { peer->ArriveClose(NetError::kClosed); });
+    if (!peer_) return;
+    if (w_->HostDown(host_)) {  // a crashed host says nothing
       peer_->peer_.reset();
       peer_.reset();
+      stalled_.clear();
+      return;
     }
+    if (!stalled_.empty() || w_->OneWayCut(host_, peer_->host_)) {
+      stalled_close_ = true;  // the FIN waits behind the stalled data
+      return;
+    }
+    TransmitClose();
   }
 
   // Fault: both ends see `e` now.
   void Break(NetError e) {
     if (closed_) return;
+    stalled_.clear();
+    stalled_close_ = false;
     std::shared_ptr<PipeEnd> peer = peer_;
     if (peer) {
       peer->peer_.reset();
+      peer->stalled_.clear();
+      peer->stalled_close_ = false;
       w_->Post(0, [peer, e] { peer->ArriveClose(e); });
     }
     peer_.reset();
     std::shared_ptr<PipeEnd> self = self_.lock();
     if (self) w_->Post(0, [self, e] { self->ArriveClose(e); });
+  }
+
+  // A one-way partition healed: what was held back goes out in order.
+  void Unstall() {
+    if (!peer_ || w_->OneWayCut(host_, peer_->host_)) return;
+    auto held = std::move(stalled_);
+    stalled_.clear();
+    for (auto& bytes : held) Transmit(std::move(bytes));
+    if (stalled_close_) {
+      stalled_close_ = false;
+      TransmitClose();
+    }
   }
 
   void Arrive(std::vector<uint8_t> bytes) {
@@ -103,6 +137,26 @@ class World::PipeEnd : public Stream {
   bool closed() const { return closed_; }
 
  private:
+  // The arrival time of the next message: latency plus jitter, never
+  // before the previous message of this stream.
+  uint64_t NextArrival() {
+    uint64_t delay = w_->latency_ns_;
+    if (w_->jitter_ns_) delay += w_->rng_->Next() % w_->jitter_ns_;
+    last_arrival_ = std::max(w_->now_ + delay, last_arrival_);
+    return last_arrival_;
+  }
+  void Transmit(std::vector<uint8_t> bytes) {
+    std::shared_ptr<PipeEnd> peer = peer_;
+    if (!peer) return;
+    w_->Post(NextArrival() - w_->now_,
+             [peer, bytes = std::move(bytes)]() mutable { peer->Arrive(std::move(bytes)); });
+  }
+  void TransmitClose() {
+    std::shared_ptr<PipeEnd> peer = peer_;
+    w_->Post(NextArrival() - w_->now_, [peer] { peer->ArriveClose(NetError::kClosed); });
+    peer_->peer_.reset();
+    peer_.reset();
+  }
   void Deliver(std::vector<uint8_t> bytes) {
     std::weak_ptr<PipeEnd> weak = self_;
     w_->Post(0, [weak, bytes = std::move(bytes)] {
@@ -127,6 +181,9 @@ class World::PipeEnd : public Stream {
   bool closed_ = false;
   std::vector<std::vector<uint8_t>> early_;
   std::optional<NetError> early_close_;
+  uint64_t last_arrival_ = 0;
+  std::vector<std::vector<uint8_t>> stalled_;  // held by a one-way partition
+  bool stalled_close_ = false;
 };
 
 namespace {
@@ -182,7 +239,8 @@ class World::SimNet : public Net {
     w_->Post(w_->latency_ns_, [this, id, l, p, done = std::move(done)] {
       if (!pending_.erase(id)) return;
       auto it = listeners_.find(Key(p));
-      if (it == listeners_.end() || Cut(l.host, p.host)) {
+      if (it == listeners_.end() || Cut(l.host, p.host) || w_->OneWayCut(l.host, p.host) ||
+          w_->OneWayCut(p.host, l.host) || w_->HostDown(l.host) || w_->HostDown(p.host)) {
         done(nullptr, NetError::kRefused);
         return;
       }
@@ -218,6 +276,14 @@ class World::SimNet : public Net {
     }
   }
 
+  // A one-way partition healed: every end of `from` sends what it held.
+  void Unstall(const std::string& from) {
+    for (auto& weak : ends_) {
+      auto e = weak.lock();
+      if (e && e->host() == from) e->Unstall();
+    }
+  }
+
  private:
   bool Cut(const std::string& a, const std::string& b) const {
     auto key = std::minmax(a, b);
@@ -236,45 +302,93 @@ class World::SimNet : public Net {
 };
 
 // ---------------------------------------------------------------------------
-// Disks
+// Disks: the bytes of a path plus its volatile write cache (an undo record
+// per write not yet durable) and its faults.
+
+struct World::DiskImage {
+  struct CachedWrite {
+    uint64_t seq = 0;  // write order
+    uint64_t offset = 0;
+    std::vector<uint8_t> old_bytes;  // what the write replaced
+    std::vector<uint8_t> new_bytes;
+  };
+  std::shared_ptr<std::vector<uint8_t>> bytes;
+  std::deque<CachedWrite> cache;  // oldest first
+  uint64_t next_seq = 1;
+  uint64_t epoch = 0;  // bumped by a crash: older opens go dead
+  bool read_eio = false;
+  bool write_eio = false;
+  std::function<void(uint64_t, uint64_t)> hook;
+};
 
 namespace {
 
+using DiskImage = World::DiskImage;
+
 class MemDisk : public Disk {
  public:
-  MemDisk(World* w, std::shared_ptr<std::vector<uint8_t>> bytes)
-      : w_(w), bytes_(std::move(bytes)), alive_(std::make_shared<bool>(true)) {}
+  MemDisk(World* w, std::shared_ptr<DiskImage> img)
+      : w_(w), img_(std::move(img)), epoch_(img_->epoch), alive_(std::make_shared<bool>(true)) {}
   ~MemDisk() override { *alive_ = false; }
-  uint64_t SizeBytes() const override { return bytes_->size(); }
+  uint64_t SizeBytes() const override { return img_->bytes->size(); }
   void Read(uint64_t offset, uint32_t len,
             std::function<void(bool, std::vector<uint8_t>)> done) override {
-    auto bytes = bytes_;
+    if (Dead()) return;
+    auto img = img_;
     auto alive = alive_;
-    w_->Post(0, [bytes, alive, offset, len, done = std::move(done)] {
-      if (!*alive) return;
-      if (offset + len > bytes->size()) return done(false, {});
-      done(true, std::vector<uint8_t>(bytes->begin() + static_cast<long>(offset),
-                                      bytes->begin() + static_cast<long>(offset + len)));
+    uint64_t epoch = epoch_;
+    w_->Post(0, [img, alive, epoch, offset, len, done = std::move(done)] {
+      if (!*alive || img->epoch != epoch) return;
+      const auto& bytes = *img->bytes;
+      if (img->read_eio || offset + len > bytes.size()) return done(false, {});
+      done(true, std::vector<uint8_t>(bytes.begin() + static_cast<long>(offset),
+                                      bytes.begin() + static_cast<long>(offset + len)));
     });
   }
   void Write(uint64_t offset, std::vector<uint8_t> data, std::function<void(bool)> done) override {
-    bool ok = offset + data.size() <= bytes_->size();
-    if (ok) std::copy(data.begin(), data.end(), bytes_->begin() + static_cast<long>(offset));
+    if (Dead()) return;
+    auto& bytes = *img_->bytes;
+    bool ok = !img_->write_eio && offset + data.size() <= bytes.size();
+    if (ok) {
+      DiskImage::CachedWrite cw;
+      cw.seq = img_->next_seq++;
+      cw.offset = offset;
+      auto at = bytes.begin() + static_cast<long>(offset);
+      cw.old_bytes.assign(at, at + static_cast<long>(data.size()));
+      std::copy(data.begin(), data.end(), at);
+      cw.new_bytes = std::move(data);
+      img_->cache.push_back(std::move(cw));
+      if (img_->cache.size() > World::kCacheWrites) img_->cache.pop_front();  // written back
+      if (img_->hook) img_->hook(offset, img_->cache.back().new_bytes.size());
+    }
+    auto img = img_;
     auto alive = alive_;
-    w_->Post(0, [alive, ok, done = std::move(done)] {
-      if (*alive && done) done(ok);
+    uint64_t epoch = epoch_;
+    w_->Post(0, [img, alive, epoch, ok, done = std::move(done)] {
+      if (*alive && img->epoch == epoch && done) done(ok);
     });
   }
   void Flush(std::function<void(bool)> done) override {
+    if (Dead()) return;
+    auto img = img_;
     auto alive = alive_;
-    w_->Post(0, [alive, done = std::move(done)] {
-      if (*alive && done) done(true);
+    uint64_t epoch = epoch_;
+    uint64_t upto = img_->next_seq;  // writes issued before the flush
+    w_->Post(0, [img, alive, epoch, upto, done = std::move(done)] {
+      if (img->epoch != epoch) return;
+      bool ok = !img->write_eio;
+      if (ok) {
+        while (!img->cache.empty() && img->cache.front().seq < upto) img->cache.pop_front();
+      }
+      if (*alive && done) done(ok);
     });
   }
 
  private:
+  bool Dead() const { return img_->epoch != epoch_; }
   World* w_;
-  std::shared_ptr<std::vector<uint8_t>> bytes_;
+  std::shared_ptr<DiskImage> img_;
+  uint64_t epoch_;
   std::shared_ptr<bool> alive_;
 };
 
@@ -291,7 +405,11 @@ class World::SimDisks : public DiskOpener {
     }
     return std::make_unique<MemDisk>(w_, it->second);
   }
-  std::map<std::string, std::shared_ptr<std::vector<uint8_t>>> disks_;
+  std::shared_ptr<DiskImage> Find(const std::string& path) const {
+    auto it = disks_.find(path);
+    return it == disks_.end() ? nullptr : it->second;
+  }
+  std::map<std::string, std::shared_ptr<DiskImage>> disks_;
 
  private:
   World* w_;
@@ -332,10 +450,16 @@ bool World::Step() {
   auto it = queue_.begin();
   now_ = std::max(now_, it->first.first);
   by_id_.erase(it->first.second);
+  ++events_run_;
   std::function<void()> fn = std::move(it->second.fn);
   queue_.erase(it);
   fn();
   return true;
+}
+
+bool World::StepUntil(uint64_t end_ns) {
+  if (queue_.empty() || queue_.begin()->first.first > end_ns) return false;
+  return Step();
 }
 
 void World::RunFor(uint64_t ns) {
@@ -355,18 +479,98 @@ size_t World::RunUntilIdle(uint64_t horizon_ns) {
 }
 
 std::shared_ptr<std::vector<uint8_t>> World::AddDisk(const std::string& path, uint64_t bytes) {
-  auto d = std::make_shared<std::vector<uint8_t>>(bytes, 0);
-  disks_->disks_[path] = d;
-  return d;
+  auto img = std::make_shared<DiskImage>();
+  img->bytes = std::make_shared<std::vector<uint8_t>>(bytes, 0);
+  disks_->disks_[path] = img;
+  return img->bytes;
 }
 
 std::shared_ptr<std::vector<uint8_t>> World::DiskBytes(const std::string& path) {
-  auto it = disks_->disks_.find(path);
-  return it == disks_->disks_.end() ? nullptr : it->second;
+  auto img = disks_->Find(path);
+  return img ? img->bytes : nullptr;
 }
 
 void World::Partition(const std::string& host_a, const std::string& host_b, bool cut) {
   net_->Partition(host_a, host_b, cut);
+}
+
+void World::PartitionOneWay(const std::string& from, const std::string& to, bool cut) {
+  if (cut) {
+    oneway_.insert({from, to});
+    return;
+  }
+  oneway_.erase({from, to});
+  net_->Unstall(from);
+}
+
+bool World::OneWayCut(const std::string& from, const std::string& to) const {
+  return oneway_.count({from, to}) > 0;
+}
+
+void World::ResetMidMessage(const std::string& host_a, const std::string& host_b) {
+  auto key = std::minmax(host_a, host_b);
+  resets_.insert({key.first, key.second});
+}
+
+bool World::TakeReset(const std::string& host_a, const std::string& host_b) {
+  auto key = std::minmax(host_a, host_b);
+  return resets_.erase({key.first, key.second}) > 0;
+}
+
+void World::SetHostDown(const std::string& host, bool down) {
+  if (down) {
+    down_.insert(host);
+  } else {
+    down_.erase(host);
+  }
+}
+
+void World::SetDiskErrors(const std::string& path, bool read_eio, bool write_eio) {
+  if (auto img = disks_->Find(path)) {
+    img->read_eio = read_eio;
+    img->write_eio = write_eio;
+  }
+}
+
+void World::CrashDisk(const std::string& path, CrashMode mode) {
+  auto img = disks_->Find(path);
+  if (!img) return;
+  ++img->epoch;
+  auto& bytes = *img->bytes;
+  auto put = [&](uint64_t offset, const std::vector<uint8_t>& v, size_t n) {
+    std::copy(v.begin(), v.begin() + static_cast<long>(n),
+              bytes.begin() + static_cast<long>(offset));
+  };
+  if (mode != CrashMode::kKeep) {
+    // Back to the durable image, newest write first...
+    for (auto it = img->cache.rbegin(); it != img->cache.rend(); ++it) {
+      put(it->offset, it->old_bytes, it->old_bytes.size());
+    }
+    // ...then what survives, in write order.
+    if (mode == CrashMode::kTear && !img->cache.empty()) {
+      size_t torn = rng_->Next() % img->cache.size();
+      for (size_t i = 0; i < img->cache.size(); ++i) {
+        const auto& cw = img->cache[i];
+        if (i == torn) {
+          size_t sectors = (cw.new_bytes.size() + 511) / 512;
+          size_t keep = std::min(cw.new_bytes.size(), 512 * (rng_->Next() % sectors));
+          put(cw.offset, cw.new_bytes, keep);
+        } else if (rng_->Next() % 2) {
+          put(cw.offset, cw.new_bytes, cw.new_bytes.size());
+        }
+      }
+    }
+  }
+  img->cache.clear();
+}
+
+size_t World::UnflushedWrites(const std::string& path) const {
+  auto img = disks_->Find(path);
+  return img ? img->cache.size() : 0;
+}
+
+void World::SetWriteHook(const std::string& path, std::function<void(uint64_t, uint64_t)> hook) {
+  if (auto img = disks_->Find(path)) img->hook = std::move(hook);
 }
 
 // ---------------------------------------------------------------------------

@@ -3,10 +3,14 @@
 // event queue keyed (virtual time, sequence), in-memory TCP-like pipes
 // between listeners and dialers, in-memory disks by path, a seeded RNG and a
 // recording event sink. Every completion is a queued event, never a
-// synchronous callback, as the sim::Env contract requires. Used by the
-// engine's unit tests; the base for the cluster simulator (issue #7).
+// synchronous callback, as the sim::Env contract requires. It also carries
+// the fault hooks (jitter, one-way partitions, resets mid-message, crashed
+// hosts, disk errors, a volatile disk cache that a crash loses or tears)
+// that tests/sim's deterministic simulator drives. Used by the engine's
+// unit tests and by the simulator (docs/design/detsim.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,6 +37,13 @@ class World {
   void Cancel(uint64_t id);
   // Runs the earliest event; false if none is queued.
   bool Step();
+  // Runs the earliest event if it is due at or before `end_ns`; false
+  // (nothing run) otherwise. For callers that look at the world between
+  // events; RunFor(0) afterwards is not needed (time stays at the event).
+  bool StepUntil(uint64_t end_ns);
+  // Moves the clock forward to `t_ns` without running anything; REQUIRES:
+  // no event is due before it (StepUntil returned false).
+  void AdvanceTo(uint64_t t_ns) { now_ = std::max(now_, t_ns); }
   // Runs events until none is left at or before now + ns, then sets the
   // clock to now + ns.
   void RunFor(uint64_t ns);
@@ -57,12 +68,58 @@ class World {
   // kReset) and refuse new ones while `cut` is true.
   void Partition(const std::string& host_a, const std::string& host_b, bool cut);
 
+  // ---- the fault hooks of the deterministic simulator (docs/design/detsim.md)
+  // Each message gets an extra delay drawn from [0, ns) by the world's RNG;
+  // streams stay ordered (a message never overtakes an earlier one).
+  void set_jitter_ns(uint64_t ns) { jitter_ns_ = ns; }
+  // One-way partition: bytes from `from` to `to` are held back (a stalled
+  // TCP stream, delivered when healed) and new streams between the two are
+  // refused while `cut` is true.
+  void PartitionOneWay(const std::string& from, const std::string& to, bool cut);
+  // The next message sent on a stream between the two hosts arrives cut
+  // short (its first half), then both ends see kReset.
+  void ResetMidMessage(const std::string& host_a, const std::string& host_b);
+  // A crashed host: its streams go silent (nothing it sends arrives, its
+  // closes are not seen, what peers send is lost) and connections to or
+  // from it are refused, until brought up again.
+  void SetHostDown(const std::string& host, bool down);
+  bool HostDown(const std::string& host) const { return down_.count(host) > 0; }
+
+  // Disks keep a volatile write cache: a write is visible at once but
+  // durable only after a flush (of any open of the same path) or once it
+  // falls out of the cache (the oldest beyond kCacheWrites). A crash
+  // applies one of these to the writes not yet durable.
+  enum class CrashMode {
+    kKeep,           // the cache was written back in time
+    kLoseUnflushed,  // every write since the last flush is gone
+    kTear,           // a random subset survives, one of them cut at a 512-byte sector
+  };
+  static constexpr size_t kCacheWrites = 512;
+  // Makes reads and/or writes of `path` fail (ok false) until cleared.
+  void SetDiskErrors(const std::string& path, bool read_eio, bool write_eio);
+  // The host of `path` crashed: completions of every open of `path` still
+  // pending are never delivered, later calls on those opens do nothing,
+  // and `mode` decides what becomes of the unflushed writes.
+  void CrashDisk(const std::string& path, CrashMode mode);
+  // Writes of `path` not yet durable.
+  size_t UnflushedWrites(const std::string& path) const;
+  // Runs `hook(offset, len)` right after each write to `path` is applied
+  // (before its completion); empty clears it.
+  void SetWriteHook(const std::string& path, std::function<void(uint64_t, uint64_t)> hook);
+
+  // Events run so far (part of the simulator's trace).
+  uint64_t events_run() const { return events_run_; }
+
   class PipeEnd;
   class SimNet;
   class SimClock;
   class SimDisks;
+  struct DiskImage;
 
  private:
+  bool OneWayCut(const std::string& from, const std::string& to) const;
+  // True once per ResetMidMessage between the two hosts.
+  bool TakeReset(const std::string& host_a, const std::string& host_b);
   struct Event {
     std::function<void()> fn;
   };
@@ -71,6 +128,11 @@ class World {
   std::map<std::pair<uint64_t, uint64_t>, Event> queue_;     // (time, seq)
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> by_id_;  // id -> key
   uint64_t latency_ns_ = 100000;
+  uint64_t jitter_ns_ = 0;
+  uint64_t events_run_ = 0;
+  std::set<std::string> down_;                            // crashed hosts
+  std::set<std::pair<std::string, std::string>> oneway_;  // (from, to) held back
+  std::set<std::pair<std::string, std::string>> resets_;  // (min, max) armed resets
   std::unique_ptr<SimClock> clock_;
   std::unique_ptr<SimNet> net_;
   std::unique_ptr<SimDisks> disks_;

@@ -32,7 +32,9 @@ Every stage prints `crm_mon -1` and fails on a wrong state. Needs root,
 pacemaker and corosync; skips (77) otherwise."""
 
 import argparse
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +128,20 @@ def diagnose(nodes):
         print("\n".join(ops[-40:]), flush=True)
 
 
+def in_sync(node):
+    """UpToDate, and connected to every peer with replication Established
+    and the peer's disk UpToDate: resynced, not merely UpToDate on its own."""
+    out = ex(node, "drbdsetup", "events2", "--now", RES, check=False).stdout
+    fields = [dict(kv.split(":", 1) for kv in l.split()[2:] if ":" in kv)
+              for l in out.splitlines() if l.startswith("exists ")]
+    kinds = [l.split()[1] for l in out.splitlines() if l.startswith("exists ") and len(l.split()) > 1]
+    devs = [f for k, f in zip(kinds, fields) if k == "device"]
+    pds = [f for k, f in zip(kinds, fields) if k == "peer-device"]
+    return (bool(devs) and all(d.get("disk") == "UpToDate" for d in devs) and bool(pds) and
+            all(p.get("replication") == "Established" and p.get("peer-disk") == "UpToDate"
+                for p in pds))
+
+
 NBD = "nbd+unix:///drbd0?socket=/run/nbd/drbd0.nbd"
 
 
@@ -152,12 +168,13 @@ def wait(what, pred, timeout=90):
     raise Failure(f"timed out waiting for {what} (last: {last!r})")
 
 
-def setup(bindir, nodes, options=""):
+def setup(bindir, nodes, options="", net="", handlers=False):
     shutil.rmtree(STATE, ignore_errors=True)
     os.makedirs(STATE + "/sbin")
     os.makedirs(STATE + "/bin")
     os.makedirs(STATE + "/ocf/drbd-cp")
-    for t in ("drbdadm", "drbdsetup", "drbdmeta", "drbd-simd"):
+    for t in ("drbdadm", "drbdsetup", "drbdmeta", "drbd-simd", "drbd-cp-fence-peer",
+              "drbd-cp-unfence-peer"):
         shutil.copy(os.path.join(bindir, t), os.path.join(STATE, "bin", t))
     for t in ("drbdadm", "drbdsetup", "drbdmeta"):
         w = os.path.join(STATE, "sbin", t)
@@ -174,13 +191,22 @@ def setup(bindir, nodes, options=""):
 mkdir -p {STATE}/$1/var-lib-drbd /run/nbd
 mount --bind {STATE}/$1/var-lib-drbd /var/lib/drbd
 setsid {STATE}/bin/drbd-simd --node $1 --socket /run/drbd-simd.sock --nbd-dir /run/nbd \\
+    --usermode-helper {STATE}/bin/umh \\
     >> {STATE}/$1/drbd-simd.log 2>&1 < /dev/null &
 i=0; while [ ! -S /run/drbd-simd.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 """)
     os.chmod(hook, 0o755)
-    conf = [f"resource {RES} {{", "    net { protocol C; }"]
+    # drbd-simd's usermode helper (the kernel's /sbin/drbdadm): our drbdadm
+    # with this test's configuration, reaching the node's own drbd-simd.
+    with open(STATE + "/bin/umh", "w") as f:
+        f.write(f"#!/bin/sh\nexec {STATE}/sbin/drbdadm -c {STATE}/drbd.conf \"$@\"\n")
+    os.chmod(STATE + "/bin/umh", 0o755)
+    conf = [f"resource {RES} {{", f"    net {{ protocol C;{' ' + net if net else ''} }}"]
     if options:
         conf.append(f"    options {{ {options} }}")
+    if handlers:
+        conf.append(f"    handlers {{ fence-peer \"{STATE}/bin/drbd-cp-fence-peer\"; "
+                    f"unfence-peer \"{STATE}/bin/drbd-cp-unfence-peer\"; }}")
     for i, n in enumerate(nodes):
         os.makedirs(f"{STATE}/{n}/var-lib-drbd", exist_ok=True)
         img = f"{STATE}/{n}/disk.img"
@@ -222,19 +248,30 @@ CLONE = f"""<clone id="ms-drbd0">
 </clone>"""
 
 
-def run(bindir):
-    nodes = ["node1", "node2"]
-    setup(bindir, nodes)
+def start_clone(nodes, banner):
+    """A fresh cluster of `nodes` with metadata on every node and the clone
+    created; waits until every instance is Unpromoted (all Inconsistent: no
+    promotion)."""
     harness("down", "--purge", check=False)
-    harness("up", "2")
+    harness("up", str(len(nodes)))
     for n in nodes:
         ex(n, "drbdadm", "-c", STATE + "/drbd.conf", "create-md", "--force", RES)
     ex("node1", "cibadmin", "--create", "--scope", "resources", "--xml-text", CLONE)
-    print("== stage 1: clone started, both Unpromoted (Inconsistent: no promotion)", flush=True)
-    wait("both started", lambda: sorted(roles("node1").values()) == ["Unpromoted", "Unpromoted"])
-    crm_mon("node1")
+    print(banner, flush=True)
+    wait("all started", lambda: sorted(roles("node1").values()) == ["Unpromoted"] * len(nodes))
+
+
+def skip_initial_sync():
     ex("node1", "drbdadm", "-c", STATE + "/drbd.conf", "new-current-uuid", "--clear-bitmap",
        f"{RES}/0")
+
+
+def run(bindir):
+    nodes = ["node1", "node2"]
+    setup(bindir, nodes)
+    start_clone(nodes, "== stage 1: clone started, both Unpromoted (Inconsistent: no promotion)")
+    crm_mon("node1")
+    skip_initial_sync()
     wait("one Promoted", lambda: sorted(roles("node1").values()) == ["Promoted", "Unpromoted"])
     crm_mon("node1")
     r = roles("node1")
@@ -263,8 +300,8 @@ def run(bindir):
     def back():
         role = roles(survivor).get(promoted)
         seen_roles.append(role)
-        return role == "Unpromoted" and disk(promoted) == "UpToDate"
-    wait(f"{promoted} Unpromoted and UpToDate", back)
+        return role == "Unpromoted" and in_sync(promoted)
+    wait(f"{promoted} Unpromoted, resynced and UpToDate", back)
     crm_mon(survivor)
     print(f"   (crm_mon roles of {promoted} while it came back: {seen_roles})", flush=True)
     promotes = [l for l in log_since(pacemaker_log(promoted), pm_off).splitlines()
@@ -319,15 +356,8 @@ def run3(bindir):
     rejoins Unpromoted and UpToDate."""
     nodes = ["node1", "node2", "node3"]
     setup(bindir, nodes, options="quorum majority; on-no-quorum io-error;")
-    harness("down", "--purge", check=False)
-    harness("up", "3")
-    for n in nodes:
-        ex(n, "drbdadm", "-c", STATE + "/drbd.conf", "create-md", "--force", RES)
-    ex("node1", "cibadmin", "--create", "--scope", "resources", "--xml-text", CLONE)
-    print("== 3 nodes: clone started, all Unpromoted", flush=True)
-    wait("all started", lambda: sorted(roles("node1").values()) == ["Unpromoted"] * 3)
-    ex("node1", "drbdadm", "-c", STATE + "/drbd.conf", "new-current-uuid", "--clear-bitmap",
-       f"{RES}/0")
+    start_clone(nodes, "== 3 nodes: clone started, all Unpromoted")
+    skip_initial_sync()
     wait("one Promoted",
          lambda: sorted(roles("node1").values()) == ["Promoted", "Unpromoted", "Unpromoted"])
     crm_mon("node1")
@@ -347,12 +377,116 @@ def run3(bindir):
     print(f"== 3 nodes: {promoted} replugged", flush=True)
     harness("netup", promoted)
     wait(f"{promoted} back Unpromoted and UpToDate",
-         lambda: roles(others[0]).get(promoted) == "Unpromoted" and disk(promoted) == "UpToDate",
+         lambda: roles(others[0]).get(promoted) == "Unpromoted" and in_sync(promoted),
          timeout=120)
     crm_mon(others[0])
     r = roles(others[0])
     if sorted(r.values()) != ["Promoted", "Unpromoted", "Unpromoted"]:
         raise Failure(f"wrong roles at the end: {r}")
+
+
+FENCE_ID = "drbd-fence-by-handler-r0-ms-drbd0"
+
+
+def fence_constraint(node):
+    """The fence-peer handler's constraint as the CIB holds it, or None."""
+    x = ET.fromstring(ex(node, "cibadmin", "--query", "--scope", "constraints").stdout)
+    for c in x.iter("rsc_location"):
+        if c.get("id") == FENCE_ID:
+            return c
+    return None
+
+
+def helper_lines(node, offset):
+    """drbd-simd's log lines about handlers since `offset`."""
+    return [l for l in log_since(simd_log(node), offset).splitlines() if "helper" in l]
+
+
+DATA_BYTES = 65496 * 1024  # the device size drbd-simd reports for the 64 MiB images
+
+
+def same_data(a, b):
+    """The two replicas' data areas (the backing images up to the internal
+    metadata) are byte-identical."""
+    digests = []
+    for n in (a, b):
+        h = hashlib.sha256()
+        with open(f"{STATE}/{n}/disk.img", "rb") as f:
+            left = DATA_BYTES
+            while left:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+        digests.append(h.hexdigest())
+    if digests[0] != digests[1]:
+        raise Failure(f"{a} and {b} hold different data: {digests}")
+    print(f"== {a} and {b} hold identical data ({digests[0][:16]}...)", flush=True)
+
+
+def run_fencing(bindir):
+    """`fencing resource-and-stonith` with the drbd-cp fence handlers and
+    real STONITH (the harness's fence_harness): node1 is Promoted (a
+    location preference makes that, and the harness lets node1 win a fence
+    race); node2's cable is pulled → node1's DRBD loses the peer, calls
+    fence-peer, which places the promotion constraint; Pacemaker fences
+    (reboots) node2; the cable is replugged, node2 comes back, resyncs, DRBD
+    calls unfence-peer on node1 and the constraint is gone; node2 ends
+    Unpromoted and UpToDate, node1 Promoted throughout."""
+    nodes = ["node1", "node2"]
+    setup(bindir, nodes, net="fencing resource-and-stonith;", handlers=True)
+    ENV["CH_FENCING"] = "harness"
+    try:
+        start_clone(nodes, "== fencing: clone started, both Unpromoted")
+        skip_initial_sync()
+        # Only now: a location score for the Promoted role counts even where
+        # the agent set no promotion score (an Inconsistent node).
+        ex("node1", "cibadmin", "--create", "--scope", "constraints", "--xml-text",
+           '<rsc_location id="prefer-node1" rsc="ms-drbd0" role="Promoted" node="node1" '
+           'score="100"/>')
+        wait("node1 Promoted", lambda: roles("node1") == {"node1": "Promoted",
+                                                           "node2": "Unpromoted"})
+        crm_mon("node1")
+        failed = ex("node1", "crm_mon", "-1", "--output-as=xml").stdout
+        if "<failures>" in failed or "<failure " in failed:
+            raise Failure("failed resource actions before the cut")
+        qemu_io("node1", "write -P 0x3c 2M 2M", "flush")
+        simd_off = log_size(simd_log("node1"))
+        print("== fencing: node2's cable pulled", flush=True)
+        harness("netdown", "node2")
+        wait("node1's fence-peer constraint", lambda: fence_constraint("node1") is not None)
+        hist = wait("node2 fenced", lambda: (lambda out: "successful" in out and out)(
+            ex("node1", "stonith_admin", "--history", "node2", check=False).stdout))
+        print(hist.strip(), flush=True)
+        crm_mon("node1")
+        print("\n".join(helper_lines("node1", simd_off)), flush=True)
+        if roles("node1").get("node1") != "Promoted":
+            raise Failure(f"node1 is not Promoted after fencing its peer: {roles('node1')}")
+        # Writes go on once fence-peer has answered (I/O frozen meanwhile).
+        qemu_io("node1", "write -P 0x3d 6M 1M", "flush")
+        print("== fencing: node2's cable replugged", flush=True)
+        harness("netup", "node2")
+        harness("start", "node2")
+        wait("node2 back Unpromoted and UpToDate",
+             lambda: roles("node1").get("node2") == "Unpromoted" and in_sync("node2"),
+             timeout=150)
+        wait("the constraint removed by unfence-peer",
+             lambda: fence_constraint("node1") is None)
+        crm_mon("node1")
+        lines = helper_lines("node1", simd_off)
+        print("\n".join(lines), flush=True)
+        # The kernel's log lines: "helper command: <umh> fence-peer" and
+        # "... exit code N" when it answered.
+        for h in ("fence-peer", "unfence-peer"):
+            if not any(re.search(rf"helper command: \S+ {h} exit code \d+", l) for l in lines):
+                raise Failure(f"node1's drbd-simd log shows no answered {h} call")
+        same_data("node1", "node2")
+        r = roles("node1")
+        if r != {"node1": "Promoted", "node2": "Unpromoted"}:
+            raise Failure(f"wrong roles at the end: {r}")
+    finally:
+        ENV.pop("CH_FENCING", None)
 
 
 def main():
@@ -377,7 +511,7 @@ def main():
             print(f"SKIP: {tool} not built in {args.bindir}")
             return SKIP
     rc = 0
-    for name, fn in (("two nodes", run), ("three nodes", run3)):
+    for name, fn in (("two nodes", run), ("three nodes", run3), ("fencing", run_fencing)):
         if args.k not in name:
             continue
         t0 = time.time()

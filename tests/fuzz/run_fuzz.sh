@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the fuzz targets (config_parser_fuzz, md_reader_fuzz, genl_decode_fuzz,
-# events2_parse_fuzz, nbd_protocol_fuzz) with clang + libFuzzer + ASan + UBSan in their own build
+# events2_parse_fuzz, nbd_protocol_fuzz, wire_decode_fuzz) with clang + libFuzzer + ASan + UBSan in their own build
 # dir and fuzzes each for a bounded time. Exits non-zero when libFuzzer finds
 # a crash, a leak, a timeout (hang) or a sanitizer report; the reproducer is
 # left in $BUILD_DIR/<prefix>fuzz-artifacts/ (replay: $BUILD_DIR/tests/<target> FILE).
-# Env: FUZZ_SECONDS (default 60; MD_, GENL_, EVENTS2_, NBD_FUZZ_SECONDS per target),
+# Env: FUZZ_SECONDS (default 60; MD_, GENL_, EVENTS2_, NBD_, WIRE_FUZZ_SECONDS per target),
 # BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 1, config parser only).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,3 +63,6 @@ fuzz events2_parse_fuzz "events2 parser" "${EVENTS2_FUZZ_SECONDS:-$FUZZ_SECONDS}
 # drbd-simd's NBD server codec (sim/nbd: handshake options and requests).
 fuzz nbd_protocol_fuzz "nbd protocol" "${NBD_FUZZ_SECONDS:-$FUZZ_SECONDS}" nbd- \
   "$repo/sim/nbd/fuzz_seeds"
+# drbd-simd's peer protocol decoder (sim/proto: frames in random chunks, round trips).
+fuzz wire_decode_fuzz "peer protocol" "${WIRE_FUZZ_SECONDS:-$FUZZ_SECONDS}" wire- \
+  "$repo/sim/proto/fuzz_seeds"

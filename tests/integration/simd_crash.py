@@ -8,12 +8,14 @@ Primary's NBD export by a libnbd workload:
     inside extents 2..4 (8..20 MiB): the metadata left behind is unclean
     with the activity log's hot extents; a restarted drbd-simd and
     `drbdadm up` (whose `drbdmeta apply-al` reports "Marked additional N
-    as out-of-sync based on AL.") reconnect with the crashed-primary rule
-    and resync exactly those N KiB, all within the workload's extents,
-    including the extent of the write in flight at the kill; a block
-    changed on the crashed node's backing file inside that extent (a local
-    write its peer never got) is on both nodes afterwards, and the data
-    areas are byte-identical;
+    as out-of-sync based on AL.") reconnect and resync exactly those N KiB,
+    all within the workload's extents, including the extent of the write
+    in flight at the kill, in the kernel's direction: with protocol A the
+    crashed Primary pushes them (rule crashed-primary: a block changed on
+    its backing file inside that extent, a local write its peer never got,
+    reaches the peer); with protocol C the survivor is source (rule
+    lost-quorum, source-if-both-failed: that block is undone); the data
+    areas end byte-identical;
   * `drbdadm down` of the Secondary while the Primary writes, then `down`
     of the Primary: `drbdmeta dump-md` (ours and /usr/sbin/drbdmeta, same
     text) shows the blocks written while the Secondary was away; after
@@ -139,9 +141,17 @@ def log_text(node):
     return open(node.log).read()
 
 
-def t_kill_primary_resyncs_the_activity_log(args):
+def kill_primary_resyncs_the_activity_log(args, protocol):
+    """The crashed Primary's AL hot area is resynced between it and the
+    peer that survived, in the kernel's direction: with protocol A or B
+    the crashed Primary pushes it (rule crashed-primary), so its local
+    write the peer never got reaches the peer; with protocol C the survivor
+    (it carries the RECONNECT flag) is source (rule lost-quorum,
+    source-if-both-failed), the crashed node's AL bits merged into the
+    exchange, so that write is undone on the crashed node. Either way
+    exactly the marked extents move and the replicas end identical."""
     with Cluster(args, ["alpha", "beta"]) as c:
-        bring_up(c, net="protocol C;")
+        bring_up(c, net=f"protocol {protocol};")
         a, b = c.nodes
         lo, hi = 2 * EXTENT, 5 * EXTENT
         log = os.path.join(c.dir, "kill.log")
@@ -174,19 +184,29 @@ def t_kill_primary_resyncs_the_activity_log(args):
                f"marked {marked_kb} KB: whole extents within the workload's three expected")
         c.wait("resynced", lambda: all_in_sync(c), timeout=60)
         text = log_text(a)
-        expect("uuid_compare()=source-use-bitmap by rule=crashed-primary" in text,
-               "alpha should resync as the crashed Primary")
-        began = re.search(r"Began resync as SyncSource \(will sync (\d+) KB \[(\d+) bits set\]\)",
-                          text.split("crashed-primary", 1)[1])
+        if protocol in "AB":
+            rule, role, holder = "source-use-bitmap by rule=crashed-primary", "SyncSource", b
+        else:
+            rule, role, holder = "target-if-both-failed by rule=lost-quorum", "SyncTarget", a
+        expect(f"uuid_compare()={rule}" in text,
+               f"alpha (crashed Primary, protocol {protocol}) should decide {rule}")
+        began = re.search(rf"Began resync as {role} \(will sync (\d+) KB \[(\d+) bits set\]\)",
+                          text.split(rule, 1)[1])
         expect(began and int(began.group(1)) == marked_kb,
                f"the resync should cover exactly the {marked_kb} KB the AL marked: "
                f"{began and began.group(0)}")
-        with open(b.disks[0], "rb") as f:
+        with open(holder.disks[0], "rb") as f:
             f.seek(hot * EXTENT + 17 * BLOCK)
-            expect(f.read(BLOCK) == b"\xa5" * BLOCK,
+            got = f.read(BLOCK)
+        if protocol in "AB":
+            expect(got == b"\xa5" * BLOCK,
                    f"the extent of the last write ({hot}) was not resynced to beta")
-        print(f"  {len(acked)} writes acknowledged, {1 if pending else 0} in flight; AL marked "
-              f"{marked_kb} KB, resynced {began.group(1)} KB")
+        else:
+            expect(got != b"\xa5" * BLOCK,
+                   f"alpha's unreplicated write in extent {hot} survived the resync from beta")
+        print(f"  protocol {protocol}: {len(acked)} writes acknowledged, "
+              f"{1 if pending else 0} in flight; AL marked {marked_kb} KB, resynced "
+              f"{began.group(1)} KB as alpha's {role}")
         expect_identical(c, "after the crash resync")
         gi = a.setup("get-gi", "r0", "1", "0").stdout.strip().split(":")
         expect(gi[7] == "0", f"alpha is no crashed Primary after the resync: {gi}")
@@ -236,7 +256,17 @@ def t_secondary_down_up_resyncs_only_changes(args):
         expect_identical(c, "after the resync")
 
 
-TESTS = [t_kill_primary_resyncs_the_activity_log, t_secondary_down_up_resyncs_only_changes]
+def t_kill_primary_resyncs_the_activity_log_protocol_c(args):
+    kill_primary_resyncs_the_activity_log(args, "C")
+
+
+def t_kill_primary_resyncs_the_activity_log_protocol_a(args):
+    kill_primary_resyncs_the_activity_log(args, "A")
+
+
+TESTS = [t_kill_primary_resyncs_the_activity_log_protocol_c,
+         t_kill_primary_resyncs_the_activity_log_protocol_a,
+         t_secondary_down_up_resyncs_only_changes]
 
 
 def nbd_python():

@@ -56,6 +56,7 @@ class Node:
         self.disks = {}  # volume -> image path
         self.proc = None
         self.log = os.path.join(cluster.dir, f"{name}.log")
+        self.extra_args = []  # more drbd-simd arguments (e.g. --usermode-helper)
 
     def env(self):
         env = dict(os.environ)
@@ -70,6 +71,7 @@ class Node:
                "--nbd-dir", self.nbd_dir]
         if self.nbd_port:
             cmd += ["--nbd-tcp", f"127.0.0.1:{self.nbd_port}"]
+        cmd += self.extra_args
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):

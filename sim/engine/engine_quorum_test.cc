@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Quorum in the deterministic world with three fully meshed nodes: the
+// kernel's calc_quorum counting (a partitioned node loses quorum, the two
+// others keep it; outdated peers leave the voters), the device
+// `quorum( yes -> no )` log line and events2 field, promotion refused with
+// SS_NO_QUORUM and the kernel's state error text, on-no-quorum io-error
+// failing IO and suspend-io parking it (susp-io quorum) until quorum
+// returns on reconnect, and the quorum-lost handler of a Primary. Also
+// on-io-error with a world disk that returns EIO (two nodes): detach and
+// call-local-io-error take the disk away (the latter running the
+// local-io-error handler) while writes go on through the peer; pass_on
+// keeps the disk.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/engine/engine.h"
+#include "sim/world/helpers.h"
+#include "sim/world/node.h"
+#include "sim/world/world.h"
+
+namespace drbd::engine {
+namespace {
+
+using sim::Ip4;
+using sim::kSec;
+using sim::Node;
+using sim::ScriptedHelpers;
+using sim::World;
+
+// on-no-quorum values (options.def on_no_data numbering).
+constexpr int64_t kIoError = 0;
+constexpr int64_t kSuspendIo = 1;
+constexpr int64_t kMajority = 1024;
+
+std::string Host(int i) { return "10.0.0." + std::to_string(i + 1); }
+
+// v09 internal metadata with bitmap slots for two peers (sim::MakeMetadata
+// makes one).
+bool MakeMetadata2(World& w, const std::string& path) {
+  md::MemDevice dev(sim::kDiskBytes);
+  md::Superblock sb = md::NewSuperblock(md::Format::kV09, 2, 1, 8);
+  if (!md::InitOffsets(sb, md::kIndexFlexInternal, sim::kDiskBytes).ok()) return false;
+  sb.flags = md::kMdfAlClean;
+  sb.current_uuid = md::kUuidJustCreated;
+  if (!md::CreateMetadata(dev, md::Placement{md::Format::kV09, md::kIndexFlexInternal}, sb, false)
+           .ok()) {
+    return false;
+  }
+  *w.AddDisk(path, sim::kDiskBytes) = dev.data();
+  return true;
+}
+
+class Quorum : public ::testing::Test {
+ protected:
+  Quorum() {
+    for (int i = 0; i < 3; ++i) {
+      helpers.push_back(std::make_unique<ScriptedHelpers>(world));
+      nodes.push_back(std::make_unique<Node>(world, std::string(1, static_cast<char>('a' + i)),
+                                             helpers.back().get()));
+    }
+  }
+  Node& N(int i) { return *nodes[static_cast<size_t>(i)]; }
+
+  // r0 on a, b, c (node ids 0..2), each attached, all connected, all
+  // UpToDate (initial sync skipped). `quorum` 0 = off.
+  // `client_c`: c is an intentional diskless client (new-minor --diskless,
+  // the `bitmap` peer-device option off toward it on a and b).
+  void Up(int64_t quorum, int64_t on_no_quorum, bool client_c = false) {
+    OptionSet res(cfg::OptContext::kResourceOptions);
+    res.Set("quorum", quorum);
+    res.Set("on-no-quorum", on_no_quorum);
+    for (int i = 0; i < 3; ++i) {
+      Node& n = N(i);
+      ASSERT_EQ(n.engine.NewResource(n.Res("r0"), i, res).ret, Ret::kNoError);
+      engine::Ctx mc = n.Res("r0");
+      mc.minor = 0;
+      mc.volume = 0;
+      ASSERT_EQ(n.engine.NewMinor(mc, 512, client_c && i == 2).ret, Ret::kNoError);
+      for (int j = 0; j < 3; ++j) {
+        if (j == i) continue;
+        ASSERT_EQ(n.NewPeer("r0", static_cast<uint32_t>(j), std::string(1, 'a' + j)),
+                  Ret::kNoError);
+        ASSERT_EQ(n.NewPath("r0", static_cast<uint32_t>(j), Ip4(Host(i), 7788), Ip4(Host(j), 7788)),
+                  Ret::kNoError);
+        if (client_c && j == 2) {
+          OptionSet pdo(cfg::OptContext::kPeerDeviceOptions);
+          pdo.Set("bitmap", 0);
+          ASSERT_EQ(n.engine.PeerDeviceOptions(n.PeerVol("r0", 2, 0), pdo, false).ret,
+                    Ret::kNoError);
+        }
+      }
+      if (client_c && i == 2) continue;
+      const std::string disk = "/" + std::string(1, 'a' + i) + "/disk";
+      ASSERT_TRUE(MakeMetadata2(world, disk));
+      ASSERT_EQ(n.Attach(0, disk).ret, Ret::kNoError);
+    }
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        if (j != i) {
+          ASSERT_EQ(N(i).Connect("r0", static_cast<uint32_t>(j)), Ret::kSsSuccess);
+        }
+      }
+    }
+    world.RunFor(2 * kSec);
+    if (client_c) {
+      // The initial sync a -> b (clear-bitmap needs every peer just created).
+      OptionSet fast(cfg::OptContext::kPeerDeviceOptions);
+      fast.Set("c-plan-ahead", 0);
+      fast.Set("resync-rate", 4000000);
+      ASSERT_EQ(N(0).engine.PeerDeviceOptions(N(0).PeerVol("r0", 1, 0), fast, false).ret,
+                Ret::kNoError);
+      ASSERT_EQ(N(0).engine.Primary(N(0).Res("r0"), true).ret, Ret::kSsSuccess);
+      world.RunFor(30 * kSec);
+      ASSERT_EQ(N(0).engine.Secondary(N(0).Res("r0"), false).ret, Ret::kSsSuccess);
+    } else {
+      ASSERT_EQ(N(0).engine.NewCurrentUuid(N(0).Minor(0), true).ret, Ret::kNoError);
+    }
+    world.RunFor(2 * kSec);
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        if (j == i) continue;
+        ASSERT_EQ(N(i).engine.ConnStateOf("r0", static_cast<uint32_t>(j)), ConnState::kConnected)
+            << i << "->" << j;
+      }
+      ASSERT_EQ(N(i).engine.DiskStateOf(0),
+                client_c && i == 2 ? DiskState::kDiskless : DiskState::kUpToDate)
+          << i;
+      ASSERT_EQ(N(i).engine.HasQuorum(0), true) << i;
+    }
+    for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  }
+  // Cuts (or heals) node `i` off from both others, and lets the pings notice.
+  void Isolate(int i, bool cut) {
+    for (int j = 0; j < 3; ++j) {
+      if (j != i) world.Partition(Host(i), Host(j), cut);
+    }
+    world.RunFor(30 * kSec);
+  }
+  // A write open on node `i` (after making it Primary); the handle.
+  uint64_t Writer(int i) {
+    EXPECT_EQ(N(i).engine.Primary(N(i).Res("r0"), false).ret, Ret::kSsSuccess);
+    int err = 0;
+    uint64_t h = N(i).engine.OpenDevice(0, &err);
+    EXPECT_NE(h, 0u);
+    EXPECT_EQ(N(i).engine.OpenDeviceForWrite(h), 0);
+    return h;
+  }
+  // Calls of handler `name` (not responses) on node `i`.
+  size_t HelperCalls(int i, const std::string& name) {
+    size_t k = 0;
+    for (const events::Notification& x : N(i).sink.notes) {
+      if (const auto* h = std::get_if<events::Helper>(&x.object);
+          h && h->name == name && !h->response) {
+        ++k;
+      }
+    }
+    return k;
+  }
+  // has_quorum in the last device notification of node `i`.
+  std::optional<bool> LastNotedQuorum(int i) {
+    std::optional<bool> q;
+    for (const events::Notification& x : N(i).sink.notes) {
+      if (const auto* d = std::get_if<events::Device>(&x.object)) q = d->info.has_quorum;
+    }
+    return q;
+  }
+
+  World world;
+  std::vector<std::unique_ptr<ScriptedHelpers>> helpers;
+  std::vector<std::unique_ptr<Node>> nodes;
+};
+
+TEST_F(Quorum, OffKeepsQuorumWhenIsolated) {
+  Up(0, kSuspendIo);
+  Isolate(2, true);
+  EXPECT_EQ(N(2).engine.HasQuorum(0), true);
+  EXPECT_EQ(N(2).engine.Primary(N(2).Res("r0"), false).ret, Ret::kSsSuccess);
+}
+
+TEST_F(Quorum, IsolatedNodeLosesItTheOthersKeepIt) {
+  Up(kMajority, kIoError);
+  Isolate(2, true);
+  EXPECT_EQ(N(2).engine.HasQuorum(0), false);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), true);
+  EXPECT_EQ(N(1).engine.HasQuorum(0), true);
+  EXPECT_TRUE(N(2).sink.LogContains("drbd r0/0 drbd0: quorum( yes -> no )"));
+  EXPECT_EQ(LastNotedQuorum(2), false);
+  EXPECT_FALSE(N(0).sink.LogContains("quorum( yes -> no )"));
+  // Reconnected: quorum is back.
+  Isolate(2, false);
+  EXPECT_EQ(N(2).engine.ConnStateOf("r0", 0), ConnState::kConnected);
+  EXPECT_EQ(N(2).engine.HasQuorum(0), true);
+  EXPECT_TRUE(N(2).sink.LogContains("drbd r0/0 drbd0: quorum( no -> yes )"));
+  EXPECT_EQ(LastNotedQuorum(2), true);
+}
+
+TEST_F(Quorum, PromotionWithoutQuorumIsRefusedWithTheKernelText) {
+  Up(kMajority, kIoError);
+  Isolate(2, true);
+  Reply r = N(2).engine.Primary(N(2).Res("r0"), false);
+  EXPECT_EQ(r.ret, Ret::kSsNoQuorum);
+  EXPECT_EQ(r.info, std::vector<std::string>{"1 of 3 nodes visible, need 2 for quorum"});
+  EXPECT_EQ(N(2).engine.ResourceRole("r0"), Role::kSecondary);
+  // --force does not override quorum.
+  EXPECT_EQ(N(2).engine.Primary(N(2).Res("r0"), true).ret, Ret::kSsNoQuorum);
+  // The majority side still promotes.
+  EXPECT_EQ(N(0).engine.Primary(N(0).Res("r0"), false).ret, Ret::kSsSuccess);
+}
+
+TEST_F(Quorum, QuorumAllNeedsEveryNode) {
+  Up(1025, kIoError);
+  Isolate(2, true);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), false);
+  Reply r = N(0).engine.Primary(N(0).Res("r0"), false);
+  EXPECT_EQ(r.ret, Ret::kSsNoQuorum);
+  EXPECT_EQ(r.info, std::vector<std::string>{"2 of 3 nodes visible, need 3 for quorum"});
+}
+
+TEST_F(Quorum, MinimumRedundancyCountsUpToDateNodes) {
+  Up(kMajority, kIoError);
+  OptionSet change(cfg::OptContext::kResourceOptions);
+  change.Set("quorum-minimum-redundancy", 3);
+  ASSERT_EQ(N(0).engine.ResourceOptions(N(0).Res("r0"), change, false).ret, Ret::kNoError);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), true);
+  Isolate(2, true);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), false);
+  Reply r = N(0).engine.Primary(N(0).Res("r0"), false);
+  EXPECT_EQ(r.ret, Ret::kSsNoQuorum);
+  EXPECT_EQ(r.info, std::vector<std::string>{
+                        "2 of 3 nodes up_to_date, need 3 for quorum-minimum-redundancy"});
+}
+
+TEST_F(Quorum, IoErrorFailsWritesOnTheMinorityAndCallsQuorumLost) {
+  Up(kMajority, kIoError);
+  uint64_t h = Writer(2);
+  ASSERT_EQ(sim::WriteAndRun(world, N(2), h, 0, sim::Pattern(4096, 1)), 0);
+  Isolate(2, true);
+  EXPECT_EQ(N(2).engine.HasQuorum(0), false);
+  EXPECT_EQ(N(2).engine.SuspendedForQuorum("r0"), false);
+  EXPECT_EQ(sim::WriteAndRun(world, N(2), h, 4096, sim::Pattern(4096, 2)), EIO);
+  std::optional<int> read_err;
+  N(2).engine.IoRead(h, 0, 4096, [&](int e, std::vector<uint8_t>) { read_err = e; });
+  world.RunFor(kSec);
+  EXPECT_EQ(read_err, EIO);
+  EXPECT_EQ(HelperCalls(2, "quorum-lost"), 1u);
+  EXPECT_TRUE(N(2).sink.LogContains(" quorum-lost"));
+  EXPECT_EQ(HelperCalls(0, "quorum-lost"), 0u);
+  // Back in the cluster: writes succeed again.
+  Isolate(2, false);
+  EXPECT_EQ(N(2).engine.HasQuorum(0), true);
+  EXPECT_EQ(sim::WriteAndRun(world, N(2), h, 8192, sim::Pattern(4096, 3)), 0);
+}
+
+TEST_F(Quorum, SuspendIoParksWritesUntilQuorumReturns) {
+  Up(kMajority, kSuspendIo);
+  uint64_t h = Writer(2);
+  Isolate(2, true);
+  EXPECT_EQ(N(2).engine.SuspendedForQuorum("r0"), true);
+  EXPECT_TRUE(N(2).sink.LogContains("drbd r0: susp-io( no -> quorum )"));
+  bool saw = false;
+  for (const events::Notification& x : N(2).sink.notes) {
+    if (const auto* r = std::get_if<events::Resource>(&x.object); r && r->info.susp.quorum) {
+      saw = true;
+    }
+  }
+  EXPECT_TRUE(saw);
+  std::optional<int> got;
+  N(2).engine.IoWrite(h, 0, sim::Pattern(4096, 4), false, [&](int e) { got = e; });
+  world.RunFor(5 * kSec);
+  EXPECT_FALSE(got.has_value());  // parked
+  EXPECT_EQ(N(0).engine.SuspendedForQuorum("r0"), false);
+  Isolate(2, false);
+  EXPECT_EQ(N(2).engine.SuspendedForQuorum("r0"), false);
+  EXPECT_TRUE(N(2).sink.LogContains("drbd r0: susp-io( quorum -> no )"));
+  world.RunFor(kSec);
+  EXPECT_EQ(got, 0);
+}
+
+TEST_F(Quorum, GracefullyOutdatedPeersLeaveTheVoters) {
+  Up(kMajority, kIoError);
+  uint64_t h = Writer(0);
+  world.RunFor(kSec);
+  // The Secondaries leave the Primary gracefully: they outdate themselves,
+  // so the Primary alone keeps quorum (the last man standing).
+  ASSERT_EQ(N(1).engine.Disconnect(N(1).Peer("r0", 0), false).ret, Ret::kNoError);
+  ASSERT_EQ(N(2).engine.Disconnect(N(2).Peer("r0", 0), false).ret, Ret::kNoError);
+  world.RunFor(2 * kSec);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), true);
+  EXPECT_EQ(sim::WriteAndRun(world, N(0), h, 0, sim::Pattern(4096, 5)), 0);
+}
+
+TEST_F(Quorum, DisklessClientBreaksTheTie) {
+  Up(kMajority, kIoError, true);
+  bool client_yes = false;
+  for (const events::Notification& x : N(2).engine.InitialState("r0")) {
+    if (const auto* d = std::get_if<events::Device>(&x.object)) {
+      client_yes = d->info.intentional_diskless == events::Tristate::kYes;
+    }
+  }
+  EXPECT_TRUE(client_yes);
+  // a is cut off from b and the client c: b keeps quorum through c (two
+  // voters, one short, the tiebreaker present), a loses it.
+  world.Partition(Host(0), Host(1), true);
+  world.Partition(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(N(1).engine.HasQuorum(0), true);
+  EXPECT_EQ(N(0).engine.HasQuorum(0), false);
+  // The client reads and writes through b.
+  uint64_t h = Writer(2);
+  EXPECT_EQ(sim::WriteAndRun(world, N(2), h, 0, sim::Pattern(4096, 6)), 0);
+}
+
+class OnIoError : public ::testing::Test {
+ protected:
+  OnIoError() : ha(world), hb(world), a(world, "a", &ha), b(world, "b", &hb) {}
+  // The pair up with `policy` (on-io-error value) on a, a Primary writer.
+  uint64_t Up(int64_t policy) {
+    EXPECT_EQ(sim::UpPair(world, a, b), "");
+    OptionSet change(cfg::OptContext::kDiskOptions);
+    change.Set("on-io-error", policy);
+    EXPECT_EQ(a.engine.DiskOptions(a.Minor(0), change, false).ret, Ret::kNoError);
+    EXPECT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+    int err = 0;
+    uint64_t h = a.engine.OpenDevice(0, &err);
+    EXPECT_EQ(a.engine.OpenDeviceForWrite(h), 0);
+    return h;
+  }
+  size_t Calls(const std::string& name) {
+    size_t k = 0;
+    for (const events::Notification& x : a.sink.notes) {
+      if (const auto* h = std::get_if<events::Helper>(&x.object);
+          h && h->name == name && !h->response) {
+        ++k;
+      }
+    }
+    return k;
+  }
+  World world;
+  ScriptedHelpers ha, hb;
+  Node a, b;
+};
+
+TEST_F(OnIoError, DetachDropsTheDiskAndWritesGoOnThroughThePeer) {
+  uint64_t h = Up(2);  // detach
+  world.SetDiskErrors("/a/disk", false, true);
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 0, sim::Pattern(4096, 7)), 0);
+  world.RunFor(kSec);
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0: disk( UpToDate -> Failed ) [local-io-error]"));
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0: Local IO failed in drbd_request_endio. "
+                                 "Detaching..."));
+  EXPECT_EQ(Calls("local-io-error"), 0u);
+  // Diskless Primary: writes and reads are served by b.
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 4096, sim::Pattern(4096, 8)), 0);
+  std::optional<std::vector<uint8_t>> got;
+  a.engine.IoRead(h, 4096, 4096, [&](int e, std::vector<uint8_t> d) {
+    if (e == 0) got = std::move(d);
+  });
+  world.RunFor(kSec);
+  EXPECT_EQ(got, sim::Pattern(4096, 8));
+}
+
+TEST_F(OnIoError, CallLocalIoErrorRunsTheHandler) {
+  uint64_t h = Up(1);  // call-local-io-error
+  world.SetDiskErrors("/a/disk", false, true);
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 0, sim::Pattern(4096, 9)), 0);
+  world.RunFor(kSec);
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+  EXPECT_EQ(Calls("local-io-error"), 1u);
+  EXPECT_TRUE(a.sink.LogContains("helper command: /sbin/drbdadm local-io-error"));
+}
+
+TEST_F(OnIoError, PassOnKeepsTheDisk) {
+  uint64_t h = Up(0);  // pass_on
+  world.SetDiskErrors("/a/disk", false, true);
+  sim::WriteAndRun(world, a, h, 0, sim::Pattern(4096, 10));
+  world.RunFor(kSec);
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(Calls("local-io-error"), 0u);
+}
+
+}  // namespace
+}  // namespace drbd::engine
