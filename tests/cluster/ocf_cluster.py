@@ -14,7 +14,7 @@ nodes:
 3. the node boots again → its drbd-simd is started by the node hook, the
    agent starts it, it resyncs and ends Unpromoted and UpToDate, never
    promoted on the way;
-4. the agent's validate-all with promoted-max=2 refuses (6) while the
+4. the agent's validate-all and start with promoted-max=2 refuse (6) while the
    resource lacks allow-two-primaries;
 5. with `allow-two-primaries yes;` (drbdadm adjust) and promoted-max=2 both
    nodes are Promoted, both write, and each reads the other's write.
@@ -22,6 +22,12 @@ nodes:
 Three nodes (DRBD `quorum majority`): one Promoted; it is cut off the
 network → it loses quorum and is not Primary any more, one of the other two
 is promoted; replugged, it ends Unpromoted and UpToDate.
+
+Fencing (`fencing resource-and-stonith`, drbd-cp's fence handlers, real
+STONITH through the harness's fence_harness): node1 Promoted; node2's
+cable pulled → node1's drbd-simd calls fence-peer, the constraint appears,
+node2 is fenced (rebooted); replugged, node2 resyncs, unfence-peer removes
+the constraint, the replicas are byte-identical.
 
 How a node finds its drbd-simd: CH_EXTRA_SBIN puts wrapper drbdadm,
 drbdsetup and drbdmeta in front of /usr/sbin inside every node; they export
@@ -132,11 +138,11 @@ def in_sync(node):
     """UpToDate, and connected to every peer with replication Established
     and the peer's disk UpToDate: resynced, not merely UpToDate on its own."""
     out = ex(node, "drbdsetup", "events2", "--now", RES, check=False).stdout
-    fields = [dict(kv.split(":", 1) for kv in l.split()[2:] if ":" in kv)
-              for l in out.splitlines() if l.startswith("exists ")]
-    kinds = [l.split()[1] for l in out.splitlines() if l.startswith("exists ") and len(l.split()) > 1]
-    devs = [f for k, f in zip(kinds, fields) if k == "device"]
-    pds = [f for k, f in zip(kinds, fields) if k == "peer-device"]
+    objs = [(w[1], dict(kv.split(":", 1) for kv in w[2:] if ":" in kv))
+            for w in (line.split() for line in out.splitlines())
+            if len(w) > 1 and w[0] == "exists"]
+    devs = [f for kind, f in objs if kind == "device"]
+    pds = [f for kind, f in objs if kind == "peer-device"]
     return (bool(devs) and all(d.get("disk") == "UpToDate" for d in devs) and bool(pds) and
             all(p.get("replication") == "Established" and p.get("peer-disk") == "UpToDate"
                 for p in pds))
@@ -315,8 +321,8 @@ def run(bindir):
     if r.get(survivor) != "Promoted" or r.get(promoted) != "Unpromoted":
         raise Failure(f"wrong roles at the end: {r}")
 
-    print("== stage 4: promoted-max=2 without allow-two-primaries: validate-all refuses",
-          flush=True)
+    print("== stage 4: promoted-max=2 without allow-two-primaries: validate-all and start "
+          "refuse", flush=True)
     agent_env = ["env", f"OCF_RESKEY_drbd_resource={RES}",
                  f"OCF_RESKEY_drbdconf={STATE}/drbd.conf", "OCF_ROOT=/usr/lib/ocf",
                  "OCF_RESKEY_CRM_meta_promoted_max=2", "OCF_RESKEY_CRM_meta_clone_max=2",
@@ -326,6 +332,10 @@ def run(bindir):
     print(p.stderr.strip(), flush=True)
     if p.returncode != 6 or "allow-two-primaries yes;" not in p.stderr:
         raise Failure(f"validate-all with promoted-max=2: {p.returncode} {p.stderr}")
+    # start refuses the same way, before it touches DRBD.
+    p = ex(survivor, *agent_env, "/usr/lib/ocf/resource.d/drbd-cp/drbd", "start", check=False)
+    if p.returncode != 6 or "allow-two-primaries yes;" not in p.stderr:
+        raise Failure(f"start with promoted-max=2: {p.returncode} {p.stderr}")
     print("== stage 5: allow-two-primaries yes; and promoted-max=2: both Promoted, both write",
           flush=True)
     with open(STATE + "/drbd.conf") as f:
