@@ -85,19 +85,10 @@ class MdTest : public ::testing::Test {
   void Restart(std::unique_ptr<Node>& n, const std::string& name, int node_id,
                bool connect = true) {
     n = std::make_unique<Node>(world, name);
-    const uint32_t peer = node_id == 0 ? 1 : 0;
-    const std::string me = node_id == 0 ? "10.0.0.1" : "10.0.0.2";
-    const std::string other = node_id == 0 ? "10.0.0.2" : "10.0.0.1";
-    ASSERT_EQ(n->NewResource("r0", node_id), Ret::kNoError);
-    ASSERT_EQ(n->NewMinor("r0", 0, 0), Ret::kNoError);
-    ASSERT_EQ(n->NewPeer("r0", peer, node_id == 0 ? "b" : "a"), Ret::kNoError);
-    ASSERT_EQ(n->NewPath("r0", peer, Ip4(me, 7788), Ip4(other, 7788)), Ret::kNoError);
-    ASSERT_EQ(n->engine.PeerDeviceOptions(n->PeerVol("r0", peer, 0), FastResync(), false).ret,
-              Ret::kNoError);
-    ASSERT_EQ(n->Attach(0, "/" + name + "/disk").ret, Ret::kNoError);
-    if (connect) {
-      ASSERT_EQ(n->Connect("r0", peer), Ret::kSsSuccess);
-    }
+    sim::PairOptions o;
+    o.peer_device = FastResync();
+    o.set_peer_device = true;
+    ASSERT_EQ(sim::RejoinPair(*n, node_id, o, connect), "");
   }
   uint64_t OpenWrite(Node& n) {
     int err = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/md/device.h"
@@ -61,10 +62,11 @@ inline Address Ip4(const std::string& host, uint16_t port) {
 
 struct Node {
   Node(World& w, std::string name)
-      : world(w), engine(name, Env{w.clock(), w.net(), w.disks(), w.rng(), &sink}) {}
+      : world(w), engine(std::move(name), Env{w.clock(), w.net(), w.disks(), w.rng(), &sink}) {}
   // With usermode helpers run by `helpers` (not owned; must outlive the node).
   Node(World& w, std::string name, HelperRunner* helpers)
-      : world(w), engine(name, Env{w.clock(), w.net(), w.disks(), w.rng(), &sink, helpers}) {}
+      : world(w),
+        engine(std::move(name), Env{w.clock(), w.net(), w.disks(), w.rng(), &sink, helpers}) {}
 
   engine::Ctx Res(const std::string& res) const {
     engine::Ctx c;
@@ -175,6 +177,31 @@ inline std::string UpPair(World& w, Node& a, Node& b, const PairOptions& o = {})
     w.RunFor(kSec);
     if (b.engine.DiskStateOf(0) != engine::DiskState::kUpToDate) return "b not UpToDate";
   }
+  return "";
+}
+
+// Brings node `node_id` of an UpPair pair up again on its existing disk,
+// as after a restart (`n` is the fresh Node): resource, minor, peer and path
+// with `o`'s options, peer-device options when `o.set_peer_device`,
+// attach, and connect unless `connect` is false. "" or the failed step.
+inline std::string RejoinPair(Node& n, int node_id, const PairOptions& o = {},
+                              bool connect = true) {
+  using engine::Ret;
+  const uint32_t peer = node_id == 0 ? 1 : 0;
+  const std::string me = node_id == 0 ? "10.0.0.1" : "10.0.0.2";
+  const std::string other = node_id == 0 ? "10.0.0.2" : "10.0.0.1";
+  const std::string disk = node_id == 0 ? "/a/disk" : "/b/disk";
+  if (n.engine.NewResource(n.Res("r0"), node_id, o.res).ret != Ret::kNoError)
+    return "new-resource";
+  if (n.NewMinor("r0", 0, 0) != Ret::kNoError) return "new-minor";
+  if (n.NewPeer("r0", peer, node_id == 0 ? "b" : "a", o.net) != Ret::kNoError) return "new-peer";
+  if (n.NewPath("r0", peer, Ip4(me, 7788), Ip4(other, 7788)) != Ret::kNoError) return "new-path";
+  if (o.set_peer_device &&
+      n.engine.PeerDeviceOptions(n.PeerVol("r0", peer, 0), o.peer_device, false).ret !=
+          Ret::kNoError)
+    return "peer-device-options";
+  if (n.Attach(0, disk).ret != Ret::kNoError) return "attach";
+  if (connect && n.Connect("r0", peer) != Ret::kSsSuccess) return "connect";
   return "";
 }
 

@@ -20,6 +20,7 @@
 #include "lib/md/metadata.h"
 #include "lib/md/superblock.h"
 #include "sim/engine/engine.h"
+#include "sim/world/node.h"
 #include "sim/world/world.h"
 
 namespace drbd::sim::detsim {
@@ -228,13 +229,6 @@ class Sim {
     c.peer_node_id = peer;
     return c;
   }
-  static Address Addr(const std::string& host, uint16_t port) {
-    Address a;
-    a.family = Address::Family::kIpv4;
-    a.host = host;
-    a.port = port;
-    return a;
-  }
   static uint16_t Port(uint32_t local, uint32_t peer) {
     return static_cast<uint16_t>(7700 + 10 * local + peer);
   }
@@ -325,7 +319,7 @@ bool Sim::BringUp(SimNode& n) {
   for (const SimNode& p : nodes_) {
     if (p.id == n.id) continue;
     if (e.NewPeer(Peer(p.id), p.name, net_opts_).ret != Ret::kNoError ||
-        e.NewPath(Peer(p.id), Addr(n.host, Port(n.id, p.id)), Addr(p.host, Port(p.id, n.id))).ret !=
+        e.NewPath(Peer(p.id), Ip4(n.host, Port(n.id, p.id)), Ip4(p.host, Port(p.id, n.id))).ret !=
             Ret::kNoError) {
       return Fail(n.name + ": new-peer/new-path failed");
     }
