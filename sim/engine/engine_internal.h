@@ -27,6 +27,13 @@ inline constexpr uint64_t kUuidFlagSkipInitialSync = 0x8;
 inline constexpr uint64_t kUuidFlagStable = 0x20;
 inline constexpr uint64_t kUuidFlagReconnect = 0x100;
 
+// Whether this node holds RESOLVE_CONFLICTS on a connection: the kernel's
+// TCP transport gives it to the side that accepts the meta socket; both
+// nodes keep the stream the lower node id dialed, so the higher id accepted.
+inline bool HoldsResolveConflicts(int32_t node_id, uint32_t peer_node_id) {
+  return node_id > static_cast<int32_t>(peer_node_id);
+}
+
 inline constexpr uint64_t kUuidPrimaryBit = 1;
 inline constexpr uint64_t kNsPerSec = 1000000000ull;
 

@@ -592,8 +592,8 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     } else {
       rule = "both-off";
       if (me_crashed) {
-        const bool resolve_conflicts = r.node_id > static_cast<int32_t>(c.peer_node_id);
-        if_both_failed = peer_crashed && resolve_conflicts ? -1 : 1;
+        if_both_failed =
+            peer_crashed && HoldsResolveConflicts(r.node_id, c.peer_node_id) ? -1 : 1;
       } else if (peer_crashed) {
         if_both_failed = -1;
       }

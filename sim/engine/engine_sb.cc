@@ -142,10 +142,7 @@ ReplState Engine::ResolveSplitBrain(Resource& r, Connection& c, Device& d, PeerD
     }
     in.ch_self = pd.oos_count;
     in.ch_peer = pd.peer.dirty_bits;
-    // The side that accepted the stream holds RESOLVE_CONFLICTS, as the
-    // kernel's TCP transport gives it to the side that accepts the meta
-    // socket; both nodes keep the stream the lower node id dialed.
-    in.resolve_conflicts = r.node_id > static_cast<int32_t>(c.peer_node_id);
+    in.resolve_conflicts = HoldsResolveConflicts(r.node_id, c.peer_node_id);
     in.self_primary = n.role == Role::kPrimary;
     in.peer_primary = peer_role == Role::kPrimary;
     sb::Decision dec = sb::Recover(in);
