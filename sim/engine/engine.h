@@ -109,6 +109,11 @@ class Engine {
   void PrimaryFenced(const Ctx& ctx, bool force, std::function<void(Reply)> done);
   Reply Secondary(const Ctx& ctx, bool force);
   Reply Down(const Ctx& ctx);
+  // Runs `fn` once no `disconnected` handler of resource `res` is running
+  // (at once if none is). The kernel runs that handler in the receiver
+  // thread, which disconnect, del-peer and down stop and wait for: their
+  // replies come after the handler exits.
+  void AfterDisconnectedHandlers(const std::string& res, std::function<void()> fn);
   Reply NewCurrentUuid(const Ctx& ctx, bool clear_bitmap);
   Reply Outdate(const Ctx& ctx);
   Reply Invalidate(const Ctx& ctx);
@@ -609,6 +614,10 @@ class Engine {
   // auto-demote) and tag their state changes with it.
   std::string role_tag_;
   std::shared_ptr<IoState> io_;  // data path state, created on first use
+  // Running `disconnected` handlers by resource, and who waits for them to
+  // finish (AfterDisconnectedHandlers).
+  std::map<std::string, int> disconnected_running_;
+  std::map<std::string, std::vector<std::function<void()>>> disconnected_waiters_;
 };
 
 }  // namespace drbd::engine

@@ -189,7 +189,10 @@ void Engine::CallHelper(Resource& r, Connection* c, Device* d, const std::string
   note.name = name;
   Log(fmt::format("{}: helper command: {} {}", prefix, program, name));
   Emit(events::Notification{NotifyType::kCall, false, note});
-  runner->Run(call, [this, prefix, program, note, name, done](int status) mutable {
+  const bool disconnected = name == "disconnected";
+  if (disconnected) ++disconnected_running_[r.name];
+  runner->Run(call, [this, prefix, program, note, name, done, disconnected,
+                     res = r.name](int status) mutable {
     if (status) {
       Log(fmt::format("{}: helper command: {} {} exit code {} (0x{:x})", prefix, program, name,
                       (status >> 8) & 0xff, static_cast<unsigned>(status)));
@@ -201,7 +204,18 @@ void Engine::CallHelper(Resource& r, Connection* c, Device* d, const std::string
     Emit(events::Notification{NotifyType::kResponse, false, note});
     if (status < 0) status = 0;  // errnos are ignored
     if (done) done((status >> 8) & 0xff);
+    if (disconnected && --disconnected_running_[res] == 0) {
+      disconnected_running_.erase(res);
+      auto waiters = std::move(disconnected_waiters_[res]);
+      disconnected_waiters_.erase(res);
+      for (auto& fn : waiters) fn();
+    }
   });
+}
+
+void Engine::AfterDisconnectedHandlers(const std::string& res, std::function<void()> fn) {
+  if (!disconnected_running_.count(res)) return fn();
+  disconnected_waiters_[res].push_back(std::move(fn));
 }
 
 bool Engine::IoFrozen(const Resource& r) const {

@@ -233,7 +233,16 @@ void GenlEndpoint::HandleFamilyMessage(const genl::Frame& f, const SendFn& send)
   std::vector<uint8_t> raw(f.bytes.begin(), f.bytes.end());
   bool deferred = false;
   engine::Reply reply = Dispatch(req, ctx, send, raw, &deferred);
-  if (!deferred) SendReply(req, reply, send);
+  if (deferred) return;
+  const Cmd cmd = static_cast<Cmd>(req.cmd);
+  if (cmd == Cmd::kDisconnect || cmd == Cmd::kDelPeer || cmd == Cmd::kDown) {
+    // Answered once the disconnected handlers they started have exited.
+    engine_->AfterDisconnectedHandlers(ctx.resource, [this, req, reply, send] {
+      SendReply(req, reply, send);
+    });
+    return;
+  }
+  SendReply(req, reply, send);
 }
 
 void GenlEndpoint::SendReply(const genl::Message& req, const engine::Reply& reply,

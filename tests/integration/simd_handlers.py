@@ -23,16 +23,16 @@ from simd_harness import Cluster, all_in_sync, expect, main, up_all, wait_connec
 HANDLERS = ("before-resync-target", "before-resync-source", "after-resync-target",
             "fence-peer", "unfence-peer", "disconnected", "split-brain", "initial-split-brain")
 
-# The handler script: one record per call in DIR/calls.NODE, then the exit
+# The handler script: one record per call in DIR/calls.NODE (closed by an
+# "=== end" line and appended in one write, so neither a reader nor a helper
+# running at the same time sees a half-written record), then the exit
 # code the test put in DIR/exit.HANDLER.NODE (default 0). While
 # DIR/hold.HANDLER.NODE exists it waits (at most 30 s) before answering.
 LOG_SH = r"""#!/bin/sh
 dir=$(dirname "$0")
 node=$__DRBD_NODE__
-{
-  echo "=== $* node=$node"
-  env | grep -E '^(DRBD_|UP_TO_DATE_NODES=)' | sort
-} >> "$dir/calls.$node"
+rec=$(echo "=== $* node=$node"; env | grep -E '^(DRBD_|UP_TO_DATE_NODES=)' | sort)
+printf '%s\n=== end\n' "$rec" >> "$dir/calls.$node"
 i=0
 while [ -e "$dir/hold.$1.$node" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 code=0
@@ -97,17 +97,21 @@ def setup(args, net=""):
 
 
 def calls(c, node):
-    """The handler records of NODE: [(argv, {var: value})]."""
+    """The complete handler records of NODE: [(argv, {var: value})]."""
     path = os.path.join(c.dir, f"calls.{node}")
-    out = []
+    out, rec = [], None
     if not os.path.exists(path):
         return out
     for line in open(path).read().splitlines():
-        if line.startswith("=== "):
-            out.append((line[4:].split(" node=")[0].split(), {}))
-        elif out and "=" in line:
+        if line == "=== end":
+            if rec is not None:
+                out.append(rec)
+            rec = None
+        elif line.startswith("=== "):
+            rec = (line[4:].split(" node=")[0].split(), {})
+        elif rec is not None and "=" in line:
             k, v = line.split("=", 1)
-            out[-1][1][k] = v
+            rec[1][k] = v
     return out
 
 
