@@ -18,7 +18,9 @@
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
+#include <utility>
 
 #include "lib/md/al.h"
 #include "lib/md/bitmap.h"
@@ -250,6 +252,20 @@ struct Tool {
 
   bool IsV09() const { return place.format == Format::kV09; }
   bool Internal() const { return place.index == md::kIndexFlexInternal; }
+
+  // The value of an enumerated option: the entry of `choices` named `v`,
+  // else drbdmeta's "invalid WHAT" message listing the names, exit 10.
+  template <typename E>
+  E Choice(const char* what, const std::string& v,
+           std::initializer_list<std::pair<const char*, E>> choices) {
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (v == name) return value;
+      names += names.empty() ? name : std::string("|") + name;
+    }
+    Err("invalid " + std::string(what) + " \"" + v + "\", should be one of " + names + "\n");
+    Exit(10);
+  }
 
   long long StrToll(const std::string& s, char def_unit) {
     unsigned long long r = 0;
@@ -2325,37 +2341,20 @@ int Run(Tool& t, const std::vector<std::string>& in_args) {
         t.al_stripe_size_4k = static_cast<int>(t.StrToll(optarg, 'k')) / 4;
         t.al_stripes_used = true;
         break;
-      case 'b': {
-        const std::string v = optarg;
-        if (v == "automatic") {
-          t.bitmap_init = BitmapInit::kAutomatic;
-        } else if (v == "zeroout") {
-          t.bitmap_init = BitmapInit::kZeroout;
-        } else if (v == "pwrite") {
-          t.bitmap_init = BitmapInit::kPwrite;
-        } else if (v == "skip") {
-          t.bitmap_init = BitmapInit::kSkip;
-        } else {
-          t.Err("invalid initialize-bitmap-mode \"" + v + "\", should be one of automatic|zeroout|pwrite|skip\n");
-          t.Exit(10);
-        }
+      case 'b':
+        t.bitmap_init = t.Choice<BitmapInit>("initialize-bitmap-mode", optarg,
+                                             {{"automatic", BitmapInit::kAutomatic},
+                                              {"zeroout", BitmapInit::kZeroout},
+                                              {"pwrite", BitmapInit::kPwrite},
+                                              {"skip", BitmapInit::kSkip}});
         break;
-      }
-      case 'o': {
-        const std::string v = optarg;
+      case 'o':
         t.output_format_used = true;
-        if (v == "binary") {
-          t.output_format = DumpFormat::kBinary;
-        } else if (v == "hex") {
-          t.output_format = DumpFormat::kHex;
-        } else if (v == "json") {
-          t.output_format = DumpFormat::kJson;
-        } else {
-          t.Err("invalid output format \"" + v + "\", should be one of binary|hex|json\n");
-          t.Exit(10);
-        }
+        t.output_format = t.Choice<DumpFormat>("output format", optarg,
+                                               {{"binary", DumpFormat::kBinary},
+                                                {"hex", DumpFormat::kHex},
+                                                {"json", DumpFormat::kJson}});
         break;
-      }
       case 2001: t.initial_current_uuid = std::string(optarg); break;
       case 2002: t.opt_consistent = true; break;
       case 2003: t.opt_uptodate = true; break;

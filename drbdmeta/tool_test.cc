@@ -109,6 +109,20 @@ TEST_F(DrbdmetaTest, RefusesFilesWithoutForceAndTinyDevices) {
   EXPECT_NE(r.err.find(img_ + " is only 61440 bytes. That's not enough.\n"), std::string::npos);
 }
 
+TEST_F(DrbdmetaTest, UnknownEnumeratedValuesListTheChoices) {
+  MakeImage(100 << 20);
+  Result r = Run({"--force", "--initialize-bitmap=foo", "-", "v09", img_, "internal", "create-md",
+                  "1"});
+  EXPECT_EQ(r.rc, 10);
+  EXPECT_EQ(r.err,
+            "invalid initialize-bitmap-mode \"foo\", should be one of "
+            "automatic|zeroout|pwrite|skip\n");
+  r = Run({"--output-format=yaml", "-", "v09", img_, "internal", "dump-md"});
+  EXPECT_EQ(r.rc, 10);
+  EXPECT_EQ(r.err, "invalid output format \"yaml\", should be one of binary|hex|json\n");
+  EXPECT_EQ(Bytes(), std::vector<char>(100 << 20, 0));  // nothing written
+}
+
 TEST_F(DrbdmetaTest, WipeMdZeroesOnlyTheSuperblock) {
   MakeImage(100 << 20);
   ASSERT_EQ(Run({"--force", "-", "v09", img_, "internal", "create-md", "2"}).rc, 0);
