@@ -16,6 +16,8 @@ import confhosts  # noqa: E402
 import gen_configs  # noqa: E402
 import oracle_diff  # noqa: E402
 import run_peer_tests  # noqa: E402
+import simd_harness  # noqa: E402
+import simd_soak  # noqa: E402
 
 
 class Normalise(unittest.TestCase):
@@ -161,6 +163,92 @@ class PeerClassification(unittest.TestCase):
     def test_v84_drbdadm_runs(self):
         # Our drbdadm plans for an 8.4 module itself (drbdadm/plan84).
         self.assertIsNone(self.classify("$ drbdadm -c ./man.res up -d r0\n", "v84"))
+
+
+class Proxy(unittest.TestCase):
+    """simd_harness.TcpProxy: cut holds bytes back, heal delivers them in
+    order, reset resets."""
+
+    def setUp(self):
+        import socket
+        import threading
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+
+        def echo():
+            c, _ = self.srv.accept()
+            try:
+                while data := c.recv(4096):
+                    c.sendall(data)
+            except OSError:  # reset by test_reset_resets
+                pass
+            c.close()
+        threading.Thread(target=echo, daemon=True).start()
+        self.proxy = simd_harness.TcpProxy(self.srv.getsockname()[1])
+        self.cli = socket.create_connection(("127.0.0.1", self.proxy.port), timeout=5)
+
+    def tearDown(self):
+        self.cli.close()
+        self.proxy.close()
+        self.srv.close()
+
+    def test_cut_holds_back_and_heal_delivers_in_order(self):
+        import socket
+        self.cli.sendall(b"a")
+        self.assertEqual(self.cli.recv(10), b"a")
+        self.proxy.cut()
+        self.cli.sendall(b"bc")
+        self.cli.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            self.cli.recv(10)
+        self.proxy.heal()
+        self.cli.settimeout(5)
+        got = b""
+        while len(got) < 2:
+            got += self.cli.recv(10)
+        self.assertEqual(got, b"bc")
+
+    def test_reset_resets(self):
+        self.cli.sendall(b"a")
+        self.assertEqual(self.cli.recv(10), b"a")
+        self.proxy.reset()
+        with self.assertRaises(ConnectionResetError):
+            while self.cli.recv(10):
+                pass
+
+
+class SoakModel(unittest.TestCase):
+    """simd_soak's model of the writes: the last acknowledged write of a
+    sector must be there; a write never acknowledged may or may not be."""
+
+    def epoch(self, number, acked, pending=()):
+        e = simd_soak.Epoch(number, None, "")
+        e.acked, e.pending = list(acked), list(pending)
+        return e
+
+    def test_acked_writes_in_order_and_unacked_either_way(self):
+        size = 16 * 512
+        epochs = [self.epoch(0, [(0, 0, 0, 2048), (1, 0, 1024, 1024), (2, 1, 0, 512)],
+                             [(3, 0, 4096, 1024)]),
+                  self.epoch(1, [(0, 0, 6144, 512)])]
+        model, alts = simd_soak.build_model(7, epochs, size)
+        self.assertEqual(simd_soak.mismatches(bytes(model), model, alts), [])
+        self.assertEqual(sorted(alts), [8, 9])
+        self.assertEqual(simd_soak.tag_of(model[1024:1536]), "epoch 0 write 1 (sector 2)")
+        # The unacknowledged write may have landed.
+        landed = bytearray(model)
+        landed[4096:5120] = simd_soak.payload(7, 0, 3, 4096, 1024)
+        self.assertEqual(simd_soak.mismatches(bytes(landed), model, alts), [])
+        # An older write where the newer acknowledged one belongs is caught.
+        stale = bytearray(model)
+        stale[1024:1536] = simd_soak.payload(7, 0, 0, 0, 2048)[1024:1536]
+        self.assertEqual(simd_soak.mismatches(bytes(stale), model, alts),
+                         [(1024, "epoch 0 write 1 (sector 2)", "epoch 0 write 0 (sector 2)")])
+        # Volume 1 has only its own write, tagged with its volume.
+        model1, _ = simd_soak.build_model(7, epochs, size, 1)
+        self.assertEqual(simd_soak.tag_of(model1[:512]), "volume 1 epoch 0 write 2 (sector 0)")
+        self.assertEqual(model1[512:], bytes(size - 512))
 
 
 if __name__ == "__main__":

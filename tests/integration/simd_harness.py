@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import traceback
 
@@ -57,6 +58,7 @@ class Node:
         self.proc = None
         self.log = os.path.join(cluster.dir, f"{name}.log")
         self.extra_args = []  # more drbd-simd arguments (e.g. --usermode-helper)
+        self.conf = None  # this node's own drbd.conf for drbdadm (None: the cluster's)
 
     def env(self):
         env = dict(os.environ)
@@ -104,7 +106,7 @@ class Node:
         """Runs one of our tools from bindir; drbdadm reads the cluster's config."""
         cmd = [self.cluster.bin(tool)] + list(args)
         if tool == "drbdadm":
-            cmd = [cmd[0], "-c", self.cluster.conf] + list(args)
+            cmd = [cmd[0], "-c", self.conf or self.cluster.conf] + list(args)
         return self.run_cmd(cmd, **kw)
 
     def adm(self, *args, **kw):
@@ -167,9 +169,12 @@ class Cluster:
         node.disks[volume] = path
         return path
 
-    def write_config(self, resources):
+    def write_config(self, resources, path=None, port_of=None):
         """resources: list of dicts {name, volumes: [0,..], nodes: [names],
-        net: str, options: str, disk: str, port_base, minor_base}."""
+        net: str, options: str, disk: str, port_base, minor_base}. PATH
+        (default the cluster's drbd.conf) is the file written; PORT_OF(name),
+        if given, is the port of host NAME's address (instead of port_base +
+        the node's port), e.g. a TcpProxy in one node's own view."""
         out = ["global { usage-count no; }", ""]
         for r in resources:
             out.append(f"resource {r['name']} {{")
@@ -183,7 +188,7 @@ class Cluster:
                 n = self.node(name)
                 out.append(f"    on {name} {{")
                 out.append(f"        node-id {n.node_id};")
-                port = r.get("port_base", 0) + n.port
+                port = port_of(name) if port_of else r.get("port_base", 0) + n.port
                 out.append(f"        address 127.0.0.1:{port};")
                 for v in r["volumes"]:
                     minor = r.get("minor_base", 0) + v
@@ -194,7 +199,7 @@ class Cluster:
                 out.append(f"    connection-mesh {{ hosts {' '.join(r['nodes'])}; }}")
             out.append("}")
             out.append("")
-        with open(self.conf, "w") as f:
+        with open(path or self.conf, "w") as f:
             f.write("\n".join(out))
 
     def start(self):
@@ -272,21 +277,26 @@ def res_stats(node, res="r0"):
     return json.loads(node.setup("status", res, "--statistics", "--json").stdout)[0]
 
 
-def all_in_sync(cluster, nodes=None, res="r0"):
+def all_in_sync(cluster, nodes=None, res="r0", every_volume=False):
     """Every node UpToDate, and every connection Connected/Established
     toward an UpToDate peer with nothing out of sync (raises Failure saying
-    what is not, for Cluster.wait)."""
+    what is not, for Cluster.wait). Volume 0 only, unless EVERY_VOLUME."""
     for n in nodes or cluster.nodes:
         s = res_stats(n, res)
-        if s["devices"][0]["disk-state"] != "UpToDate":
-            raise Failure(f"{n.name} disk:{s['devices'][0]['disk-state']}")
+        for d in s["devices"] if every_volume else s["devices"][:1]:
+            if d["disk-state"] != "UpToDate":
+                vol = f"/{d['volume']}" if every_volume else ""
+                raise Failure(f"{n.name}{vol} disk:{d['disk-state']}")
         for conn in s["connections"]:
-            pd = conn["peer_devices"][0]
-            if (conn["connection-state"] != "Connected" or pd["replication-state"] != "Established"
-                    or pd["peer-disk-state"] != "UpToDate" or pd["out-of-sync"] != 0):
-                raise Failure(f"{n.name} {conn['name']} connection:{conn['connection-state']} "
-                              f"replication:{pd['replication-state']} peer-disk:"
-                              f"{pd['peer-disk-state']} out-of-sync:{pd['out-of-sync']}")
+            for pd in conn["peer_devices"] if every_volume else conn["peer_devices"][:1]:
+                if (conn["connection-state"] != "Connected"
+                        or pd["replication-state"] != "Established"
+                        or pd["peer-disk-state"] != "UpToDate" or pd["out-of-sync"] != 0):
+                    vol = f"/{pd['volume']}" if every_volume else ""
+                    raise Failure(f"{n.name} {conn['name']}{vol} connection:"
+                                  f"{conn['connection-state']} replication:"
+                                  f"{pd['replication-state']} peer-disk:"
+                                  f"{pd['peer-disk-state']} out-of-sync:{pd['out-of-sync']}")
     return True
 
 
@@ -322,17 +332,131 @@ def kill_during_workload(cluster, node, worker_argv, ready, what, timeout=60):
             w.wait()
     return w.returncode
 
+# ---- network faults ------------------------------------------------------------------
+
+class TcpProxy:
+    """A TCP relay from 127.0.0.1:port (picked free) to 127.0.0.1:TARGET,
+    run by threads of the test process, for network faults on loopback:
+
+      cut()   stops relaying in both directions: bytes wait in the socket
+              buffers as if the packets were lost and retransmitted, closes
+              are not passed on, and a new connection is accepted but not
+              relayed (its SYN would be retransmitted) until
+      heal()  relays again what waited, in order, closes included;
+      reset() closes every relayed connection with a reset (RST, as a
+              reset mid-message); later connections are relayed as usual.
+
+    A connection the target refuses is closed. close() ends it all."""
+
+    def __init__(self, target):
+        self.target = target
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.open = threading.Event()
+        self.open.set()
+        self.closed = False
+        self.pipes = set()  # relayed (accepted, upstream) socket pairs
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self):
+        self.open.clear()
+
+    def heal(self):
+        self.open.set()
+
+    def reset(self):
+        with self.lock:
+            pipes = list(self.pipes)
+        for pair in pipes:
+            self._drop(pair, rst=True)
+
+    def close(self):
+        self.closed = True
+        self.open.set()
+        try:
+            self.lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.lsock.close()
+        self.reset()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                a, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connect, args=(a,), daemon=True).start()
+
+    def _wait_open(self):
+        while not self.open.wait(0.2):
+            pass
+        return not self.closed
+
+    def _connect(self, a):
+        b = None
+        if self._wait_open():
+            try:
+                b = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+                b.settimeout(None)
+            except OSError:
+                b = None
+        if b is None:
+            a.close()
+            return
+        pair = (a, b)
+        with self.lock:
+            self.pipes.add(pair)
+        for s in pair:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=self._pump, args=(a, b, pair), daemon=True).start()
+        threading.Thread(target=self._pump, args=(b, a, pair), daemon=True).start()
+
+    def _pump(self, src, dst, pair):
+        try:
+            while True:
+                data = src.recv(1 << 16)
+                if not self._wait_open() or not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        self._drop(pair)
+
+    def _drop(self, pair, rst=False):
+        with self.lock:
+            if pair not in self.pipes:
+                return
+            self.pipes.discard(pair)
+        for s in pair:
+            try:
+                if rst:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                # Wakes the pump blocked in recv() on it.
+                s.shutdown(socket.SHUT_RD if rst else socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
 # ---- the runner --------------------------------------------------------------------
 
-def main(doc, tests, check=None):
-    """Parses --bindir/-k/--keep/-v, skips (77) when a tool is not built or
-    `check()` returns a reason, runs the tests; exit status 1 if any failed."""
+def main(doc, tests, check=None, add_args=None):
+    """Parses --bindir/-k/--keep/-v (and what ADD_ARGS(parser) adds), skips
+    (77) when a tool is not built or `check()` returns a reason, runs the
+    tests; exit status 1 if any failed."""
     ap = argparse.ArgumentParser(description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bindir", required=True)
     ap.add_argument("-k", default="", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every command run")
+    if add_args:
+        add_args(ap)
     args = ap.parse_args()
     for tool in TOOLS:
         if not os.access(os.path.join(args.bindir, tool), os.X_OK):
