@@ -6,13 +6,18 @@
 # is executed, no DRBD module needed). Then it runs a live three-node cluster
 # of drbd-simd processes on loopback, driven only by drbdadm with a config
 # file: metadata, up, connect, promotion, status and events2, down.
+# DEMO_BINDIR=DIR (the ctest `demo`): use the programs in DIR as they are,
+# without installing or building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
+if [ -z "${DEMO_BINDIR:-}" ]; then
+  bash scripts/install-deps.sh
+  bash scripts/build.sh
+  DEMO_BINDIR="$PWD/${BUILD_DIR:-build}/bin"
+fi
 # Run it through PATH: like drbd-utils, drbdadm called by a path prints the
 # drbdsetup/drbdmeta next to it with that path.
-export PATH="$PWD/${BUILD_DIR:-build}/bin:$PATH"
+export PATH="$DEMO_BINDIR:$PATH"
 drbdadm=drbdadm
 conf=config/drbd.conf
 export DRBD_DRIVER_VERSION_OVERRIDE=9.2.0   # do not probe for a loaded kernel module
@@ -72,8 +77,15 @@ for n in "${nodes[@]}"; do
   drbd-simd --node "$n" --socket "$work/$n.sock" --nbd-dir "$work/$n" --quiet &
   pids+=($!)
 done
-for n in "${nodes[@]}"; do
-  while [ ! -S "$work/$n.sock" ]; do sleep 0.05; done
+for i in 0 1 2; do  # each node's socket, or why it is missing
+  for _ in $(seq 200); do
+    [ -S "$work/${nodes[$i]}.sock" ] || ! kill -0 "${pids[$i]}" 2>/dev/null && break
+    sleep 0.05
+  done
+  if [ ! -S "$work/${nodes[$i]}.sock" ]; then
+    echo "demo: drbd-simd for ${nodes[$i]} did not start (see above)" >&2
+    exit 1
+  fi
 done
 echo
 echo "### A live three-node cluster: one drbd-simd process per node (config: $work/demo.res)"
