@@ -2,8 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Runs clang-tidy (.clang-tidy at the top) over the project's sources with the
 # compile commands of a build directory. Test, fuzz and benchmark sources are
-# left out (their shapes are gtest's/libFuzzer's), and so is sim/ until its
-# first clean-up pass (see the closing note of the session that added it).
+# left out (their shapes are gtest's/libFuzzer's).
 # Exits non-zero on any finding.
 #   scripts/clang-tidy.sh [BUILD_DIR] [FILE...]     (default: build, all sources)
 set -uo pipefail
@@ -20,7 +19,7 @@ else
   # Tracked files and new ones not yet added (but not ignored ones).
   mapfile -t files < <(git ls-files --cached --others --exclude-standard \
                          'lib/*.cc' 'drbdadm/*.cc' 'drbdsetup/*.cc' 'drbdmeta/*.cc' \
-                         'tools/*.cc' 'ocf/*.cc' 'tests/replay/*.cc' |
+                         'tools/*.cc' 'ocf/*.cc' 'sim/*.cc' 'tests/replay/*.cc' |
                          grep -v -E '_(test|fuzz|bench)\.cc$' | sort -u)
 fi
 jobs=${TIDY_JOBS:-2}

@@ -46,6 +46,18 @@ bool IsSyncTarget(ReplState r) {
 }
 bool IsVerify(ReplState r) { return r == ReplState::kVerifyS || r == ReplState::kVerifyT; }
 
+// The kernel's resync-susp( ... ) words in a state change line: "no", or
+// the reasons ("user,peer,after dependency").
+std::string ResyncSuspWords(bool user, bool peer, bool dep) {
+  std::string s;
+  if (user) s += "user,";
+  if (peer) s += "peer,";
+  if (dep) s += "after dependency,";
+  if (s.empty()) return "no";
+  s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 Ret CheckName(const std::string& name) {
@@ -212,7 +224,8 @@ Engine::ResState Engine::Capture(const Resource& r) const {
     sc.cstate = c.cstate;
     sc.peer_role = c.peer_role;
     for (const auto& [vol, pd] : c.peer_devices) {
-      sc.pd[vol] = ResState::Pd{pd.repl, pd.peer_disk, pd.susp_user, pd.susp_peer, pd.peer_client};
+      sc.pd[vol] = ResState::Pd{pd.repl,      pd.peer_disk,   pd.susp_user,
+                                pd.susp_peer, pd.peer_client, pd.susp_dep};
     }
   }
   return s;
@@ -392,6 +405,7 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   ResState o = Capture(r);
   ResState n = asked;
   SanitizeQuorum(r, n);  // quorum follows from the rest of the new state
+  SanitizeResyncSusp(r, o, n);
   if (o == n) return Ret::kSsNothingToDo;
   Ret rv = ValidateHard(r, o, n);
   if (rv != Ret::kSsSuccess) return rv;
@@ -401,11 +415,32 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   }
   Apply(r, n);
   Notify(r, o, n, tag);
+  // Connection history the later steps read: reconnects (a fence-peer
+  // answer from before the last reconnect is stale) and was_connected (the
+  // RECONNECT flag of the next handshake).
+  for (auto& [peer, c] : r.connections) {
+    auto oit = o.conns.find(peer);
+    auto nit = n.conns.find(peer);
+    if (oit == o.conns.end() || nit == n.conns.end()) continue;
+    const bool was = oit->second.cstate == ConnState::kConnected;
+    const bool is = nit->second.cstate == ConnState::kConnected;
+    if (!was && is) ++c.reconnects;
+    if (was && nit->second.cstate < ConnState::kConnected) c.was_connected = true;
+  }
   HelpersStateChanged(r, o, n, tag);
   QuorumStateChanged(r, o, n);
   SyncResyncRuns(r);
   MdStateChanged(r);
   bool local_changed = o.role != n.role || o.disk != n.disk;
+  // The peers see this side's pause-sync and resync-after flags (peer_isp).
+  for (const auto& [peer, nc] : n.conns) {
+    auto oit = o.conns.find(peer);
+    for (const auto& [vol, npd] : nc.pd) {
+      if (oit == o.conns.end() || !oit->second.pd.count(vol)) continue;
+      const ResState::Pd& opd = oit->second.pd.at(vol);
+      if (opd.susp_user != npd.susp_user || opd.susp_dep != npd.susp_dep) local_changed = true;
+    }
+  }
   if (local_changed) {
     BroadcastState(r);
     ReevaluateRepl(r);
@@ -431,6 +466,7 @@ void Engine::Apply(Resource& r, const ResState& n) {
       pd.peer_disk = npd.peer_disk;
       pd.susp_user = npd.susp_user;
       pd.susp_peer = npd.susp_peer;
+      pd.susp_dep = npd.susp_dep;
       pd.peer_client = npd.peer_client;
     }
   }
@@ -496,16 +532,21 @@ void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
       const ResState::Pd& npd = n.conns.at(peer).pd.at(vol);
       if (opd == npd) continue;
       out.push_back(PeerDeviceNote(r, c, pd, NotifyType::kChange));
-      std::string line = Prefix(r, r.devices.at(vol), c) + ":";
+      const std::string head = Prefix(r, r.devices.at(vol), c) + ":";
+      std::string line = head;
       if (opd.peer_disk != npd.peer_disk) {
         line += fmt::format(" pdsk( {} -> {} )", Word(opd.peer_disk), Word(npd.peer_disk));
       }
       if (opd.repl != npd.repl)
         line += fmt::format(" repl( {} -> {} )", Word(opd.repl), Word(npd.repl));
-      if (opd.susp_user != npd.susp_user) {
-        line += fmt::format(" user_isp( {} -> {} )", opd.susp_user ? 1 : 0, npd.susp_user ? 1 : 0);
+      const std::string osusp = ResyncSuspWords(opd.susp_user, opd.susp_peer, opd.susp_dep);
+      const std::string nsusp = ResyncSuspWords(npd.susp_user, npd.susp_peer, npd.susp_dep);
+      // Printed when the resync starts or stops being suspended, not when
+      // only its reasons change.
+      if ((osusp == "no") != (nsusp == "no")) {
+        line += fmt::format(" resync-susp( {} -> {} )", osusp, nsusp);
       }
-      Log(line + suffix);
+      if (line != head) Log(line + suffix);  // the kernel prints no empty change
     }
   }
   EmitChain(std::move(out));
@@ -584,6 +625,7 @@ events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection&
   o.info.peer_disk_state = pd.peer_disk;
   o.info.resync_susp.user = pd.susp_user;
   o.info.resync_susp.peer = pd.susp_peer;
+  o.info.resync_susp.dependency = pd.susp_dep;
   o.info.peer_intentional_diskless =
       pd.peer_client ? events::Tristate::kYes : events::Tristate::kNo;
   // peer_device_statistics, as far as the data path counts them.
@@ -640,7 +682,7 @@ events::Notification Engine::PathNote(const Resource& r, const Connection& c, co
   return events::Notification{t, false, o};
 }
 
-void Engine::Emit(events::Notification n) {
+void Engine::Emit(const events::Notification& n) {
   if (env_.events) env_.events->OnEvent(n);
 }
 
@@ -695,7 +737,7 @@ Reply Engine::Serve(const Ctx& ctx, unsigned flags,
 void Engine::EmitChain(std::vector<events::Notification> notes) {
   for (size_t i = 0; i < notes.size(); ++i) {
     notes[i].continues = i + 1 < notes.size();
-    Emit(std::move(notes[i]));
+    Emit(notes[i]);
   }
 }
 
@@ -735,7 +777,7 @@ Ret Engine::DeleteResource(const std::string& name) {
   if (!r->devices.empty()) return Ret::kErrResInUse;
   events::Notification n = ResourceNote(*r, NotifyType::kDestroy);
   resources_.erase(name);
-  Emit(std::move(n));
+  Emit(n);
   return Ret::kNoError;
 }
 
@@ -842,6 +884,10 @@ void Engine::Attach(const Ctx& ctx, const DiskConf& conf, std::function<void(Rep
   bool started = false;
   Reply early = Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
     if (conf.meta_dev_idx < kMetaIdxFlexInt) return Fail(reply, Ret::kErrMdIdxInvalid);
+    if (Ret ra = CheckResyncAfter(rs.dev->minor, conf.opts.Int("resync-after"));
+        ra != Ret::kNoError) {
+      return Fail(reply, ra);
+    }
     int err = 0;
     std::shared_ptr<sim::Disk> data(env_.disks->Open(conf.backing_dev, &err));
     if (!data) {
@@ -961,7 +1007,7 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   d->disk_opts = conf.opts;
   // The bitmap and the activity log are read (and an unclean log applied)
   // before the disk state is known.
-  MdAttach(*r, *d, [this, res, minor, gen, done](Ret rv, std::string text) {
+  MdAttach(*r, *d, [this, res, minor, gen, done](Ret rv, const std::string& text) {
     Resource* r = nullptr;
     Device* d = AttachingDevice(res, minor, gen, done, &r);
     if (d == nullptr) return;
@@ -1013,13 +1059,23 @@ void Engine::WriteMetadata(Device& d) {
   on_disk.flags = MdOnDiskFlags(d);
   md::SuperblockBytes bytes = md::Encode(md::Format::kV09, on_disk);
   std::shared_ptr<sim::Disk> meta = d.meta;
+  // Peers' data writes arriving meanwhile wait for it (HoldPeerWrite).
+  std::shared_ptr<DeviceMd> md_state = d.md_state;
+  if (md_state) ++md_state->sb_in_flight;
+  auto durable = [md_state] {
+    if (!md_state || --md_state->sb_in_flight > 0) return;
+    std::vector<std::function<void()>> held = std::move(md_state->held_writes);
+    md_state->held_writes.clear();
+    for (auto& w : held) w();
+  };
   // As the kernel's REQ_PREFLUSH | REQ_FUA superblock write: what was
   // written before (resync data a new disk state vouches for) is durable
   // first, the superblock itself right after.
-  meta->Flush([meta, offset = d.md_offset,
+  meta->Flush([meta, offset = d.md_offset, durable,
                sb = std::vector<uint8_t>(bytes.begin(), bytes.end())](bool) mutable {
-    meta->Write(offset, std::move(sb), [meta](bool ok) {
-      if (ok) meta->Flush([](bool) {});
+    meta->Write(offset, std::move(sb), [meta, durable](bool ok) {
+      if (!ok) return durable();
+      meta->Flush([durable](bool) { durable(); });
     });
   });
 }
@@ -1068,7 +1124,13 @@ Reply Engine::DiskOptions(const Ctx& ctx, const OptionSet& change, bool set_defa
   return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
     if (rs.dev->disk <= DiskState::kFailed || !rs.dev->data) return Fail(reply, Ret::kErrNoDisk);
     const events::WriteOrdering before = WriteOrderingOf(*rs.res);
-    rs.dev->disk_opts = rs.dev->disk_opts.Changed(change, set_defaults);
+    OptionSet next = rs.dev->disk_opts.Changed(change, set_defaults);
+    if (Ret ra = CheckResyncAfter(rs.dev->minor, next.Int("resync-after")); ra != Ret::kNoError) {
+      return Fail(reply, ra);
+    }
+    const bool dep_changed = next.Int("resync-after") != rs.dev->disk_opts.Int("resync-after");
+    rs.dev->disk_opts = std::move(next);
+    if (dep_changed) ArmResyncAfter();
     if (WriteOrderingOf(*rs.res) != before) {
       Log(fmt::format("{}: Method to ensure write ordering: {}", Prefix(*rs.res),
                       events::ToString(WriteOrderingOf(*rs.res))));
@@ -1196,7 +1258,7 @@ Reply Engine::DelPath(const Ctx& ctx, const Address& local, const Address& peer)
       if (c.paths[i].local != local || c.paths[i].peer != peer) continue;
       events::Notification n = PathNote(*rs.res, c, c.paths[i], NotifyType::kDestroy);
       c.paths.erase(c.paths.begin() + static_cast<long>(i));
-      Emit(std::move(n));
+      Emit(n);
       return;
     }
     Log(fmt::format("{}: del_path() failed with -2", Prefix(*rs.res, c)));
@@ -1306,7 +1368,7 @@ void Engine::DeleteConnection(Resource& r, uint32_t peer_node_id) {
   // The peer's bitmap slot outlives it: its bits go to disk first.
   for (auto& [vol, d] : r.devices) MdFlushBitmap(r, d, 0, ~uint64_t{0});
   r.connections.erase(peer_node_id);
-  for (auto& n : out) Emit(std::move(n));
+  for (const auto& n : out) Emit(n);
 }
 
 Reply Engine::Disconnect(const Ctx& ctx, bool force) {
@@ -1509,16 +1571,21 @@ Reply Engine::Outdate(const Ctx& ctx) {
   });
 }
 
-Reply Engine::Invalidate(const Ctx& ctx) {
+Reply Engine::Invalidate(const Ctx& ctx) { return Invalidate(ctx, true, std::nullopt); }
+
+Reply Engine::Invalidate(const Ctx& ctx, bool reset_bitmap, std::optional<uint32_t> sync_from) {
   return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
     Resource& r = *rs.res;
     Device& d = *rs.dev;
     if (!d.data || d.disk < DiskState::kInconsistent) return Fail(reply, Ret::kErrNoDisk);
+    // A node id without a connection is no choice (drbd_connection_by_node_id).
+    if (sync_from && !r.connections.count(*sync_from)) sync_from.reset();
     ResState n = Capture(r);
     Ret rv = Ret::kSsNeedConnection;
     // invalidate_resync: become StartingSyncT of the first connected peer
     // (engine_bitmap.cc); its RESYNC_START makes this side SyncTarget.
     for (auto& [peer, c] : n.conns) {
+      if (sync_from && peer != *sync_from) continue;
       ResState::Pd& pd = c.pd.at(d.volume);
       if (pd.repl < ReplState::kEstablished) continue;
       if (pd.repl > ReplState::kEstablished) {
@@ -1531,19 +1598,20 @@ Reply Engine::Invalidate(const Ctx& ctx) {
       }
       ResState t = n;
       ResState::Pd& tpd = t.conns.at(peer).pd.at(d.volume);
-      tpd.repl = ReplState::kStartingSyncT;
+      // --reset-bitmap=no: WFBitMapT, the marked blocks only (engine_bitmap.cc).
+      tpd.repl = reset_bitmap ? ReplState::kStartingSyncT : ReplState::kWFBitMapT;
       BitmapPhaseDisks(tpd.repl, &t.disk[d.volume], &tpd.peer_disk);
       rv = Change(r, t, false, "invalidate");
       if (rv == Ret::kSsSuccess) {
         Connection& conn = r.connections.at(peer);
         if (Session* s = SessionOf(conn)) {
           Send(*s, LocalState(r, peer));
-          Send(*s, proto::ResyncRequest{d.volume, true});
+          Send(*s, proto::ResyncRequest{d.volume, true, !reset_bitmap});
         }
         break;
       }
     }
-    if (rv == Ret::kSsNeedConnection) {
+    if (rv == Ret::kSsNeedConnection && !sync_from) {
       // invalidate_no_resync
       ResState t = Capture(r);
       t.disk[d.volume] = DiskState::kInconsistent;
@@ -1557,7 +1625,9 @@ Reply Engine::Invalidate(const Ctx& ctx) {
   });
 }
 
-Reply Engine::InvalidateRemote(const Ctx& ctx) {
+Reply Engine::InvalidateRemote(const Ctx& ctx) { return InvalidateRemote(ctx, true); }
+
+Reply Engine::InvalidateRemote(const Ctx& ctx, bool reset_bitmap) {
   return Serve(ctx, kNeedPeerDevice, [&](Reply& reply, Resolved& rs) {
     Resource& r = *rs.res;
     Device& d = *rs.dev;
@@ -1565,6 +1635,22 @@ Reply Engine::InvalidateRemote(const Ctx& ctx) {
     Connection& c = *rs.conn;
     ResState n = Capture(r);
     ResState::Pd& pd = n.conns.at(c.peer_node_id).pd.at(d.volume);
+    if (!reset_bitmap) {
+      // --reset-bitmap=no: WFBitMapS, the marked blocks only (engine_bitmap.cc).
+      if (pd.repl < ReplState::kEstablished) return Fail(reply, Ret::kSsNeedConnection);
+      if (pd.repl > ReplState::kEstablished) return Fail(reply, Ret::kSsResyncRunning);
+      if (d.disk != DiskState::kUpToDate) return Fail(reply, Ret::kSsNoUpToDateDisk);
+      pd.repl = ReplState::kWFBitMapS;
+      BitmapPhaseDisks(pd.repl, &n.disk[d.volume], &pd.peer_disk);
+      rs.pd->rs_use_bitmap = true;  // no MarkAll: the bits as they are
+      reply.ret = Change(r, n, false, "invalidate-remote");
+      if (reply.ret != Ret::kSsSuccess) {
+        rs.pd->rs_use_bitmap = false;
+      } else if (Session* s = SessionOf(c)) {
+        Send(*s, proto::ResyncRequest{d.volume, false, true});
+      }
+      return;
+    }
     if (pd.repl < ReplState::kEstablished) {
       if (r.role == Role::kPrimary) {
         // The peer gets a full resync when it connects.

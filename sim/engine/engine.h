@@ -106,7 +106,7 @@ class Engine {
   // refused only because a peer's disk is unknown (SS_PRIMARY_NOP), it runs
   // fence-peer toward the unconnected peers with fencing enabled and tries
   // again with their answers. `done` runs later on the loop.
-  void PrimaryFenced(const Ctx& ctx, bool force, std::function<void(Reply)> done);
+  void PrimaryFenced(const Ctx& ctx, bool force, const std::function<void(Reply)>& done);
   Reply Secondary(const Ctx& ctx, bool force);
   Reply Down(const Ctx& ctx);
   // Runs `fn` once no `disconnected` handler of resource `res` is running
@@ -118,6 +118,13 @@ class Engine {
   Reply Outdate(const Ctx& ctx);
   Reply Invalidate(const Ctx& ctx);
   Reply InvalidateRemote(const Ctx& ctx);
+  // invalidate / invalidate-remote with their parameters: `reset_bitmap`
+  // false (--reset-bitmap=no) resyncs only the blocks already marked out of
+  // sync on either side (WFBitMapT / WFBitMapS, the bitmap exchange of a
+  // handshake) instead of every block; `sync_from` (invalidate's
+  // sync-from-peer-node-id) names the one peer to sync from.
+  Reply Invalidate(const Ctx& ctx, bool reset_bitmap, std::optional<uint32_t> sync_from);
+  Reply InvalidateRemote(const Ctx& ctx, bool reset_bitmap);
   Reply PauseSync(const Ctx& ctx);
   Reply ResumeSync(const Ctx& ctx);
   Reply SuspendIo(const Ctx& ctx);
@@ -279,7 +286,7 @@ class Engine {
                                       events::NotifyType t) const;
   events::Notification PathNote(const Resource& r, const Connection& c, const Path& p,
                                 events::NotifyType t) const;
-  void Emit(events::Notification n);
+  void Emit(const events::Notification& n);
   // Emits `notes` as one event chain: all but the last marked continuing.
   void EmitChain(std::vector<events::Notification> notes);
   void Log(const std::string& line);
@@ -342,7 +349,8 @@ class Engine {
   // one), and completing every request still waiting on `c` when it goes.
   struct IoState;
   IoState& Io();
-  bool HandleDataMessage(Session& s, Resource& r, Connection& c, const proto::Message& m);
+  // May move block data out of `m`.
+  bool HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Message& m);
   void AbortPeerIo(Resource& r, Connection& c);
   // Counts one part of request `id` done; the last part completes it.
   void FinishIo(uint64_t id);
@@ -376,6 +384,23 @@ class Engine {
   // became SyncSource / PausedSyncS, stops runs of those that left it, and
   // lets running ones send; called after every state change.
   void SyncResyncRuns(Resource& r);
+  // resync-after (engine_resync.cc), as the kernel's drbd_resync_after_valid,
+  // __drbd_may_sync_now, drbd_pause_after and drbd_resume_next.
+  // NO_ERROR, ERR_RESYNC_AFTER (below -1) or ERR_RESYNC_AFTER_CYCLE for
+  // minor `minor` depending on `resync_after`.
+  Ret CheckResyncAfter(uint32_t minor, int64_t resync_after) const;
+  // Whether a resync of device `d` may run: no device up its resync-after
+  // chain resyncs, verifies or has a suspended resync.
+  bool MaySyncNow(const Device& d) const;
+  // Part of every state change: a peer device that starts resyncing gets
+  // its dependency flag, and a suspended resync is Paused (and back).
+  void SanitizeResyncSusp(const Resource& r, const ResState& o, ResState& n) const;
+  // Re-evaluates every dependency flag as a later loop event (when some
+  // device has a resync-after dependency or a flag is set).
+  void ArmResyncAfter();
+  // "Resync suspended" / "Syncer continues." and the paused time of a run.
+  void TrackResyncPause(Resource& r, Connection& c, PeerDevice& pd);
+  void UpdateResyncAfter();
   // The rate turn of run `gen`: refills the bucket (fixed rate) or asks
   // the dynamic controller for this turn's size (unless `refill` is false,
   // the first arming of a fixed-rate run), re-arms itself and sends.
@@ -432,6 +457,11 @@ class Engine {
   // An application write of [offset, offset+len) replicated to `pd` while
   // it resyncs: covered blocks are clean, blocks being read are stale.
   void ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len);
+  // As SyncTarget (engine_io.cc): an application write of [offset,
+  // offset+len) reached the local disk; resync data for those blocks that
+  // arrives later is refused (RefuseStaleResyncData, true: do not write it).
+  void NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len);
+  bool RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len);
   // A Primary with UpToDate data writes while peers are away: the current
   // UUID moves into their bitmap UUIDs and a new one is made (once).
   void RotateUuidForAbsentPeers(Resource& r, Device& d);
@@ -440,7 +470,7 @@ class Engine {
   // superblock is accepted: gives every peer device a bitmap slot, applies
   // an unclean activity log, writes a fresh one and loads the bitmap into
   // the peer devices; `next` gets NO_ERROR or the failure and its text.
-  void MdAttach(Resource& r, Device& d, std::function<void(Ret, std::string)> next);
+  void MdAttach(Resource& r, Device& d, const std::function<void(Ret, std::string)>& next);
   // Graceful detach: dirty bitmap pages written, the activity log clean.
   void MdDetach(Resource& r, Device& d);
   // A peer device created while `d` is attached gets a bitmap slot.
@@ -479,7 +509,7 @@ class Engine {
   // helpers are disabled; it must look its objects up again by name, since
   // they may be gone by then.
   void CallHelper(Resource& r, Connection* c, Device* d, const std::string& name,
-                  HelperDone done = {});
+                  const HelperDone& done = {});
   // Called by Change() after every applied state change: the helpers and
   // fencing steps the kernel's after-state-change work takes (IO frozen for
   // fencing, fence-peer after a lost connection, unfence-peer,
@@ -489,7 +519,7 @@ class Engine {
   // conn_try_outdate_peer: runs fence-peer for `c` and applies its answer;
   // `done(true)` if every peer disk of `c` is now Outdated or worse.
   void TryOutdatePeer(Resource& r, Connection& c, const std::string& tag,
-                      std::function<void(bool outdated)> done = {});
+                      const std::function<void(bool outdated)>& done = {});
   // A resync handler of (`res`, `peer`, `vol`) failed: logs `why` on the
   // device and, with `drop`, takes the connection down (Disconnecting).
   void DropAfterHelper(const std::string& res, uint32_t peer, uint32_t vol, const std::string& why,
@@ -527,6 +557,8 @@ class Engine {
   // on-no-quorum io-error and volume `d` has no quorum: new IO fails (the
   // kernel's cached_err_io).
   bool QuorumFailsIo(const Resource& r, const Device& d) const;
+  // The resource option `quorum` is not off.
+  bool QuorumEnabled(const Resource& r) const;
 
   // Networking and the peer protocol.
   void StartConnecting(Resource& r, Connection& c);
@@ -594,6 +626,14 @@ class Engine {
   // Connecting). `abort` = go Disconnecting -> StandAlone instead.
   void ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort, const std::string& tag);
   void SchedulePing(Resource& r, Connection& c);
+  // ko-count (engine_net.cc): every `timeout` while Connected, the oldest
+  // request the peer has not answered; older than ko-count x timeout, the
+  // connection goes Timeout, as the kernel's request timer does.
+  void ScheduleKoCheck(Resource& r, Connection& c);
+  // (Env clock when sent, volume) of the oldest application request (write,
+  // flush, read) sent to `peer` of `res` and not answered yet (engine_io.cc).
+  std::optional<std::pair<uint64_t, uint32_t>> OldestPeerRequest(const std::string& res,
+                                                                 uint32_t peer) const;
 
   std::string node_name_;
   sim::Env env_;
@@ -610,6 +650,7 @@ class Engine {
   uint64_t next_session_id_ = 1;
   uint64_t next_attach_gen_ = 1;
   uint64_t next_rs_gen_ = 1;
+  bool resync_after_armed_ = false;  // UpdateResyncAfter is scheduled
   // While set, Primary/Secondary run for an opener (auto-promote /
   // auto-demote) and tag their state changes with it.
   std::string role_tag_;

@@ -153,6 +153,14 @@ void Engine::BitmapReceived(Resource& r, Connection& c, uint32_t vol) {
       d.sb.history_uuids[0] = fresh;
       WriteMetadata(d);
     }
+    // The union is on disk before any resync data: a SyncTarget that
+    // crashes mid-run (losing resync writes it acknowledged) still marks
+    // those blocks and brings them into the next exchange (the kernel
+    // writes the bitmap in the sync handshake, drbd_bm_write, and syncs
+    // the metadata before drbd_start_resync sends requests). The pages go
+    // ahead of the superblock write of the Inconsistent state below, whose
+    // preflush makes them durable before held resync data may land.
+    if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
     // The union goes back, then the run may come.
     SendBitmap(r, c, vol);
     npd.repl = ReplState::kSyncTarget;
@@ -179,6 +187,19 @@ void Engine::HandleResyncRequest(Resource& r, Connection& c, const proto::Resync
   Device& d = dit->second;
   PeerDevice& pd = pit->second;
   const uint32_t peer = c.peer_node_id;
+  if (m.bitmap) {
+    // --reset-bitmap=no on the peer: the other WFBitMap state; the bitmap
+    // exchange then runs as after a handshake, over the bits as they are.
+    if (pd.repl != ReplState::kEstablished || !d.data) return;
+    ResState n = Capture(r);
+    ResState::Pd& npd = n.conns.at(peer).pd.at(m.volume);
+    npd.repl = m.from_target ? ReplState::kWFBitMapS : ReplState::kWFBitMapT;
+    if (!m.from_target) npd.peer_disk = DiskState::kUpToDate;
+    BitmapPhaseDisks(npd.repl, &n.disk[m.volume], &npd.peer_disk);
+    if (m.from_target) pd.rs_use_bitmap = true;
+    if (Change(r, n, true, "remote") != Ret::kSsSuccess) pd.rs_use_bitmap = false;
+    return;
+  }
   if (!m.from_target) {
     // invalidate-remote on the peer: become StartingSyncT and confirm.
     ResState n = Capture(r);

@@ -99,7 +99,7 @@ void PutAddress(std::vector<std::string>& env, const std::string& prefix, const 
 }  // namespace
 
 void Engine::CallHelper(Resource& r, Connection* c, Device* d, const std::string& name,
-                        HelperDone done) {
+                        const HelperDone& done) {
   sim::HelperRunner* runner = env_.helpers;
   if (!runner) {
     if (done) env_.clock->StartTimer(0, [done] { done(kHelperDisabled); });
@@ -173,8 +173,12 @@ void Engine::CallHelper(Resource& r, Connection* c, Device* d, const std::string
     env.push_back(fmt::format("UP_TO_DATE_NODES=0x{:08X}", mask));
   }
 
-  // magic_printk: the peer device, else the device, else the connection.
-  std::string prefix = c && d ? Prefix(r, *d, *c) : d ? Prefix(r, *d) : Prefix(r, *c);
+  // magic_printk: the peer device, else the device, else the connection
+  // (else the resource: no caller passes neither).
+  std::string prefix = c && d ? Prefix(r, *d, *c)
+                       : d    ? Prefix(r, *d)
+                       : c    ? Prefix(r, *c)
+                              : Prefix(r);
   const std::string program = runner->Program();
   events::Helper note;
   note.resource = r.name;
@@ -260,9 +264,6 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
     const int64_t fencing = c.net.Int("fencing");
     const std::string res = r.name;
     const uint32_t peer_id = peer;
-    if (oc.cstate != ConnState::kConnected && nc.cstate == ConnState::kConnected) ++c.reconnects;
-    if (oc.cstate == ConnState::kConnected && nc.cstate < ConnState::kConnected)
-      c.was_connected = true;
 
     // Suspend IO while fence-peer runs: a Primary lost sight of the peer's disk.
     if (fencing == kFencingStonith && !c.susp_fen) {
@@ -327,7 +328,7 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
       const ReplState was = op->second.repl, is = npd.repl;
       Device& d = dit->second;
       if (!IsSyncTargetRepl(was) && IsSyncTargetRepl(is)) {
-        CallHelper(r, &c, &d, "before-resync-target", [this, res, peer_id, vol](int ex) {
+        CallHelper(r, &c, &d, "before-resync-target", [this, res, peer_id, vol = vol](int ex) {
           if (ex <= 0) return;
           DropAfterHelper(res, peer_id, vol,
                           fmt::format("before-resync-target handler returned {}, "
@@ -335,7 +336,7 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
                                       ex));
         });
       } else if (!IsSyncSourceRepl(was) && IsSyncSourceRepl(is)) {
-        CallHelper(r, &c, &d, "before-resync-source", [this, res, peer_id, vol](int ex) {
+        CallHelper(r, &c, &d, "before-resync-source", [this, res, peer_id, vol = vol](int ex) {
           if (ex <= 0) return;
           if (ex == 3) {
             DropAfterHelper(res, peer_id, vol,
@@ -370,7 +371,7 @@ void Engine::DropAfterHelper(const std::string& res, uint32_t peer, uint32_t vol
 }
 
 void Engine::TryOutdatePeer(Resource& r, Connection& c, const std::string& tag,
-                            std::function<void(bool outdated)> done) {
+                            const std::function<void(bool outdated)>& done) {
   auto finish = [this, done](bool v) {
     if (done) env_.clock->StartTimer(0, [done, v] { done(v); });
   };
@@ -466,7 +467,7 @@ void Engine::TryOutdatePeer(Resource& r, Connection& c, const std::string& tag,
       });
 }
 
-void Engine::PrimaryFenced(const Ctx& ctx, bool force, std::function<void(Reply)> done) {
+void Engine::PrimaryFenced(const Ctx& ctx, bool force, const std::function<void(Reply)>& done) {
   auto reply_later = [this, done](Reply r) {
     env_.clock->StartTimer(0, [done, r = std::move(r)] { done(r); });
   };

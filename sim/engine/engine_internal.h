@@ -58,6 +58,9 @@ struct Engine::PeerDevice {
   bool peer_client = false;
   bool susp_user = false;  // pause-sync
   bool susp_peer = false;  // paused by the peer
+  // resync-after: the resync waits for a device it depends on
+  // (resync_susp_dependency, engine_resync.cc).
+  bool susp_dep = false;
   OptionSet opts{cfg::OptContext::kPeerDeviceOptions};
   proto::VolumeState peer;  // the peer's last STATE record for this volume
   bool have_peer = false;
@@ -112,7 +115,11 @@ struct Engine::PeerDevice {
   uint64_t rs_same_csum = 0;
   std::set<uint64_t> rs_csum_differs;
   uint64_t rs_start_ns = 0;       // Env clock at the start of the run
-  uint64_t rs_secs = 1;           // the finished run's length in seconds (at least 1)
+  uint64_t rs_secs = 1;           // the finished run's unpaused seconds (at least 1)
+  // Time the run spent paused (PausedSyncS/T): since when (Env clock; 0 =
+  // not paused) and the total of earlier pauses, in ns.
+  uint64_t rs_paused_at = 0;
+  uint64_t rs_paused_ns = 0;
   sim::TimerId rs_timer = 0;      // rate tick
   std::set<uint64_t> rs_reading;  // blocks whose resync read is in flight
   std::set<uint64_t> rs_stale;    // of those, rewritten by the application meanwhile
@@ -125,6 +132,10 @@ struct Engine::PeerDevice {
   // (RESYNC_START); rs_received of them arrived so far.
   bool rs_target = false;
   uint64_t rs_received = 0;
+  // As SyncTarget: blocks the application wrote here since the run began.
+  // Resync data for them that arrives later may have been read at the
+  // source before the write reached it; it is refused (engine_io.cc).
+  std::set<uint64_t> rs_app_written;
   // Data bytes sent to / received from this peer (writes and resync).
   uint64_t sent_bytes = 0;
   uint64_t received_bytes = 0;
@@ -154,6 +165,7 @@ struct Engine::Connection {
   sim::TimerId connect_timer = 0;
   sim::TimerId ping_timer = 0;
   sim::TimerId ping_timeout_timer = 0;
+  sim::TimerId ko_timer = 0;  // ko-count check (ScheduleKoCheck)
   std::vector<std::string> listening;  // AddressToString of local addrs held
   // susp_fen: IO frozen while fence-peer runs (fencing resource-and-stonith).
   bool susp_fen = false;
@@ -247,6 +259,7 @@ struct Engine::ResState {
     bool susp_user = false;
     bool susp_peer = false;
     bool peer_client = false;
+    bool susp_dep = false;
     bool operator==(const Pd&) const = default;
   };
   struct Conn {

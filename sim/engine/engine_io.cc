@@ -88,6 +88,7 @@ struct Engine::IoState {
     uint64_t offset = 0;
     uint32_t len = 0;
     Kind kind = Kind::kWrite;
+    uint64_t sent_ns = 0;  // Env clock when sent (ko-count, engine_net.cc)
   };
   std::map<uint64_t, Wait> waits;  // by message id
   uint64_t next_msg = 1;
@@ -96,6 +97,19 @@ struct Engine::IoState {
 Engine::IoState& Engine::Io() {
   if (!io_) io_ = std::make_shared<IoState>();
   return *io_;
+}
+
+std::optional<std::pair<uint64_t, uint32_t>> Engine::OldestPeerRequest(const std::string& res,
+                                                                       uint32_t peer) const {
+  std::optional<std::pair<uint64_t, uint32_t>> oldest;
+  if (!io_) return oldest;
+  for (const auto& [id, w] : io_->waits) {
+    if (w.res != res || w.peer != peer || w.kind == IoState::Kind::kResync || w.sent_ns == 0) {
+      continue;
+    }
+    if (!oldest || w.sent_ns < oldest->first) oldest = std::make_pair(w.sent_ns, w.vol);
+  }
+  return oldest;
 }
 
 namespace {
@@ -347,7 +361,7 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
   if (QuorumFailsIo(*r, *d)) return fail(EIO);  // on-no-quorum io-error
   // susp-io(fencing) until fence-peer answered, susp-io(quorum) until quorum is back.
   if (IoFrozen(*r) || r->susp_quorum) {
-    r->frozen_io.push_back(
+    r->frozen_io.emplace_back(
         [this, handle, offset, len, done] { IoRead(handle, offset, len, done); });
     return;
   }
@@ -406,7 +420,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   if (QuorumFailsIo(*r, *d)) return fail(EIO);  // on-no-quorum io-error
   // susp-io(fencing) until fence-peer answered, susp-io(quorum) until quorum is back.
   if (IoFrozen(*r) || r->susp_quorum) {
-    r->frozen_io.push_back([this, handle, offset, fua, buf = std::move(data),
+    r->frozen_io.emplace_back([this, handle, offset, fua, buf = std::move(data),
                             cb = std::move(done)] { IoWrite(handle, offset, buf, fua, cb); });
     return;
   }
@@ -467,6 +481,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   req.al_md = std::move(al_md);
   req.len = len;
   req.local_uptodate = local && d->disk == DiskState::kUpToDate;
+  if (local) NoteSyncTargetWrite(*r, *d, offset, len);
   bool sent_anywhere = local;
   for (auto& [peer, c] : r->connections) {
     auto pit = c.peer_devices.find(d->volume);
@@ -502,6 +517,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
                           offset + pos,
                           n,
                           protocol == kProtB ? IoState::Kind::kRecv : IoState::Kind::kWrite};
+        io.waits[mid].sent_ns = env_.clock->NowNs();
         ++req.pending;
       }
       pd.sent_bytes += n;
@@ -562,6 +578,7 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
     uint64_t mid = io.next_msg++;
     if (c.net.Int("protocol") != kProtA && c.net.Int("protocol") != kProtB) {
       io.waits[mid] = IoState::Wait{id, r->name, peer, d->volume, 0, 0, IoState::Kind::kFlush};
+      io.waits[mid].sent_ns = env_.clock->NowNs();
       ++req.pending;
     }
     Send(*s, proto::Flush{d->volume, mid});
@@ -653,7 +670,7 @@ void Engine::AbortPeerIo(Resource& r, Connection& c) {
 // ---------------------------------------------------------------------------
 // The receiving side
 
-bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const proto::Message& m) {
+bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Message& m) {
   uint64_t sid = s.id;
   // Sends `reply` on this stream if it is still the connection's.
   auto reply_later = [this, sid](const proto::Message& reply) {
@@ -677,13 +694,10 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     int64_t protocol = resync ? 3 : c.net.Int("protocol");
     if (protocol == kProtB) Send(s, proto::RecvAck{dm->volume, dm->id});
     Device* d = usable(dm->volume, dm->offset, dm->data.size(), false);
+    proto::WriteAck ack{dm->volume, dm->id, true};
     if (auto pit = c.peer_devices.find(dm->volume); pit != c.peer_devices.end()) {
       pit->second.received_bytes += dm->data.size();
-      if (resync && pit->second.rs_target) {
-        pit->second.rs_received += (dm->data.size() + 4095) / 4096;  // 4 KiB blocks
-      }
     }
-    proto::WriteAck ack{dm->volume, dm->id, true};
     if (!d) {
       if (protocol != kProtA && protocol != kProtB) {
         ack.ok = false;
@@ -695,17 +709,51 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     bool fua = (dm->flags & proto::kDataFua) != 0;
     bool want_ack = protocol != kProtA && protocol != kProtB;
     const uint32_t minor = d->minor;
-    LowerIssued(*d, dm->data.size(), true);
-    auto finish = [this, minor, reply_later, ack, want_ack](bool ok) mutable {
-      LowerDone(minor);
-      if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
-      ack.ok = ok;
-      if (want_ack) reply_later(ack);
+    const std::string res = r.name;
+    const uint32_t peer = c.peer_node_id;
+    auto write = [this, minor, res, peer, resync, disk, fua, reply_later, ack, want_ack,
+                  offset = dm->offset, data = std::move(dm->data)]() mutable {
+      Device* d2 = FindMinor(minor);
+      if (!d2 || d2->data != disk) {  // detached meanwhile
+        ack.ok = false;
+        if (want_ack) reply_later(ack);
+        return;
+      }
+      PeerDevice* pd = nullptr;
+      if (Connection* c2 = FindConnection(res, peer)) {
+        auto pit = c2->peer_devices.find(d2->volume);
+        if (pit != c2->peer_devices.end()) pd = &pit->second;
+      }
+      if (resync && pd && RefuseStaleResyncData(*pd, offset, data.size())) {
+        ack.ok = false;  // the source keeps the bits and sends the blocks again
+        reply_later(ack);
+        return;
+      }
+      if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
+      LowerIssued(*d2, data.size(), true);
+      auto finish = [this, minor, reply_later, ack, want_ack](bool ok) mutable {
+        LowerDone(minor);
+        if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
+        ack.ok = ok;
+        if (want_ack) reply_later(ack);
+      };
+      disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) mutable {
+        if (!ok || !fua) return finish(ok);
+        disk->Flush(finish);
+      });
     };
-    disk->Write(dm->offset, dm->data, [disk, fua, finish](bool ok) mutable {
-      if (!ok || !fua) return finish(ok);
-      disk->Flush(finish);
-    });
+    // The state a resync write depends on is durable before it lands: the
+    // kernel's SyncTarget sends no resync request before the state change's
+    // drbd_md_sync (a REQ_PREFLUSH | REQ_FUA superblock write, done in the
+    // worker ahead of drbd_start_resync's requests) completed. Here the
+    // source pushes, so resync data that arrives while a superblock write is
+    // in flight waits for it, and every peer write behind it keeps its place.
+    std::shared_ptr<DeviceMd> md_state = d->md_state;
+    if (md_state && md_state->sb_in_flight > 0 && (resync || !md_state->held_writes.empty())) {
+      md_state->held_writes.emplace_back(std::move(write));
+      return true;
+    }
+    write();
     return true;
   }
   if (auto* fm = std::get_if<proto::Flush>(&m)) {
@@ -760,6 +808,38 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, const pro
     return true;
   }
   return false;
+}
+
+// The SyncTarget's half of the kernel's exclusion between resync and
+// application writes (drbd_find_conflict / drbd_should_defer_to_resync:
+// a local write and a resync write to the same sectors never overtake each
+// other). The kernel's target asks for each block and holds back either
+// the request or the write until the other is done; here the source pushes
+// blocks unasked, so the target remembers which blocks its application
+// wrote during the run, and RefuseStaleResyncData turns away resync data
+// that arrives for them afterwards: the source may have read it before the
+// write reached it. The refused blocks stay marked at the source, which
+// reads them again once the refusal came back, so after the write.
+void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) continue;
+    for (uint64_t b = offset / kBmBlock; b <= (offset + len - 1) / kBmBlock; ++b) {
+      pd.rs_app_written.insert(b);
+    }
+  }
+}
+
+bool Engine::RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len) {
+  if (len == 0 || pd.rs_app_written.empty()) return false;
+  bool refuse = false;
+  for (uint64_t b = offset / kBmBlock; b <= (offset + len - 1) / kBmBlock; ++b) {
+    refuse = pd.rs_app_written.erase(b) > 0 || refuse;
+  }
+  return refuse;
 }
 
 void Engine::LocalIoError(uint32_t minor, const std::string& where) {

@@ -170,7 +170,7 @@ bool AlCovers(const DeviceMd& md, uint64_t offset, uint64_t len) {
 // ---------------------------------------------------------------------------
 // Attach and detach
 
-void Engine::MdAttach(Resource& r, Device& d, std::function<void(Ret, std::string)> next) {
+void Engine::MdAttach(Resource& r, Device& d, const std::function<void(Ret, std::string)>& next) {
   // Bitmap slots: peers that have one keep it; the others get the first
   // vacant slot.
   std::vector<uint32_t> needing;
@@ -378,6 +378,20 @@ uint32_t Engine::MdOnDiskFlags(const Device& d) const {
 void Engine::MdStateChanged(Resource& r) {
   for (auto& [vol, d] : r.devices) {
     if (!d.md_state) continue;
+    // The disk state in the superblock, as finish_state_change keeps it
+    // (Negotiating and below leave it alone): consistent above
+    // Inconsistent, was-up-to-date above Outdated. A change is written at
+    // once, so a SyncTarget is Inconsistent on disk before the resync data
+    // its peer sends lands (engine_io.cc holds peer writes until then).
+    if (d.disk >= DiskState::kInconsistent) {
+      uint32_t f = d.sb.flags & ~uint32_t{md::kMdfConsistent | md::kMdfWasUpToDate};
+      if (d.disk > DiskState::kInconsistent) f |= md::kMdfConsistent;
+      if (d.disk > DiskState::kOutdated) f |= md::kMdfWasUpToDate;
+      if (f != d.sb.flags) {
+        d.sb.flags = f;
+        WriteMetadata(d);
+      }
+    }
     // A crashed Primary stops being one once a peer and it are both
     // UpToDate again.
     if ((d.sb.flags & md::kMdfCrashedPrimary) && d.disk == DiskState::kUpToDate) {

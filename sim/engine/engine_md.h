@@ -100,6 +100,12 @@ struct DeviceMd {
   // device_statistics: AL transactions and bitmap pages written since attach.
   uint64_t al_writes = 0;
   uint64_t bm_writes = 0;
+  // Superblock writes not yet durable (WriteMetadata), and the peers' data
+  // writes held until none is: resync data, and writes arriving behind it,
+  // reach the disk only after the state they depend on (Inconsistent) is on
+  // it. Run in arrival order.
+  uint32_t sb_in_flight = 0;
+  std::vector<std::function<void()>> held_writes;
 };
 
 // True if a local write of [offset, offset + len) bytes may go ahead

@@ -347,5 +347,81 @@ TEST_F(MdTest, CleanDownOfThePrimaryLeavesNothingToResync) {
   EXPECT_EQ(a->engine.ResyncBytesSent("r0", 1, 0), 0u);
 }
 
+// detsim seeds 0x76223ac578b22c31, 0xf3ac236f13f3772a: a SyncTarget that
+// crashed losing its unflushed writes came back UpToDate, without the
+// resync data it had acknowledged. Its Inconsistent state and the bitmap
+// of the run are on disk before resync data lands, so it comes back
+// Inconsistent and the next exchange resyncs what it lost.
+TEST_F(MdTest, SyncTargetCrashLosingUnflushedWritesComesBackInconsistent) {
+  SetUpPair();
+  ASSERT_EQ(b->engine.Disconnect(b->Peer("r0", 0), false).ret, Ret::kNoError);
+  world.RunFor(kSec);
+  uint64_t h = OpenWrite(*a);
+  for (uint64_t i = 0; i < 64; ++i) {
+    ASSERT_EQ(sim::WriteAndRun(world, *a, h, i * 65536, Pattern(65536, static_cast<uint8_t>(i))),
+              0);
+  }
+  const uint64_t marked = a->engine.OutOfSyncBlocks("r0", 1, 0).value();
+  ASSERT_EQ(marked, 64u * 16);
+  engine::OptionSet slow(cfg::OptContext::kPeerDeviceOptions);
+  slow.Set("resync-rate", int64_t{4000});  // 100 blocks a turn: 1 s for the run
+  ASSERT_EQ(a->engine.PeerDeviceOptions(a->PeerVol("r0", 1, 0), slow, false).ret, Ret::kNoError);
+  ASSERT_EQ(b->Connect("r0", 0), Ret::kSsSuccess);
+  // Until part of the run is acknowledged.
+  for (int i = 0; i < 5000 && a->engine.OutOfSyncBlocks("r0", 1, 0).value() + 100 > marked; ++i) {
+    world.RunFor(100000);
+  }
+  ASSERT_EQ(b->engine.ReplStateOf("r0", 0, 0), ReplState::kSyncTarget);
+  ASSERT_LT(a->engine.OutOfSyncBlocks("r0", 1, 0).value(), marked);
+  ASSERT_GT(a->engine.OutOfSyncBlocks("r0", 1, 0).value(), 0u);
+  world.SetHostDown("10.0.0.2", true);
+  world.CrashDisk("/b/disk", World::CrashMode::kLoseUnflushed);
+  b.reset();
+  world.RunFor(kSec);
+  world.SetHostDown("10.0.0.2", false);
+  Restart(b, "b", 1, false);
+  EXPECT_EQ(b->engine.DiskStateOf(0), DiskState::kInconsistent);
+  ASSERT_EQ(b->Connect("r0", 0), Ret::kSsSuccess);
+  for (int i = 0; i < 60 && b->engine.DiskStateOf(0) != DiskState::kUpToDate; ++i) {
+    world.RunFor(kSec);
+  }
+  EXPECT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
+  const uint64_t size = a->engine.DeviceBytes(0).value();
+  EXPECT_EQ(Data("/a/disk", 0, size), Data("/b/disk", 0, size));
+}
+
+// detsim seeds 0xcc20c5ab99623d2d, 0xee77285173bc7562: equal current UUIDs
+// after a common power failure, the crashed Primary's disk Inconsistent
+// (it crashed again as SyncTarget): the crashed-Primary rule would make it
+// SyncSource; the disk states decide instead (disk_states_to_strategy).
+TEST_F(MdTest, InconsistentCrashedPrimaryIsNotMadeSyncSource) {
+  constexpr uint64_t kUuid = 0x5555000000000000ull;
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", kDiskBytes, md::kMdfCrashedPrimary, kUuid, 0));
+  ASSERT_TRUE(sim::MakeMetadata(world, "/b/disk", kDiskBytes,
+                                md::kMdfConsistent | md::kMdfWasUpToDate, kUuid, 1));
+  auto y = world.DiskBytes("/b/disk");
+  std::vector<uint8_t> good = Pattern(8192, 9);
+  std::copy(good.begin(), good.end(), y->begin() + 40960);
+  Restart(a, "a", 0, false);
+  Restart(b, "b", 1, false);
+  ASSERT_EQ(a->engine.DiskStateOf(0), DiskState::kInconsistent);
+  ASSERT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
+  ASSERT_EQ(a->Connect("r0", 1), Ret::kSsSuccess);
+  ASSERT_EQ(b->Connect("r0", 0), Ret::kSsSuccess);
+  for (int i = 0; i < 60 && a->engine.DiskStateOf(0) != DiskState::kUpToDate; ++i) {
+    world.RunFor(kSec);
+  }
+  EXPECT_TRUE(a->sink.LogContains("uuid_compare()=source-if-both-failed by rule=both-off"));
+  EXPECT_TRUE(a->sink.LogContains(
+      "strategy = target-set-bitmap due to disk states. (Inconsistent/UpToDate)"));
+  EXPECT_TRUE(b->sink.LogContains(
+      "strategy = source-set-bitmap due to disk states. (UpToDate/Inconsistent)"));
+  EXPECT_EQ(a->engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(Data("/b/disk", 40960, good.size()), good);
+  const uint64_t size = a->engine.DeviceBytes(0).value();
+  EXPECT_EQ(Data("/a/disk", 0, size), Data("/b/disk", 0, size));
+}
+
 }  // namespace
 }  // namespace drbd::engine

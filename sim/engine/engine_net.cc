@@ -74,7 +74,7 @@ void Engine::StopNetworking(Resource& r, Connection& c) {
   for (auto& [vol, pd] : c.peer_devices) pd.sent_bytes = pd.received_bytes = 0;
   for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
   c.dials.clear();
-  for (sim::TimerId* t : {&c.connect_timer, &c.ping_timer, &c.ping_timeout_timer}) {
+  for (sim::TimerId* t : {&c.connect_timer, &c.ping_timer, &c.ping_timeout_timer, &c.ko_timer}) {
     if (*t) env_.clock->CancelTimer(*t);
     *t = 0;
   }
@@ -473,6 +473,7 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
     v.volume = vol;
     v.disk = static_cast<uint8_t>(d.disk);
     v.client = d.intentional_diskless && d.disk == DiskState::kDiskless;
+    v.quorum = d.have_quorum;
     if (d.data) {
       v.size_sectors = d.size_sectors;
       v.current_uuid = d.sb.current_uuid;
@@ -484,6 +485,10 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
       if (c && c->peer_devices.count(vol)) v.dirty_bits = c->peer_devices.at(vol).oos_count;
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).ov_marks) {
         v.verify_marks = c->peer_devices.at(vol).ov_source ? 1 : 2;
+      }
+      if (c && c->peer_devices.count(vol)) {
+        const PeerDevice& pd = c->peer_devices.at(vol);
+        v.resync_susp = static_cast<uint8_t>((pd.susp_user ? 1 : 0) | (pd.susp_dep ? 2 : 0));
       }
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).send_skip) {
         v.uuid_flags |= kUuidFlagSkipInitialSync;
@@ -524,6 +529,7 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
   }
   ApplyPeerState(r, c, s.peer_state, true);
   if (c.cstate == ConnState::kConnected) SchedulePing(r, c);
+  if (c.cstate == ConnState::kConnected) ScheduleKoCheck(r, c);
 }
 
 // ---------------------------------------------------------------------------
@@ -648,7 +654,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   }
   Log(fmt::format("{}: peer {:016X}:{:016X}:{:016X}:{:016X} bits:{} flags:{:X}", prefix,
                   pd.peer.current_uuid, peer_bm_raw,
-                  pd.peer.history_uuids.size() > 0 ? pd.peer.history_uuids[0] : 0,
+                  !pd.peer.history_uuids.empty() ? pd.peer.history_uuids[0] : 0,
                   pd.peer.history_uuids.size() > 1 ? pd.peer.history_uuids[1] : 0,
                   pd.peer.dirty_bits, pd.peer.uuid_flags));
   Log(fmt::format("{}: uuid_compare()={} by rule={}", prefix, strategy, rule));
@@ -657,10 +663,30 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     hs->drop = true;
     return ReplState::kOff;
   }
-  if (out == ReplState::kEstablished && !split_brain && d.disk != peer_disk) {
-    // disk_states_to_strategy: with equal data the better disk is source.
-    if (d.disk == DiskState::kInconsistent) out = ReplState::kSyncTarget;
-    if (peer_disk == DiskState::kInconsistent) out = ReplState::kSyncSource;
+  // disk_states_to_strategy: where the UUIDs left the direction open
+  // (equal current UUIDs decided by crashed-Primary or lost-quorum flags)
+  // or found nothing to do beside an Inconsistent disk, differing disk
+  // states decide: the better disk is the source. A crashed Primary whose
+  // disk came back Inconsistent never overwrites an UpToDate peer.
+  if (!split_brain && d.disk != peer_disk && d.disk >= DiskState::kInconsistent &&
+      peer_disk >= DiskState::kInconsistent && peer_disk != DiskState::kDUnknown) {
+    const std::string_view rv = rule;
+    const bool either_inconsistent =
+        d.disk == DiskState::kInconsistent || peer_disk == DiskState::kInconsistent;
+    const bool arbitrary =
+        if_failed && (rv == "reconnected" || rv == "lost-quorum" || rv == "both-off");
+    if (arbitrary || (out == ReplState::kEstablished && either_inconsistent &&
+                      std::string_view(strategy) == "no-sync")) {
+      // A full sync (the kernel's choice when the target's bitmap cannot be
+      // matched to the source's; always safe).
+      const bool prefer_local = d.disk > peer_disk;
+      out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
+      hs->use_bitmap = false;
+      hs->send_bitmap = false;
+      Log(fmt::format("{}: strategy = {} due to disk states. ({}/{})", prefix,
+                      prefer_local ? "source-set-bitmap" : "target-set-bitmap",
+                      events::ToString(d.disk), events::ToString(peer_disk)));
+    }
   }
   if (split_brain) {
     out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both",
@@ -704,6 +730,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
     npd.peer_disk = static_cast<DiskState>(vs.disk);
     npd.peer_client = vs.client;
+    npd.susp_peer = vs.resync_susp != 0;  // peer_isp
     if (pd.send_skip && d.data && NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
       pd.send_skip = false;
     }
@@ -912,6 +939,39 @@ void Engine::SchedulePing(Resource& r, Connection& c) {
       });
     }
     SchedulePing(*r2, c2);
+  });
+}
+
+void Engine::ScheduleKoCheck(Resource& r, Connection& c) {
+  if (c.ko_timer) env_.clock->CancelTimer(c.ko_timer);
+  c.ko_timer = 0;
+  const int64_t timeout = c.net.Int("timeout");  // 0.1 s
+  if (timeout <= 0 || c.cstate != ConnState::kConnected) return;
+  const std::string res = r.name;
+  const uint32_t peer = c.peer_node_id;
+  const uint64_t interval = static_cast<uint64_t>(timeout) * (kNsPerSec / 10);
+  c.ko_timer = env_.clock->StartTimer(interval, [this, res, peer] {
+    Resource* r2 = nullptr;
+    Connection* c2 = FindConnection(res, peer, &r2);
+    if (!c2) return;
+    c2->ko_timer = 0;
+    if (c2->cstate != ConnState::kConnected) return;
+    const int64_t ko = c2->net.Int("ko-count");
+    const int64_t t = c2->net.Int("timeout");
+    const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(0, ko * t)) * (kNsPerSec / 10);
+    const uint64_t now = env_.clock->NowNs();
+    auto oldest = OldestPeerRequest(res, peer);
+    if (ko > 0 && oldest && now > oldest->first + limit && r2->devices.count(oldest->second)) {
+      const Device& d = r2->devices.at(oldest->second);
+      const uint64_t ms = (now - oldest->first) / 1000000;
+      Log(
+          fmt::format("{}: Remote failed to finish a request within {}ms > ko-count ({}) * "
+                      "timeout ({} * 0.1s)",
+                      Prefix(*r2, d, *c2), ms, ko, t));
+      ConnectionLost(*r2, *c2, ConnState::kTimeout, false, "timeout");
+      return;
+    }
+    ScheduleKoCheck(*r2, *c2);
   });
 }
 

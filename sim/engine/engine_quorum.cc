@@ -154,7 +154,7 @@ bool Engine::CalcQuorum(const Resource& r, uint32_t vol, const ResState& s, bool
 }
 
 void Engine::SanitizeQuorum(const Resource& r, ResState& n) const {
-  const bool enabled = r.opts.Int("quorum") != kQuorumOff;
+  const bool enabled = QuorumEnabled(r);
   bool all = true;
   for (const auto& [vol, disk] : n.disk) {
     auto dit = r.devices.find(vol);
@@ -222,6 +222,8 @@ std::optional<bool> Engine::SuspendedForQuorum(const std::string& res) const {
   if (!r) return std::nullopt;
   return r->susp_quorum;
 }
+
+bool Engine::QuorumEnabled(const Resource& r) const { return r.opts.Int("quorum") != kQuorumOff; }
 
 bool Engine::QuorumFailsIo(const Resource& r, const Device& d) const {
   return !d.have_quorum && r.opts.Int("on-no-quorum") == kOnNoQuorumIoError;

@@ -280,6 +280,62 @@ TEST_F(Quorum, SuspendIoParksWritesUntilQuorumReturns) {
   EXPECT_EQ(got, 0);
 }
 
+TEST_F(Quorum, SplitBrainResolvesTowardTheSideWithQuorumBeforeAnyPolicy) {
+  // Both sides write while apart (quorum still off), then quorum is
+  // enabled: c, alone, has none; a and b have it. after-sb-0pri stays
+  // `disconnect`, which alone would leave c StandAlone.
+  Up(0, kIoError);
+  Isolate(2, true);
+  uint64_t hc = Writer(2);
+  ASSERT_EQ(sim::WriteAndRun(world, N(2), hc, 0, sim::Pattern(4096, 7)), 0);
+  uint64_t ha = Writer(0);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 8192, sim::Pattern(4096, 8)), 0);
+  N(2).engine.CloseDevice(hc);
+  N(0).engine.CloseDevice(ha);
+  world.RunFor(kSec);
+  ASSERT_EQ(N(2).engine.Secondary(N(2).Res("r0"), false).ret, Ret::kSsSuccess);
+  ASSERT_EQ(N(0).engine.Secondary(N(0).Res("r0"), false).ret, Ret::kSsSuccess);
+  OptionSet q(cfg::OptContext::kResourceOptions);
+  q.Set("quorum", kMajority);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(N(i).engine.ResourceOptions(N(i).Res("r0"), q, false).ret, Ret::kNoError) << i;
+  }
+  world.RunFor(kSec);
+  ASSERT_EQ(N(2).engine.HasQuorum(0), false);
+  ASSERT_EQ(N(0).engine.HasQuorum(0), true);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  // c meets a first (b still cut off): at that handshake c has no quorum,
+  // a has (with b).
+  world.Partition(Host(2), Host(0), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(2).sink.LogContains("Split-Brain detected, 0 primaries, automatically solved. "
+                                    "Sync from peer node"));
+  EXPECT_TRUE(N(0).sink.LogContains("Split-Brain detected, 0 primaries, automatically solved. "
+                                    "Sync from this node"));
+  EXPECT_FALSE(N(2).sink.LogContains("Split-Brain detected but unresolved"));
+  // Then b: c now holds a's data and UUIDs, no split brain is left.
+  world.Partition(Host(2), Host(1), false);
+  world.RunFor(30 * kSec);
+  EXPECT_FALSE(N(2).sink.LogContains("Split-Brain detected but unresolved"));
+  EXPECT_FALSE(N(1).sink.LogContains("Split-Brain detected"));
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      if (j == i) continue;
+      EXPECT_EQ(N(i).engine.ConnStateOf("r0", static_cast<uint32_t>(j)), ConnState::kConnected)
+          << i << "->" << j;
+    }
+    EXPECT_EQ(N(i).engine.DiskStateOf(0), DiskState::kUpToDate) << i;
+  }
+  // c took the majority's data: a's write is there, its own is gone.
+  auto a = world.DiskBytes("/a/disk");
+  auto c = world.DiskBytes("/c/disk");
+  ASSERT_TRUE(a && c);
+  const std::vector<uint8_t> ca(c->begin(), c->begin() + 16384);
+  EXPECT_EQ(ca, std::vector<uint8_t>(a->begin(), a->begin() + 16384));
+  EXPECT_EQ(std::vector<uint8_t>(ca.begin() + 8192, ca.begin() + 12288), sim::Pattern(4096, 8));
+  EXPECT_NE(std::vector<uint8_t>(ca.begin(), ca.begin() + 4096), sim::Pattern(4096, 7));
+}
+
 TEST_F(Quorum, GracefullyOutdatedPeersLeaveTheVoters) {
   Up(kMajority, kIoError);
   uint64_t h = Writer(0);

@@ -304,7 +304,8 @@ void Engine::SendVerifyBlocks(Resource& r, Connection& c, uint32_t vol) {
   const uint32_t minor = d.minor;
   LowerIssued(d, n * kBlockBytes, false);
   d.data->Read(first * kBlockBytes, static_cast<uint32_t>(n * kBlockBytes),
-               [this, res, peer, vol, gen, first, n, minor](bool ok, std::vector<uint8_t> bytes) {
+               [this, res, peer, vol, gen, first, n, minor](bool ok,
+                                                            const std::vector<uint8_t>& bytes) {
                  LowerDone(minor);
                  Resource* r2 = nullptr;
                  Connection* c2 = FindConnection(res, peer, &r2);
@@ -357,7 +358,8 @@ void Engine::HandleVerify(Resource& r, Connection& c, const proto::Verify& v) {
       LowerIssued(d, theirs.size() * kBlockBytes, false);
       d.data->Read(
           first * kBlockBytes, static_cast<uint32_t>(theirs.size() * kBlockBytes),
-          [this, res, peer, vol, gen, first, theirs, minor](bool ok, std::vector<uint8_t> bytes) {
+          [this, res, peer, vol, gen, first, theirs, minor](bool ok,
+                                                             const std::vector<uint8_t>& bytes) {
             LowerDone(minor);
             Resource* r2 = nullptr;
             Connection* c2 = FindConnection(res, peer, &r2);

@@ -90,9 +90,13 @@ void Engine::SyncResyncRuns(Resource& r) {
   SyncBitmapPhases(r);
   for (auto& [peer, c] : r.connections) {
     for (auto& [vol, pd] : c.peer_devices) {
+      TrackResyncPause(r, c, pd);
       bool source = IsSource(pd.repl) && c.cstate == ConnState::kConnected;
       if (pd.rs_target && pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) {
         pd.rs_target = false;
+      }
+      if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) {
+        pd.rs_app_written.clear();
       }
       if (!source) {
         if (pd.rs_gen) {
@@ -133,11 +137,12 @@ void Engine::SyncResyncRuns(Resource& r) {
         // The first turn: the fixed rate's tick, or the controller's start.
         pd.rs_tokens =
             pd.rs_ctl.dynamic() ? pd.rs_ctl.Turn(pd.rs_start_ns) * 512 : TickBytes(pd.opts);
-        Log(fmt::format("{}: Began resync as SyncSource (will sync {} KB [{} bits set]).",
-                        Prefix(r, d, c), pd.oos_count * (kBlock / 1024), pd.oos_count));
+        Log(fmt::format("{}: Began resync as {} (will sync {} KB [{} bits set]).", Prefix(r, d, c),
+                        events::ToString(pd.repl), pd.oos_count * (kBlock / 1024), pd.oos_count));
         // Announced as a later event: after whatever the request that made
         // this SyncSource sends itself (invalidate-remote's RESYNC_REQUEST).
-        env_.clock->StartTimer(0, [this, res = r.name, peer, vol, gen = pd.rs_gen] {
+        env_.clock->StartTimer(0, [this, res = r.name, peer = peer, vol = vol,
+                                   gen = pd.rs_gen] {
           Connection* c2 = FindConnection(res, peer);
           if (!c2 || !c2->peer_devices.count(vol) || c2->peer_devices.at(vol).rs_gen != gen) return;
           if (Session* s = SessionOf(*c2); s && s->up) {
@@ -152,6 +157,136 @@ void Engine::SyncResyncRuns(Resource& r) {
       env_.clock->StartTimer(0, [this, res, p, v] { PumpResync(res, p, v); });
     }
   }
+  // resync-after: a resync that started, ended or was (un)paused may let
+  // dependent devices run or make them wait.
+  bool deps = false;
+  for (const auto& [name, res] : resources_) {
+    for (const auto& [vol, d] : res->devices) deps = deps || d.disk_opts.Int("resync-after") >= 0;
+    for (const auto& [peer, c] : res->connections) {
+      for (const auto& [vol, pd] : c.peer_devices) deps = deps || pd.susp_dep;
+    }
+  }
+  if (deps) ArmResyncAfter();
+}
+
+void Engine::TrackResyncPause(Resource& r, Connection& c, PeerDevice& pd) {
+  const bool paused = pd.repl == ReplState::kPausedSyncS || pd.repl == ReplState::kPausedSyncT;
+  const bool running = pd.repl == ReplState::kSyncSource || pd.repl == ReplState::kSyncTarget;
+  const uint64_t now = env_.clock->NowNs();
+  auto dit = r.devices.find(pd.volume);
+  if (!paused && !running) {
+    pd.rs_paused_at = 0;
+    pd.rs_paused_ns = 0;
+  } else if (paused && pd.rs_paused_at == 0) {
+    // A run that starts paused counts as paused from its start, without a
+    // line; one that ran before says so.
+    if (pd.rs_gen || pd.rs_target) {
+      if (dit != r.devices.end()) Log(Prefix(r, dit->second, c) + ": Resync suspended");
+    }
+    pd.rs_paused_at = std::max<uint64_t>(now, 1);
+  } else if (running && pd.rs_paused_at != 0) {
+    if (dit != r.devices.end()) Log(Prefix(r, dit->second, c) + ": Syncer continues.");
+    pd.rs_paused_ns += now - std::min(now, pd.rs_paused_at);
+    pd.rs_paused_at = 0;
+  }
+}
+
+Ret Engine::CheckResyncAfter(uint32_t minor, int64_t resync_after) const {
+  if (resync_after == -1) return Ret::kNoError;
+  if (resync_after < -1) return Ret::kErrResyncAfter;
+  // Missing, diskless and detached minors may be depended on; the chain
+  // cannot be followed past them.
+  int64_t next = resync_after;
+  for (size_t hops = 0; hops <= minors_.size(); ++hops) {
+    if (next == static_cast<int64_t>(minor)) return Ret::kErrResyncAfterCycle;
+    const Device* other = FindMinor(static_cast<uint32_t>(next));
+    if (!other || !other->data || other->disk < DiskState::kNegotiating) return Ret::kNoError;
+    next = other->disk_opts.Int("resync-after");
+    if (next < 0) return Ret::kNoError;
+  }
+  return Ret::kNoError;
+}
+
+bool Engine::MaySyncNow(const Device& d) const {
+  const Device* other = &d;
+  for (size_t hops = 0; hops <= minors_.size(); ++hops) {
+    if (!other->data || other->disk == DiskState::kDiskless) return true;
+    const int64_t after = other->disk_opts.Int("resync-after");
+    if (after < 0) return true;
+    auto mit = minors_.find(static_cast<uint32_t>(after));
+    if (mit == minors_.end()) return true;
+    const Resource* dr = FindResource(mit->second.first);
+    if (!dr || !dr->devices.count(mit->second.second)) return true;
+    other = &dr->devices.at(mit->second.second);
+    for (const auto& [peer, c] : dr->connections) {
+      auto pit = c.peer_devices.find(other->volume);
+      if (pit == c.peer_devices.end()) continue;
+      const PeerDevice& opd = pit->second;
+      // SyncSource up to PausedSyncT: resyncs and online verify.
+      if ((opd.repl >= ReplState::kSyncSource && opd.repl <= ReplState::kPausedSyncT) ||
+          opd.susp_dep || opd.susp_peer || opd.susp_user) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Engine::SanitizeResyncSusp(const Resource& r, const ResState& o, ResState& n) const {
+  for (auto& [peer, nc] : n.conns) {
+    auto oit = o.conns.find(peer);
+    for (auto& [vol, npd] : nc.pd) {
+      if (npd.repl < ReplState::kEstablished) npd.susp_peer = false;
+      const ResState::Pd* opd = nullptr;
+      if (oit != o.conns.end() && oit->second.pd.count(vol)) opd = &oit->second.pd.at(vol);
+      const bool was_resyncing =
+          opd && opd->repl >= ReplState::kSyncSource && opd->repl <= ReplState::kPausedSyncT;
+      // A resync that starts waits for its dependency (drbd_start_resync).
+      if (!was_resyncing &&
+          (npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget)) {
+        auto dit = r.devices.find(vol);
+        if (dit != r.devices.end()) npd.susp_dep = !MaySyncNow(dit->second);
+      }
+      const bool susp = npd.susp_user || npd.susp_peer || npd.susp_dep;
+      if (susp && npd.repl == ReplState::kSyncSource) npd.repl = ReplState::kPausedSyncS;
+      if (susp && npd.repl == ReplState::kSyncTarget) npd.repl = ReplState::kPausedSyncT;
+      if (!susp && npd.repl == ReplState::kPausedSyncS) npd.repl = ReplState::kSyncSource;
+      if (!susp && npd.repl == ReplState::kPausedSyncT) npd.repl = ReplState::kSyncTarget;
+    }
+  }
+}
+
+void Engine::ArmResyncAfter() {
+  if (resync_after_armed_) return;
+  resync_after_armed_ = true;
+  env_.clock->StartTimer(0, [this] { UpdateResyncAfter(); });
+}
+
+void Engine::UpdateResyncAfter() {
+  // drbd_pause_after and drbd_resume_next until nothing changes: a peer
+  // device (not Off, of an attached device) waits exactly while its device
+  // may not sync. The changes made here do not schedule another pass.
+  resync_after_armed_ = true;
+  for (size_t round = 0; round <= minors_.size() + 1; ++round) {
+    bool changed = false;
+    for (auto& [name, res] : resources_) {
+      Resource& r = *res;
+      ResState n = Capture(r);
+      for (const auto& [vol, d] : r.devices) {
+        if (d.disk == DiskState::kDiskless) continue;
+        const bool wait = !MaySyncNow(d);
+        for (auto& [peer, nc] : n.conns) {
+          auto pit = nc.pd.find(vol);
+          if (pit != nc.pd.end() && pit->second.repl != ReplState::kOff) {
+            pit->second.susp_dep = wait;
+          }
+        }
+      }
+      if (Change(r, n, true, "resync-after") == Ret::kSsSuccess) changed = true;
+    }
+    if (!changed) break;
+  }
+  resync_after_armed_ = false;
 }
 
 void Engine::ResyncTick(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
@@ -288,7 +423,8 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     pd.rs_done = true;
     if (pd.rs_timer) env_.clock->CancelTimer(pd.rs_timer);
     pd.rs_timer = 0;
-    pd.rs_secs = std::max<uint64_t>(1, (env_.clock->NowNs() - pd.rs_start_ns) / kNsPerSec);
+    const uint64_t ran = env_.clock->NowNs() - pd.rs_start_ns;
+    pd.rs_secs = std::max<uint64_t>(1, (ran - std::min(ran, pd.rs_paused_ns)) / kNsPerSec);
     // The bitmap UUID toward the peer is history now.
     // (Not the one made up for a just-created peer's initial sync: that
     // one lives on in the target's history only, capture 01.)
@@ -381,7 +517,7 @@ void Engine::HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsu
   LowerIssued(d, len, false);
   d.data->Read(m.offset, len,
                [this, res = r.name, peer = c.peer_node_id, m, minor = d.minor](
-                   bool ok, std::vector<uint8_t> bytes) {
+                   bool ok, const std::vector<uint8_t>& bytes) {
                  LowerDone(minor);
                  Connection* c2 = FindConnection(res, peer);
                  if (!c2 || !c2->peer_devices.count(m.volume)) return;
@@ -418,8 +554,9 @@ void Engine::HandleResyncStart(Resource& r, Connection& c, const proto::ResyncSt
   pd.rs_csums = false;
   pd.rs_same_csum = 0;
   pd.rs_start_ns = env_.clock->NowNs();
-  Log(fmt::format("{}: Began resync as SyncTarget (will sync {} KB [{} bits set]).",
-                  Prefix(r, dit->second, c), m.blocks * (kBlock / 1024), m.blocks));
+  Log(fmt::format("{}: Began resync as {} (will sync {} KB [{} bits set]).",
+                  Prefix(r, dit->second, c), events::ToString(pd.repl), m.blocks * (kBlock / 1024),
+                  m.blocks));
 }
 
 void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDone& m) {
@@ -431,8 +568,9 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   if (pd.repl == ReplState::kSyncSource || pd.repl == ReplState::kPausedSyncS) {
     // The target's answer: it is UpToDate now.
     if (!pd.rs_done) return;
-    Log(fmt::format("{}: Resync done (total {} sec; paused 0 sec; {} K/sec)", Prefix(r, d, c),
-                    pd.rs_secs, pd.rs_total * (kBlock / 1024) / pd.rs_secs));
+    const uint64_t paused = pd.rs_paused_ns / kNsPerSec;
+    Log(fmt::format("{}: Resync done (total {} sec; paused {} sec; {} K/sec)", Prefix(r, d, c),
+                    pd.rs_secs + paused, paused, pd.rs_total * (kBlock / 1024) / pd.rs_secs));
     if (pd.rs_csums && pd.rs_total) {
       Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
     }
@@ -447,8 +585,10 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   // Answered before the state change, so that the source finishes on this
   // message and not on the STATE that follows.
   if (Session* s = SessionOf(c)) Send(*s, m);
-  Log(fmt::format("{}: Resync done (total {} sec; paused 0 sec; {} K/sec)", Prefix(r, d, c), m.secs,
-                  m.kib / std::max<uint64_t>(1, m.secs)));
+  // m.secs: the source's unpaused seconds; the pauses are this side's own.
+  const uint64_t paused = pd.rs_paused_ns / kNsPerSec;
+  Log(fmt::format("{}: Resync done (total {} sec; paused {} sec; {} K/sec)", Prefix(r, d, c),
+                  m.secs + paused, paused, m.kib / std::max<uint64_t>(1, m.secs)));
   if (pd.rs_csums && pd.rs_total) {
     Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
   }

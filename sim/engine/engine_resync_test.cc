@@ -7,6 +7,9 @@
 // resync data.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <vector>
+
 #include "sim/engine/engine.h"
 #include "sim/world/node.h"
 
@@ -246,6 +249,48 @@ TEST_F(Resync, WritesDuringResyncSurvive) {
   EXPECT_EQ(Backing("/b/disk", (28 << 20) + 1024, partial.size()), partial);
   // Fully written blocks were not sent again by the resync.
   EXPECT_LT(a.engine.ResyncBytesSent("r0", 1, 0).value(), a.engine.DeviceBytes(0).value());
+}
+
+// detsim seed 0x274c22c550f62df7: on a Primary SyncTarget, resync data the
+// source read before an application write reached it arrived after that
+// write and overwrote it. The target refuses such data; the source sends
+// the block again, read after the write.
+TEST_F(Resync, PrimarySyncTargetWriteIsNotOverwrittenByOlderResyncData) {
+  Up(true, 20000);  // 32 MiB take about 1.6 s
+  ASSERT_EQ(a.engine.Invalidate(a.Minor(0)).ret, Ret::kSsSuccess);
+  world.RunFor(20000000);
+  ASSERT_EQ(a.engine.ReplStateOf("r0", 1, 0), ReplState::kSyncTarget);
+  world.set_latency_ns(50000000);  // 50 ms each way: resync data on the wire
+  world.RunFor(120000000);
+  ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
+  int err = 0;
+  uint64_t h = a.engine.OpenDevice(0, &err);
+  ASSERT_NE(h, 0u);
+  // Each write lands on blocks the source has just read and sent; the
+  // last data written to each block is what it must hold.
+  std::map<uint64_t, std::vector<uint8_t>> expect;  // by 4 KiB block
+  uint64_t last = b.engine.ResyncBytesSent("r0", 0, 0).value();
+  for (int i = 0; i < 8; ++i) {
+    // Right after the source sent a new batch.
+    for (int t = 0; t < 300 && b.engine.ResyncBytesSent("r0", 0, 0).value() == last; ++t) {
+      world.RunFor(1000000);
+    }
+    uint64_t sent = b.engine.ResyncBytesSent("r0", 0, 0).value();
+    ASSERT_GT(sent, last);
+    ASSERT_LT(sent, a.engine.DeviceBytes(0).value());
+    last = sent;
+    uint64_t off = (sent / 4096 - 2) * 4096;
+    std::vector<uint8_t> data = Pattern(8192, static_cast<uint8_t>(i + 10));
+    expect[off / 4096].assign(data.begin(), data.begin() + 4096);
+    expect[off / 4096 + 1].assign(data.begin() + 4096, data.end());
+    a.engine.IoWrite(h, off, std::move(data), true, [](int e) { EXPECT_EQ(e, 0); });
+  }
+  world.RunFor(15 * kSec);
+  ExpectInSync();
+  EXPECT_TRUE(DataEqual());
+  for (const auto& [block, data] : expect) {
+    EXPECT_EQ(Backing("/a/disk", block * 4096, data.size()), data) << "block " << block;
+  }
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ Decision Recover(const Input& in) {
     default:
       break;
   }
-  d.log.push_back("Configuration error.");
+  d.log.emplace_back("Configuration error.");
   return d;
 }
 
@@ -145,7 +145,15 @@ ReplState Engine::ResolveSplitBrain(Resource& r, Connection& c, Device& d, PeerD
     in.resolve_conflicts = HoldsResolveConflicts(r.node_id, c.peer_node_id);
     in.self_primary = n.role == Role::kPrimary;
     in.peer_primary = peer_role == Role::kPrimary;
-    sb::Decision dec = sb::Recover(in);
+    sb::Decision dec;
+    if (QuorumEnabled(r) && d.have_quorum != pd.peer.quorum) {
+      // drbd_sync_handshake (proto >= 113): with quorum enabled, the side
+      // that has quorum while the peer has not becomes source before any
+      // after-sb policy is consulted.
+      dec.outcome = d.have_quorum ? sb::Outcome::kSource : sb::Outcome::kTarget;
+    } else {
+      dec = sb::Recover(in);
+    }
     for (const std::string& line : dec.log) Log(fmt::format("{}: {}", prefix, line));
     outcome = dec.outcome;
     if (dec.demote) {

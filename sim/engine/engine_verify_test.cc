@@ -25,18 +25,12 @@ class VerifyRepair : public ::testing::Test {
   VerifyRepair() : a(world, "a"), b(world, "b") {}
 
   void Up() {
-    sim::PairOptions o;
-    o.net.Set("verify-alg", std::string("crc32c"));
-    o.peer_device.Set("resync-rate", int64_t{1} << 20);
-    o.peer_device.Set("c-plan-ahead", int64_t{0});
-    o.set_peer_device = true;
-    ASSERT_EQ(sim::UpPair(world, a, b, o), "");
+    ASSERT_EQ(sim::UpPair(world, a, b, sim::VerifyPairOptions()), "");
   }
 
   // Flips a byte in each of `blocks` of `path`'s data area behind DRBD.
   void Corrupt(const std::string& path, const std::vector<uint64_t>& blocks) {
-    auto bytes = world.DiskBytes(path);
-    for (uint64_t blk : blocks) (*bytes)[blk * kBlock + 100] ^= 0xa5;
+    sim::CorruptBlocks(world, path, blocks);
   }
   bool DataEqual() {
     uint64_t size = a.engine.DeviceBytes(0).value();

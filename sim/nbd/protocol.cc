@@ -58,12 +58,16 @@ std::vector<uint8_t> ServerSession::Greeting() const {
 
 void ServerSession::Feed(std::span<const uint8_t> bytes) {
   if (phase_ == Phase::kClosed) return;
-  if (pos_ > 0 && pos_ == in_.size()) {
-    in_.clear();
+  // Drop what Next() consumed: the buffer holds at most one partial
+  // request plus the new bytes (a client streaming writes rarely ends a
+  // read on a request boundary, so clearing only when empty let it grow
+  // with the whole stream).
+  if (pos_ > 0) {
+    in_.erase(in_.begin(), in_.begin() + static_cast<ptrdiff_t>(pos_));
     pos_ = 0;
   }
   // Bytes of an oversized option are dropped as they come.
-  while (skip_ > 0 && !bytes.empty() && pos_ == in_.size()) {
+  while (skip_ > 0 && !bytes.empty() && in_.empty()) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(skip_, bytes.size()));
     bytes = bytes.subspan(n);
     skip_ -= n;

@@ -161,6 +161,10 @@ class ServerSession {
   const std::string& close_reason() const { return close_reason_; }
   // The export chosen by GO / EXPORT_NAME.
   const Export& chosen() const { return export_; }
+  // Bytes held: what Next() has not consumed, plus consumed bytes until
+  // the next Feed drops them (at most the last Feed's bytes and one
+  // partial request before them).
+  size_t buffered_bytes() const { return in_.size(); }
 
  private:
   // Handles one whole option; false while its data is still incomplete.

@@ -265,6 +265,35 @@ TEST_F(NbdSession, WriteArrivesWholeEvenWhenSplit) {
   EXPECT_TRUE(s.TakeOutput().empty());
 }
 
+// A client streaming 64 KiB writes whose reads never end on a request
+// boundary: each write arrives whole, and the session holds at most a
+// read plus one partial request (it used to keep the whole stream until a
+// read happened to end on a boundary).
+TEST_F(NbdSession, BufferStaysBoundedWhenStreamingWrites) {
+  Handshake();
+  const uint32_t kLen = 65536;
+  const int kWrites = 64;
+  std::vector<uint8_t> stream;
+  for (int i = 0; i < kWrites; ++i) {
+    Bytes b = Req(Cmd::kWrite, 0, static_cast<uint64_t>(i), uint64_t{kLen} * (i % 16), kLen);
+    b.v.insert(b.v.end(), kLen, static_cast<uint8_t>(i));
+    stream.insert(stream.end(), b.v.begin(), b.v.end());
+  }
+  const size_t kRead = 100000;
+  int got = 0;
+  for (size_t pos = 0; pos < stream.size(); pos += kRead) {
+    s.Feed(std::span<const uint8_t>(stream).subspan(pos, std::min(kRead, stream.size() - pos)));
+    EXPECT_LE(s.buffered_bytes(), kRead + 28 + kLen);
+    while (auto r = s.Next()) {
+      EXPECT_EQ(r->cookie, static_cast<uint64_t>(got));
+      EXPECT_EQ(r->data, std::vector<uint8_t>(kLen, static_cast<uint8_t>(got)));
+      ++got;
+    }
+  }
+  EXPECT_EQ(got, kWrites);
+  EXPECT_TRUE(s.TakeOutput().empty());
+}
+
 TEST_F(NbdSession, InvalidRequestsGetTheSpecsErrors) {
   Handshake();
   Feed(Req(static_cast<Cmd>(99), 0, 1, 0, 512));       // unknown command

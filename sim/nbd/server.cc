@@ -8,7 +8,9 @@
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <deque>
+#include <vector>
 
 namespace drbd::nbd {
 
@@ -171,10 +173,20 @@ class Server::Conn : public std::enable_shared_from_this<Conn>, public ExportCat
       return;
     }
     writing_ = true;
+    // The replies queued so far leave in one gathered write.
+    constexpr size_t kMaxGather = 64;
+    gather_.clear();
+    for (const auto& r : out_) {
+      if (gather_.size() == kMaxGather) break;
+      gather_.push_back(asio::buffer(r));
+    }
     auto self = shared_from_this();
-    asio::async_write(sock_, asio::buffer(out_.front()),
+    asio::async_write(sock_, gather_,
                       [self](const asio::error_code& ec, size_t) {
-                        self->out_.pop_front();
+                        self->out_.erase(self->out_.begin(),
+                                         self->out_.begin() +
+                                             static_cast<std::ptrdiff_t>(self->gather_.size()));
+                        self->gather_.clear();
                         if (ec) {
                           self->closing_ = true;
                           self->CloseSocket();
@@ -212,8 +224,11 @@ class Server::Conn : public std::enable_shared_from_this<Conn>, public ExportCat
   uint32_t minor_;
   GenericProto::socket sock_;
   ServerSession codec_;
-  std::array<uint8_t, 1 << 16> buf_{};
+  // One read takes what the socket has, up to this much (a 1 MiB write
+  // arrives in a few reads).
+  std::array<uint8_t, 256 * 1024> buf_{};
   std::deque<std::vector<uint8_t>> out_;
+  std::vector<asio::const_buffer> gather_;  // out_'s first replies, being written
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;

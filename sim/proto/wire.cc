@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstddef>
 #include <iterator>
 #include <string>
 #include <utility>
@@ -127,6 +128,8 @@ void EncodePayload(const State& m, Writer& w) {
     for (uint64_t h : v.history_uuids) w.U64(h);
     w.U64(v.dirty_bits);
     w.U8(v.verify_marks);
+    w.U8(v.resync_susp);
+    w.U8(v.quorum ? 1 : 0);
   }
 }
 void EncodePayload(const Bitmap& m, Writer& w) {
@@ -144,6 +147,7 @@ void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
 void EncodePayload(const ResyncRequest& m, Writer& w) {
   w.U32(m.volume);
   w.U8(m.from_target ? 1 : 0);
+  w.U8(m.bitmap ? 1 : 0);
 }
 void EncodePayload(const ResyncStart& m, Writer& w) {
   w.U32(m.volume);
@@ -248,6 +252,8 @@ void DecodePayload(Reader& r, State& m) {
     for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
     v.dirty_bits = r.U64();
     v.verify_marks = r.U8();
+    v.resync_susp = r.U8();
+    v.quorum = r.U8() != 0;
     m.volumes.push_back(std::move(v));
   }
 }
@@ -257,6 +263,7 @@ void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
 void DecodePayload(Reader& r, ResyncRequest& m) {
   m.volume = r.U32();
   m.from_target = r.U8() != 0;
+  m.bitmap = r.U8() != 0;
 }
 void DecodePayload(Reader& r, ResyncStart& m) {
   m.volume = r.U32();
@@ -393,23 +400,63 @@ std::string_view MsgTypeName(MsgType t) {
 
 MsgType TypeOf(const Message& m) { return kMsgs[m.index()].type; }
 
+namespace {
+
+// Buffers of sent frames, for Encode to reuse (this thread's only: the
+// engine and its transport run on one loop).
+struct FramePool {
+  std::vector<std::vector<uint8_t>> free;
+  size_t bytes = 0;  // capacity held in `free`
+};
+thread_local FramePool frame_pool;
+// Frames smaller than this come from malloc's caches just as cheaply.
+constexpr size_t kPooledFrameBytes = 16384;
+
+}  // namespace
+
+void RecycleFrame(std::vector<uint8_t> frame) {
+  FramePool& p = frame_pool;
+  size_t cap = frame.capacity();
+  if (cap < kPooledFrameBytes || p.bytes + cap > kFramePoolBytes) return;
+  frame.clear();
+  p.bytes += cap;
+  p.free.push_back(std::move(frame));
+}
+
 std::vector<uint8_t> Encode(const Message& m) {
-  Writer payload;
-  std::visit([&](const auto& msg) { EncodePayload(msg, payload); }, m);
+  // Header and payload go into one buffer sized up front (block data is
+  // copied once); the length field is filled in last.
   Writer w;
+  size_t hint = kHeaderBytes + 64;
+  std::visit(
+      [&](const auto& msg) {
+        if constexpr (requires { msg.data.size(); }) hint += msg.data.size();
+      },
+      m);
+  if (FramePool& p = frame_pool; hint >= kPooledFrameBytes && !p.free.empty()) {
+    p.bytes -= p.free.back().capacity();
+    w.out() = std::move(p.free.back());
+    p.free.pop_back();
+  }
+  w.out().reserve(hint);
   w.U32(kMagic);
   w.U16(static_cast<uint16_t>(TypeOf(m)));
   w.U16(0);
-  w.U32(static_cast<uint32_t>(payload.out().size()));
+  w.U32(0);
+  std::visit([&](const auto& msg) { EncodePayload(msg, w); }, m);
   auto& out = w.out();
-  out.insert(out.end(), payload.out().begin(), payload.out().end());
-  return out;
+  uint32_t len = static_cast<uint32_t>(out.size() - kHeaderBytes);
+  for (int i = 0; i < 4; ++i) out[8 + i] = static_cast<uint8_t>(len >> (24 - 8 * i));
+  return std::move(out);
 }
 
 void Decoder::Feed(std::span<const uint8_t> bytes) {
   if (!error_.empty()) return;
-  if (pos_ > 0 && pos_ == buf_.size()) {
-    buf_.clear();
+  // Drop what Next() consumed, so that the buffer holds at most one
+  // partial frame plus the new bytes: a stream whose reads never end on a
+  // frame boundary would otherwise grow it without bound.
+  if (pos_ > 0) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());

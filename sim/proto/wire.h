@@ -93,6 +93,13 @@ struct VolumeState {
   // no resync repaired yet: 0 no, 1 as VerifyS, 2 as VerifyT (so that a
   // side restarted since still resyncs them the same way round).
   uint8_t verify_marks = 0;
+  // Why the sender's resync toward the receiver is suspended: bit 0 user
+  // (pause-sync), bit 1 a resync-after dependency; the receiver shows them
+  // as resync-suspended:peer (the kernel's peer_isp).
+  uint8_t resync_susp = 0;
+  // The sender's have_quorum for the volume (the kernel's `quorum` state
+  // bit): a split brain is resolved toward the side that has quorum.
+  bool quorum = true;
   bool operator==(const VolumeState&) const = default;
 };
 
@@ -122,6 +129,10 @@ struct Disconnect {
 struct ResyncRequest {
   uint32_t volume = 0;
   bool from_target = false;
+  // invalidate / invalidate-remote --reset-bitmap=no: a bitmap-based
+  // resync (WFBitMapT / WFBitMapS) of the blocks already marked, not a
+  // full one.
+  bool bitmap = false;
   bool operator==(const ResyncRequest&) const = default;
 };
 
@@ -263,8 +274,17 @@ using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State
                              ResyncCsum, Bitmap>;
 MsgType TypeOf(const Message& m);
 
-// One framed message.
+// One framed message. Frames that carry block data take their buffer
+// from the calling thread's pool of recycled frames (see RecycleFrame).
 std::vector<uint8_t> Encode(const Message& m);
+
+// Hands a frame's buffer back once the transport sent it: the next
+// Encode of block data on this thread reuses it. A stream of DATA frames
+// queued faster than TCP drains them would otherwise grow and trim the
+// heap on every burst, faulting each page in again. The pool is bounded
+// (kFramePoolBytes); buffers beyond it, and small ones, are freed.
+void RecycleFrame(std::vector<uint8_t> frame);
+inline constexpr size_t kFramePoolBytes = 32u << 20;
 
 // Accumulates stream bytes and yields whole messages.
 class Decoder {
@@ -275,6 +295,10 @@ class Decoder {
   // stream is broken (then error() is non-empty and stays so).
   std::optional<Message> Next();
   const std::string& error() const { return error_; }
+  // Bytes held: what Next() has not consumed, plus consumed bytes until
+  // the next Feed drops them (never more than the last Feed's bytes and
+  // one partial frame before them).
+  size_t buffered_bytes() const { return buf_.size(); }
 
  private:
   std::vector<uint8_t> buf_;

@@ -4,6 +4,10 @@
 // byte layout of DATA.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
+#include <vector>
+
 #include "sim/proto/wire.h"
 
 namespace drbd::proto {
@@ -35,6 +39,56 @@ TEST(PeerWireData, DataMessagesRoundTrip) {
   }
   EXPECT_FALSE(d.Next());
   EXPECT_TRUE(d.error().empty());
+}
+
+// A stream whose reads never end on a frame boundary: every frame comes
+// out intact, and the decoder holds at most a read plus one partial frame
+// (it used to keep the whole stream until a read happened to end on a
+// boundary).
+TEST(PeerWireData, DecoderBufferStaysBoundedOnMisalignedStream) {
+  std::vector<uint8_t> stream;
+  const int kFrames = 200;
+  for (int i = 0; i < kFrames; ++i) {
+    auto f = Encode(Data{0, static_cast<uint64_t>(i), uint64_t{4096} * i, 0,
+                         std::vector<uint8_t>(kDataChunk, static_cast<uint8_t>(i))});
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  const size_t kRead = 65536 + 7;
+  const size_t frame = kHeaderBytes + 26 + kDataChunk;
+  Decoder d;
+  int got = 0;
+  for (size_t pos = 0; pos < stream.size(); pos += kRead) {
+    d.Feed(std::span<const uint8_t>(stream).subspan(pos, std::min(kRead, stream.size() - pos)));
+    EXPECT_LE(d.buffered_bytes(), kRead + frame);
+    while (auto m = d.Next()) {
+      auto* dm = std::get_if<Data>(&*m);
+      ASSERT_NE(dm, nullptr);
+      EXPECT_EQ(dm->id, static_cast<uint64_t>(got));
+      EXPECT_EQ(dm->data, std::vector<uint8_t>(kDataChunk, static_cast<uint8_t>(got)));
+      ++got;
+    }
+    ASSERT_TRUE(d.error().empty()) << d.error();
+  }
+  EXPECT_EQ(got, kFrames);
+}
+
+// Encode reuses recycled frame buffers; what it writes into one is the
+// same frame as into a fresh buffer, whatever the buffer held before.
+TEST(PeerWireData, EncodeIntoRecycledBufferIsIdentical) {
+  Data big{3, 9, 8192, kDataFua, std::vector<uint8_t>(kDataChunk, 0x77)};
+  std::vector<uint8_t> want = Encode(big);
+  RecycleFrame(std::vector<uint8_t>(2 * kDataChunk, 0xee));
+  RecycleFrame(std::vector<uint8_t>(100, 0xee));  // too small to keep
+  EXPECT_EQ(Encode(big), want);
+  Data small{3, 10, 0, 0, std::vector<uint8_t>(kDataChunk / 2, 0x01)};
+  RecycleFrame(Encode(big));
+  std::vector<uint8_t> got = Encode(small);
+  Decoder d;
+  d.Feed(got);
+  auto m = d.Next();
+  ASSERT_TRUE(m) << d.error();
+  EXPECT_EQ(*m, Message(small));
+  EXPECT_EQ(d.buffered_bytes(), 0u);  // all consumed
 }
 
 TEST(PeerWireData, DataLayoutIsDocumented) {

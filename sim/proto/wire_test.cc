@@ -31,6 +31,8 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
   v.history_uuids = {0x55, 0x66};
   v.dirty_bits = 768;
   v.verify_marks = 2;
+  v.resync_susp = 3;
+  v.quorum = false;
   st.volumes.push_back(v);
   std::vector<Message> msgs = {Hello{1, 1, 0, 3, 4, "res"},
                                AuthChallenge{std::vector<uint8_t>(64, 0xab)},
@@ -40,7 +42,7 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
                                Ping{},
                                PingAck{},
                                Disconnect{0},
-                               ResyncRequest{3, true},
+                               ResyncRequest{3, true, true},
                                Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}}};
   std::vector<uint8_t> stream;
   for (const Message& m : msgs) {

@@ -4,13 +4,19 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <malloc.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <deque>
+#include <vector>
+
+#include "sim/proto/wire.h"
 
 namespace drbd::real {
 
@@ -73,7 +79,11 @@ struct TcpState : std::enable_shared_from_this<TcpState> {
   bool writing = false;
   bool close_after_write = false;
   std::deque<std::vector<uint8_t>> out;
-  std::array<uint8_t, 65536> in{};
+  // Messages of `out` in the write in flight (its buffers live until then).
+  size_t in_flight = 0;
+  std::vector<asio::const_buffer> gather;
+  // One read takes what the socket has, up to this much.
+  std::array<uint8_t, 256 * 1024> in{};
 
   void ReadLoop() {
     auto self = shared_from_this();
@@ -94,10 +104,26 @@ struct TcpState : std::enable_shared_from_this<TcpState> {
       return;
     }
     writing = true;
+    // Everything queued goes in one gathered write (up to a bound), not
+    // one send per message: acks and block data queue up in bursts.
+    constexpr size_t kMaxGather = 64;
+    constexpr size_t kMaxGatherBytes = 4u << 20;
+    gather.clear();
+    size_t bytes = 0;
+    for (const auto& m : out) {
+      if (gather.size() == kMaxGather || (bytes > 0 && bytes + m.size() > kMaxGatherBytes)) break;
+      gather.push_back(asio::buffer(m));
+      bytes += m.size();
+    }
+    in_flight = gather.size();
     auto self = shared_from_this();
-    asio::async_write(sock, asio::buffer(out.front()), [self](const asio::error_code& ec, size_t) {
+    asio::async_write(sock, gather, [self](const asio::error_code& ec, size_t) {
       self->writing = false;
-      self->out.pop_front();
+      for (size_t i = 0; i < self->in_flight; ++i) {
+        proto::RecycleFrame(std::move(self->out.front()));
+        self->out.pop_front();
+      }
+      self->in_flight = 0;
       if (ec) {
         self->out.clear();
         if (self->close_after_write) self->Shut();
@@ -175,7 +201,7 @@ sim::ListenerId AsioNet::Listen(const sim::Address& local,
   return id;
 }
 
-void AsioNet::AcceptLoop(std::shared_ptr<Listener> l) {
+void AsioNet::AcceptLoop(const std::shared_ptr<Listener>& l) {
   l->acceptor.async_accept([this, l](const asio::error_code& ec, asio::ip::tcp::socket s) {
     if (l->stopped) return;
     if (!ec) {
@@ -307,6 +333,11 @@ std::unique_ptr<sim::Disk> FileDisks::Open(const std::string& path, int* err) {
     size = static_cast<uint64_t>(st.st_size);
   }
   return std::make_unique<FileDisk>(io_, fd, size);
+}
+
+void KeepFreedMemory() {
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; 1 MiB requests stay in the heap
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 DeviceRng::DeviceRng() {

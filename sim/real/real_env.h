@@ -45,7 +45,7 @@ class AsioNet : public sim::Net {
 
  private:
   struct Listener;
-  void AcceptLoop(std::shared_ptr<Listener> l);
+  void AcceptLoop(const std::shared_ptr<Listener>& l);
   asio::io_context& io_;
   uint64_t next_ = 1;
   std::map<sim::ListenerId, std::shared_ptr<Listener>> listeners_;
@@ -61,6 +61,12 @@ class FileDisks : public sim::DiskOpener {
  private:
   asio::io_context& io_;
 };
+
+// Tunes malloc for the data path: freed block buffers stay in the heap
+// for the next ones (no trimming of its top, no mmap per 1 MiB request),
+// so that bursts of requests and frames do not fault their pages in again
+// each time. The heap keeps its peak size. Call once at start-up.
+void KeepFreedMemory();
 
 class DeviceRng : public sim::Rng {
  public:

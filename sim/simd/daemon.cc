@@ -222,7 +222,7 @@ class GenlServer {
     });
   }
 
-  void Receive(uint64_t id, std::shared_ptr<Client> c) {
+  void Receive(uint64_t id, const std::shared_ptr<Client>& c) {
     c->sock.async_receive(asio::buffer(c->buf), 0, c->out_flags,
                           [this, id, c](const asio::error_code& ec, size_t n) {
                             if (ec || n == 0) {
@@ -253,6 +253,7 @@ class GenlServer {
 }  // namespace
 
 int RunDaemon(const DaemonOptions& opt) {
+  real::KeepFreedMemory();
   asio::io_context io;
   real::AsioClock clock(io);
   real::AsioNet net(io);
@@ -266,7 +267,7 @@ int RunDaemon(const DaemonOptions& opt) {
   std::vector<std::string> helper_env = {"DRBD_SIM_SOCKET=" + opt.socket};
   helper_env.insert(helper_env.end(), opt.helper_env.begin(), opt.helper_env.end());
   real::ProcessHelpers helpers(io, helper, helper_env, opt.helper_timeout_ms,
-                               [&opt](std::string line) {
+                               [&opt](const std::string& line) {
                                  if (!opt.quiet)
                                    std::cerr << "[" << opt.node << "] " << line << "\n";
                                });
@@ -300,7 +301,7 @@ int RunDaemon(const DaemonOptions& opt) {
     nbd_dir = std::filesystem::path(opt.socket).parent_path().string();
     if (nbd_dir.empty()) nbd_dir = ".";
   }
-  auto log = [&opt](std::string line) {
+  auto log = [&opt](const std::string& line) {
     if (!opt.quiet) std::cerr << "[" << opt.node << "] " << line << "\n";
   };
   EngineTarget target(engine);

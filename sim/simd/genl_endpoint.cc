@@ -133,8 +133,6 @@ constexpr PlainRequest kPlainRequests[] = {
     {Cmd::kDelMinor, &engine::Engine::DelMinor},
     {Cmd::kDown, &engine::Engine::Down},
     {Cmd::kOutdate, &engine::Engine::Outdate},
-    {Cmd::kInvalidate, &engine::Engine::Invalidate},
-    {Cmd::kInvalPeer, &engine::Engine::InvalidateRemote},
     {Cmd::kPauseSync, &engine::Engine::PauseSync},
     {Cmd::kResumeSync, &engine::Engine::ResumeSync},
     {Cmd::kSuspendIo, &engine::Engine::SuspendIo},
@@ -253,7 +251,8 @@ void GenlEndpoint::SendReply(const genl::Message& req, const engine::Reply& repl
   send(EncodeOrEmpty(m));
 }
 
-engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, const SendFn& send,
+engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, const engine::Ctx& ctx,
+                                     const SendFn& send,
                                      const std::vector<uint8_t>& raw, bool* deferred) {
   (void)raw;
   engine::Engine& e = *engine_;
@@ -264,9 +263,8 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
   }
   if (cmd == Cmd::kPrimary) {  // may wait for fence-peer, as the kernel's does
     *deferred = true;
-    genl::Message copy = req;
     e.PrimaryFenced(ctx, Flag(req, genl::attr::force.set, genl::attr::force),
-                    [this, copy, send](engine::Reply r) { SendReply(copy, r, send); });
+                    [this, req, send](const engine::Reply& r) { SendReply(req, r, send); });
     return {};
   }
   for (const FlagRequest& r : kFlagRequests) {
@@ -305,8 +303,8 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
       conf.meta_dev_idx = t->GetS32(genl::attr::meta_dev_idx).value_or(engine::kMetaIdxFlexInt);
       conf.opts = ToOptions(t, cfg::OptContext::kAttach);
       *deferred = true;
-      genl::Message copy = req;
-      e.Attach(ctx, conf, [this, copy, send](engine::Reply r) { SendReply(copy, r, send); });
+      e.Attach(ctx, conf,
+               [this, req, send](const engine::Reply& r) { SendReply(req, r, send); });
       return {};
     }
     case Cmd::kNewPeer: {
@@ -333,6 +331,25 @@ engine::Reply GenlEndpoint::Dispatch(const genl::Message& req, engine::Ctx ctx, 
     case Cmd::kConnect:
       return e.Connect(ctx, Flag(req, Set::kConnectParms, genl::attr::tentative),
                        Flag(req, Set::kConnectParms, genl::attr::discard_my_data));
+    case Cmd::kInvalidate: {
+      // Absent attributes keep the kernel's defaults (reset the bitmap,
+      // any peer).
+      bool reset_bitmap = true;
+      std::optional<uint32_t> sync_from;
+      if (const genl::Tla* t = req.Find(Set::kInvalidateParms)) {
+        reset_bitmap = t->GetFlag(genl::attr::reset_bitmap).value_or(true);
+        const int32_t from = t->GetS32(genl::attr::sync_from_peer_node_id).value_or(-1);
+        if (from >= 0) sync_from = static_cast<uint32_t>(from);
+      }
+      return e.Invalidate(ctx, reset_bitmap, sync_from);
+    }
+    case Cmd::kInvalPeer: {
+      bool reset_bitmap = true;
+      if (const genl::Tla* t = req.Find(Set::kInvalPeerParams)) {
+        reset_bitmap = t->GetFlag(genl::attr::p_reset_bitmap).value_or(true);
+      }
+      return e.InvalidateRemote(ctx, reset_bitmap);
+    }
     case Cmd::kResize: {
       engine::Engine::ResizeParms p;
       if (const genl::Tla* t = req.Find(Set::kResizeParms)) {

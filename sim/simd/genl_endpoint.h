@@ -43,7 +43,7 @@ class GenlEndpoint {
  private:
   void HandleFamilyMessage(const genl::Frame& f, const SendFn& send);
   void HandleDump(const genl::Message& req, const SendFn& send);
-  engine::Reply Dispatch(const genl::Message& req, engine::Ctx ctx, const SendFn& send,
+  engine::Reply Dispatch(const genl::Message& req, const engine::Ctx& ctx, const SendFn& send,
                          const std::vector<uint8_t>& raw, bool* deferred);
   // The configuration TLAs the kernel adds to GET_* dump replies.
   void AddConfig(const events::Notification& n, genl::Message& m);

@@ -370,5 +370,32 @@ TEST_F(EndpointTest, ResizeAndVerifyReachTheEngine) {
   EXPECT_EQ(DecodeOne(Call(verify)[0]).ret_code(), 138);
 }
 
+TEST_F(EndpointTest, InvalidateParmsReachTheEngine) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewPeer("r0", 1, "b"), engine::Ret::kNoError);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes));
+  ASSERT_EQ(node.Attach(0, "/a/disk").ret, engine::Ret::kNoError);
+  // sync-from-peer-node-id 1 with --reset-bitmap=no: that peer only, and
+  // it is not connected (SS_NEED_CONNECTION).
+  genl::Message inv = Request(Cmd::kInvalidate, "");
+  inv.minor = 0;
+  inv.Get(Set::kInvalidateParms)
+      .PutS32(genl::attr::sync_from_peer_node_id, 1)
+      .PutFlag(genl::attr::reset_bitmap, false);
+  EXPECT_EQ(DecodeOne(Call(inv)[0]).ret_code(), -15);
+  genl::Message remote = Request(Cmd::kInvalPeer, "r0");
+  remote.Get(Set::kCfgContext)
+      .PutU32(genl::attr::ctx_peer_node_id, 1)
+      .PutU32(genl::attr::ctx_volume, 0);
+  remote.Get(Set::kInvalPeerParams).PutFlag(genl::attr::p_reset_bitmap, false);
+  EXPECT_EQ(DecodeOne(Call(remote)[0]).ret_code(), -15);
+  // The defaults (no parameters): the local-only invalidate, which finds
+  // the fresh disk Inconsistent already (SS_NOTHING_TO_DO).
+  genl::Message plain = Request(Cmd::kInvalidate, "");
+  plain.minor = 0;
+  EXPECT_EQ(DecodeOne(Call(plain)[0]).ret_code(), 2);
+}
+
 }  // namespace
 }  // namespace drbd::simd

@@ -144,6 +144,24 @@ struct PairOptions {
   bool skip_initial_sync = true;
 };
 
+// A pair that verifies (verify-alg crc32c) and resyncs at a fixed rate
+// (`rate` KiB/s, unthrottled by default).
+inline PairOptions VerifyPairOptions(int64_t rate = int64_t{1} << 20) {
+  PairOptions o;
+  o.net.Set("verify-alg", std::string("crc32c"));
+  o.peer_device.Set("resync-rate", rate);
+  o.peer_device.Set("c-plan-ahead", int64_t{0});
+  o.set_peer_device = true;
+  return o;
+}
+
+// Flips a byte in each 4 KiB block `blocks` of `path`'s data area, behind
+// DRBD's back (what online verify is for).
+inline void CorruptBlocks(World& w, const std::string& path, const std::vector<uint64_t>& blocks) {
+  auto bytes = w.DiskBytes(path);
+  for (uint64_t blk : blocks) (*bytes)[blk * 4096 + 100] ^= 0xa5;
+}
+
 // Brings the pair up; "" on success, else the step that failed.
 inline std::string UpPair(World& w, Node& a, Node& b, const PairOptions& o = {}) {
   using engine::Ret;

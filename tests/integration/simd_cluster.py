@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 
-from simd_harness import (Cluster, Failure, connections, conn_state, expect, main, role,
-                          up_all, wait_connected)
+from simd_harness import (Cluster, Failure, all_in_sync, connections, conn_state, expect, main,
+                          res_stats, role, up_all, wait_connected)
 
 
 # ---- scenarios -----------------------------------------------------------------------
@@ -229,8 +229,44 @@ def t_maintenance_requests(args):
         expect(la > (64 << 11), f"la-size-sect {la} after growing to 96 MiB:\n{md}")
 
 
+def t_resync_after(args):
+    """r1 (`resync-after r0`, converted to minor 0 by drbdadm) waits while
+    r0 does its initial sync: PausedSyncS with resync-suspended dependency
+    (and peer, from beta's own dependency), then runs once r0 is done."""
+    with Cluster(args, ["alpha", "beta"]) as c:
+        c.start()
+        for n in c.nodes:
+            c.image(n, 0, size_mb=8)
+            c.image(n, 1, size_mb=8)
+        rate = "resync-rate 2048; c-plan-ahead 0;"
+        c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"], "disk": rate},
+                        {"name": "r1", "volumes": [1], "nodes": ["alpha", "beta"],
+                         "port_base": 1000, "disk": rate + " resync-after r0;"}])
+        for res in ("r0", "r1"):
+            up_all(c, res)
+            wait_connected(c, res)
+        a, b = c.nodes
+        a.adm("primary", "--force", "r0")
+        a.adm("primary", "--force", "r1")
+
+        def r1_waits():
+            st = res_stats(a, "r1")["connections"][0]["peer_devices"][0]
+            r0 = res_stats(a, "r0")["connections"][0]["peer_devices"][0]
+            if r0["replication-state"] != "SyncSource":
+                raise Failure(f"r0 {r0['replication-state']}")
+            if st["replication-state"] != "PausedSyncS":
+                raise Failure(f"r1 {st['replication-state']}")
+            return True
+        c.wait("r1 waits for r0", r1_waits, timeout=10)
+        out = a.setup("status", "r1").stdout
+        expect("replication:PausedSyncS" in out and "resync-suspended:peer,dependency" in out,
+               f"status r1 while r0 syncs:\n{out}")
+        c.wait("r0 in sync", lambda: all_in_sync(c, res="r0"), timeout=30)
+        c.wait("r1 in sync", lambda: all_in_sync(c, res="r1"), timeout=30)
+
+
 TESTS = [t_two_nodes_lifecycle, t_two_primaries_refused, t_wrong_shared_secret,
-         t_adjust_after_edits, t_maintenance_requests]
+         t_adjust_after_edits, t_maintenance_requests, t_resync_after]
 
 
 if __name__ == "__main__":
