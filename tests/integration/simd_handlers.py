@@ -74,25 +74,13 @@ def suspended(node):
 
 def setup(args, net=""):
     c = Cluster(args, ["alpha", "beta"])
-    log_sh = os.path.join(c.dir, "log.sh")
-    with open(log_sh, "w") as f:
-        f.write(LOG_SH)
-    os.chmod(log_sh, 0o755)
-    umh = os.path.join(c.dir, "umh.sh")
-    with open(umh, "w") as f:
-        f.write(f"#!/bin/sh\nexec {c.bin('drbdadm')} -c {c.conf} \"$@\"\n")
-    os.chmod(umh, 0o755)
+    log_sh = c.script("log.sh", LOG_SH)
+    c.drbdadm_helper("--helper-timeout", "60000")
     for n in c.nodes:
-        n.extra_args = ["--usermode-helper", umh, "--helper-env", f"__DRBD_NODE__={n.name}",
-                        "--helper-timeout", "60000"]
         c.image(n, 0, size_mb=16)
     c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"], "net": net,
                      "disk": "c-plan-ahead 0; resync-rate 100M;"}])
-    handlers = " ".join(f'{h} "{log_sh} {h}";' for h in HANDLERS)
-    with open(c.conf) as f:
-        text = f.read()
-    with open(c.conf, "w") as f:
-        f.write(text.replace("resource r0 {", f"resource r0 {{\n    handlers {{ {handlers} }}", 1))
+    c.add_handlers("r0", {h: f"{log_sh} {h}" for h in HANDLERS})
     return c
 
 

@@ -206,6 +206,35 @@ class Cluster:
         for n in self.nodes:
             n.start()
 
+    def script(self, name, text):
+        """An executable file NAME in the cluster's directory; its path."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+        return path
+
+    def drbdadm_helper(self, *extra_args):
+        """Every node runs its usermode helpers as the module does: through
+        our drbdadm on the cluster's config (drbd-simd --usermode-helper),
+        with __DRBD_NODE__ set to the node; EXTRA_ARGS go to drbd-simd."""
+        umh = self.script("umh.sh",
+                          f"#!/bin/sh\nexec {self.bin('drbdadm')} -c {self.conf} \"$@\"\n")
+        for n in self.nodes:
+            n.extra_args = ["--usermode-helper", umh, "--helper-env",
+                            f"__DRBD_NODE__={n.name}", *extra_args]
+
+    def add_handlers(self, res, handlers):
+        """A `handlers { NAME "COMMAND"; ... }` section in resource RES of
+        the config: HANDLERS maps handler names to commands."""
+        body = " ".join(f'{h} "{cmd}";' for h, cmd in handlers.items())
+        with open(self.conf) as f:
+            text = f.read()
+        head = f"resource {res} {{"
+        expect(head in text, f"no {head} in {self.conf}")
+        with open(self.conf, "w") as f:
+            f.write(text.replace(head, f"{head}\n    handlers {{ {body} }}", 1))
+
     def stop(self):
         for n in self.nodes:
             n.stop()

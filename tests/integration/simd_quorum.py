@@ -60,31 +60,16 @@ def qemu_write(node, offset, pattern):
 
 def bring_up(args, handlers=False):
     c = Cluster(args, ["alpha", "beta", "gamma"])
-    handlers_conf = ""
     if handlers:
-        log_sh = os.path.join(c.dir, "log.sh")
-        with open(log_sh, "w") as f:
-            f.write(LOG_SH)
-        os.chmod(log_sh, 0o755)
-        # The module's usermode helper: our drbdadm on the cluster's config.
-        wrapper = os.path.join(c.dir, "umh.sh")
-        with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\nexec {c.bin('drbdadm')} -c {c.conf} \"$@\"\n")
-        os.chmod(wrapper, 0o755)
-        for n in c.nodes:
-            n.extra_args = ["--usermode-helper", wrapper, "--helper-env",
-                            f"__DRBD_NODE__={n.name}"]
-        handlers_conf = f"quorum-lost \"{log_sh} quorum-lost\";"
+        c.drbdadm_helper()
     c.start()
     for n in c.nodes:
         c.image(n, 0, size_mb=16)
     c.write_config([{"name": "r0", "volumes": [0], "nodes": [n.name for n in c.nodes],
                      "options": OPTS, "disk": "c-plan-ahead 0; resync-rate 1000M;"}])
-    if handlers_conf:
-        text = open(c.conf).read().replace(
-            "resource r0 {", "resource r0 {\n    handlers { " + handlers_conf + " }", 1)
-        with open(c.conf, "w") as f:
-            f.write(text)
+    if handlers:
+        log_sh = c.script("log.sh", LOG_SH)
+        c.add_handlers("r0", {"quorum-lost": f"{log_sh} quorum-lost"})
     up_all(c, "r0")
     wait_connected(c, "r0")
     # The initial full sync from alpha (Inconsistent everywhere is still a
