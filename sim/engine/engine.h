@@ -597,12 +597,24 @@ class Engine {
     bool retry = false;        // drop and reconnect (rr-conflict retry-connect)
     bool use_bitmap = false;   // SyncSource of a bitmap-based (not full) sync
     bool send_bitmap = false;  // SyncTarget of a bitmap-based sync: send our bitmap
+    // Rule bitmap-self-other (source-copy-other-bitmap): this SyncSource's
+    // bits toward the peer start as a copy of its bits toward node
+    // `copy_from`. Rule bitmap-peer-other (target-clear-bitmap): this
+    // SyncTarget clears its own bits; the source brings the bitmap.
+    int copy_from = -1;
+    bool clear_bitmap = false;
   };
+  // bitmap_mod_after_handshake: carries out `hs`'s copy_from /
+  // clear_bitmap on `pd` once the handshake decided `repl`.
+  void BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                            const HandshakeOut& hs, ReplState repl);
   // drbd_sync_handshake for `pd` with the peer's role `peer_role`; `n` is
   // the state being built (its role changes if call-pri-lost-after-sb
   // demotes this node).
   ReplState DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd, Role peer_role,
                        ResState& n, HandshakeOut* out);
+  static int PeerBitmapFor(const PeerDevice& pd, uint64_t uuid);
+  static int OwnBitmapFor(const Resource& r, const Device& d, uint64_t uuid);
   // Split brain (engine_sb.cc). The UUID comparison found one
   // (`auto_recover`: rule bitmap-both, else history-both): initial-split-brain,
   // the after-sb policies, --discard-my-data; SyncSource / SyncTarget, or

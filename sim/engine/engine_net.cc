@@ -535,6 +535,60 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
 // ---------------------------------------------------------------------------
 // Peer state and the UUID comparison
 
+// The node whose bitmap UUID in the peer's STATE is `uuid` (any slot), or
+// -1.
+int Engine::PeerBitmapFor(const PeerDevice& pd, uint64_t uuid) {
+  for (const auto& [node, bm] : pd.peer.bitmap_uuids) {
+    if ((bm & ~kUuidPrimaryBit) == uuid) return node;
+  }
+  return -1;
+}
+
+// The node other than ourselves whose bitmap UUID in our metadata is
+// `uuid`, or -1.
+int Engine::OwnBitmapFor(const Resource& r, const Device& d, uint64_t uuid) {
+  for (int node = 0; node < static_cast<int>(d.sb.peers.size()); ++node) {
+    if (node == r.node_id) continue;
+    if ((d.sb.peers[static_cast<size_t>(node)].bitmap_uuid & ~kUuidPrimaryBit) == uuid) {
+      return node;
+    }
+  }
+  return -1;
+}
+
+void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                                  const HandshakeOut& hs, ReplState repl) {
+  const std::string prefix = Prefix(r, d, c);
+  if (hs.clear_bitmap && repl == ReplState::kSyncTarget) {
+    Log(fmt::format("{}: Resync source provides bitmap (node_id={})", prefix, hs.copy_from));
+    std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
+    pd.oos_count = 0;
+    if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
+  } else if (!hs.clear_bitmap && hs.copy_from >= 0 && repl == ReplState::kSyncSource) {
+    const PeerDevice* from = nullptr;
+    auto cit = r.connections.find(static_cast<uint32_t>(hs.copy_from));
+    if (cit != r.connections.end()) {
+      auto pit = cit->second.peer_devices.find(d.volume);
+      if (pit != cit->second.peer_devices.end()) from = &pit->second;
+    }
+    const int32_t slot = d.sb.peers[static_cast<size_t>(hs.copy_from)].bitmap_index;
+    if (from && slot >= 0) {
+      Log(fmt::format("{}: Copying bitmap of peer node_id={} (bitmap_index={})", prefix,
+                      hs.copy_from, slot));
+      pd.oos_bits = from->oos_bits;
+      pd.oos_count = from->oos_count;
+    } else {
+      Log(fmt::format("{}: Setting all bitmap bits, day0 bm not available node_id={}", prefix,
+                      hs.copy_from));
+      const uint64_t blocks = (d.size_sectors * 512 + 4095) / 4096;
+      pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
+      if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
+      pd.oos_count = blocks;
+    }
+    if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
+  }
+}
+
 ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                              Role peer_role, ResState& n, HandshakeOut* hs) {
   DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
@@ -617,8 +671,19 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     }
   } else if (self == peer_bm) {
     strategy = "target-use-bitmap", rule = "bitmap-peer", out = ReplState::kSyncTarget;
+  } else if (int other = PeerBitmapFor(pd, self); other >= 0) {
+    // The peer keeps a bitmap toward a third node that holds our data:
+    // it supplies the bitmap (drbd_find_peer_bitmap_by_uuid).
+    strategy = "target-clear-bitmap", rule = "bitmap-peer-other", out = ReplState::kSyncTarget;
+    hs->clear_bitmap = true;
+    hs->copy_from = other;
   } else if (my_bm != 0 && my_bm == peer) {
     strategy = "source-use-bitmap", rule = "bitmap-self", out = ReplState::kSyncSource;
+  } else if (int other = OwnBitmapFor(r, d, peer); other >= 0) {
+    // Our bitmap toward a third node started at the peer's data: it is
+    // what the peer lacks (drbd_find_bitmap_by_uuid).
+    strategy = "source-copy-other-bitmap", rule = "bitmap-self-other", out = ReplState::kSyncSource;
+    hs->copy_from = other;
   } else if (Contains(peer_hist, self) && !Contains(my_hist, peer)) {
     strategy = "target-set-bitmap", rule = "history-peer", out = ReplState::kSyncTarget;
   } else if (Contains(my_hist, peer) && !Contains(peer_hist, self)) {
@@ -636,6 +701,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   }
   const bool if_failed = std::string_view(strategy).ends_with("-if-both-failed");
   hs->use_bitmap = std::string_view(strategy) == "source-use-bitmap" ||
+                   std::string_view(strategy) == "source-copy-other-bitmap" ||
                    (if_failed && out == ReplState::kSyncSource);
   hs->send_bitmap = std::string_view(strategy) == "target-use-bitmap" ||
                     (if_failed && out == ReplState::kSyncTarget);
@@ -757,6 +823,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       retry = retry || hs.retry;
       if (hs.drop || hs.retry) continue;
       pd.rs_use_bitmap = hs.use_bitmap;
+      BitmapAfterHandshake(r, c, d, pd, hs, npd.repl);
       npd.repl = VerifyRepairRepl(r, c, d, pd, static_cast<Role>(st.role), npd.repl);
       // Every resync starts with the bitmap exchange (engine_bitmap.cc),
       // which also brings the target's own bits to the source.

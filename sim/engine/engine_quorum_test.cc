@@ -12,6 +12,7 @@
 // keeps the disk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -334,6 +335,43 @@ TEST_F(Quorum, SplitBrainResolvesTowardTheSideWithQuorumBeforeAnyPolicy) {
   EXPECT_EQ(ca, std::vector<uint8_t>(a->begin(), a->begin() + 16384));
   EXPECT_EQ(std::vector<uint8_t>(ca.begin() + 8192, ca.begin() + 12288), sim::Pattern(4096, 8));
   EXPECT_NE(std::vector<uint8_t>(ca.begin(), ca.begin() + 4096), sim::Pattern(4096, 7));
+}
+
+TEST_F(Quorum, APrimaryThatLostItsPeersOneByOneResyncsFromTheOtherPeersBitmap) {
+  // Three nodes, quorum off. a loses c, writes block 0 (b gets it), loses
+  // b, writes block 2. a's bitmap toward b starts after block 0, toward c
+  // before it; b's current UUID (as it stands in drbd-simd, which does not
+  // pass a Primary's new current UUID on to connected Secondaries yet) is
+  // the one a's bitmap toward c started at. The UUID comparison needs the
+  // -other rules: a copies its bitmap toward c for b (bitmap-self-other),
+  // b clears its own (bitmap-peer-other), and b gets both blocks.
+  Up(0, kIoError);
+  world.Partition(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  uint64_t ha = Writer(0);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+  world.Partition(Host(0), Host(1), true);
+  world.Partition(Host(1), Host(2), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 8192, sim::Pattern(4096, 2)), 0);
+  world.RunFor(30 * kSec);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  world.Partition(Host(0), Host(1), false);  // a meets b again, c stays away
+  world.RunFor(60 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 b: uuid_compare()=source-copy-other-bitmap by rule=bitmap-self-other"));
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0 b: Copying bitmap of peer node_id=2"));
+  EXPECT_TRUE(N(1).sink.LogContains(
+      "drbd r0/0 drbd0 a: uuid_compare()=target-clear-bitmap by rule=bitmap-peer-other"));
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: Resync source provides bitmap (node_id=2)"));
+  EXPECT_FALSE(N(0).sink.LogContains("Unrelated data"));
+  EXPECT_EQ(N(0).engine.ConnStateOf("r0", 1), ConnState::kConnected);
+  EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
+  auto a = world.DiskBytes("/a/disk");
+  auto b = world.DiskBytes("/b/disk");
+  EXPECT_TRUE(std::equal(a->begin(), a->begin() + 16384, b->begin()));
+  EXPECT_EQ(std::vector<uint8_t>(b->begin(), b->begin() + 4096), sim::Pattern(4096, 1));
+  EXPECT_EQ(std::vector<uint8_t>(b->begin() + 8192, b->begin() + 12288), sim::Pattern(4096, 2));
 }
 
 TEST_F(Quorum, GracefullyOutdatedPeersLeaveTheVoters) {
