@@ -90,7 +90,7 @@ def blocks_of(writes):
 
 from simd_harness import (MiB, Cluster, Failure, all_in_sync, expect,  # noqa: E402
                           kill_during_workload, main, res_stats, up_synced_primary)
-from simd_nbd import find_nbdsh  # noqa: E402
+from simd_nbd import libnbd_python  # noqa: E402
 
 PY = []  # the python3 with libnbd's module
 
@@ -269,15 +269,7 @@ TESTS = [t_kill_primary_resyncs_the_activity_log_protocol_c,
          t_secondary_down_up_resyncs_only_changes]
 
 
-def nbd_python():
-    nbdsh = find_nbdsh()
-    if not nbdsh:
-        return "python3-libnbd not installed"
-    PY[:] = nbdsh[:1]
-    return None
-
-
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         sys.exit(worker(sys.argv[2:]))
-    sys.exit(main(__doc__, TESTS, check=nbd_python))
+    sys.exit(main(__doc__, TESTS, check=lambda: libnbd_python(PY)))

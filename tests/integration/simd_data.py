@@ -41,7 +41,7 @@ import sys
 
 from simd_harness import (Cluster, Failure, all_in_sync, expect, kill_during_workload, main,
                           res_stats, up_synced_primary)
-from simd_nbd import find_nbdsh
+from simd_nbd import libnbd_python
 
 KiB = 1024
 BLOCK = 4096
@@ -329,13 +329,7 @@ TESTS = [t_integrity_A_2, t_integrity_B_2, t_integrity_C_2, t_integrity_A_3, t_i
          t_verify_then_reconnect_repairs]
 
 
-def nbd_python():
-    found = find_nbdsh()
-    PY[:] = found[:1]
-    return None if PY else "python3-libnbd (the nbd module) not installed"
-
-
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         sys.exit(worker(sys.argv[2:]))
-    sys.exit(main(__doc__, TESTS, check=nbd_python))
+    sys.exit(main(__doc__, TESTS, check=lambda: libnbd_python(PY)))

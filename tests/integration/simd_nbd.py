@@ -60,6 +60,14 @@ def find_nbdsh():
     return []
 
 
+def libnbd_python(py):
+    """A `check=` for simd_harness.main in tests whose workers `import nbd`:
+    puts into the list PY the python3 that has libnbd's module, or says
+    why the test is skipped."""
+    py[:] = find_nbdsh()[:1]
+    return None if py else "python3-libnbd (the nbd module) not installed"
+
+
 def nbdsh(node, uri, code, check=True):
     return node.run_cmd(NBDSH + ["-u", uri, "-c", code], check=check)
 

@@ -599,14 +599,8 @@ def add_args(ap):
                     "(default all)")
 
 
-def nbd_python():
-    from simd_nbd import find_nbdsh  # noqa: PLC0415
-    found = find_nbdsh()
-    PY[:] = found[:1]
-    return None if PY else "python3-libnbd (the nbd module) not installed"
-
-
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         sys.exit(worker(sys.argv[2:]))
-    sys.exit(main(__doc__, [t_soak], check=nbd_python, add_args=add_args))
+    from simd_nbd import libnbd_python  # noqa: PLC0415
+    sys.exit(main(__doc__, [t_soak], check=lambda: libnbd_python(PY), add_args=add_args))
