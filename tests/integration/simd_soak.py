@@ -424,28 +424,25 @@ class Soak:
         time.sleep(away)
         self.restart(old)
 
-    def f_partition_node(self):
-        v = self.rnd.choice(self.c.nodes)
+    def cut_for_a_while(self, what, links):
+        """Cuts LINKS for 0.3 to 8 s (drawn from the seed), noted as WHAT."""
         t = self.rnd.choice([self.rnd.uniform(0.3, 1.5), self.rnd.uniform(1.5, 8)])
-        self.note(f"partition-node {v.name}{' (Primary)' if v is self.primary else ''} "
-                  f"for {t:.1f}s")
-        links = self.links(v)
+        self.note(f"{what} for {t:.1f}s")
         for p in links:
             p.cut()
         time.sleep(t)
         for p in links:
             p.heal()
 
+    def f_partition_node(self):
+        v = self.rnd.choice(self.c.nodes)
+        self.cut_for_a_while(
+            f"partition-node {v.name}{' (Primary)' if v is self.primary else ''}", self.links(v))
+
     def f_partition_link(self):
         x, y = self.rnd.sample(self.c.nodes, 2)
-        t = self.rnd.choice([self.rnd.uniform(0.3, 1.5), self.rnd.uniform(1.5, 8)])
-        self.note(f"partition-link {x.name}-{y.name} for {t:.1f}s")
-        links = [self.proxies[(x.name, y.name)], self.proxies[(y.name, x.name)]]
-        for p in links:
-            p.cut()
-        time.sleep(t)
-        for p in links:
-            p.heal()
+        self.cut_for_a_while(f"partition-link {x.name}-{y.name}",
+                             [self.proxies[(x.name, y.name)], self.proxies[(y.name, x.name)]])
 
     def f_reset_links(self):
         v = self.rnd.choice(self.c.nodes)
