@@ -1571,8 +1571,6 @@ Reply Engine::Outdate(const Ctx& ctx) {
   });
 }
 
-Reply Engine::Invalidate(const Ctx& ctx) { return Invalidate(ctx, true, std::nullopt); }
-
 Reply Engine::Invalidate(const Ctx& ctx, bool reset_bitmap, std::optional<uint32_t> sync_from) {
   return Serve(ctx, kNeedMinor, [&](Reply& reply, Resolved& rs) {
     Resource& r = *rs.res;
@@ -1624,8 +1622,6 @@ Reply Engine::Invalidate(const Ctx& ctx, bool reset_bitmap, std::optional<uint32
     reply.ret = rv;
   });
 }
-
-Reply Engine::InvalidateRemote(const Ctx& ctx) { return InvalidateRemote(ctx, true); }
 
 Reply Engine::InvalidateRemote(const Ctx& ctx, bool reset_bitmap) {
   return Serve(ctx, kNeedPeerDevice, [&](Reply& reply, Resolved& rs) {

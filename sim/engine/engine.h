@@ -116,15 +116,14 @@ class Engine {
   void AfterDisconnectedHandlers(const std::string& res, std::function<void()> fn);
   Reply NewCurrentUuid(const Ctx& ctx, bool clear_bitmap);
   Reply Outdate(const Ctx& ctx);
-  Reply Invalidate(const Ctx& ctx);
-  Reply InvalidateRemote(const Ctx& ctx);
   // invalidate / invalidate-remote with their parameters: `reset_bitmap`
   // false (--reset-bitmap=no) resyncs only the blocks already marked out of
   // sync on either side (WFBitMapT / WFBitMapS, the bitmap exchange of a
   // handshake) instead of every block; `sync_from` (invalidate's
   // sync-from-peer-node-id) names the one peer to sync from.
-  Reply Invalidate(const Ctx& ctx, bool reset_bitmap, std::optional<uint32_t> sync_from);
-  Reply InvalidateRemote(const Ctx& ctx, bool reset_bitmap);
+  Reply Invalidate(const Ctx& ctx, bool reset_bitmap = true,
+                   std::optional<uint32_t> sync_from = std::nullopt);
+  Reply InvalidateRemote(const Ctx& ctx, bool reset_bitmap = true);
   Reply PauseSync(const Ctx& ctx);
   Reply ResumeSync(const Ctx& ctx);
   Reply SuspendIo(const Ctx& ctx);
