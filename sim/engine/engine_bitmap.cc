@@ -23,22 +23,11 @@
 namespace drbd::engine {
 namespace {
 
-constexpr uint64_t kBlock = 4096;  // bytes per out-of-sync bit
-
 uint64_t NormUuid(uint64_t u) {
   u &= ~kUuidPrimaryBit;
   return u == 0 ? md::kUuidJustCreated : u;
 }
 
-// Marks every block of device `d` out of sync toward peer device `pd` (a
-// full sync). A template: the engine's state structs are private to it.
-template <typename Device, typename PeerDevice>
-void MarkAll(const Device& d, PeerDevice& pd) {
-  const uint64_t blocks = (d.size_sectors * 512 + kBlock - 1) / kBlock;
-  pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
-  if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
-  pd.oos_count = blocks;
-}
 
 }  // namespace
 

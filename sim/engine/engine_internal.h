@@ -37,6 +37,17 @@ inline bool HoldsResolveConflicts(int32_t node_id, uint32_t peer_node_id) {
 inline constexpr uint64_t kUuidPrimaryBit = 1;
 inline constexpr uint64_t kNsPerSec = 1000000000ull;
 
+// Marks every 4 KiB block of device `d` out of sync toward peer device `pd`
+// (a full sync), a word at a time. A template: it is used before the
+// Device and PeerDevice definitions below and on Engine's private types.
+template <typename DeviceT, typename PeerDeviceT>
+void MarkAll(const DeviceT& d, PeerDeviceT& pd) {
+  const uint64_t blocks = (d.size_sectors * 512 + 4095) / 4096;
+  pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
+  if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
+  pd.oos_count = blocks;
+}
+
 // The bitmap UUID a source makes up for a just-created peer's initial
 // (or skipped initial) sync, which ends in that peer's history: derived
 // from the source's `current` UUID (never 0, just-created or `current`;

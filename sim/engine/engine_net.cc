@@ -580,10 +580,7 @@ void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDev
     } else {
       Log(fmt::format("{}: Setting all bitmap bits, day0 bm not available node_id={}", prefix,
                       hs.copy_from));
-      const uint64_t blocks = (d.size_sectors * 512 + 4095) / 4096;
-      pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
-      if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
-      pd.oos_count = blocks;
+      MarkAll(d, pd);
     }
     if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
   }

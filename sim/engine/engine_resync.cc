@@ -120,12 +120,7 @@ void Engine::SyncResyncRuns(Resource& r) {
         pd.rs_done = false;
         pd.rs_cursor = 0;
         pd.rs_start_ns = env_.clock->NowNs();
-        uint64_t blocks = (d.size_sectors * 512 + kBlock - 1) / kBlock;
-        if (!pd.rs_use_bitmap) {  // a full sync: every block, a word at a time
-          pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
-          if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
-          pd.oos_count = blocks;
-        }
+        if (!pd.rs_use_bitmap) MarkAll(d, pd);  // a full sync: every block
         pd.rs_use_bitmap = false;
         pd.rs_total = pd.oos_count;
         pd.rs_io_sectors = 0;
