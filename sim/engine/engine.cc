@@ -225,7 +225,8 @@ Engine::ResState Engine::Capture(const Resource& r) const {
     sc.peer_role = c.peer_role;
     for (const auto& [vol, pd] : c.peer_devices) {
       sc.pd[vol] = ResState::Pd{pd.repl,      pd.peer_disk,   pd.susp_user,
-                                pd.susp_peer, pd.peer_client, pd.susp_dep};
+                                pd.susp_peer, pd.peer_client, pd.susp_dep,
+                                pd.susp_other_c};
     }
   }
   return s;
@@ -405,6 +406,7 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   ResState o = Capture(r);
   ResState n = asked;
   SanitizeQuorum(r, n);  // quorum follows from the rest of the new state
+  SelectSyncTarget(r, o, n);  // one resync source at a time (engine_peer_ack.cc)
   SanitizeResyncSusp(r, o, n);
   if (o == n) return Ret::kSsNothingToDo;
   Ret rv = ValidateHard(r, o, n);
@@ -438,7 +440,10 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
     for (const auto& [vol, npd] : nc.pd) {
       if (oit == o.conns.end() || !oit->second.pd.count(vol)) continue;
       const ResState::Pd& opd = oit->second.pd.at(vol);
-      if (opd.susp_user != npd.susp_user || opd.susp_dep != npd.susp_dep) local_changed = true;
+      if (opd.susp_user != npd.susp_user || opd.susp_dep != npd.susp_dep ||
+          opd.susp_other_c != npd.susp_other_c) {
+        local_changed = true;
+      }
     }
   }
   if (local_changed) {
@@ -467,6 +472,7 @@ void Engine::Apply(Resource& r, const ResState& n) {
       pd.susp_user = npd.susp_user;
       pd.susp_peer = npd.susp_peer;
       pd.susp_dep = npd.susp_dep;
+      pd.susp_other_c = npd.susp_other_c;
       pd.peer_client = npd.peer_client;
     }
   }
@@ -539,8 +545,10 @@ void Engine::Notify(const Resource& r, const ResState& o, const ResState& n,
       }
       if (opd.repl != npd.repl)
         line += fmt::format(" repl( {} -> {} )", Word(opd.repl), Word(npd.repl));
-      const std::string osusp = ResyncSuspWords(opd.susp_user, opd.susp_peer, opd.susp_dep);
-      const std::string nsusp = ResyncSuspWords(npd.susp_user, npd.susp_peer, npd.susp_dep);
+      const std::string osusp = ResyncSuspWords(opd.susp_user, opd.susp_peer,
+                                                   opd.susp_dep || opd.susp_other_c);
+      const std::string nsusp = ResyncSuspWords(npd.susp_user, npd.susp_peer,
+                                                   npd.susp_dep || npd.susp_other_c);
       // Printed when the resync starts or stops being suspended, not when
       // only its reasons change.
       if ((osusp == "no") != (nsusp == "no")) {
@@ -625,7 +633,8 @@ events::Notification Engine::PeerDeviceNote(const Resource& r, const Connection&
   o.info.peer_disk_state = pd.peer_disk;
   o.info.resync_susp.user = pd.susp_user;
   o.info.resync_susp.peer = pd.susp_peer;
-  o.info.resync_susp.dependency = pd.susp_dep;
+  // resync_susp_comb_dep: resync-after and connection dependencies.
+  o.info.resync_susp.dependency = pd.susp_dep || pd.susp_other_c;
   o.info.peer_intentional_diskless =
       pd.peer_client ? events::Tristate::kYes : events::Tristate::kNo;
   // peer_device_statistics, as far as the data path counts them.
@@ -1063,10 +1072,7 @@ void Engine::WriteMetadata(Device& d) {
   std::shared_ptr<DeviceMd> md_state = d.md_state;
   if (md_state) ++md_state->sb_in_flight;
   auto durable = [md_state] {
-    if (!md_state || --md_state->sb_in_flight > 0) return;
-    std::vector<std::function<void()>> held = std::move(md_state->held_writes);
-    md_state->held_writes.clear();
-    for (auto& w : held) w();
+    if (md_state && --md_state->sb_in_flight == 0) ReleaseHeldWrites(*md_state);
   };
   // As the kernel's REQ_PREFLUSH | REQ_FUA superblock write: what was
   // written before (resync data a new disk state vouches for) is durable
@@ -1438,7 +1444,15 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
           d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
           Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
         }
-        d.sb.flags |= md::kMdfPrimaryInd | md::kMdfConsistent | md::kMdfWasUpToDate;
+        // finish_state_change keeps MDF_CONSISTENT / MDF_WAS_UP_TO_DATE as
+        // the disk state says: a Primary that is a SyncTarget (Inconsistent,
+        // its data through the peer) must not come back from a crash
+        // UpToDate (detsim seed 0x5694d913deb212ca).
+        d.sb.flags |= md::kMdfPrimaryInd;
+        if (d.disk > DiskState::kInconsistent) d.sb.flags |= md::kMdfConsistent;
+        if (d.disk > DiskState::kOutdated) d.sb.flags |= md::kMdfWasUpToDate;
+        // finish_state_change: Secondary -> Primary sets NEW_CUR_UUID.
+        d.new_cur_uuid = true;
         WriteMetadata(d);
       }
       BroadcastState(r);

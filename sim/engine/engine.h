@@ -194,6 +194,34 @@ class Engine {
   std::optional<uint64_t> ResyncBytesSent(const std::string& res, uint32_t peer,
                                           uint32_t vol) const;
 
+  // ---- fault injection (engine_faults.cc) -------------------------------------
+  // The module's fault injection parameters (CONFIG_DRBD_FAULT_INJECTION):
+  // `enable` is enable_faults, a bit mask of FaultType; `rate` is
+  // fault_rate, the percentage of eligible requests that fail; `devs` is
+  // fault_devs, a bit mask of minors (0 = every minor).
+  enum FaultType : uint32_t {
+    kFaultMdWr = 0,     // DRBD_FAULT_MD_WR "Meta-data write"
+    kFaultMdRd = 1,     // "Meta-data read"
+    kFaultRsWr = 2,     // "Resync write"
+    kFaultRsRd = 3,     // "Resync read"
+    kFaultDtWr = 4,     // "Data write"
+    kFaultDtRd = 5,     // "Data read"
+    kFaultDtRa = 6,     // "Data read ahead"
+    kFaultBmAlloc = 7,  // "BM allocation"
+    kFaultAlEe = 8,     // "EE allocation"
+    kFaultReceive = 9,  // "receive data corruption"
+    kFaultMax = 10,
+  };
+  struct Faults {
+    uint32_t enable = 0;
+    uint32_t rate = 0;
+    uint32_t devs = 0;
+  };
+  void SetFaults(const Faults& f) { faults_ = f; }
+  const Faults& faults() const { return faults_; }
+  // fault_count: faults injected so far.
+  uint64_t FaultCount() const { return fault_count_; }
+
   // ---- views ----------------------------------------------------------------
   // Every object as a kExists notification, in the kernel's
   // GET_INITIAL_STATE order (per resource: resource, devices, connections,
@@ -478,6 +506,11 @@ class Engine {
   // PRIMARY_IND / CRASHED_PRIMARY while Primary, AL_DISABLED).
   uint32_t MdOnDiskFlags(const Device& d) const;
   // After every state change: crashed-Primary bookkeeping, bitmap flush.
+  // Writes the bitmap once the superblock writes in flight are durable, and
+  // holds the peer writes behind it until the pages are: a SyncTarget's
+  // exchanged bitmap never reaches the disk ahead of the state that says
+  // Inconsistent, and the run's data never ahead of the bitmap.
+  void MdFlushBitmapAfterSuperblock(Device& d);
   void MdStateChanged(Resource& r);
   // Writes the changed bitmap pages within bitmap bytes [from, to).
   void MdFlushBitmap(Resource& r, Device& d, uint64_t from, uint64_t to);
@@ -614,6 +647,13 @@ class Engine {
                        ResState& n, HandshakeOut* out);
   static int PeerBitmapFor(const PeerDevice& pd, uint64_t uuid);
   static int OwnBitmapFor(const Resource& r, const Device& d, uint64_t uuid);
+  // drbd_uuid_detect_finished_resyncs for equal current UUIDs: which side
+  // missed the end of the last resync between us (rules
+  // sync-source-missed-finish / sync-target-peer-missed-finish); `my_bm` is
+  // our bitmap UUID toward the peer, `peer_bm` the peer's toward us.
+  enum class Missed { kNone, kSourceMissedEnd, kPeerMissedEnd };
+  Missed MissedEndOfResync(Resource& r, Connection& c, Device& d, const PeerDevice& pd,
+                           uint64_t my_bm, uint64_t peer_bm);
   // Split brain (engine_sb.cc). The UUID comparison found one
   // (`auto_recover`: rule bitmap-both, else history-both): initial-split-brain,
   // the after-sb policies, --discard-my-data; SyncSource / SyncTarget, or
@@ -646,8 +686,101 @@ class Engine {
   std::optional<std::pair<uint64_t, uint32_t>> OldestPeerRequest(const std::string& res,
                                                                  uint32_t peer) const;
 
+  // Write epochs and on-congestion (engine_congestion.cc). A write of
+  // `sectors` was sent to `c` (protocol A: in flight until its epoch's
+  // BARRIER_ACK): counts toward the epoch, which closes after
+  // max-epoch-size writes or once the loop is idle.
+  void EpochWrite(Resource& r, Connection& c, uint32_t vol, uint64_t offset, uint64_t len,
+                  bool protocol_a);
+  // The stream to `c` went: protocol A writes not barrier-acked are marked
+  // out of sync (tl_clear), and the epochs start over.
+  void EpochsLost(Connection& c);
+  void CloseEpoch(const std::string& res, uint32_t peer);
+  // maybe_pull_ahead before a write of `d`: congestion-fill /
+  // congestion-extents reached toward a connection with on-congestion
+  // pull-ahead or disconnect queues HandleCongestion.
+  void MaybePullAhead(Resource& r, Device& d);
+  void HandleCongestion(const std::string& res, uint32_t peer, uint32_t vol);
+  // Ahead -> SyncSource once nothing is in flight (start_resync_timer).
+  void ArmAheadResync(Resource& r, Connection& c);
+  void StartAheadResync(const std::string& res, uint32_t peer);
+  // The peer's replication state toward this node in its STATE: Ahead
+  // makes this side Behind; SyncSource after Behind makes it SyncTarget.
+  void FollowPeerRepl(Resource& r, Connection& c, const proto::State& st);
+  // Receiving side: a peer write begins (its sequence number) / is done.
+  uint64_t PeerWriteBegin(Session& s);
+  void PeerWriteDone(uint64_t sid, uint64_t seq);
+  void AnswerBarriers(uint64_t sid);
+  // OUT_OF_SYNC, BARRIER and BARRIER_ACK (true if `m` was one of them).
+  bool HandleEpochMessage(Session& s, Resource& r, Connection& c, const proto::Message& m);
+  // Protocol A sectors toward `c` not yet barrier-acked.
+  uint64_t EpochApSectors(const Connection& c) const;
+
+  // Three or more nodes (engine_peer_ack.cc).
+  // drbd_weak_nodes_device: node id bits of the nodes not known to hold
+  // this node's current data of `d` (all but itself when UpToDate and the
+  // peers whose disk is Inconsistent, Consistent or UpToDate).
+  uint64_t WeakNodes(const Resource& r, const Device& d) const;
+  // receive_current_uuid: a connected Primary peer's STATE carries a new
+  // current UUID; an UpToDate Secondary takes it over.
+  void MaybeTakeNewCurrent(Resource& r, Connection& c, const proto::State& st);
+  // drbd_uuid_received_new_current: `val` becomes the current UUID of `d`
+  // (unless some peer device is SyncTarget, PausedSyncT or Behind); the old
+  // one goes into the bitmap UUIDs of the absent and `weak_nodes` peers and
+  // into the history.
+  void ReceivedNewCurrent(Resource& r, Connection& from, Device& d, uint64_t val,
+                          uint64_t weak_nodes);
+  // The Primary's application write of [offset, offset + len) on `d`
+  // completed: PEER_ACK to each peer in `acked` (node id -> (first DATA
+  // id, chunks)) naming the nodes in `mask` that have it.
+  void SendPeerAcks(Resource& r, Device& d,
+                    const std::map<uint32_t, std::pair<uint64_t, uint32_t>>& acked, uint64_t mask);
+  // The receiving side: an application write (DATA id `id`) from `c`,
+  // kept until its PEER_ACK.
+  void NotePeerRequest(Connection& c, uint32_t vol, uint64_t id, uint64_t offset, uint64_t len);
+  void HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m);
+  // apply_unacked_peer_requests: the connection to `c` is lost; its writes
+  // without PEER_ACK are out of sync toward every other peer.
+  void ApplyUnackedPeerRequests(Resource& r, Connection& c);
+  // drbd_select_sync_target, from sanitize_state: one resync source at a
+  // time per device; the other sync-target peer devices wait in
+  // PausedSyncT and every other peer device is suspended
+  // (resync_susp_other_c, shown as resync-suspended:dependency).
+  void SelectSyncTarget(const Resource& r, const ResState& o, ResState& n) const;
+  // A run toward `pd` ended because both sides reached the same UpToDate
+  // data another way: the bitmap UUID made up for a just-created peer's
+  // initial sync is dropped, as the run's own end drops it.
+  void DropFreshBitmapUuid(Resource& r, Connection& c, Device& d, PeerDevice& pd);
+  // drbd_uuid_detect_finished_resyncs, on a live connection: with equal
+  // current UUIDs, a bitmap UUID this node keeps toward the peer while the
+  // peer keeps none toward it is history (the bits stay).
+  void DetectFinishedResyncs(Resource& r, Connection& c);
+  // drbd_device_stable: this node is Primary or no connected peer is; a
+  // resync from an unstable source leaves the target Inconsistent.
+  bool DeviceStable(const Resource& r) const;
+  // After a STATE from `c`: a sync target notes a source that is not
+  // stable (UNSTABLE_RESYNC); other peer devices forget the note.
+  void NoteSourceStability(Resource& r, Connection& c);
+  // drbd_stable_sync_source_present, without the peer's authoritative-node
+  // mask: this node is a Primary (the source's authority), or it is itself
+  // connected to a Primary through another connection than `except`.
+  bool StableSourcePresent(const Resource& r, const Connection& except) const;
+  // HandleResyncDone's target side for an unstable run: true if it ended
+  // the run (Established, disk left Inconsistent, UUIDs kept).
+  bool FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDevice& pd);
+  // A source whose target reports Established with UpToDate data (it
+  // became UpToDate from another source and cancelled this run,
+  // __cancel_other_resyncs) ends its run too.
+  void FollowCancelledResync(Resource& r, Connection& c, const proto::State& st);
+
+  // drbd_insert_fault: whether this request of `d` of type `t` fails (and
+  // logs "***Simulating <name> failure").
+  bool InsertFault(const Resource& r, const Device& d, FaultType t);
+
   std::string node_name_;
   sim::Env env_;
+  Faults faults_;
+  uint64_t fault_count_ = 0;
   std::map<std::string, std::unique_ptr<Resource>> resources_;   // by name
   std::map<uint32_t, std::pair<std::string, uint32_t>> minors_;  // minor -> (resource, volume)
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;

@@ -142,19 +142,21 @@ void Engine::BitmapReceived(Resource& r, Connection& c, uint32_t vol) {
       d.sb.history_uuids[0] = fresh;
       WriteMetadata(d);
     }
-    // The union is on disk before any resync data: a SyncTarget that
-    // crashes mid-run (losing resync writes it acknowledged) still marks
-    // those blocks and brings them into the next exchange (the kernel
-    // writes the bitmap in the sync handshake, drbd_bm_write, and syncs
-    // the metadata before drbd_start_resync sends requests). The pages go
-    // ahead of the superblock write of the Inconsistent state below, whose
-    // preflush makes them durable before held resync data may land.
-    if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
     // The union goes back, then the run may come.
     SendBitmap(r, c, vol);
     npd.repl = ReplState::kSyncTarget;
     if (n.disk.at(vol) >= DiskState::kInconsistent) n.disk[vol] = DiskState::kInconsistent;
     Change(r, n, true, "receive-bitmap");
+    // The union is on disk before any resync data: a SyncTarget that
+    // crashes mid-run (losing resync writes it acknowledged) still marks
+    // those blocks and brings them into the next exchange (the kernel
+    // writes the bitmap in the sync handshake, drbd_bm_write, and syncs
+    // the metadata before drbd_start_resync sends requests). But not
+    // before the superblock of the Inconsistent state: a target that
+    // crashed in between would come back UpToDate with the bits, meet its
+    // source with equal UUIDs, choose no-sync and keep the bits on both
+    // sides (detsim seed 0x826fe5a4086d52e8).
+    if (d.data) MdFlushBitmapAfterSuperblock(d);
   } else if (pd.repl == ReplState::kWFBitMapS) {
     pd.rs_use_bitmap = true;  // the bits are the union now, full sync or not
     npd.repl = ReplState::kSyncSource;

@@ -48,6 +48,22 @@ void MarkAll(const DeviceT& d, PeerDeviceT& pd) {
   pd.oos_count = blocks;
 }
 
+// Sets the out-of-sync bits of the 4 KiB blocks of bytes [offset, offset +
+// len) in `bits`, counting the newly set ones in `count`.
+inline void MarkOutOfSyncRange(std::vector<uint64_t>& bits, uint64_t& count, uint64_t offset,
+                               uint64_t len) {
+  if (len == 0) return;
+  const uint64_t first = offset / 4096, last = (offset + len - 1) / 4096;
+  if (bits.size() * 64 <= last) bits.resize(last / 64 + 1, 0);
+  for (uint64_t b = first; b <= last; ++b) {
+    const uint64_t mask = uint64_t{1} << (b % 64);
+    if (!(bits[b / 64] & mask)) {
+      bits[b / 64] |= mask;
+      ++count;
+    }
+  }
+}
+
 // The bitmap UUID a source makes up for a just-created peer's initial
 // (or skipped initial) sync, which ends in that peer's history: derived
 // from the source's `current` UUID (never 0, just-created or `current`;
@@ -72,6 +88,13 @@ struct Engine::PeerDevice {
   // resync-after: the resync waits for a device it depends on
   // (resync_susp_dependency, engine_resync.cc).
   bool susp_dep = false;
+  // resync_susp_other_c: another peer is this device's resync source
+  // (SelectSyncTarget, engine_peer_ack.cc).
+  bool susp_other_c = false;
+  // As sync target: the source lacked UUID_FLAG_STABLE (it was connected
+  // to a Primary that kept writing) during the run (UNSTABLE_RESYNC): its
+  // end leaves this disk Inconsistent (engine_peer_ack.cc).
+  bool rs_unstable = false;
   OptionSet opts{cfg::OptContext::kPeerDeviceOptions};
   proto::VolumeState peer;  // the peer's last STATE record for this volume
   bool have_peer = false;
@@ -187,6 +210,35 @@ struct Engine::Connection {
   // once and lost it (sent as UUID_FLAG_RECONNECT). Lives as long as the
   // connection object: a restarted node has none.
   bool was_connected = false;
+  // Application writes received from this peer and not peer-acked yet
+  // (engine_peer_ack.cc): DATA id -> (volume, byte offset, length).
+  struct PeerReq {
+    uint32_t volume = 0;
+    uint64_t offset = 0;
+    uint64_t len = 0;
+  };
+  std::map<uint64_t, PeerReq> unacked;
+  // Write epochs toward this peer (engine_congestion.cc): the open epoch's
+  // number and writes, protocol A writes sent per epoch and not yet
+  // barrier-acked (part of ap_in_flight; marked out of sync if the
+  // connection goes first), and whether a BARRIER is queued.
+  uint32_t epoch = 0;
+  uint32_t epoch_writes = 0;
+  struct EpochWrites {
+    uint64_t sectors = 0;
+    struct Range {
+      uint32_t volume = 0;
+      uint64_t offset = 0;  // bytes
+      uint64_t len = 0;
+    };
+    std::vector<Range> ranges;
+  };
+  std::map<uint32_t, EpochWrites> epoch_ap;
+  bool barrier_armed = false;
+  // on-congestion: HANDLE_CONGESTION is queued (HANDLING_CONGESTION), and
+  // the Ahead -> SyncSource timer (start_resync_timer) is running.
+  bool congestion_pending = false;
+  sim::TimerId ahead_timer = 0;
 };
 
 struct Engine::Device {
@@ -221,6 +273,10 @@ struct Engine::Device {
   // have_quorum (engine_quorum.cc); yes while quorum is off.
   bool have_quorum = true;
   bool intentional_diskless = false;  // device_conf.intentional_diskless
+  // The kernel's NEW_CUR_UUID after a promotion: the first write of the
+  // new Primary starts a new data generation for every peer not UpToDate
+  // (RotateUuidForAbsentPeers, engine_io.cc IoWrite).
+  bool new_cur_uuid = false;
 };
 
 struct Engine::Resource {
@@ -259,6 +315,20 @@ struct Engine::Session {
   bool state_got = false;
   bool up = false;  // Connected on this stream
   proto::State peer_state;
+  // Receiving side of the write epochs (engine_congestion.cc): peer writes
+  // numbered in arrival order, those not written yet, the writes of the
+  // open epoch, and BARRIERs waiting for their writes: (number, first write
+  // after the barrier, set size).
+  uint64_t rx_seq = 0;
+  std::set<uint64_t> rx_writing;
+  uint32_t rx_epoch_writes = 0;
+  struct RxBarrier {
+    uint32_t number = 0;
+    uint64_t boundary = 0;
+    uint32_t set_size = 0;
+    bool flushing = false;
+  };
+  std::vector<RxBarrier> rx_barriers;
 };
 
 // A resource's state as the kernel's state machine sees it: the fields a
@@ -271,6 +341,7 @@ struct Engine::ResState {
     bool susp_peer = false;
     bool peer_client = false;
     bool susp_dep = false;
+    bool susp_other_c = false;
     bool operator==(const Pd&) const = default;
   };
   struct Conn {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <set>
+#include <utility>
 
 #include "sim/engine/engine.h"
 #include "sim/engine/engine_internal.h"
@@ -74,6 +75,13 @@ struct Engine::IoState {
     // The local part went to UpToDate data; without it (diskless, or an
     // Inconsistent disk) only a peer's success completes the write.
     bool local_uptodate = false;
+    // A peer's part failed (the connection was lost under it): the
+    // completion waits for a superblock write in flight (FinishIo).
+    bool peer_missed = false;
+    // PEER_ACK (engine_peer_ack.cc): per peer node id the first DATA id
+    // and the number of chunks sent; the peers whose part failed.
+    std::map<uint32_t, std::pair<uint64_t, uint32_t>> peer_ids;
+    uint64_t peers_failed = 0;
   };
   std::map<uint64_t, Req> reqs;
   uint64_t next_req = 1;
@@ -265,7 +273,7 @@ events::ConnectionStatistics Engine::ConnectionStatsOf(const Resource& r,
       }
     }
   }
-  st.ap_in_flight = ap;
+  st.ap_in_flight = ap + EpochApSectors(c);
   st.rs_in_flight = rs;
   return st;
 }
@@ -372,11 +380,26 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
     const uint32_t minor = d->minor;
     ++d->upper_pending;
     LowerIssued(*d, len, false);
-    disk->Read(offset, len, [this, minor, disk, done](bool ok, std::vector<uint8_t> bytes) {
+    auto finish = [this, minor, handle, offset, len, done](bool ok, std::vector<uint8_t> bytes) {
       LowerDone(minor);
-      if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) --d2->upper_pending;
+      Device* d2 = FindMinor(minor);
+      if (d2 && d2->upper_pending > 0) --d2->upper_pending;
+      if (!ok && d2 && d2->disk_opts.Int("on-io-error") != 0) {
+        // The disk detaches and the read is retried at an UpToDate peer
+        // (the kernel's READ_COMPLETED_WITH_ERROR -> restart as a remote
+        // read); with pass_on the error goes up.
+        LocalIoError(minor, "drbd_request_endio");
+        return IoRead(handle, offset, len, done);
+      }
       done(ok ? 0 : EIO, ok ? std::move(bytes) : std::vector<uint8_t>{});
-    });
+    };
+    if (InsertFault(*r, *d, kFaultDtRd)) {  // engine_faults.cc
+      Later(env_.clock, [finish] { finish(false, {}); });
+    } else {
+      disk->Read(offset, len, [disk, finish](bool ok, std::vector<uint8_t> bytes) {
+        finish(ok, std::move(bytes));
+      });
+    }
     return;
   }
   // No UpToDate local data: read from an UpToDate peer.
@@ -453,6 +476,35 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     }
   }
   if (!accessible) return fail(EIO);
+  // A new data generation before the write: the first write after a
+  // promotion (the kernel's NEW_CUR_UUID), or one a peer will not get
+  // (RotateUuidForAbsentPeers). As drbd_req.c holds the request until
+  // MAKE_NEW_CUR_UUID's drbd_md_sync made the new current UUID durable,
+  // the write waits for that superblock write: a crash must not leave
+  // acknowledged writes behind the old current UUID (detsim seed
+  // 0x24a1bd0fb818ce0e: the peer then resynced over them).
+  {
+    const uint64_t uuid_before = d->sb.current_uuid;
+    bool rotate = std::exchange(d->new_cur_uuid, false);
+    for (auto& [peer, c] : r->connections) {
+      auto pit = c.peer_devices.find(d->volume);
+      if (pit == c.peer_devices.end()) continue;
+      Session* s = SessionOf(c);
+      if (!s || !s->up || !Replicating(c.cstate, pit->second.repl, pit->second.peer_disk)) {
+        rotate = true;
+      }
+    }
+    if (rotate) RotateUuidForAbsentPeers(*r, *d);
+    if (d->sb.current_uuid != uuid_before && d->md_state && d->md_state->sb_in_flight > 0) {
+      ++d->upper_pending;
+      d->md_state->held_writes.emplace_back([this, handle, offset, fua, minor = d->minor,
+                                          buf = std::move(data), cb = std::move(done)]() mutable {
+        if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) --d2->upper_pending;
+        IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
+      });
+      return;
+    }
+  }
   // Activity log first: the extents of the write must be in the on-disk
   // AL before the data reaches the local disk or a peer. Otherwise the
   // write comes back here once a transaction brought them in.
@@ -482,6 +534,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   req.len = len;
   req.local_uptodate = local && d->disk == DiskState::kUpToDate;
   if (local) NoteSyncTargetWrite(*r, *d, offset, len);
+  MaybePullAhead(*r, *d);  // engine_congestion.cc
   bool sent_anywhere = local;
   for (auto& [peer, c] : r->connections) {
     auto pit = c.peer_devices.find(d->volume);
@@ -492,6 +545,9 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       RotateUuidForAbsentPeers(*r, *d);
       MarkOutOfSync(pd.oos_bits, pd.oos_count, offset, len);
       MdArmFlush(d->minor);
+      if (s && s->up && pd.repl == ReplState::kAhead) {  // P_OUT_OF_SYNC to the Behind peer
+        Send(*s, proto::OutOfSync{d->volume, offset, static_cast<uint32_t>(len)});
+      }
       continue;
     }
     if (pd.rs_gen) ResyncSawWrite(pd, offset, len);
@@ -500,13 +556,13 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     for (uint64_t pos = 0; pos < len; pos += proto::kDataChunk) {
       uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(proto::kDataChunk, len - pos));
       uint64_t mid = io.next_msg++;
+      auto& ids = req.peer_ids[peer];
+      if (ids.second++ == 0) ids.first = mid;
       proto::Data m;
       m.volume = d->volume;
       m.id = mid;
       m.offset = offset + pos;
       m.flags = fua ? proto::kDataFua : 0;
-      m.data.assign(data.begin() + static_cast<ptrdiff_t>(pos),
-                    data.begin() + static_cast<ptrdiff_t>(pos + n));
       if (protocol == kProtA) req.peer_ok = true;  // sent is all protocol A promises
       if (protocol != kProtA) {
         io.waits[mid] =
@@ -521,8 +577,10 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
         ++req.pending;
       }
       pd.sent_bytes += n;
-      Send(*s, m);
+      // Framed straight from the request's buffer (m.data stays empty).
+      s->stream->Send(proto::EncodeData(m, std::span<const uint8_t>(data).subspan(pos, n)));
     }
+    EpochWrite(*r, c, d->volume, offset, len, protocol == kProtA);  // engine_congestion.cc
   }
   if (!sent_anywhere) {  // no local disk and no peer to write to
     IoDone cb = std::move(req.done);
@@ -545,10 +603,14 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       if (!ok) it->second.local_failed = true;
       FinishIo(id);
     };
-    disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) {
-      if (!ok || !fua) return finish(ok);
-      disk->Flush(finish);
-    });
+    if (InsertFault(*r, *d, kFaultDtWr)) {  // engine_faults.cc
+      Later(env_.clock, [finish] { finish(false); });
+    } else {
+      disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) {
+        if (!ok || !fua) return finish(ok);
+        disk->Flush(finish);
+      });
+    }
   }
   FinishIo(id);
 }
@@ -611,6 +673,27 @@ void Engine::FinishIo(uint64_t id) {
     req.err = EIO;  // the data reached no good copy
   }
   if (Device* d = FindMinor(req.minor); d && d->upper_pending > 0) --d->upper_pending;
+  // A completed write tells the peers that got it which nodes have it.
+  if (req.done && !req.read_done && req.len && !req.peer_ids.empty()) {
+    Resource* r = ResourceOfMinor(req.minor);
+    Device* d = FindMinor(req.minor);
+    if (r && d) {
+      uint64_t mask = 0;
+      if (req.local_uptodate && !req.local_failed && r->node_id >= 0 && r->node_id < 64) {
+        mask |= uint64_t{1} << r->node_id;
+      }
+      for (auto it2 = req.peer_ids.begin(); it2 != req.peer_ids.end();) {
+        const uint64_t bit = it2->first < 64 ? uint64_t{1} << it2->first : 0;
+        if (req.peers_failed & bit) {
+          it2 = req.peer_ids.erase(it2);
+        } else {
+          mask |= bit;
+          ++it2;
+        }
+      }
+      SendPeerAcks(*r, *d, req.peer_ids, mask);
+    }
+  }
   if (req.al_md) AlEndWrite(req.al_md, req.minor, req.offset, req.len);
   if (req.read_done) {
     int err = req.err;
@@ -619,7 +702,23 @@ void Engine::FinishIo(uint64_t id) {
     });
   } else if (req.done) {
     int err = req.err;
-    Later(env_.clock, [done = std::move(req.done), err] { done(err); });
+    // A write a peer did not get (the connection was lost under it) is
+    // acknowledged only once a superblock write in flight is durable: the
+    // loss made a new current UUID (ConnectionLost), and until it is on
+    // disk a crash would leave this write behind the old one, where the
+    // crashed-Primary rule (lost-quorum) resyncs it away from the
+    // survivor. The kernel completes such requests at once and makes the
+    // UUID at the next write; waiting here is stricter, never looser
+    // (detsim seed 0x24a1bd0fb818ce0e).
+    const bool cut_off = req.peer_missed;
+    Later(env_.clock, [this, minor = req.minor, cut_off, done = std::move(req.done), err] {
+      Device* d = FindMinor(minor);
+      if (cut_off && !err && d && d->md_state && d->md_state->sb_in_flight > 0) {
+        d->md_state->held_writes.emplace_back([done, err] { done(err); });
+        return;
+      }
+      done(err);
+    });
   }
 }
 
@@ -638,6 +737,10 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
   auto rit = io.reqs.find(w.req);
   if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
     if (ok && rit != io.reqs.end()) rit->second.peer_ok = true;
+    if (!ok && rit != io.reqs.end()) rit->second.peer_missed = true;
+    if (!ok && rit != io.reqs.end() && w.peer < 64) {
+      rit->second.peers_failed |= uint64_t{1} << w.peer;
+    }
     if (!ok) {
       Connection* c = FindConnection(w.res, w.peer);
       if (c && c->peer_devices.count(w.vol)) {
@@ -659,6 +762,7 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
 }
 
 void Engine::AbortPeerIo(Resource& r, Connection& c) {
+  EpochsLost(c);  // engine_congestion.cc
   if (!io_) return;
   std::vector<uint64_t> gone;
   for (const auto& [mid, w] : io_->waits) {
@@ -690,6 +794,7 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
 
   if (auto* dm = std::get_if<proto::Data>(&m)) {
     bool resync = (dm->flags & proto::kDataResync) != 0;
+    if (!resync) NotePeerRequest(c, dm->volume, dm->id, dm->offset, dm->data.size());
     // Resync data is always answered by WriteAck, whatever the protocol.
     int64_t protocol = resync ? 3 : c.net.Int("protocol");
     if (protocol == kProtB) Send(s, proto::RecvAck{dm->volume, dm->id});
@@ -711,12 +816,15 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
     const uint32_t minor = d->minor;
     const std::string res = r.name;
     const uint32_t peer = c.peer_node_id;
-    auto write = [this, minor, res, peer, resync, disk, fua, reply_later, ack, want_ack,
+    // Application writes belong to the sender's open epoch (BARRIER).
+    const uint64_t seq = resync ? 0 : PeerWriteBegin(s);
+    auto write = [this, minor, res, peer, resync, disk, fua, reply_later, ack, want_ack, sid, seq,
                   offset = dm->offset, data = std::move(dm->data)]() mutable {
       Device* d2 = FindMinor(minor);
       if (!d2 || d2->data != disk) {  // detached meanwhile
         ack.ok = false;
         if (want_ack) reply_later(ack);
+        if (seq) PeerWriteDone(sid, seq);
         return;
       }
       PeerDevice* pd = nullptr;
@@ -731,12 +839,18 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
       LowerIssued(*d2, data.size(), true);
-      auto finish = [this, minor, reply_later, ack, want_ack](bool ok) mutable {
+      auto finish = [this, minor, reply_later, ack, want_ack, sid, seq](bool ok) mutable {
         LowerDone(minor);
         if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
         ack.ok = ok;
         if (want_ack) reply_later(ack);
+        if (seq) PeerWriteDone(sid, seq);
       };
+      const Resource* r2 = ResourceOfMinor(minor);
+      if (r2 && InsertFault(*r2, *d2, resync ? kFaultRsWr : kFaultDtWr)) {  // engine_faults.cc
+        Later(env_.clock, [finish]() mutable { finish(false); });
+        return;
+      }
       disk->Write(offset, std::move(data), [disk, fua, finish](bool ok) mutable {
         if (!ok || !fua) return finish(ok);
         disk->Flush(finish);
@@ -807,7 +921,7 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
     ResolveWait(r.name, c.peer_node_id, rr->id, rr->ok, &rr->data);
     return true;
   }
-  return false;
+  return HandleEpochMessage(s, r, c, m);  // engine_congestion.cc
 }
 
 // The SyncTarget's half of the kernel's exclusion between resync and

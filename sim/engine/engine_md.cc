@@ -159,6 +159,14 @@ std::vector<uint32_t> ActivityLog::ActiveExtents() const {
   return out;
 }
 
+void ReleaseHeldWrites(DeviceMd& md) {
+  while (md.sb_in_flight == 0 && !md.held_writes.empty()) {
+    std::function<void()> w = std::move(md.held_writes.front());
+    md.held_writes.pop_front();
+    w();
+  }
+}
+
 bool AlCovers(const DeviceMd& md, uint64_t offset, uint64_t len) {
   if (!md.al_updates || len == 0) return true;
   const uint64_t first = offset >> kAlExtentShift;
@@ -465,6 +473,29 @@ void Engine::MdFlushBitmap(Resource& r, Device& d, uint64_t from, uint64_t to) {
   }
 }
 
+void Engine::MdFlushBitmapAfterSuperblock(Device& d) {
+  std::shared_ptr<DeviceMd> mdp = d.md_state;
+  if (!mdp || !d.meta) return;
+  auto write = [this, minor = d.minor, weak = std::weak_ptr<DeviceMd>(mdp)] {
+    std::shared_ptr<DeviceMd> m = weak.lock();
+    Device* d2 = FindMinor(minor);
+    Resource* r2 = ResourceOfMinor(minor);
+    if (!m || !d2 || !r2 || d2->md_state != m || !d2->meta) return;
+    // Counted as a metadata write: the peer writes held behind it (resync
+    // data) land only once the pages are durable.
+    ++m->sb_in_flight;
+    MdFlushBitmap(*r2, *d2, 0, ~uint64_t{0});
+    d2->meta->Flush([m](bool) {
+      if (--m->sb_in_flight == 0) ReleaseHeldWrites(*m);
+    });
+  };
+  if (mdp->sb_in_flight > 0 || !mdp->held_writes.empty()) {
+    mdp->held_writes.emplace_back(std::move(write));
+  } else {
+    write();
+  }
+}
+
 void Engine::MdArmFlush(uint32_t minor) {
   Device* d = FindMinor(minor);
   if (!d || !d->md_state || d->md_state->flush_timer) return;
@@ -476,6 +507,9 @@ void Engine::MdArmFlush(uint32_t minor) {
     Device* d2 = FindMinor(minor);
     Resource* r2 = ResourceOfMinor(minor);
     if (!d2 || !r2 || d2->md_state != mdp) return;
+    // Bits go to disk after the superblock in flight, never ahead of the
+    // state it records (MdFlushBitmapAfterSuperblock).
+    if (mdp->sb_in_flight > 0) return MdArmFlush(minor);
     const uint64_t before = mdp->bm_writes;
     MdFlushBitmap(*r2, *d2, 0, ~uint64_t{0});
     // Still changing (a resync, a workload): look again later.

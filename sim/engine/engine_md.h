@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <span>
@@ -63,6 +64,13 @@ class ActivityLog {
   void Commit(const std::vector<Update>& ups);
   // Committed extents, sorted.
   std::vector<uint32_t> ActiveExtents() const;
+  // Extents with writes in flight (the kernel's act_log->used, which
+  // congestion-extents compares with).
+  uint32_t used() const {
+    uint32_t n = 0;
+    for (const Slot& s : slots_) n += s.refs > 0 ? 1 : 0;
+    return n;
+  }
 
  private:
   struct Slot {
@@ -103,10 +111,14 @@ struct DeviceMd {
   // Superblock writes not yet durable (WriteMetadata), and the peers' data
   // writes held until none is: resync data, and writes arriving behind it,
   // reach the disk only after the state they depend on (Inconsistent) is on
-  // it. Run in arrival order.
+  // it. Run in arrival order; one that starts a metadata write of its own
+  // (counted in sb_in_flight) holds the rest until that is durable too.
   uint32_t sb_in_flight = 0;
-  std::vector<std::function<void()>> held_writes;
+  std::deque<std::function<void()>> held_writes;
 };
+
+// Runs the held writes, in order, while no metadata write is in flight.
+void ReleaseHeldWrites(DeviceMd& md);
 
 // True if a local write of [offset, offset + len) bytes may go ahead
 // without an AL transaction: its extents are active (or the log is off

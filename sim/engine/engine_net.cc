@@ -27,6 +27,18 @@ bool Contains(const std::vector<uint64_t>& v, uint64_t x) {
   return x != 0 && std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// A bitmap UUID that ends its life goes to the front of the history, unless
+// it is the current UUID or already there (_drbd_uuid_push_history).
+void RetireBitmapUuid(md::Superblock& sb, uint64_t val) {
+  val &= ~kUuidPrimaryBit;
+  if (val == 0 || val == md::kUuidJustCreated || val == (sb.current_uuid & ~kUuidPrimaryBit)) return;
+  if (std::find(sb.history_uuids.begin(), sb.history_uuids.end(), val) != sb.history_uuids.end()) {
+    return;
+  }
+  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
+  sb.history_uuids[0] = val;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -162,7 +174,23 @@ bool Engine::Bind(Session& s, Resource& r, Connection& c) {
   s.resource = r.name;
   s.peer = c.peer_node_id;
   s.auth = !c.net.Str("cram-hmac-alg").empty();
+  // conn_connect arms a receive timeout on the data stream until the last
+  // handshake packet arrived (ping-timeout * 10, "10 times the ping_timeo
+  // for two-phase commits"): a peer that died in the middle of the
+  // handshake, silently, must not hold the connection in Connecting with a
+  // stream that never completes; the stream is dropped and dialled anew.
+  auto arm_handshake_timeout = [this, &r, &c, id = s.id] {
+    const uint64_t timeout = static_cast<uint64_t>(c.net.Int("ping-timeout")) * kNsPerSec;
+    env_.clock->StartTimer(timeout, [this, res = r.name, peer = c.peer_node_id, id] {
+      auto it = sessions_.find(id);
+      if (it == sessions_.end() || it->second->up) return;
+      Connection* c2 = FindConnection(res, peer);
+      CloseSession(id);
+      if (c2 && c2->cstate == ConnState::kConnecting && c2->session == 0) Dial(res, peer);
+    });
+  };
   if (c.session == 0 || c.session == s.id || !sessions_.count(c.session)) {
+    if (c.session != s.id) arm_handshake_timeout();
     c.session = s.id;
     return true;
   }
@@ -177,6 +205,7 @@ bool Engine::Bind(Session& s, Resource& r, Connection& c) {
   uint64_t loser = c.session;
   c.session = s.id;
   CloseSession(loser);
+  arm_handshake_timeout();
   return true;
 }
 
@@ -388,10 +417,14 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     s.peer_state = *st;
     s.state_got = true;
     if (s.up) {
+      MaybeTakeNewCurrent(*r, *c, *st);  // engine_peer_ack.cc
       ApplyPeerState(*r, *c, *st, false);
+      DetectFinishedResyncs(*r, *c);  // engine_peer_ack.cc
     } else {
       MaybeEstablish(s, *r, *c);
     }
+    NoteSourceStability(*r, *c);  // engine_peer_ack.cc
+    if (s.up) FollowCancelledResync(*r, *c, *st);
     return;
   }
   if (std::holds_alternative<proto::Ping>(m)) {
@@ -407,6 +440,10 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     return ConnectionLost(*r, *c, ConnState::kTearDown, false, "remote");
   }
   if (s.up && HandleDataMessage(s, *r, *c, m)) return;
+  if (auto* pa = std::get_if<proto::PeerAck>(&m)) {
+    if (s.up) HandlePeerAck(*r, *c, *pa);
+    return;
+  }
   if (auto* rd = std::get_if<proto::ResyncDone>(&m)) {
     if (s.up) HandleResyncDone(*r, *c, *rd);
     return;
@@ -477,9 +514,10 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
     if (d.data) {
       v.size_sectors = d.size_sectors;
       v.current_uuid = d.sb.current_uuid;
+      if (r.role == Role::kPrimary) v.weak_nodes = WeakNodes(r, d);
       if (d.disk == DiskState::kInconsistent) v.uuid_flags |= kUuidFlagInconsistent;
       if (d.sb.flags & md::kMdfCrashedPrimary) v.uuid_flags |= kUuidFlagCrashedPrimary;
-      v.uuid_flags |= kUuidFlagStable;
+      if (DeviceStable(r)) v.uuid_flags |= kUuidFlagStable;
       if (c && c->was_connected) v.uuid_flags |= kUuidFlagReconnect;
       if (c && c->discard_my_data) v.uuid_flags |= kUuidFlagDiscardMyData;
       if (c && c->peer_devices.count(vol)) v.dirty_bits = c->peer_devices.at(vol).oos_count;
@@ -488,7 +526,9 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
       }
       if (c && c->peer_devices.count(vol)) {
         const PeerDevice& pd = c->peer_devices.at(vol);
-        v.resync_susp = static_cast<uint8_t>((pd.susp_user ? 1 : 0) | (pd.susp_dep ? 2 : 0));
+        v.resync_susp = static_cast<uint8_t>((pd.susp_user ? 1 : 0) | (pd.susp_dep ? 2 : 0) |
+                                             (pd.susp_other_c ? 4 : 0));
+        v.repl = static_cast<uint8_t>(pd.repl);
       }
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).send_skip) {
         v.uuid_flags |= kUuidFlagSkipInitialSync;
@@ -586,6 +626,45 @@ void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDev
   }
 }
 
+// drbd_uuid_detect_finished_resyncs, while the connection is being made
+// and both current UUIDs are equal (neither side a SyncTarget): our bitmap
+// UUID toward the peer is set and the peer keeps none toward us, and ours is
+// not the peer's current UUID: we were SyncSource and missed the end of the
+// run ("Missed end of resync as sync-source"); with no bit set on either
+// side the stale bitmap UUID is simply retired. The mirror image: the peer
+// missed the end ("Peer missed end of resync").
+Engine::Missed Engine::MissedEndOfResync(Resource& r, Connection& c, Device& d,
+                                         const PeerDevice& pd, uint64_t my_bm, uint64_t peer_bm) {
+  if (d.disk == DiskState::kInconsistent ||
+      pd.peer.disk == static_cast<uint8_t>(DiskState::kInconsistent)) {
+    return Missed::kNone;
+  }
+  const uint64_t peer_current = pd.peer.current_uuid & ~kUuidPrimaryBit;
+  const std::string prefix = Prefix(r, d, c);
+  const bool no_bits = pd.oos_count == 0 && pd.peer.dirty_bits == 0;
+  if (peer_bm != 0 && my_bm == 0 && peer_bm != peer_current) {
+    if (no_bits) {
+      Log(fmt::format("{}: Peer missed end of resync, 0 to sync", prefix));
+      return Missed::kNone;
+    }
+    Log(fmt::format("{}: Peer missed end of resync", prefix));
+    return Missed::kPeerMissedEnd;
+  }
+  if (peer_bm == 0 && my_bm != 0 && my_bm != peer_current) {
+    if (no_bits) {
+      Log(fmt::format("{}: Missed end of resync as sync-source, no bits to sync", prefix));
+      const uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid;
+      d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
+      RetireBitmapUuid(d.sb, previous);
+      WriteMetadata(d);
+      return Missed::kNone;
+    }
+    Log(fmt::format("{}: Missed end of resync as sync-source", prefix));
+    return Missed::kSourceMissedEnd;
+  }
+  return Missed::kNone;
+}
+
 ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                              Role peer_role, ResState& n, HandshakeOut* hs) {
   DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
@@ -608,12 +687,25 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   const char* rule = "";
   ReplState out = ReplState::kEstablished;
   bool split_brain = false, unrelated = false;
+  Missed missed = Missed::kNone;
   if (self == md::kUuidJustCreated && peer == md::kUuidJustCreated) {
     rule = "just-created-both";
   } else if (self == md::kUuidJustCreated) {
     strategy = "target-set-bitmap", rule = "just-created-self", out = ReplState::kSyncTarget;
   } else if (peer == md::kUuidJustCreated) {
     strategy = "source-set-bitmap", rule = "just-created-peer", out = ReplState::kSyncSource;
+  } else if (self == peer &&
+             (missed = MissedEndOfResync(r, c, d, pd, my_bm, peer_bm)) != Missed::kNone) {
+    // A resync ended on one side only: the source crashed before it heard
+    // that its target finished (its bitmap UUID toward the peer outlived the
+    // run), so the source's bits are still to be synced.
+    if (missed == Missed::kSourceMissedEnd) {
+      strategy = "source-use-bitmap", rule = "sync-source-missed-finish";
+      out = ReplState::kSyncSource;
+    } else {
+      strategy = "target-use-bitmap", rule = "sync-target-peer-missed-finish";
+      out = ReplState::kSyncTarget;
+    }
   } else if (self == peer) {
     // The kernel's order for equal current UUIDs (drbd_uuid_compare):
     // both sides lost this connection before (RECONNECT on both) → nothing
@@ -751,6 +843,44 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
                       events::ToString(d.disk), events::ToString(peer_disk)));
     }
   }
+  // Not in the kernel (docs/compat.md): equal current UUIDs and "no-sync"
+  // beside bits marked on either side and differing disk states (an
+  // Outdated SyncTarget that crashed before its Inconsistent state was on
+  // disk, back beside its source) resync those bits from the better disk.
+  // 9.2.18 makes the Outdated side UpToDate without the blocks the bits
+  // stand for (detsim seed 0x826fe5a4086d52e8). Both ends see the same
+  // disks and bit counts, so they pick opposite ends.
+  if (!split_brain && out == ReplState::kEstablished &&
+      std::string_view(strategy) == "no-sync" && d.disk != peer_disk &&
+      d.disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
+      peer_disk != DiskState::kDUnknown && (pd.oos_count > 0 || pd.peer.dirty_bits > 0) &&
+      !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
+    const bool prefer_local = d.disk > peer_disk;
+    out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
+    hs->use_bitmap = prefer_local;
+    hs->send_bitmap = !prefer_local;
+    Log(fmt::format("{}: strategy = {} due to bits in bitmap. ({}/{})", prefix,
+                    prefer_local ? "source-use-bitmap" : "target-use-bitmap",
+                    events::ToString(d.disk), events::ToString(peer_disk)));
+  }
+  // drbd_sync_handshake: a missed end of a resync only repeats it from an
+  // UpToDate source; otherwise the target retires its bitmap UUID.
+  if (missed == Missed::kSourceMissedEnd && d.disk != DiskState::kUpToDate) {
+    Log(fmt::format("{}: Resync (rule={}) skipped: sync-source ({})", prefix, rule,
+                    events::ToString(d.disk)));
+    out = ReplState::kEstablished;
+    hs->use_bitmap = false;
+  } else if (missed == Missed::kPeerMissedEnd && peer_disk != DiskState::kUpToDate) {
+    if (uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid; previous != 0) {
+      d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
+      RetireBitmapUuid(d.sb, previous);
+      WriteMetadata(d);
+    }
+    Log(fmt::format("{}: Resync (rule={}) skipped: peer sync-source ({})", prefix, rule,
+                    events::ToString(peer_disk)));
+    out = ReplState::kEstablished;
+    hs->send_bitmap = false;
+  }
   if (split_brain) {
     out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both",
                             hs);
@@ -761,6 +891,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
 }
 
 void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial) {
+  if (!initial) FollowPeerRepl(r, c, st);  // Ahead / Behind (engine_congestion.cc)
   ResState n = Capture(r);
   ResState::Conn& nc = n.conns.at(c.peer_node_id);
   if (initial) nc.cstate = ConnState::kConnected;
@@ -826,7 +957,8 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       // which also brings the target's own bits to the source.
       npd.repl = ExchangeFirst(npd.repl);
     } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
-                npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT) &&
+                npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT ||
+                npd.repl == ReplState::kPausedSyncS || npd.repl == ReplState::kPausedSyncT) &&
                d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
                npd.peer_disk == DiskState::kUpToDate &&
                NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
@@ -836,6 +968,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       // a third node, when the initial sync is skipped with 3+ nodes).
       pd.oos_bits.clear();
       pd.oos_count = 0;
+      DropFreshBitmapUuid(r, c, d, pd);
     }
     // An Outdated disk holding the same data as an UpToDate peer is UpToDate.
     if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
@@ -877,7 +1010,8 @@ void Engine::ReevaluateRepl(Resource& r) {
     if (nc.cstate != ConnState::kConnected) continue;
     for (auto& [vol, npd] : nc.pd) {
       if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
-           npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT) &&
+           npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT ||
+           npd.repl == ReplState::kPausedSyncS || npd.repl == ReplState::kPausedSyncT) &&
           n.disk.at(vol) == DiskState::kUpToDate && npd.peer_disk == DiskState::kUpToDate) {
         // Both ends came to the same UpToDate data another way (a third
         // node's skipped initial sync): the run has nothing left to do.
@@ -887,6 +1021,7 @@ void Engine::ReevaluateRepl(Resource& r) {
           npd.repl = ReplState::kEstablished;
           pd.oos_bits.clear();
           pd.oos_count = 0;
+          DropFreshBitmapUuid(r, r.connections.at(peer), r.devices.at(vol), pd);
         }
         continue;
       }
@@ -895,6 +1030,31 @@ void Engine::ReevaluateRepl(Resource& r) {
       // The module runs a sync handshake on the live connection (logged)
       // and starts with the bitmap exchange.
       Device& d = r.devices.at(vol);
+      // Never from (or as) a source that is not stable: the kernel's
+      // unstable resync would not make the target UpToDate anyway.
+      const PeerDevice& lpd = r.connections.at(peer).peer_devices.at(vol);
+      const bool peer_stable =
+          (lpd.peer.uuid_flags & kUuidFlagStable) != 0 || r.role == Role::kPrimary;
+      // Nor as a second source toward a device that already has one
+      // (drbd_select_sync_target): the target says so in its STATE.
+      bool other_source = false;
+      for (const auto& [p2, nc2] : n.conns) {
+        auto it2 = nc2.pd.find(vol);
+        if (p2 != peer && it2 != nc2.pd.end() &&
+            (it2->second.repl == ReplState::kWFBitMapT || it2->second.repl == ReplState::kSyncTarget ||
+             it2->second.repl == ReplState::kPausedSyncT)) {
+          other_source = true;
+        }
+      }
+      if (mine == DiskState::kInconsistent && npd.peer_disk == DiskState::kUpToDate &&
+          (!peer_stable || other_source)) {
+        continue;
+      }
+      if (mine == DiskState::kUpToDate && npd.peer_disk == DiskState::kInconsistent &&
+          ((!DeviceStable(r) && nc.peer_role != Role::kPrimary) ||
+           (lpd.peer.resync_susp & 4) != 0)) {
+        continue;
+      }
       if (mine == DiskState::kInconsistent && npd.peer_disk == DiskState::kUpToDate) {
         npd.repl = ReplState::kWFBitMapT;
         if (d.data) LogLiveHandshake(r, r.connections.at(peer), d, false);
@@ -916,6 +1076,7 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   uint32_t peer = c.peer_node_id;
   std::map<uint32_t, uint64_t> oos_before;  // by volume, before in-flight writes fail
   for (const auto& [vol, pd] : c.peer_devices) oos_before[vol] = pd.oos_count;
+  ApplyUnackedPeerRequests(r, c);
   StopNetworking(r, c);
   ResState n = Capture(r);
   ResState::Conn& nc = n.conns.at(peer);

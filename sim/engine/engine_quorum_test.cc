@@ -340,11 +340,11 @@ TEST_F(Quorum, SplitBrainResolvesTowardTheSideWithQuorumBeforeAnyPolicy) {
 TEST_F(Quorum, APrimaryThatLostItsPeersOneByOneResyncsFromTheOtherPeersBitmap) {
   // Three nodes, quorum off. a loses c, writes block 0 (b gets it), loses
   // b, writes block 2. a's bitmap toward b starts after block 0, toward c
-  // before it; b's current UUID (as it stands in drbd-simd, which does not
-  // pass a Primary's new current UUID on to connected Secondaries yet) is
-  // the one a's bitmap toward c started at. The UUID comparison needs the
-  // -other rules: a copies its bitmap toward c for b (bitmap-self-other),
-  // b clears its own (bitmap-peer-other), and b gets both blocks.
+  // before it. b took a's new current UUID with block 0
+  // (drbd_uuid_received_new_current, engine_peer_ack.cc), so a's bitmap
+  // UUID toward b is b's current UUID: rule bitmap-self, and b gets block 2
+  // and keeps block 0. (Before b took the UUID over, the -other rules
+  // found b's current UUID in a's bitmap UUID toward c.)
   Up(0, kIoError);
   world.Partition(Host(0), Host(2), true);
   world.RunFor(30 * kSec);
@@ -359,11 +359,9 @@ TEST_F(Quorum, APrimaryThatLostItsPeersOneByOneResyncsFromTheOtherPeersBitmap) {
   world.Partition(Host(0), Host(1), false);  // a meets b again, c stays away
   world.RunFor(60 * kSec);
   EXPECT_TRUE(N(0).sink.LogContains(
-      "drbd r0/0 drbd0 b: uuid_compare()=source-copy-other-bitmap by rule=bitmap-self-other"));
-  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0 b: Copying bitmap of peer node_id=2"));
+      "drbd r0/0 drbd0 b: uuid_compare()=source-use-bitmap by rule=bitmap-self"));
   EXPECT_TRUE(N(1).sink.LogContains(
-      "drbd r0/0 drbd0 a: uuid_compare()=target-clear-bitmap by rule=bitmap-peer-other"));
-  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: Resync source provides bitmap (node_id=2)"));
+      "drbd r0/0 drbd0 a: uuid_compare()=target-use-bitmap by rule=bitmap-peer"));
   EXPECT_FALSE(N(0).sink.LogContains("Unrelated data"));
   EXPECT_EQ(N(0).engine.ConnStateOf("r0", 1), ConnState::kConnected);
   EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
@@ -475,6 +473,66 @@ TEST_F(OnIoError, PassOnKeepsTheDisk) {
   world.RunFor(kSec);
   EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kUpToDate);
   EXPECT_EQ(Calls("local-io-error"), 0u);
+}
+
+// Three-node mechanisms (engine_peer_ack.cc) on the same three-node world.
+using PeerAcks = Quorum;
+
+TEST_F(PeerAcks, SecondaryTakesThePrimarysNewUuidAndMarksWhatTheThirdNodeMissed) {
+  // c is cut off; a writes block 0, which reaches b only. b takes a's new
+  // current UUID, its old one becoming its bitmap UUID toward c (weak), and
+  // a's PEER_ACK (reached a and b) marks block 0 out of sync toward c.
+  // Then a goes away and b meets c: b is the source by rule bitmap-self
+  // and c gets block 0 (with equal UUIDs, c would stay UpToDate without
+  // it: detsim seed 0x3).
+  Up(0, kIoError);
+  uint64_t ha = Writer(0);
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+  world.RunFor(5 * kSec);
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  EXPECT_EQ(N(1).engine.BlockOutOfSync("r0", 2, 0, 0), std::optional<bool>(true));
+  EXPECT_EQ(N(1).engine.BlockOutOfSync("r0", 0, 0, 0), std::optional<bool>(false));
+  world.Partition(Host(0), Host(1), true);
+  world.RunFor(30 * kSec);
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_TRUE(
+      N(1).sink.LogContains("drbd r0/0 drbd0 c: uuid_compare()=source-use-bitmap by rule=bitmap-self"));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+  auto c = world.DiskBytes("/c/disk");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(std::vector<uint8_t>(c->begin(), c->begin() + 4096), sim::Pattern(4096, 1));
+}
+
+TEST_F(PeerAcks, AResyncFromASecondaryOfALivePrimaryLeavesTheTargetInconsistent) {
+  // As above, but b meets c while a (Primary) is still connected to b: b
+  // is not stable (UUID_FLAG_STABLE clear), so the resync it runs toward c
+  // ends "unstable" and c stays Inconsistent (drbd_resync_finished without
+  // was_resync_stable) instead of UpToDate beside writes it misses; once c
+  // reaches a, it syncs from a and is UpToDate with every block.
+  Up(0, kIoError);
+  uint64_t ha = Writer(0);
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+  world.RunFor(5 * kSec);
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 8192, sim::Pattern(4096, 2)), 0);
+  world.RunFor(5 * kSec);
+  EXPECT_TRUE(N(2).sink.LogContains("drbd r0/0 drbd0 b: Peer was unstable during resync"));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kInconsistent);
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+  auto c = world.DiskBytes("/c/disk");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(std::vector<uint8_t>(c->begin(), c->begin() + 4096), sim::Pattern(4096, 1));
+  EXPECT_EQ(std::vector<uint8_t>(c->begin() + 8192, c->begin() + 12288), sim::Pattern(4096, 2));
 }
 
 }  // namespace

@@ -242,7 +242,7 @@ void Engine::SanitizeResyncSusp(const Resource& r, const ResState& o, ResState& 
         auto dit = r.devices.find(vol);
         if (dit != r.devices.end()) npd.susp_dep = !MaySyncNow(dit->second);
       }
-      const bool susp = npd.susp_user || npd.susp_peer || npd.susp_dep;
+      const bool susp = npd.susp_user || npd.susp_peer || npd.susp_dep || npd.susp_other_c;
       if (susp && npd.repl == ReplState::kSyncSource) npd.repl = ReplState::kPausedSyncS;
       if (susp && npd.repl == ReplState::kSyncTarget) npd.repl = ReplState::kPausedSyncT;
       if (!susp && npd.repl == ReplState::kPausedSyncS) npd.repl = ReplState::kSyncSource;
@@ -584,6 +584,7 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   const uint64_t paused = pd.rs_paused_ns / kNsPerSec;
   Log(fmt::format("{}: Resync done (total {} sec; paused {} sec; {} K/sec)", Prefix(r, d, c),
                   m.secs + paused, paused, m.kib / std::max<uint64_t>(1, m.secs)));
+  if (FinishUnstableResync(r, c, d, pd)) return;  // engine_peer_ack.cc
   if (pd.rs_csums && pd.rs_total) {
     Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
   }
@@ -614,14 +615,18 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   }
   d.sb.current_uuid = theirs | (d.sb.current_uuid & kUuidPrimaryBit);
   d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
-  WriteMetadata(d);
   // The data equals the source's now: bits this side marked toward it
-  // (online verify marks both sides) are done too (capture 11: 0 after).
+  // (online verify marks both sides, a full sync sets them all) are done
+  // too (capture 11: 0 after). They go to disk before the superblock that
+  // says UpToDate (update_on_disk_bitmap writes the bitmap before
+  // drbd_resync_finished), or a crash brings back an UpToDate disk with
+  // stale bits that no handshake resyncs (detsim seed 0x19e4f92a9a7f9656).
   if (pd.oos_count) {
     std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), 0);
     pd.oos_count = 0;
-    MdArmFlush(d.minor);
+    MdFlushBitmap(r, d, 0, ~uint64_t{0});
   }
+  WriteMetadata(d);
   ResState n = Capture(r);
   n.disk[m.volume] = DiskState::kUpToDate;
   n.conns.at(c.peer_node_id).pd.at(m.volume).repl = ReplState::kEstablished;
@@ -631,11 +636,20 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
 void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   if (r.role != Role::kPrimary || !d.data || d.disk != DiskState::kUpToDate) return;
   // Absent: not connected, or connected to a peer without a disk (the
-  // kernel rotates for a detached peer too: capture 13, "weak: ...FE").
+  // kernel rotates for a detached peer too: capture 13, "weak: ...FE"), or
+  // to a peer whose disk is Inconsistent or Outdated: rotate_current_into_bitmap
+  // takes every peer whose disk state is at most DUnknown in the kernel's
+  // order (Negotiating aside), so a Primary writing beside an Outdated peer
+  // that is still WFBitMapS starts a new data generation, and the next
+  // handshake resyncs by rule bitmap-self instead of finding equal current
+  // UUIDs (detsim seed 0xa0cf9fc466f61c18).
   auto absent = [&](const Connection& c) {
     auto pit = c.peer_devices.find(d.volume);
-    return pit != c.peer_devices.end() &&
-           (c.cstate != ConnState::kConnected || pit->second.peer_disk < DiskState::kInconsistent);
+    if (pit == c.peer_devices.end()) return false;
+    const DiskState pdsk = pit->second.peer_disk;
+    return c.cstate != ConnState::kConnected || pdsk < DiskState::kInconsistent ||
+           pdsk == DiskState::kInconsistent || pdsk == DiskState::kOutdated ||
+           pit->second.repl == ReplState::kAhead;  // writes only marked (engine_congestion.cc)
   };
   bool rotate = false;
   for (auto& [peer, c] : r.connections) {

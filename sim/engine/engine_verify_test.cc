@@ -133,7 +133,7 @@ TEST_F(VerifyRepair, CleanVerifyLeavesAnEqualUuidReconnectWithoutSync) {
 
 // Three nodes, initial sync skipped by a: b and c each adopt a's UUID, and
 // whichever becomes UpToDate first may start a full sync toward the other;
-// once both are UpToDate with the same UUID that run ends and nothing stays
+// once both are UpToDate with the same UUID every run ends and nothing stays
 // marked (found by simd_data.py's 3-node integrity tests).
 TEST(SkippedInitialSync, ThreeNodesEndInSyncWithNothingMarked) {
   World world;
@@ -185,6 +185,12 @@ TEST(SkippedInitialSync, ThreeNodesEndInSyncWithNothingMarked) {
   ASSERT_EQ(a.Connect("r0", 2), Ret::kSsSuccess);
   ASSERT_EQ(c.Connect("r0", 0), Ret::kSsSuccess);
   world.RunFor(3 * kSec);
+  // One resync source at a time (drbd_select_sync_target): c keeps b, whose
+  // run has less left, and waits PausedSyncT toward a; once b's run ends,
+  // c is UpToDate and a's run toward it is cancelled.
+  EXPECT_EQ(c.engine.ReplStateOf("r0", 0, 0), ReplState::kPausedSyncT);
+  EXPECT_EQ(c.engine.ReplStateOf("r0", 1, 0), ReplState::kSyncTarget);
+  world.RunFor(300 * kSec);
   for (uint32_t i = 0; i < 3; ++i) {
     EXPECT_EQ(nodes[i]->engine.DiskStateOf(0), DiskState::kUpToDate) << names[i];
     for (uint32_t j = 0; j < 3; ++j) {

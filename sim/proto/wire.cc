@@ -130,7 +130,25 @@ void EncodePayload(const State& m, Writer& w) {
     w.U8(v.verify_marks);
     w.U8(v.resync_susp);
     w.U8(v.quorum ? 1 : 0);
+    w.U8(v.repl);
+    w.U64(v.weak_nodes);
   }
+}
+void EncodePayload(const PeerAck& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.id);
+  w.U32(m.chunks);
+  w.U64(m.mask);
+}
+void EncodePayload(const OutOfSync& m, Writer& w) {
+  w.U32(m.volume);
+  w.U64(m.offset);
+  w.U32(m.length);
+}
+void EncodePayload(const Barrier& m, Writer& w) { w.U32(m.number); }
+void EncodePayload(const BarrierAck& m, Writer& w) {
+  w.U32(m.number);
+  w.U32(m.set_size);
 }
 void EncodePayload(const Bitmap& m, Writer& w) {
   w.U32(m.volume);
@@ -175,13 +193,15 @@ void EncodePayload(const Verify& m, Writer& w) {
   w.U16(static_cast<uint16_t>(m.digests.size()));
   for (uint64_t d : m.digests) w.U64(d);
 }
-void EncodePayload(const Data& m, Writer& w) {
+// DATA's fields, with its block data from `data` (EncodeData's is not in m).
+void EncodeData(const Data& m, std::span<const uint8_t> data, Writer& w) {
   w.U32(m.volume);
   w.U64(m.id);
   w.U64(m.offset);
   w.U32(m.flags);
-  w.Blob(m.data);
+  w.Blob(data);
 }
+void EncodePayload(const Data& m, Writer& w) { EncodeData(m, m.data, w); }
 void EncodePayload(const RecvAck& m, Writer& w) {
   w.U32(m.volume);
   w.U64(m.id);
@@ -254,6 +274,8 @@ void DecodePayload(Reader& r, State& m) {
     v.verify_marks = r.U8();
     v.resync_susp = r.U8();
     v.quorum = r.U8() != 0;
+    v.repl = r.U8();
+    v.weak_nodes = r.U64();
     m.volumes.push_back(std::move(v));
   }
 }
@@ -264,6 +286,22 @@ void DecodePayload(Reader& r, ResyncRequest& m) {
   m.volume = r.U32();
   m.from_target = r.U8() != 0;
   m.bitmap = r.U8() != 0;
+}
+void DecodePayload(Reader& r, OutOfSync& m) {
+  m.volume = r.U32();
+  m.offset = r.U64();
+  m.length = r.U32();
+}
+void DecodePayload(Reader& r, Barrier& m) { m.number = r.U32(); }
+void DecodePayload(Reader& r, PeerAck& m) {
+  m.volume = r.U32();
+  m.id = r.U64();
+  m.chunks = r.U32();
+  m.mask = r.U64();
+}
+void DecodePayload(Reader& r, BarrierAck& m) {
+  m.number = r.U32();
+  m.set_size = r.U32();
 }
 void DecodePayload(Reader& r, ResyncStart& m) {
   m.volume = r.U32();
@@ -365,6 +403,10 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kResyncStart, "ResyncStart"},
     {MsgType::kResyncCsum, "ResyncCsum"},
     {MsgType::kBitmap, "Bitmap"},
+    {MsgType::kOutOfSync, "OutOfSync"},
+    {MsgType::kBarrier, "Barrier"},
+    {MsgType::kBarrierAck, "BarrierAck"},
+    {MsgType::kPeerAck, "PeerAck"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 
@@ -423,16 +465,15 @@ void RecycleFrame(std::vector<uint8_t> frame) {
   p.free.push_back(std::move(frame));
 }
 
-std::vector<uint8_t> Encode(const Message& m) {
-  // Header and payload go into one buffer sized up front (block data is
-  // copied once); the length field is filled in last.
+namespace {
+
+// A frame of `type` whose payload `body` writes, `data_bytes` of block data
+// included: header and payload go into one buffer sized up front (from
+// the pool when large), the length field is filled in last.
+template <typename Body>
+std::vector<uint8_t> Frame(MsgType type, size_t data_bytes, const Body& body) {
   Writer w;
-  size_t hint = kHeaderBytes + 64;
-  std::visit(
-      [&](const auto& msg) {
-        if constexpr (requires { msg.data.size(); }) hint += msg.data.size();
-      },
-      m);
+  size_t hint = kHeaderBytes + 64 + data_bytes;
   if (FramePool& p = frame_pool; hint >= kPooledFrameBytes && !p.free.empty()) {
     p.bytes -= p.free.back().capacity();
     w.out() = std::move(p.free.back());
@@ -440,14 +481,33 @@ std::vector<uint8_t> Encode(const Message& m) {
   }
   w.out().reserve(hint);
   w.U32(kMagic);
-  w.U16(static_cast<uint16_t>(TypeOf(m)));
+  w.U16(static_cast<uint16_t>(type));
   w.U16(0);
   w.U32(0);
-  std::visit([&](const auto& msg) { EncodePayload(msg, w); }, m);
+  body(w);
   auto& out = w.out();
   uint32_t len = static_cast<uint32_t>(out.size() - kHeaderBytes);
   for (int i = 0; i < 4; ++i) out[8 + i] = static_cast<uint8_t>(len >> (24 - 8 * i));
   return std::move(out);
+}
+
+}  // namespace
+
+std::vector<uint8_t> Encode(const Message& m) {
+  size_t data_bytes = 0;
+  std::visit(
+      [&](const auto& msg) {
+        if constexpr (requires { msg.data.size(); }) data_bytes = msg.data.size();
+      },
+      m);
+  return Frame(TypeOf(m), data_bytes, [&](Writer& w) {
+    std::visit([&](const auto& msg) { EncodePayload(msg, w); }, m);
+  });
+}
+
+std::vector<uint8_t> EncodeData(const Data& head, std::span<const uint8_t> payload) {
+  return Frame(MsgType::kData, payload.size(),
+               [&](Writer& w) { EncodeData(head, payload, w); });
 }
 
 void Decoder::Feed(std::span<const uint8_t> bytes) {

@@ -45,6 +45,10 @@ enum class MsgType : uint16_t {
   kResyncCsum = 19,
   kVerify = 20,
   kBitmap = 21,
+  kOutOfSync = 22,
+  kBarrier = 23,
+  kBarrierAck = 24,
+  kPeerAck = 25,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -94,12 +98,24 @@ struct VolumeState {
   // side restarted since still resyncs them the same way round).
   uint8_t verify_marks = 0;
   // Why the sender's resync toward the receiver is suspended: bit 0 user
-  // (pause-sync), bit 1 a resync-after dependency; the receiver shows them
-  // as resync-suspended:peer (the kernel's peer_isp).
+  // (pause-sync), bit 1 a resync-after dependency, bit 2 another peer is
+  // the sender's resync source (resync_susp_other_c); the receiver shows
+  // them as resync-suspended:peer (the kernel's peer_isp).
   uint8_t resync_susp = 0;
   // The sender's have_quorum for the volume (the kernel's `quorum` state
   // bit): a split brain is resolved toward the side that has quorum.
   bool quorum = true;
+  // The sender's replication state toward the receiver (lib/events
+  // ReplState numbering): the peer of an Ahead node shows Behind, and
+  // follows its Ahead -> SyncSource into SyncTarget (the kernel's
+  // peer_state.conn).
+  uint8_t repl = 0;
+  // A Primary's weak nodes (the kernel's drbd_weak_nodes_device, node id
+  // bit mask): the nodes not known to hold its current data. A Secondary
+  // that takes over the Primary's new current UUID rotates its old one
+  // into their bitmap UUIDs (drbd_uuid_received_new_current). 0 from a
+  // Secondary.
+  uint64_t weak_nodes = 0;
   bool operator==(const VolumeState&) const = default;
 };
 
@@ -268,15 +284,58 @@ struct Bitmap {
 };
 inline constexpr size_t kBitmapWordsPerMsg = 2048;  // 32 KiB of pairs per message
 
+// P_OUT_OF_SYNC: an Ahead Primary wrote [offset, offset + length) bytes
+// locally without sending the data; the Behind peer marks the range out of
+// sync toward the sender.
+struct OutOfSync {
+  uint32_t volume = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  bool operator==(const OutOfSync&) const = default;
+};
+
+// P_BARRIER: closes the write epoch `number`: every DATA sent before it
+// on this stream belongs to it. The receiver answers BarrierAck once all
+// of them are written (and flushed, with write ordering `flush`);
+// `set_size` counts the epoch's writes (P_BARRIER_ACK).
+struct Barrier {
+  uint32_t number = 0;
+  bool operator==(const Barrier&) const = default;
+};
+struct BarrierAck {
+  uint32_t number = 0;
+  uint32_t set_size = 0;
+  bool operator==(const BarrierAck&) const = default;
+};
+
+// P_PEER_ACK: an application write the sender (Primary) sent as the
+// `chunks` DATA messages with ids `id`, `id` + 1, ... on this stream
+// completed; `mask` (node id bits) names the nodes it reached. The
+// receiver marks those blocks out of sync toward its other peers that are
+// not in `mask` (the kernel's got_peer_ack / drbd_set_sync).
+struct PeerAck {
+  uint32_t volume = 0;
+  uint64_t id = 0;
+  uint32_t chunks = 0;
+  uint64_t mask = 0;
+  bool operator==(const PeerAck&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
                              FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
-                             ResyncCsum, Bitmap>;
+                             ResyncCsum, Bitmap, OutOfSync, Barrier, BarrierAck, PeerAck>;
 MsgType TypeOf(const Message& m);
 
 // One framed message. Frames that carry block data take their buffer
 // from the calling thread's pool of recycled frames (see RecycleFrame).
 std::vector<uint8_t> Encode(const Message& m);
+
+// The frame Encode(Data) gives for `head` with `payload` as its data
+// (head.data is ignored): block data is copied once, from the caller's
+// buffer (an application write) straight into the frame.
+// REQUIRES: payload.size() <= kDataChunk.
+std::vector<uint8_t> EncodeData(const Data& head, std::span<const uint8_t> payload);
 
 // Hands a frame's buffer back once the transport sent it: the next
 // Encode of block data on this thread reuses it. A stream of DATA frames

@@ -91,6 +91,21 @@ TEST(PeerWireData, EncodeIntoRecycledBufferIsIdentical) {
   EXPECT_EQ(d.buffered_bytes(), 0u);  // all consumed
 }
 
+// EncodeData frames block data from the caller's buffer: the same bytes
+// as Encode of the Data that holds it, whatever the head's own data.
+TEST(PeerWireData, EncodeDataFromSpanEqualsEncode) {
+  std::vector<uint8_t> block(3 * kDataChunk);
+  for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<uint8_t>(i * 7 + 3);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4096}, size_t{kDataChunk}}) {
+    std::span<const uint8_t> part = std::span<const uint8_t>(block).subspan(kDataChunk + 5, n);
+    Data head{2, 77, 1 << 20, kDataFua, {9, 9, 9}};
+    Data full = head;
+    full.data.assign(part.begin(), part.end());
+    RecycleFrame(std::vector<uint8_t>(2 * kDataChunk, 0xee));
+    EXPECT_EQ(EncodeData(head, part), Encode(full)) << n;
+  }
+}
+
 TEST(PeerWireData, DataLayoutIsDocumented) {
   auto b = Encode(Data{1, 2, 512, kDataFua, {0xaa, 0xbb}});
   // clang-format off

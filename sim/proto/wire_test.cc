@@ -33,6 +33,8 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
   v.verify_marks = 2;
   v.resync_susp = 3;
   v.quorum = false;
+  v.repl = 14;
+  v.weak_nodes = 0xFFFFFFFFFFFFFFFAull;
   st.volumes.push_back(v);
   std::vector<Message> msgs = {Hello{1, 1, 0, 3, 4, "res"},
                                AuthChallenge{std::vector<uint8_t>(64, 0xab)},
@@ -43,7 +45,11 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
                                PingAck{},
                                Disconnect{0},
                                ResyncRequest{3, true, true},
-                               Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}}};
+                               Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}},
+                               OutOfSync{1, 1u << 20, 65536},
+                               Barrier{41},
+                               BarrierAck{41, 17},
+                               PeerAck{1, 77, 3, 0x5}};
   std::vector<uint8_t> stream;
   for (const Message& m : msgs) {
     auto b = Encode(m);

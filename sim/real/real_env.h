@@ -28,6 +28,11 @@ class AsioClock : public sim::Clock {
   asio::io_context& io_;
   uint64_t next_ = 1;
   std::map<sim::TimerId, std::shared_ptr<asio::steady_timer>> timers_;
+  // Zero-delay timers not yet run: posted to the loop instead of armed.
+  // An armed timer reprograms the timerfd twice (arm, then re-arm for the
+  // next deadline), and in a VM each reprogramming traps to the hypervisor:
+  // the engine completes every request this way.
+  std::set<sim::TimerId> posted_;
 };
 
 class AsioNet : public sim::Net {

@@ -8,14 +8,22 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <asio.hpp>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "sim/engine/engine.h"
 #include "sim/nbd/server.h"
@@ -252,6 +260,31 @@ class GenlServer {
 
 }  // namespace
 
+bool ParseFaultParams(const std::string& text, DaemonOptions* opt) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    std::string value = line.substr(eq + 1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
+      value.pop_back();
+    }
+    uint32_t* field = key == "enable_faults" ? &opt->enable_faults
+                      : key == "fault_rate"  ? &opt->fault_rate
+                      : key == "fault_devs"  ? &opt->fault_devs
+                                             : nullptr;
+    if (!field) continue;
+    errno = 0;
+    char* end = nullptr;
+    unsigned long v = std::strtoul(value.c_str(), &end, 0);
+    if (value.empty() || *end != '\0' || errno != 0 || v > UINT32_MAX) return false;
+    *field = static_cast<uint32_t>(v);
+  }
+  return true;
+}
+
 int RunDaemon(const DaemonOptions& opt) {
   real::KeepFreedMemory();
   asio::io_context io;
@@ -314,6 +347,30 @@ int RunDaemon(const DaemonOptions& opt) {
     std::cerr << "drbd-simd: cannot listen on " << opt.socket << ": " << err << "\n";
     return 20;
   }
+  auto apply_faults = [&engine, &log](const DaemonOptions& o) {
+    engine.SetFaults({o.enable_faults, o.fault_rate, o.fault_devs});
+    if (o.fault_rate != 0) {
+      log(fmt::format("fault injection: enable_faults={:#x} fault_rate={} fault_devs={:#x}",
+                      o.enable_faults, o.fault_rate, o.fault_devs));
+    }
+  };
+  apply_faults(opt);
+  // SIGHUP: the fault parameters again from --fault-file.
+  asio::signal_set hup(io, SIGHUP);
+  std::function<void(const asio::error_code&, int)> on_hup = [&](const asio::error_code& ec, int) {
+    if (ec) return;
+    DaemonOptions o = opt;
+    std::ifstream in(opt.fault_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!opt.fault_file.empty() && in && ParseFaultParams(text.str(), &o)) {
+      apply_faults(o);
+    } else if (!opt.fault_file.empty()) {
+      log("fault injection: cannot read " + opt.fault_file);
+    }
+    hup.async_wait(on_hup);
+  };
+  hup.async_wait(on_hup);
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
@@ -325,6 +382,7 @@ int RunDaemon(const DaemonOptions& opt) {
       engine.Down(ctx);
     }
     server.Stop();
+    hup.cancel();
     // Let the goodbye messages to peers go out, then stop.
     auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
     t->async_wait([&io, t](const asio::error_code&) { io.stop(); });

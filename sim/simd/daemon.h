@@ -26,7 +26,21 @@ struct DaemonOptions {
   std::string usermode_helper;
   uint64_t helper_timeout_ms = 0;       // kill a helper after this long; 0 = never
   std::vector<std::string> helper_env;  // extra "KEY=value" for every helper
+  // Fault injection, the module's parameters of the same names
+  // (engine_faults.cc): enable_faults (bit mask of fault types), fault_rate
+  // (percent), fault_devs (bit mask of minors, 0 = all).
+  uint32_t enable_faults = 0;
+  uint32_t fault_rate = 0;
+  uint32_t fault_devs = 0;
+  // Read again on SIGHUP: "enable_faults=N", "fault_rate=N", "fault_devs=N"
+  // lines (what writing /sys/module/drbd/parameters/* changes). "" = none.
+  std::string fault_file;
 };
+
+// Applies the "key=value" lines of `text` (enable_faults, fault_rate,
+// fault_devs; decimal or 0x hex; other lines ignored) to the fields of
+// `opt`. False on a malformed value of a known key.
+bool ParseFaultParams(const std::string& text, DaemonOptions* opt);
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean
 // shutdown, 20 if the socket cannot be set up, 1 for a bad --nbd-tcp.

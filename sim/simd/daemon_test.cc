@@ -200,7 +200,8 @@ TEST(DrbdSimdDaemon, HelpDocumentsTheOptions) {
   char buf[256];
   while (fgets(buf, sizeof buf, p)) out += buf;
   EXPECT_EQ(pclose(p), 0);
-  for (const char* opt : {"--node", "--socket", "--nbd-dir", "--quiet"}) {
+  for (const char* opt : {"--node", "--socket", "--nbd-dir", "--quiet", "--enable-faults",
+                          "--fault-rate", "--fault-devs", "--fault-file"}) {
     EXPECT_NE(out.find(opt), std::string::npos) << opt;
   }
 }

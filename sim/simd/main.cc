@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   po::options_description desc(
       "Usage: drbd-simd --node NAME --socket PATH [--nbd-dir DIR] [--nbd-tcp ADDR:PORT] "
       "[--usermode-helper PROGRAM] [--helper-timeout MS] [--helper-env KEY=VALUE]... "
+      "[--enable-faults MASK --fault-rate PCT [--fault-devs MASK] [--fault-file PATH]] "
       "[--quiet]\n\n"
       "Runs one simulated DRBD node in the foreground. drbdsetup and drbdadm reach it\n"
       "with DRBD_SIM_SOCKET=PATH; peers connect over TCP to the addresses of the\n"
@@ -36,7 +37,17 @@ int main(int argc, char** argv) {
       "kill a handler still running after this many ms (default 0: wait as the kernel does)")(
       "helper-env", po::value<std::vector<std::string>>(&opt.helper_env),
       "KEY=VALUE added to every handler's environment (repeatable; DRBD_SIM_SOCKET is always "
-      "set)");
+      "set)")(
+      "enable-faults", po::value<uint32_t>(&opt.enable_faults),
+      "fault injection, as the module parameter enable_faults: bit mask of fault types "
+      "(0 meta-data write, 1 meta-data read, 2 resync write, 3 resync read, 4 data write, "
+      "5 data read, ...)")(
+      "fault-rate", po::value<uint32_t>(&opt.fault_rate),
+      "percentage of eligible requests that fail (module parameter fault_rate; 0 = off)")(
+      "fault-devs", po::value<uint32_t>(&opt.fault_devs),
+      "bit mask of the minors faults apply to (module parameter fault_devs; 0 = all)")(
+      "fault-file", po::value<std::string>(&opt.fault_file),
+      "on SIGHUP, read enable_faults=N, fault_rate=N, fault_devs=N lines from this file");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -67,6 +67,31 @@ TEST(Detsim, EachFaultAloneKeepsTheInvariants) {
   }
 }
 
+// Fresh seeds that once broke an invariant through engine bugs, each with
+// what it exercises (docs/design/detsim.md, Limits): a restarted crashed
+// Primary writing beside an Outdated WFBitMapS peer took no new current
+// UUID (the kernel's NEW_CUR_UUID after a promotion, rotate_current_into_bitmap
+// for Outdated / Inconsistent peers); a SyncSource that crashed before it
+// heard the end of the resync kept a stale bitmap UUID and later chose
+// no-sync (drbd_uuid_detect_finished_resyncs: sync-source-missed-finish);
+// writes cut off by a lost connection were acknowledged before the new
+// current UUID was durable, and a crash during that superblock write let
+// the survivor resync over them; a peer that died in the middle of the
+// handshake held the connection in Connecting for ever (the handshake's
+// receive timeout).
+TEST(Detsim, FormerlyFailingFreshSeedsKeepTheInvariants) {
+  for (uint64_t seed : {0xa0cf9fc466f61c18ull, 0xd739af86106e58e8ull, 0x1d5dbb87564e3041ull,
+                        0x24a1bd0fb818ce0eull, 0x909f3c07535e8a8aull,
+                        0x826fe5a4086d52e8ull}) {
+    Options o;
+    o.seed = seed;
+    o.steps = 150;
+    o.nodes = 2;
+    Result r = Simulate(o);
+    EXPECT_TRUE(r.ok) << "step " << r.step << ": " << r.violation << "\n" << ReproLine(o);
+  }
+}
+
 TEST(Detsim, ReproLineNamesSeedStepsAndFaults) {
   Options o;
   o.seed = 0xabc;

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Handshake recovery after crashes, over the deterministic world: the
+// engine bugs fresh drbd-detsim seeds found (docs/design/detsim.md, Limits),
+// reduced to the steps that matter. A SyncSource that crashed before it
+// heard that its target finished resyncs its bits again
+// (drbd_uuid_detect_finished_resyncs: sync-source-missed-finish) instead of
+// letting the crashed-Primary rule turn it into the SyncTarget. (The
+// handshake's receive timeout is covered by detsim seed 0x909f3c07535e8a8a
+// in tests/sim/detsim_test.cc: a silently dead peer needs the simulator's
+// per-node network cut.)
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "sim/engine/engine.h"
+#include "sim/world/node.h"
+
+namespace drbd::engine {
+namespace {
+
+using sim::kSec;
+using sim::Node;
+using sim::Pattern;
+using sim::World;
+
+class HandshakeRecovery : public ::testing::Test {
+ protected:
+  HandshakeRecovery()
+      : a(std::make_unique<Node>(world, "a")), b(std::make_unique<Node>(world, "b")) {}
+
+  static sim::PairOptions Options() {
+    sim::PairOptions o;
+    o.peer_device.Set("resync-rate", int64_t{100 << 10});
+    o.peer_device.Set("c-plan-ahead", int64_t{0});
+    o.set_peer_device = true;
+    return o;
+  }
+  // The node dies: its host falls silent, its disk keeps what it wrote.
+  void Crash(std::unique_ptr<Node>& n, const std::string& host, const std::string& disk,
+             World::CrashMode mode = World::CrashMode::kKeep) {
+    world.SetHostDown(host, true);
+    world.CrashDisk(disk, mode);
+    n.reset();
+  }
+  void Restart(std::unique_ptr<Node>& n, const std::string& host, const std::string& name,
+               int node_id, bool connect) {
+    world.SetHostDown(host, false);
+    n = std::make_unique<Node>(world, name);
+    ASSERT_EQ(sim::RejoinPair(*n, node_id, Options(), connect), "");
+  }
+
+  World world;
+  std::unique_ptr<Node> a;
+  std::unique_ptr<Node> b;
+};
+
+// detsim seed 0xd739af86106e58e8: the Primary a crashed while its
+// SyncTarget b received the last resync data; b finished and adopted a's
+// current UUID, a kept its bitmap UUID toward b. Equal current UUIDs, a a
+// crashed Primary, b with RECONNECT: without the missed-end rule a became
+// SyncTarget, and writes a made later beside an Outdated b were dropped.
+TEST_F(HandshakeRecovery, ASourceThatMissedTheEndOfItsResyncSyncsAgain) {
+  ASSERT_EQ(sim::UpPair(world, *a, *b, Options()), "");
+  ASSERT_EQ(a->engine.Primary(a->Res("r0"), false).ret, Ret::kSsSuccess);
+  int err = 0;
+  const uint64_t h = a->engine.OpenDevice(0, &err);
+  ASSERT_NE(h, 0u) << err;
+  ASSERT_EQ(b->engine.Disconnect(b->Peer("r0", 0), false).ret, Ret::kNoError);
+  world.RunFor(kSec);
+  for (uint64_t i = 0; i < 16; ++i) {
+    ASSERT_EQ(sim::WriteAndRun(world, *a, h, i * 4096, Pattern(4096, static_cast<uint8_t>(i))),
+              0);
+  }
+  ASSERT_GT(a->engine.OutOfSyncBlocks("r0", 1, 0).value(), 0u);
+  ASSERT_EQ(b->Connect("r0", 0), Ret::kSsSuccess);
+  // a crashes during the superblock write that retires its bitmap UUID
+  // toward b once every bit was acknowledged (the write after the last bit
+  // cleared); the ResyncDone it sent still reaches b, which finishes.
+  const uint64_t md_start = a->engine.DeviceBytes(0).value();
+  bool armed = false, crash_now = false;
+  world.SetWriteHook("/a/disk", [&](uint64_t offset, uint64_t) {
+    if (armed && offset >= md_start) crash_now = true;
+  });
+  for (int i = 0; i < 1000000 && !crash_now; ++i) {
+    ASSERT_TRUE(world.Step());
+    armed = armed || (a->engine.ReplStateOf("r0", 1, 0) == ReplState::kSyncSource &&
+                      a->engine.OutOfSyncBlocks("r0", 1, 0).value() == 0);
+  }
+  ASSERT_TRUE(crash_now);
+  world.SetWriteHook("/a/disk", {});
+  Crash(a, "10.0.0.1", "/a/disk", World::CrashMode::kLoseUnflushed);
+  for (int i = 0; i < 100 && b->engine.DiskStateOf(0) != DiskState::kUpToDate; ++i) {
+    world.RunFor(kSec / 10);
+  }
+  ASSERT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
+  world.RunFor(5 * kSec);  // b notices, loses its Primary
+  Restart(a, "10.0.0.1", "a", 0, true);
+  for (int i = 0; i < 30 && a->engine.ConnStateOf("r0", 1) != ConnState::kConnected; ++i) {
+    world.RunFor(kSec);
+  }
+  ASSERT_EQ(a->engine.ConnStateOf("r0", 1), ConnState::kConnected);
+  EXPECT_TRUE(a->sink.LogContains("Missed end of resync as sync-source"));
+  EXPECT_TRUE(a->sink.LogContains("uuid_compare()=source-use-bitmap by rule=sync-source-missed-finish"));
+  EXPECT_TRUE(b->sink.LogContains("uuid_compare()=target-use-bitmap by rule=sync-target-peer-missed-finish"));
+}
+
+}  // namespace
+}  // namespace drbd::engine

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What keeps three or more nodes consistent beyond what two need: a
+// Secondary takes over a connected Primary's new current UUID (with the
+// Primary's weak-nodes mask, so that its bitmap UUIDs toward the nodes the
+// Primary cannot reach start at the old data generation); PEER_ACK tells
+// the Secondaries which nodes a completed write reached, so that each marks
+// the blocks out of sync toward the nodes it did not reach (and every write
+// not peer-acked when the Primary is lost); and a device resyncs from one
+// source at a time. The kernel's drbd_uuid_received_new_current,
+// got_peer_ack / apply_unacked_peer_requests and drbd_select_sync_target.
+// See docs/design/drbd-simd.md ("Three nodes").
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/engine_internal.h"
+
+namespace drbd::engine {
+namespace {
+
+uint64_t NodeBit(uint32_t node) { return node < 64 ? uint64_t{1} << node : 0; }
+
+// _drbd_uuid_push_history: `val` goes to the front of the history unless
+// it is no UUID, the current UUID, a bitmap UUID or already there.
+void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
+  val &= ~kUuidPrimaryBit;
+  if (val == 0 || val == md::kUuidJustCreated) return;
+  if (val == (sb.current_uuid & ~kUuidPrimaryBit)) return;
+  for (int node = 0; node < static_cast<int>(sb.peers.size()); ++node) {
+    if (node != self && val == (sb.peers[static_cast<size_t>(node)].bitmap_uuid & ~kUuidPrimaryBit))
+      return;
+  }
+  for (uint64_t h : sb.history_uuids) {
+    if (h == val) return;
+  }
+  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
+  sb.history_uuids[0] = val;
+}
+
+bool IsSyncTargetState(ReplState s) {
+  return s == ReplState::kSyncTarget || s == ReplState::kPausedSyncT;
+}
+
+}  // namespace
+
+uint64_t Engine::WeakNodes(const Resource& r, const Device& d) const {
+  uint64_t not_weak = 0;
+  if (d.disk == DiskState::kUpToDate) not_weak |= NodeBit(static_cast<uint32_t>(r.node_id));
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const DiskState pdsk = pit->second.peer_disk;
+    if (!(pdsk <= DiskState::kFailed || pdsk == DiskState::kDUnknown ||
+          pdsk == DiskState::kOutdated)) {
+      not_weak |= NodeBit(peer);
+    }
+  }
+  return ~not_weak;
+}
+
+void Engine::MaybeTakeNewCurrent(Resource& r, Connection& c, const proto::State& st) {
+  if (static_cast<Role>(st.role) != Role::kPrimary) return;
+  for (const proto::VolumeState& vs : st.volumes) {
+    auto pit = c.peer_devices.find(vs.volume);
+    auto dit = r.devices.find(vs.volume);
+    if (pit == c.peer_devices.end() || dit == r.devices.end()) continue;
+    Device& d = dit->second;
+    // receive_current_uuid: only on a live connection (Established or a
+    // resync), with UpToDate data here, and for a UUID that differs.
+    if (!d.data || d.disk != DiskState::kUpToDate || pit->second.repl < ReplState::kEstablished ||
+        vs.current_uuid == 0 || (vs.current_uuid & ~kUuidPrimaryBit) == md::kUuidJustCreated ||
+        (vs.current_uuid & ~kUuidPrimaryBit) == (d.sb.current_uuid & ~kUuidPrimaryBit)) {
+      continue;
+    }
+    // The Primary keeps bits toward this node (blocks it knows this node
+    // lacks, e.g. from its activity log after a crash) while the
+    // connection does not resync them: taking its UUID would hide them
+    // from the next handshake. (The kernel takes it; its peers resync such
+    // bits by other means.)
+    if (vs.dirty_bits != 0 && pit->second.repl == ReplState::kEstablished) continue;
+    // The sender counts as weak too: this node's bitmap toward it starts
+    // at the old generation if it had none.
+    const uint64_t weak = vs.weak_nodes | NodeBit(c.peer_node_id);
+    Log(fmt::format("{}: received new current UUID: {:016X} weak_nodes={:016X}", Prefix(r, d, c),
+                    vs.current_uuid, weak));
+    ReceivedNewCurrent(r, c, d, vs.current_uuid, weak);
+  }
+}
+
+void Engine::ReceivedNewCurrent(Resource& r, Connection& /*from*/, Device& d, uint64_t val,
+                                uint64_t weak_nodes) {
+  // A resync (or Behind) toward this node is under way: the new UUID is
+  // taken when it ends (the resync's end adopts the source's UUID).
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const ReplState s = pit->second.repl;
+    if (s == ReplState::kSyncTarget || s == ReplState::kPausedSyncT || s == ReplState::kBehind) {
+      return;
+    }
+  }
+  md::Superblock& sb = d.sb;
+  const uint64_t old_current = sb.current_uuid;
+  uint64_t prev = old_current & ~kUuidPrimaryBit;
+  if (prev == md::kUuidJustCreated || prev == 0) prev = NewUuid() & ~kUuidPrimaryBit;
+  // rotate_current_into_bitmap: peers that are away (disk at most DUnknown
+  // in the kernel's order, Negotiating aside) or weak, whose bitmap UUID
+  // is unset or the old current one, get the old current UUID.
+  if (d.disk == DiskState::kUpToDate) {
+    for (const auto& [peer, c] : r.connections) {
+      auto pit = c.peer_devices.find(d.volume);
+      if (pit == c.peer_devices.end() || peer >= md::kPeersMax) continue;
+      auto& pm = sb.peers[peer];
+      if (pm.bitmap_uuid != 0 && (pm.bitmap_uuid & ~kUuidPrimaryBit) != prev) continue;
+      const DiskState pdsk = pit->second.peer_disk;
+      if (pdsk == DiskState::kDiskless && pm.bitmap_index < 0) continue;
+      if ((pdsk <= DiskState::kDUnknown && pdsk != DiskState::kNegotiating) ||
+          (weak_nodes & NodeBit(peer))) {
+        pm.bitmap_uuid = prev;
+      }
+    }
+  }
+  // __set_bitmap_slots: nodes connected to the Primary (not weak) for
+  // which this node keeps a bitmap UUID hold the new data generation as of
+  // now; their bitmap UUID becomes it, the previous one goes to history.
+  const uint64_t new_current = val & ~kUuidPrimaryBit;
+  for (int node = 0; node < static_cast<int>(sb.peers.size()); ++node) {
+    if (node == r.node_id || node >= 64) continue;
+    auto& pm = sb.peers[static_cast<size_t>(node)];
+    if ((weak_nodes & NodeBit(static_cast<uint32_t>(node))) || pm.bitmap_uuid == 0 ||
+        pm.bitmap_index < 0 || pm.bitmap_uuid == new_current) {
+      continue;
+    }
+    const uint64_t previous = pm.bitmap_uuid;
+    pm.bitmap_uuid = new_current;
+    PushHistory(sb, r.node_id, previous);
+  }
+  // __drbd_uuid_set_current (a Secondary keeps the primary bit clear),
+  // then the old current UUID goes to history even when no bitmap UUID
+  // took it, so a later handshake with a node that never saw the new one
+  // finds it there.
+  sb.current_uuid = new_current;
+  PushHistory(sb, r.node_id, old_current);
+  WriteMetadata(d);
+  BroadcastState(r);
+}
+
+void Engine::SendPeerAcks(Resource& r, Device& d,
+                          const std::map<uint32_t, std::pair<uint64_t, uint32_t>>& acked,
+                          uint64_t mask) {
+  for (const auto& [peer, ids] : acked) {
+    auto cit = r.connections.find(peer);
+    if (cit == r.connections.end()) continue;
+    Session* s = SessionOf(cit->second);
+    if (!s || !s->up) continue;
+    Send(*s, proto::PeerAck{d.volume, ids.first, ids.second, mask});
+  }
+}
+
+void Engine::NotePeerRequest(Connection& c, uint32_t vol, uint64_t id, uint64_t offset,
+                             uint64_t len) {
+  c.unacked[id] = Connection::PeerReq{vol, offset, len};
+}
+
+void Engine::HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m) {
+  auto dit = r.devices.find(m.volume);
+  bool marked = false;
+  for (uint64_t id = m.id; id < m.id + m.chunks; ++id) {
+    auto it = c.unacked.find(id);
+    if (it == c.unacked.end()) continue;
+    const Connection::PeerReq req = it->second;
+    c.unacked.erase(it);
+    // drbd_set_sync with the Primary's own slot left alone: the blocks are
+    // out of sync toward every other node the write did not reach. (The
+    // kernel also clears them toward the nodes it reached; leaving them set
+    // only resyncs a little more.)
+    for (auto& [peer, c2] : r.connections) {
+      if (peer == c.peer_node_id || (m.mask & NodeBit(peer))) continue;
+      auto pit = c2.peer_devices.find(req.volume);
+      if (pit == c2.peer_devices.end()) continue;
+      MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, req.offset, req.len);
+      marked = true;
+    }
+  }
+  if (marked && dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
+}
+
+void Engine::ApplyUnackedPeerRequests(Resource& r, Connection& c) {
+  std::set<uint32_t> vols;
+  for (const auto& [id, req] : c.unacked) {
+    for (auto& [peer, c2] : r.connections) {
+      if (peer == c.peer_node_id) continue;
+      auto pit = c2.peer_devices.find(req.volume);
+      if (pit == c2.peer_devices.end()) continue;
+      MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, req.offset, req.len);
+      vols.insert(req.volume);
+    }
+  }
+  c.unacked.clear();
+  for (uint32_t vol : vols) {
+    auto dit = r.devices.find(vol);
+    if (dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
+  }
+}
+
+void Engine::DropFreshBitmapUuid(Resource& /*r*/, Connection& c, Device& d, PeerDevice& pd) {
+  if (!pd.rs_fresh_bm_uuid) return;
+  pd.rs_fresh_bm_uuid = false;
+  if (!d.data || c.peer_node_id >= md::kPeersMax) return;
+  d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
+  WriteMetadata(d);
+}
+
+void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
+  if (c.cstate != ConnState::kConnected) return;
+  for (auto& [vol, pd] : c.peer_devices) {
+    auto dit = r.devices.find(vol);
+    if (dit == r.devices.end() || !pd.have_peer) continue;
+    Device& d = dit->second;
+    // Equal current UUIDs on a connection that is not resyncing, between
+    // two UpToDate disks.
+    if (!d.data || pd.repl != ReplState::kEstablished || d.disk != DiskState::kUpToDate ||
+        pd.peer_disk != DiskState::kUpToDate || pd.peer.current_uuid == 0 ||
+        (pd.peer.current_uuid & ~kUuidPrimaryBit) != (d.sb.current_uuid & ~kUuidPrimaryBit)) {
+      continue;
+    }
+    bool changed = false;
+    for (int node = 0; node < static_cast<int>(d.sb.peers.size()); ++node) {
+      // Only toward the peer itself: a third node's bits are dropped by
+      // the kernel only because a sync target also takes over its source's
+      // bitmap UUIDs (drbd_uuid_resync_finished), which this engine does
+      // not do yet; without that, the peer's missing bitmap UUID toward a
+      // third node does not mean that node caught up.
+      if (node == r.node_id || node != static_cast<int>(c.peer_node_id)) continue;
+      auto& pm = d.sb.peers[static_cast<size_t>(node)];
+      if (pm.bitmap_uuid == 0) continue;
+      PeerDevice* pd2 = nullptr;
+      auto cit = r.connections.find(static_cast<uint32_t>(node));
+      if (cit != r.connections.end() && cit->second.peer_devices.count(vol)) {
+        pd2 = &cit->second.peer_devices.at(vol);
+      }
+      if (pd2 && pd2 != &pd && pd2->repl > ReplState::kEstablished) continue;
+      bool peer_has = false;
+      for (const auto& [n2, uuid] : pd.peer.bitmap_uuids) {
+        if (n2 == node && uuid != 0) peer_has = true;
+      }
+      if (peer_has) continue;
+      const uint64_t previous = pm.bitmap_uuid;
+      pm.bitmap_uuid = 0;
+      PushHistory(d.sb, r.node_id, previous);
+      changed = true;
+    }
+    if (changed) {
+      WriteMetadata(d);
+      MdArmFlush(d.minor);
+    }
+  }
+}
+
+void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::State& st) {
+  ResState n = Capture(r);
+  bool any = false;
+  for (const proto::VolumeState& vs : st.volumes) {
+    auto pit = c.peer_devices.find(vs.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const ReplState mine = pit->second.repl;
+    if ((mine == ReplState::kSyncSource || mine == ReplState::kPausedSyncS ||
+         mine == ReplState::kWFBitMapS) &&
+        static_cast<ReplState>(vs.repl) == ReplState::kEstablished &&
+        static_cast<DiskState>(vs.disk) == DiskState::kUpToDate) {
+      ResState::Pd& npd = n.conns.at(c.peer_node_id).pd.at(vs.volume);
+      npd.repl = ReplState::kEstablished;
+      npd.peer_disk = DiskState::kUpToDate;
+      any = true;
+    }
+  }
+  if (any) Change(r, n, true, "resync-finished");
+}
+
+bool Engine::DeviceStable(const Resource& r) const {
+  if (r.role == Role::kPrimary) return true;
+  for (const auto& [peer, c] : r.connections) {
+    if (c.cstate == ConnState::kConnected && c.peer_role == Role::kPrimary) return false;
+  }
+  return true;
+}
+
+bool Engine::StableSourcePresent(const Resource& r, const Connection& except) const {
+  if (r.role == Role::kPrimary) return true;
+  for (const auto& [peer, c] : r.connections) {
+    if (&c == &except || c.cstate != ConnState::kConnected || c.peer_role != Role::kPrimary) {
+      continue;
+    }
+    for (const auto& [vol, pd] : c.peer_devices) {
+      if (pd.repl == ReplState::kEstablished || pd.repl == ReplState::kWFBitMapS ||
+          (pd.repl >= ReplState::kSyncSource && pd.repl < ReplState::kAhead)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void Engine::NoteSourceStability(Resource& r, Connection& c) {
+  if (StableSourcePresent(r, c)) return;
+  for (auto& [vol, pd] : c.peer_devices) {
+    const bool target = pd.repl == ReplState::kWFBitMapT || pd.repl == ReplState::kSyncTarget ||
+                        pd.repl == ReplState::kPausedSyncT;
+    if (!target) {
+      pd.rs_unstable = false;
+    } else if (pd.have_peer && !(pd.peer.uuid_flags & kUuidFlagStable)) {
+      pd.rs_unstable = true;
+    }
+  }
+}
+
+bool Engine::FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDevice& pd) {
+  const bool unstable = (pd.rs_unstable || !(pd.peer.uuid_flags & kUuidFlagStable)) &&
+                        !StableSourcePresent(r, c);
+  pd.rs_unstable = false;
+  if (!unstable) return false;
+  // drbd_resync_finished without a stable resync: Established again, but
+  // the disk keeps its state and the UUIDs stay; the source kept taking
+  // writes this node did not get.
+  Log(fmt::format("{}: Peer was unstable during resync", Prefix(r, d, c)));
+  ResState n = Capture(r);
+  n.conns.at(c.peer_node_id).pd.at(d.volume).repl = ReplState::kEstablished;
+  Change(r, n, true, "resync-finished");
+  return true;
+}
+
+void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n) const {
+  for (const auto& vol_disk : n.disk) {
+    const uint32_t vol = vol_disk.first;
+    const DiskState disk = vol_disk.second;  // a plain local: the lambda below uses it
+    // The peer devices of `vol` in `n`, with this side's bits toward each.
+    struct Cand {
+      uint32_t peer;
+      ResState::Pd* npd;
+      uint64_t weight;
+      bool was_target;
+    };
+    std::vector<Cand> pds;
+    for (auto& [peer, nc] : n.conns) {
+      auto pit = nc.pd.find(vol);
+      if (pit == nc.pd.end()) continue;
+      uint64_t weight = 0;
+      auto cit = r.connections.find(peer);
+      if (cit != r.connections.end() && cit->second.peer_devices.count(vol)) {
+        weight = cit->second.peer_devices.at(vol).oos_count;
+      }
+      bool was_target = false;
+      auto oit = o.conns.find(peer);
+      if (oit != o.conns.end() && oit->second.pd.count(vol)) {
+        was_target = oit->second.pd.at(vol).repl == ReplState::kSyncTarget;
+      }
+      pds.push_back(Cand{peer, &pit->second, weight, was_target});
+    }
+    if (pds.size() < 2) {
+      for (Cand& p : pds) p.npd->susp_other_c = false;
+      continue;
+    }
+    // drbd_is_sync_target_candidate: a sync target state not suspended for
+    // another reason, toward a peer disk at least Outdated. Data that is
+    // UpToDate here needs no source.
+    auto candidate = [&](const Cand& p) {
+      return disk != DiskState::kUpToDate && IsSyncTargetState(p.npd->repl) &&
+             !p.npd->susp_dep && !p.npd->susp_peer && !p.npd->susp_user &&
+             p.npd->peer_disk >= DiskState::kOutdated;
+    };
+    const Cand* current = nullptr;
+    const Cand* active = nullptr;
+    const Cand* desired = nullptr;
+    for (const Cand& p : pds) {
+      if (p.was_target && IsSyncTargetState(p.npd->repl)) active = &p;
+      if (p.was_target && candidate(p)) current = &p;
+      if (!candidate(p)) continue;
+      if (desired && p.weight > desired->weight) continue;
+      desired = &p;
+    }
+    // Keep the running source unless the other has at least 1 MiB (256
+    // bits) less to resync; never start a second while one is active.
+    if (current && desired && current->weight < desired->weight + 256) desired = current;
+    // __cancel_other_resyncs: the disk became UpToDate (a resync ended):
+    // the other resyncs toward it have nothing to bring.
+    auto oit = o.disk.find(vol);
+    if (disk == DiskState::kUpToDate && oit != o.disk.end() && oit->second != DiskState::kUpToDate) {
+      // (A peer on the same current UUID is left to the Established
+      // shortcut of ReevaluateRepl, which also drops the run's bits.)
+      auto dit = r.devices.find(vol);
+      const uint64_t mine = dit != r.devices.end() ? dit->second.sb.current_uuid : 0;
+      for (Cand& p : pds) {
+        p.npd->susp_other_c = false;
+        if (!IsSyncTargetState(p.npd->repl)) continue;
+        const PeerDevice& pd = r.connections.at(p.peer).peer_devices.at(vol);
+        if (((pd.peer.current_uuid ^ mine) & ~kUuidPrimaryBit) != 0) {
+          p.npd->repl = ReplState::kEstablished;
+        }
+      }
+      continue;
+    }
+    if (desired && active && desired != active) desired = nullptr;
+    const Cand* holder = desired ? desired : active;
+    for (Cand& p : pds) {
+      p.npd->susp_other_c = holder != nullptr && &p != holder;
+      if (IsSyncTargetState(p.npd->repl) && desired) {
+        p.npd->repl = &p == desired ? ReplState::kSyncTarget : ReplState::kPausedSyncT;
+      }
+    }
+  }
+}
+
+}  // namespace drbd::engine
