@@ -24,22 +24,7 @@ namespace drbd::engine {
 namespace {
 
 constexpr int64_t kOcBlock = 0, kOcPullAhead = 1, kOcDisconnect = 2;
-constexpr uint64_t kBmBlock = 4096;
 constexpr uint64_t kAheadResyncDelayNs = kNsPerSec;  // start_resync_timer: HZ
-
-// Sets the out-of-sync bits of bytes [offset, offset + len).
-void Mark(std::vector<uint64_t>& bits, uint64_t& count, uint64_t offset, uint64_t len) {
-  if (len == 0) return;
-  const uint64_t first = offset / kBmBlock, last = (offset + len - 1) / kBmBlock;
-  if (bits.size() * 64 <= last) bits.resize(last / 64 + 1, 0);
-  for (uint64_t blk = first; blk <= last; ++blk) {
-    const uint64_t mask = uint64_t{1} << (blk % 64);
-    if (!(bits[blk / 64] & mask)) {
-      bits[blk / 64] |= mask;
-      ++count;
-    }
-  }
-}
 
 }  // namespace
 
@@ -53,7 +38,8 @@ void Engine::EpochsLost(Connection& c) {
   for (const auto& [nr, e] : c.epoch_ap) {
     for (const Connection::EpochWrites::Range& w : e.ranges) {
       auto pit = c.peer_devices.find(w.volume);
-      if (pit != c.peer_devices.end()) Mark(pit->second.oos_bits, pit->second.oos_count, w.offset, w.len);
+      if (pit != c.peer_devices.end())
+        MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, w.offset, w.len);
     }
   }
   c.epoch_ap.clear();
@@ -167,7 +153,7 @@ bool Engine::HandleEpochMessage(Session& s, Resource& r, Connection& c, const pr
       Log(fmt::format("{}: ASSERTION FAILED in receive_out_of_sync: repl {}",
                       Prefix(r, dit->second, c), events::ToString(pd.repl)));
     }
-    Mark(pd.oos_bits, pd.oos_count, oos->offset, oos->length);
+    MarkOutOfSyncRange(pd.oos_bits, pd.oos_count, oos->offset, oos->length);
     if (dit->second.data) MdArmFlush(dit->second.minor);
     return true;
   }

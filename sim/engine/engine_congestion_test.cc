@@ -38,12 +38,9 @@ class Congestion : public ::testing::Test {
     o.net.Set("on-congestion", oc == "pull-ahead" ? int64_t{1} : oc == "disconnect" ? 2 : 0);
     o.net.Set("congestion-fill", int64_t{128});
     ASSERT_EQ(sim::UpPair(world, a, b, o), "");
-    ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-    world.RunFor(kSec);
-    int err = 0;
-    h = a.engine.OpenDevice(0, &err);
+    h = sim::PrimaryWriter(a);
     ASSERT_NE(h, 0u);
-    ASSERT_EQ(a.engine.OpenDeviceForWrite(h), 0);
+    world.RunFor(kSec);
     world.set_latency_ns(100000000);  // 100 ms each way
     a.sink.Clear();
     b.sink.Clear();

@@ -33,12 +33,9 @@ class Faults : public ::testing::Test {
     OptionSet disk(cfg::OptContext::kAttach);
     disk.Set("on-io-error", policy);
     ASSERT_EQ(a.engine.DiskOptions(a.Minor(0), disk, false).ret, Ret::kNoError);
-    ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-    world.RunFor(kSec);
-    int err = 0;
-    h = a.engine.OpenDevice(0, &err);
+    h = sim::PrimaryWriter(a);
     ASSERT_NE(h, 0u);
-    ASSERT_EQ(a.engine.OpenDeviceForWrite(h), 0);
+    world.RunFor(kSec);
     a.sink.Clear();
   }
 

@@ -39,11 +39,8 @@ class Helpers : public ::testing::Test {
   }
   // a Primary with a write open; returns the handle.
   uint64_t PrimaryWriter() {
-    EXPECT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-    int err = 0;
-    uint64_t h = a.engine.OpenDevice(0, &err);
+    const uint64_t h = sim::PrimaryWriter(a);
     EXPECT_NE(h, 0u);
-    EXPECT_EQ(a.engine.OpenDeviceForWrite(h), 0);
     return h;
   }
   void Cut(bool cut) { world.Partition("10.0.0.1", "10.0.0.2", cut); }

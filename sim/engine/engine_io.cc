@@ -120,24 +120,6 @@ std::optional<std::pair<uint64_t, uint32_t>> Engine::OldestPeerRequest(const std
   return oldest;
 }
 
-namespace {
-
-// Sets the out-of-sync bits of [offset, offset + len) in `pd`.
-void MarkOutOfSync(std::vector<uint64_t>& bits, uint64_t& count, uint64_t offset, uint64_t len) {
-  if (len == 0) return;
-  uint64_t first = offset / kBmBlock, last = (offset + len - 1) / kBmBlock;
-  if (bits.size() * 64 <= last) bits.resize(last / 64 + 1, 0);
-  for (uint64_t b = first; b <= last; ++b) {
-    uint64_t mask = uint64_t{1} << (b % 64);
-    if (!(bits[b / 64] & mask)) {
-      bits[b / 64] |= mask;
-      ++count;
-    }
-  }
-}
-
-}  // namespace
-
 // ---------------------------------------------------------------------------
 // Openers
 
@@ -543,7 +525,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     Session* s = SessionOf(c);
     if (!s || !s->up || !Replicating(c.cstate, pd.repl, pd.peer_disk)) {
       RotateUuidForAbsentPeers(*r, *d);
-      MarkOutOfSync(pd.oos_bits, pd.oos_count, offset, len);
+      MarkOutOfSyncRange(pd.oos_bits, pd.oos_count, offset, len);
       MdArmFlush(d->minor);
       if (s && s->up && pd.repl == ReplState::kAhead) {  // P_OUT_OF_SYNC to the Behind peer
         Send(*s, proto::OutOfSync{d->volume, offset, static_cast<uint32_t>(len)});
@@ -745,7 +727,7 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
       Connection* c = FindConnection(w.res, w.peer);
       if (c && c->peer_devices.count(w.vol)) {
         PeerDevice& pd = c->peer_devices.at(w.vol);
-        MarkOutOfSync(pd.oos_bits, pd.oos_count, w.offset, w.len);
+        MarkOutOfSyncRange(pd.oos_bits, pd.oos_count, w.offset, w.len);
       }
     }
   } else if (rit != io.reqs.end()) {

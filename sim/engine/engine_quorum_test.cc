@@ -143,11 +143,8 @@ class Quorum : public ::testing::Test {
   }
   // A write open on node `i` (after making it Primary); the handle.
   uint64_t Writer(int i) {
-    EXPECT_EQ(N(i).engine.Primary(N(i).Res("r0"), false).ret, Ret::kSsSuccess);
-    int err = 0;
-    uint64_t h = N(i).engine.OpenDevice(0, &err);
+    const uint64_t h = sim::PrimaryWriter(N(i));
     EXPECT_NE(h, 0u);
-    EXPECT_EQ(N(i).engine.OpenDeviceForWrite(h), 0);
     return h;
   }
   // Calls of handler `name` (not responses) on node `i`.
@@ -415,10 +412,8 @@ class OnIoError : public ::testing::Test {
     OptionSet change(cfg::OptContext::kDiskOptions);
     change.Set("on-io-error", policy);
     EXPECT_EQ(a.engine.DiskOptions(a.Minor(0), change, false).ret, Ret::kNoError);
-    EXPECT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-    int err = 0;
-    uint64_t h = a.engine.OpenDevice(0, &err);
-    EXPECT_EQ(a.engine.OpenDeviceForWrite(h), 0);
+    const uint64_t h = sim::PrimaryWriter(a);
+    EXPECT_NE(h, 0u);
     return h;
   }
   size_t Calls(const std::string& name) {

@@ -30,12 +30,9 @@ class KoCount : public ::testing::Test {
     o.net.Set("timeout", int64_t{10});
     o.net.Set("ko-count", ko);
     ASSERT_EQ(sim::UpPair(world, a, b, o), "");
-    ASSERT_EQ(a.engine.Primary(a.Res("r0"), false).ret, Ret::kSsSuccess);
-    world.RunFor(kSec);
-    int err = 0;
-    h = a.engine.OpenDevice(0, &err);
+    h = sim::PrimaryWriter(a);
     ASSERT_NE(h, 0u);
-    ASSERT_EQ(a.engine.OpenDeviceForWrite(h), 0);
+    world.RunFor(kSec);
     world.CrashDisk("/b/disk", World::CrashMode::kKeep);
   }
 

@@ -223,6 +223,15 @@ inline std::string RejoinPair(Node& n, int node_id, const PairOptions& o = {},
   return "";
 }
 
+// Makes `n` Primary of r0 and opens minor 0 for writing, as a workload
+// does: the handle, 0 if either step failed.
+inline uint64_t PrimaryWriter(Node& n) {
+  if (n.engine.Primary(n.Res("r0"), false).ret != engine::Ret::kSsSuccess) return 0;
+  int err = 0;
+  const uint64_t h = n.engine.OpenDevice(0, &err);
+  return h != 0 && n.engine.OpenDeviceForWrite(h) == 0 ? h : 0;
+}
+
 // Writes through an open handle and runs the world until the write
 // completes: its errno (0 = done), -1 if it never completed.
 inline int WriteAndRun(World& w, Node& n, uint64_t handle, uint64_t off, std::vector<uint8_t> data,

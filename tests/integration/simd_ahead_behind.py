@@ -19,8 +19,8 @@ import shutil
 import sys
 import time
 
-from simd_harness import (Cluster, TcpProxy, all_in_sync, conn_state, expect, main, up_all,
-                          wait_connected)
+from simd_harness import (Cluster, TcpProxy, all_in_sync, conn_state, expect, main, qemu_io,
+                          up_skip_sync_primary)
 
 MIB = 1 << 20
 IMG_MB = 16
@@ -37,21 +37,8 @@ def up(c, net):
         x.conf = os.path.join(c.dir, f"drbd.{x.name}.conf")
         c.write_config([res], path=x.conf, port_of=lambda name, x=x: x.port if name == x.name
                        else proxies[(x.name, name)].port)
-    up_all(c, "r0")
-    wait_connected(c, "r0")
-    c.nodes[0].adm("new-current-uuid", "--clear-bitmap", "r0/0")
-    c.wait("all UpToDate", lambda: all_in_sync(c))
-    c.nodes[0].adm("primary", "r0")
+    up_skip_sync_primary(c, "r0")
     return proxies
-
-
-def qemu_io(node, *cmds):
-    argv = ["qemu-io", "-f", "raw", node.uri()]
-    for cmd in cmds:
-        argv += ["-c", cmd]
-    p = node.run_cmd(argv, check=False)
-    out = p.stdout + p.stderr
-    expect(p.returncode == 0 and "failed" not in out, f"qemu-io {cmds}: {p.returncode} {out}")
 
 
 def data_sha(node):

@@ -17,35 +17,13 @@ import shutil
 import signal
 import sys
 
-from simd_harness import (Cluster, all_in_sync, disk_state, expect, main, up_all,
-                          wait_connected)
+from simd_harness import Cluster, disk_state, expect, main, qemu_io, up_synced_primary
 
 MIB = 1 << 20
 
 
 def up(c, disk, handlers=None):
-    c.start()
-    for n in c.nodes:
-        c.image(n, 0, size_mb=16)
-    c.write_config([{"name": "r0", "volumes": [0], "nodes": [n.name for n in c.nodes],
-                     "disk": disk}])
-    if handlers:
-        c.add_handlers("r0", handlers)
-    up_all(c, "r0")
-    wait_connected(c, "r0")
-    c.nodes[0].adm("new-current-uuid", "--clear-bitmap", "r0/0")
-    c.wait("all UpToDate", lambda: all_in_sync(c))
-    c.nodes[0].adm("primary", "r0")
-
-
-def qemu_io(node, *cmds):
-    argv = ["qemu-io", "-f", "raw", node.uri()]
-    for cmd in cmds:
-        argv += ["-c", cmd]
-    p = node.run_cmd(argv, check=False)
-    out = p.stdout + p.stderr
-    expect(p.returncode == 0 and "failed" not in out, f"qemu-io {cmds}: {p.returncode} {out}")
-    return out
+    up_synced_primary(c, 16, disk=disk, handlers=handlers)
 
 
 def image_bytes(node, offset, length):

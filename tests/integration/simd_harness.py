@@ -329,20 +329,40 @@ def all_in_sync(cluster, nodes=None, res="r0", every_volume=False):
     return True
 
 
-def up_synced_primary(cluster, size_mb, net="", disk="", res="r0"):
+def up_synced_primary(cluster, size_mb, net="", disk="", res="r0", handlers=None):
     """RES (volume 0) on every node of CLUSTER on all-zero images of
     SIZE_MB, the initial sync skipped (new-current-uuid --clear-bitmap),
-    the first node Primary."""
+    the first node Primary; HANDLERS as Cluster.add_handlers takes them."""
     cluster.start()
     for n in cluster.nodes:
         cluster.image(n, 0, size_mb=size_mb)
     cluster.write_config([{"name": res, "volumes": [0], "nodes": [n.name for n in cluster.nodes],
                            "net": net, "disk": disk}])
+    if handlers:
+        cluster.add_handlers(res, handlers)
+    up_skip_sync_primary(cluster, res)
+
+
+def up_skip_sync_primary(cluster, res="r0"):
+    """Brings RES up on every node of CLUSTER (configs written), skips the
+    initial sync and makes the first node Primary."""
     up_all(cluster, res)
     wait_connected(cluster, res)
     cluster.nodes[0].adm("new-current-uuid", "--clear-bitmap", f"{res}/0")
     cluster.wait("all UpToDate", lambda: all_in_sync(cluster, res=res))
     cluster.nodes[0].adm("primary", res)
+
+
+def qemu_io(node, *cmds):
+    """Runs qemu-io on NODE's NBD export of minor 0 with the -c commands
+    CMDS; fails unless every command succeeded. Its output."""
+    argv = ["qemu-io", "-f", "raw", node.uri()]
+    for cmd in cmds:
+        argv += ["-c", cmd]
+    p = node.run_cmd(argv, check=False)
+    out = p.stdout + p.stderr
+    expect(p.returncode == 0 and "failed" not in out, f"qemu-io {cmds}: {p.returncode} {out}")
+    return out
 
 def kill_during_workload(cluster, node, worker_argv, ready, what, timeout=60):
     """Runs WORKER_ARGV (a client of NODE's exports, with NODE's environment)
