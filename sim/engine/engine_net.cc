@@ -844,18 +844,23 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     }
   }
   // Not in the kernel (docs/compat.md): equal current UUIDs and "no-sync"
-  // beside bits marked on either side and differing disk states (an
-  // Outdated SyncTarget that crashed before its Inconsistent state was on
-  // disk, back beside its source) resync those bits from the better disk.
-  // 9.2.18 makes the Outdated side UpToDate without the blocks the bits
-  // stand for (detsim seed 0x826fe5a4086d52e8). Both ends see the same
-  // disks and bit counts, so they pick opposite ends.
+  // beside blocks marked out of sync resync those blocks, where it is clear
+  // which side has them: from the better disk (an Outdated SyncTarget that
+  // crashed before its Inconsistent state was on disk, back beside its
+  // source), or, both UpToDate, from the only side that marked any (a
+  // crashed Primary's activity log beside a peer whose WFBitMapT state was
+  // lost in its own crash). 9.2.18 connects without a resync and keeps the
+  // bits, so one side claims data it lacks (detsim seed 0x826fe5a4086d52e8).
+  // Both ends see the same disks and bit counts: they pick opposite ends.
+  const bool both_up = d.disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
+  const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
   if (!split_brain && out == ReplState::kEstablished &&
-      std::string_view(strategy) == "no-sync" && d.disk != peer_disk &&
-      d.disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
-      peer_disk != DiskState::kDUnknown && (pd.oos_count > 0 || pd.peer.dirty_bits > 0) &&
+      std::string_view(strategy) == "no-sync" && d.disk >= DiskState::kOutdated &&
+      peer_disk >= DiskState::kOutdated && peer_disk != DiskState::kDUnknown &&
+      (d.disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
+                           : both_up && one_marked) &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
-    const bool prefer_local = d.disk > peer_disk;
+    const bool prefer_local = d.disk != peer_disk ? d.disk > peer_disk : pd.oos_count > 0;
     out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
     hs->use_bitmap = prefer_local;
     hs->send_bitmap = !prefer_local;

@@ -552,8 +552,8 @@ void World::CrashDisk(const std::string& path, CrashMode mode) {
       for (size_t i = 0; i < img->cache.size(); ++i) {
         const auto& cw = img->cache[i];
         if (i == torn) {
-          size_t sectors = (cw.new_bytes.size() + 511) / 512;
-          size_t keep = std::min(cw.new_bytes.size(), 512 * (rng_->Next() % sectors));
+          size_t sectors = (cw.new_bytes.size() + kAtomicWrite - 1) / kAtomicWrite;
+          size_t keep = std::min(cw.new_bytes.size(), kAtomicWrite * (rng_->Next() % sectors));
           put(cw.offset, cw.new_bytes, keep);
         } else if (rng_->Next() % 2) {
           put(cw.offset, cw.new_bytes, cw.new_bytes.size());

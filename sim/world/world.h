@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -85,6 +86,13 @@ class World {
   void SetHostDown(const std::string& host, bool down);
   bool HostDown(const std::string& host) const { return down_.count(host) > 0; }
 
+  // What a drive writes all or nothing: a 4 KiB physical sector (4Kn and
+  // 512e disks). The metadata superblock is one such write, as the
+  // kernel's drbd_md_sync issues it; a 512-byte tear inside it made up
+  // superblocks no crash leaves behind (detsim seed 0x200be53d3fd2bba8:
+  // the current UUID of one write beside the history of another).
+  static constexpr size_t kAtomicWrite = 4096;
+
   // Disks keep a volatile write cache: a write is visible at once but
   // durable only after a flush (of any open of the same path) or once it
   // falls out of the cache (the oldest beyond kCacheWrites). A crash
@@ -92,7 +100,7 @@ class World {
   enum class CrashMode {
     kKeep,           // the cache was written back in time
     kLoseUnflushed,  // every write since the last flush is gone
-    kTear,           // a random subset survives, one of them cut at a 512-byte sector
+    kTear,           // a random subset survives, one of them cut at a kAtomicWrite boundary
   };
   static constexpr size_t kCacheWrites = 512;
   // Makes reads and/or writes of `path` fail (ok false) until cleared.

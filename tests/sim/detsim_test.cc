@@ -82,7 +82,7 @@ TEST(Detsim, EachFaultAloneKeepsTheInvariants) {
 TEST(Detsim, FormerlyFailingFreshSeedsKeepTheInvariants) {
   for (uint64_t seed : {0xa0cf9fc466f61c18ull, 0xd739af86106e58e8ull, 0x1d5dbb87564e3041ull,
                         0x24a1bd0fb818ce0eull, 0x909f3c07535e8a8aull,
-                        0x826fe5a4086d52e8ull}) {
+                        0x826fe5a4086d52e8ull, 0x200be53d3fd2bba8ull}) {
     Options o;
     o.seed = seed;
     o.steps = 150;
