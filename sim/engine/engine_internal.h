@@ -4,6 +4,7 @@
 // Not part of the engine's interface.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,23 @@ void MarkAll(const DeviceT& d, PeerDeviceT& pd) {
   pd.oos_bits.assign(blocks / 64, ~uint64_t{0});
   if (blocks % 64) pd.oos_bits.push_back((uint64_t{1} << (blocks % 64)) - 1);
   pd.oos_count = blocks;
+}
+
+// _drbd_uuid_push_history: `val` goes to the front of the history unless
+// it is no UUID, the current UUID, a bitmap UUID or already there.
+inline void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
+  val &= ~kUuidPrimaryBit;
+  if (val == 0 || val == md::kUuidJustCreated) return;
+  if (val == (sb.current_uuid & ~kUuidPrimaryBit)) return;
+  for (int node = 0; node < static_cast<int>(sb.peers.size()); ++node) {
+    if (node != self && val == (sb.peers[static_cast<size_t>(node)].bitmap_uuid & ~kUuidPrimaryBit))
+      return;
+  }
+  for (uint64_t h : sb.history_uuids) {
+    if (h == val) return;
+  }
+  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
+  sb.history_uuids[0] = val;
 }
 
 // Sets the out-of-sync bits of the 4 KiB blocks of bytes [offset, offset +

@@ -27,18 +27,6 @@ bool Contains(const std::vector<uint64_t>& v, uint64_t x) {
   return x != 0 && std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// A bitmap UUID that ends its life goes to the front of the history, unless
-// it is the current UUID or already there (_drbd_uuid_push_history).
-void RetireBitmapUuid(md::Superblock& sb, uint64_t val) {
-  val &= ~kUuidPrimaryBit;
-  if (val == 0 || val == md::kUuidJustCreated || val == (sb.current_uuid & ~kUuidPrimaryBit)) return;
-  if (std::find(sb.history_uuids.begin(), sb.history_uuids.end(), val) != sb.history_uuids.end()) {
-    return;
-  }
-  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
-  sb.history_uuids[0] = val;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -655,7 +643,7 @@ Engine::Missed Engine::MissedEndOfResync(Resource& r, Connection& c, Device& d,
       Log(fmt::format("{}: Missed end of resync as sync-source, no bits to sync", prefix));
       const uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid;
       d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-      RetireBitmapUuid(d.sb, previous);
+      PushHistory(d.sb, r.node_id, previous);
       WriteMetadata(d);
       return Missed::kNone;
     }
@@ -878,7 +866,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   } else if (missed == Missed::kPeerMissedEnd && peer_disk != DiskState::kUpToDate) {
     if (uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid; previous != 0) {
       d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-      RetireBitmapUuid(d.sb, previous);
+      PushHistory(d.sb, r.node_id, previous);
       WriteMetadata(d);
     }
     Log(fmt::format("{}: Resync (rule={}) skipped: peer sync-source ({})", prefix, rule,

@@ -21,23 +21,6 @@ namespace {
 
 uint64_t NodeBit(uint32_t node) { return node < 64 ? uint64_t{1} << node : 0; }
 
-// _drbd_uuid_push_history: `val` goes to the front of the history unless
-// it is no UUID, the current UUID, a bitmap UUID or already there.
-void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
-  val &= ~kUuidPrimaryBit;
-  if (val == 0 || val == md::kUuidJustCreated) return;
-  if (val == (sb.current_uuid & ~kUuidPrimaryBit)) return;
-  for (int node = 0; node < static_cast<int>(sb.peers.size()); ++node) {
-    if (node != self && val == (sb.peers[static_cast<size_t>(node)].bitmap_uuid & ~kUuidPrimaryBit))
-      return;
-  }
-  for (uint64_t h : sb.history_uuids) {
-    if (h == val) return;
-  }
-  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
-  sb.history_uuids[0] = val;
-}
-
 bool IsSyncTargetState(ReplState s) {
   return s == ReplState::kSyncTarget || s == ReplState::kPausedSyncT;
 }
