@@ -332,6 +332,9 @@ struct Engine::Session {
   bool protocol_got = false;
   bool state_got = false;
   bool up = false;  // Connected on this stream
+  bool state_sent = false;  // our STATE of the handshake went out
+  // The handshake's receive timeout (Bind); cancelled with the engine.
+  sim::TimerId handshake_timer = 0;
   proto::State peer_state;
   // Receiving side of the write epochs (engine_congestion.cc): peer writes
   // numbered in arrival order, those not written yet, the writes of the

@@ -167,15 +167,19 @@ bool Engine::Bind(Session& s, Resource& r, Connection& c) {
   // for two-phase commits"): a peer that died in the middle of the
   // handshake, silently, must not hold the connection in Connecting with a
   // stream that never completes; the stream is dropped and dialled anew.
-  auto arm_handshake_timeout = [this, &r, &c, id = s.id] {
+  auto arm_handshake_timeout = [this, &r, &c, &s, id = s.id] {
     const uint64_t timeout = static_cast<uint64_t>(c.net.Int("ping-timeout")) * kNsPerSec;
-    env_.clock->StartTimer(timeout, [this, res = r.name, peer = c.peer_node_id, id] {
-      auto it = sessions_.find(id);
-      if (it == sessions_.end() || it->second->up) return;
-      Connection* c2 = FindConnection(res, peer);
-      CloseSession(id);
-      if (c2 && c2->cstate == ConnState::kConnecting && c2->session == 0) Dial(res, peer);
-    });
+    if (s.handshake_timer) env_.clock->CancelTimer(s.handshake_timer);
+    s.handshake_timer =
+        env_.clock->StartTimer(timeout, [this, res = r.name, peer = c.peer_node_id, id] {
+          auto it = sessions_.find(id);
+          if (it == sessions_.end()) return;
+          it->second->handshake_timer = 0;
+          if (it->second->up) return;
+          Connection* c2 = FindConnection(res, peer);
+          CloseSession(id);
+          if (c2 && c2->cstate == ConnState::kConnecting && c2->session == 0) Dial(res, peer);
+        });
   };
   if (c.session == 0 || c.session == s.id || !sessions_.count(c.session)) {
     if (c.session != s.id) arm_handshake_timeout();
@@ -202,6 +206,8 @@ void Engine::CloseSession(uint64_t id) {
   if (it == sessions_.end()) return;
   std::unique_ptr<Session> s = std::move(it->second);
   sessions_.erase(it);
+  if (s->handshake_timer) env_.clock->CancelTimer(s->handshake_timer);
+  s->handshake_timer = 0;
   if (!s->resource.empty() && s->peer) {
     Resource* r = FindResource(s->resource);
     if (r && r->connections.count(*s->peer) && r->connections.at(*s->peer).session == id) {
@@ -368,6 +374,7 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     s.peer_verified = true;
     Send(s, LocalProtocol(*c));
     Send(s, LocalState(*r, c->peer_node_id));
+    s.state_sent = true;
     return;
   }
   if (auto* p = std::get_if<proto::Protocol>(&m)) {
@@ -475,6 +482,7 @@ void Engine::SendHandshakeAfterHello(Session& s, Resource& r, Connection& c) {
   }
   Send(s, LocalProtocol(c));
   Send(s, LocalState(r, c.peer_node_id));
+  s.state_sent = true;
 }
 
 proto::Protocol Engine::LocalProtocol(const Connection& c) const {
@@ -538,7 +546,19 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
 void Engine::BroadcastState(Resource& r) {
   for (auto& [peer, c] : r.connections) {
     Session* s = SessionOf(c);
-    if (s && s->up) Send(*s, LocalState(r, peer));
+    if (s && s->up) {
+      Send(*s, LocalState(r, peer));
+    } else if (s && s->state_sent) {
+      // The peer decides its half of the handshake from the STATE it got,
+      // which no longer holds (a Primary's write made a new current UUID
+      // meanwhile): both halves must see the same UUIDs, so the handshake
+      // starts over, as a cluster-wide state change that met a concurrent
+      // one is retried (soak seed 0x74bd932b: one side chose no-sync, the
+      // other a bitmap resync, and waited for a bitmap for ever).
+      const uint64_t id = s->id;
+      CloseSession(id);
+      if (c.cstate == ConnState::kConnecting && c.session == 0) Dial(r.name, peer);
+    }
   }
 }
 
@@ -653,8 +673,8 @@ Engine::Missed Engine::MissedEndOfResync(Resource& r, Connection& c, Device& d,
   return Missed::kNone;
 }
 
-ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd,
-                             Role peer_role, ResState& n, HandshakeOut* hs) {
+ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& pd, Role peer_role,
+                             ResState& n, HandshakeOut* hs) {
   DiskState peer_disk = static_cast<DiskState>(pd.peer.disk);
   if (!d.data || d.disk < DiskState::kInconsistent || peer_disk < DiskState::kInconsistent ||
       peer_disk == DiskState::kDUnknown) {
@@ -729,8 +749,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     } else {
       rule = "both-off";
       if (me_crashed) {
-        if_both_failed =
-            peer_crashed && HoldsResolveConflicts(r.node_id, c.peer_node_id) ? -1 : 1;
+        if_both_failed = peer_crashed && HoldsResolveConflicts(r.node_id, c.peer_node_id) ? -1 : 1;
       } else if (peer_crashed) {
         if_both_failed = -1;
       }
@@ -789,8 +808,8 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     if (v.volume == d.volume) my_flags = v.uuid_flags;
   }
   Log(fmt::format("{}: self {:016X}:{:016X}:{:016X}:{:016X} bits:{} flags:{:X}", prefix,
-                  d.sb.current_uuid, d.sb.peers[c.peer_node_id].bitmap_uuid,
-                  d.sb.history_uuids[0], d.sb.history_uuids[1], pd.oos_count, my_flags));
+                  d.sb.current_uuid, d.sb.peers[c.peer_node_id].bitmap_uuid, d.sb.history_uuids[0],
+                  d.sb.history_uuids[1], pd.oos_count, my_flags));
   uint64_t peer_bm_raw = 0;
   for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
     if (node == r.node_id) peer_bm_raw = uuid;
@@ -842,9 +861,9 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // Both ends see the same disks and bit counts: they pick opposite ends.
   const bool both_up = d.disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
   const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
-  if (!split_brain && out == ReplState::kEstablished &&
-      std::string_view(strategy) == "no-sync" && d.disk >= DiskState::kOutdated &&
-      peer_disk >= DiskState::kOutdated && peer_disk != DiskState::kDUnknown &&
+  if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
+      d.disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
+      peer_disk != DiskState::kDUnknown &&
       (d.disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
                            : both_up && one_marked) &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
@@ -875,8 +894,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     hs->send_bitmap = false;
   }
   if (split_brain) {
-    out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both",
-                            hs);
+    out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both", hs);
     if (hs->drop) return ReplState::kOff;
     return CheckDecidedRepl(r, c, d, pd, n, out, false, hs);
   }
@@ -1034,7 +1052,8 @@ void Engine::ReevaluateRepl(Resource& r) {
       for (const auto& [p2, nc2] : n.conns) {
         auto it2 = nc2.pd.find(vol);
         if (p2 != peer && it2 != nc2.pd.end() &&
-            (it2->second.repl == ReplState::kWFBitMapT || it2->second.repl == ReplState::kSyncTarget ||
+            (it2->second.repl == ReplState::kWFBitMapT ||
+             it2->second.repl == ReplState::kSyncTarget ||
              it2->second.repl == ReplState::kPausedSyncT)) {
           other_source = true;
         }
