@@ -471,7 +471,21 @@ TEST_F(OnIoError, PassOnKeepsTheDisk) {
 }
 
 // Three-node mechanisms (engine_peer_ack.cc) on the same three-node world.
-using PeerAcks = Quorum;
+class PeerAcks : public Quorum {
+ protected:
+  // a Primary writer; c cut off from a and b; a writes block 0 (pattern 1),
+  // which reaches b only. The writer's handle.
+  uint64_t WriteBlock0WithoutC() {
+    Up(0, kIoError);
+    const uint64_t ha = Writer(0);
+    world.Partition(Host(0), Host(2), true);
+    world.Partition(Host(1), Host(2), true);
+    world.RunFor(30 * kSec);
+    EXPECT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+    world.RunFor(5 * kSec);
+    return ha;
+  }
+};
 
 TEST_F(PeerAcks, SecondaryTakesThePrimarysNewUuidAndMarksWhatTheThirdNodeMissed) {
   // c is cut off; a writes block 0, which reaches b only. b takes a's new
@@ -480,13 +494,7 @@ TEST_F(PeerAcks, SecondaryTakesThePrimarysNewUuidAndMarksWhatTheThirdNodeMissed)
   // Then a goes away and b meets c: b is the source by rule bitmap-self
   // and c gets block 0 (with equal UUIDs, c would stay UpToDate without
   // it: detsim seed 0x3).
-  Up(0, kIoError);
-  uint64_t ha = Writer(0);
-  world.Partition(Host(0), Host(2), true);
-  world.Partition(Host(1), Host(2), true);
-  world.RunFor(30 * kSec);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
-  world.RunFor(5 * kSec);
+  ASSERT_NO_FATAL_FAILURE(WriteBlock0WithoutC());
   EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
   EXPECT_EQ(N(1).engine.BlockOutOfSync("r0", 2, 0, 0), std::optional<bool>(true));
   EXPECT_EQ(N(1).engine.BlockOutOfSync("r0", 0, 0, 0), std::optional<bool>(false));
@@ -508,13 +516,8 @@ TEST_F(PeerAcks, AResyncFromASecondaryOfALivePrimaryLeavesTheTargetInconsistent)
   // ends "unstable" and c stays Inconsistent (drbd_resync_finished without
   // was_resync_stable) instead of UpToDate beside writes it misses; once c
   // reaches a, it syncs from a and is UpToDate with every block.
-  Up(0, kIoError);
-  uint64_t ha = Writer(0);
-  world.Partition(Host(0), Host(2), true);
-  world.Partition(Host(1), Host(2), true);
-  world.RunFor(30 * kSec);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
-  world.RunFor(5 * kSec);
+  uint64_t ha = 0;
+  ASSERT_NO_FATAL_FAILURE(ha = WriteBlock0WithoutC());
   world.Partition(Host(1), Host(2), false);
   world.RunFor(30 * kSec);
   ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 8192, sim::Pattern(4096, 2)), 0);

@@ -63,13 +63,21 @@ TEST(AsioClock, CancelledTimerWithDelayDoesNotRun) {
   EXPECT_TRUE(kept);
 }
 
-TEST(FileDisks, FlushCompletesOnTheLoopAfterTheWritesBeforeIt) {
+// A scratch file opened through FileDisks on a loop of its own.
+class FileDisksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int err = 0;
+    disk = disks.Open(f.path(), &err);
+    ASSERT_NE(disk, nullptr) << err;
+  }
   ScratchFile f;
   asio::io_context io;
-  FileDisks disks(io);
-  int err = 0;
-  std::unique_ptr<sim::Disk> disk = disks.Open(f.path(), &err);
-  ASSERT_NE(disk, nullptr) << err;
+  FileDisks disks{io};
+  std::unique_ptr<sim::Disk> disk;
+};
+
+TEST_F(FileDisksTest, FlushCompletesOnTheLoopAfterTheWritesBeforeIt) {
   EXPECT_EQ(disk->SizeBytes(), 1u << 20);
   std::vector<std::string> order;
   disk->Write(4096, std::vector<uint8_t>(512, 0xab), [&](bool ok) {
@@ -128,13 +136,7 @@ TEST(FileDisks, FlushCompletesOnTheLoopAfterTheWritesBeforeIt) {
   EXPECT_EQ(static_cast<uint8_t>(c), 0xab);
 }
 
-TEST(FileDisks, ClosingADiskDropsItsPendingCompletions) {
-  ScratchFile f;
-  asio::io_context io;
-  FileDisks disks(io);
-  int err = 0;
-  std::unique_ptr<sim::Disk> disk = disks.Open(f.path(), &err);
-  ASSERT_NE(disk, nullptr) << err;
+TEST_F(FileDisksTest, ClosingADiskDropsItsPendingCompletions) {
   int called = 0;
   disk->Write(0, std::vector<uint8_t>(512, 1), [&](bool) { ++called; });
   disk->Flush([&](bool) { ++called; });
