@@ -332,7 +332,6 @@ struct Engine::Session {
   bool protocol_got = false;
   bool state_got = false;
   bool up = false;  // Connected on this stream
-  bool state_sent = false;  // our STATE of the handshake went out
   // The handshake's receive timeout (Bind); cancelled with the engine.
   sim::TimerId handshake_timer = 0;
   proto::State peer_state;

@@ -374,7 +374,6 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     s.peer_verified = true;
     Send(s, LocalProtocol(*c));
     Send(s, LocalState(*r, c->peer_node_id));
-    s.state_sent = true;
     return;
   }
   if (auto* p = std::get_if<proto::Protocol>(&m)) {
@@ -482,7 +481,6 @@ void Engine::SendHandshakeAfterHello(Session& s, Resource& r, Connection& c) {
   }
   Send(s, LocalProtocol(c));
   Send(s, LocalState(r, c.peer_node_id));
-  s.state_sent = true;
 }
 
 proto::Protocol Engine::LocalProtocol(const Connection& c) const {
@@ -546,19 +544,7 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
 void Engine::BroadcastState(Resource& r) {
   for (auto& [peer, c] : r.connections) {
     Session* s = SessionOf(c);
-    if (s && s->up) {
-      Send(*s, LocalState(r, peer));
-    } else if (s && s->state_sent) {
-      // The peer decides its half of the handshake from the STATE it got,
-      // which no longer holds (a Primary's write made a new current UUID
-      // meanwhile): both halves must see the same UUIDs, so the handshake
-      // starts over, as a cluster-wide state change that met a concurrent
-      // one is retried (soak seed 0x74bd932b: one side chose no-sync, the
-      // other a bitmap resync, and waited for a bitmap for ever).
-      const uint64_t id = s->id;
-      CloseSession(id);
-      if (c.cstate == ConnState::kConnecting && c.session == 0) Dial(r.name, peer);
-    }
+    if (s && s->up) Send(*s, LocalState(r, peer));
   }
 }
 
