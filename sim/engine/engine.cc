@@ -92,6 +92,7 @@ Engine::~Engine() {
   }
   for (auto& [key, l] : listeners_) env_.net->StopListening(l.id);
   if (graveyard_timer_) env_.clock->CancelTimer(graveyard_timer_);
+  if (uuid_waiters_timer_) env_.clock->CancelTimer(uuid_waiters_timer_);
   for (auto& [id, s] : sessions_) {
     if (s->handshake_timer) env_.clock->CancelTimer(s->handshake_timer);
   }

@@ -492,6 +492,19 @@ class Engine {
   // A Primary with UpToDate data writes while peers are away: the current
   // UUID moves into their bitmap UUIDs and a new one is made (once).
   void RotateUuidForAbsentPeers(Resource& r, Device& d);
+  // Whether RotateUuidForAbsentPeers would make a new current UUID now,
+  // and whether peer `c` counts as absent for it.
+  static bool RotationAbsent(const Connection& c, const Device& d);
+  bool RotationDue(const Resource& r, const Device& d) const;
+  // The kernel's uuid_sem read side during a handshake (conn_connect2
+  // takes it before sending UUIDs and STATE; the state change that
+  // establishes or aborts the connection drops it): while a session holds
+  // it, no new current UUID is made, so both ends decide on the UUIDs they
+  // exchanged. Writes that need one wait in Resource::uuid_waiters.
+  bool UuidLocked(const Resource& r) const;
+  void SendHandshakeState(Session& s, Resource& r, Connection& c);
+  void DropUuidLock(Session& s);
+  void RunUuidWaiters();
 
   // Persisted bitmap and activity log (engine_md.cc). Attach, once the
   // superblock is accepted: gives every peer device a bitmap slot, applies
@@ -791,6 +804,7 @@ class Engine {
   std::map<std::string, Listener> listeners_;        // by AddressToString
   std::vector<std::unique_ptr<Session>> graveyard_;  // closed, freed on a later event
   sim::TimerId graveyard_timer_ = 0;
+  sim::TimerId uuid_waiters_timer_ = 0;  // RunUuidWaiters is scheduled
   uint64_t next_session_id_ = 1;
   uint64_t next_attach_gen_ = 1;
   uint64_t next_rs_gen_ = 1;

@@ -10,7 +10,10 @@
 // per-node network cut.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "sim/engine/engine.h"
 #include "sim/world/node.h"
@@ -102,6 +105,46 @@ TEST_F(HandshakeRecovery, ASourceThatMissedTheEndOfItsResyncSyncsAgain) {
   EXPECT_TRUE(a->sink.LogContains("Missed end of resync as sync-source"));
   EXPECT_TRUE(a->sink.LogContains("uuid_compare()=source-use-bitmap by rule=sync-source-missed-finish"));
   EXPECT_TRUE(b->sink.LogContains("uuid_compare()=target-use-bitmap by rule=sync-target-peer-missed-finish"));
+}
+
+// soak seed 0xa3720f70: a Primary whose peer came back wrote after its
+// STATE had gone out and before the handshake was through. The write made
+// a new current UUID (its first beside the absent peer), so the Primary
+// decided bitmap-self (SyncSource, WFBitMapS) while the peer, holding the
+// STATE with the old UUID, decided no-sync: the Primary waited for a bitmap
+// for ever. As the kernel holds uuid_sem from sending its UUIDs until the
+// connection is established, the write waits for the handshake and then
+// goes to the peer like any other.
+TEST_F(HandshakeRecovery, AWriteDuringTheHandshakeWaitsForIt) {
+  ASSERT_EQ(sim::UpPair(world, *a, *b, Options()), "");
+  ASSERT_EQ(a->engine.Primary(a->Res("r0"), false).ret, Ret::kSsSuccess);
+  int err = 0;
+  const uint64_t h = a->engine.OpenDevice(0, &err);
+  ASSERT_NE(h, 0u) << err;
+  ASSERT_EQ(sim::WriteAndRun(world, *a, h, 0, Pattern(4096, 1)), 0);
+  ASSERT_EQ(b->engine.Disconnect(b->Peer("r0", 0), false).ret, Ret::kNoError);
+  world.RunFor(kSec);
+  world.set_latency_ns(kSec / 200);  // 5 ms: the handshake takes several steps
+  a->sink.Clear();
+  ASSERT_EQ(b->Connect("r0", 0), Ret::kSsSuccess);
+  for (int i = 0; i < 100000 && !a->sink.LogContains("Handshake to peer 1 successful"); ++i) {
+    ASSERT_TRUE(world.Step());
+  }
+  ASSERT_TRUE(a->sink.LogContains("Handshake to peer 1 successful"));
+  ASSERT_NE(a->engine.ConnStateOf("r0", 1), ConnState::kConnected);
+  std::optional<int> done;
+  a->engine.IoWrite(h, 8192, Pattern(4096, 2), false, [&](int e) { done = e; });
+  world.RunFor(3 * kSec);
+  ASSERT_EQ(done, std::optional<int>(0));
+  EXPECT_EQ(a->engine.ConnStateOf("r0", 1), ConnState::kConnected);
+  EXPECT_EQ(a->engine.ReplStateOf("r0", 1, 0), ReplState::kEstablished);
+  EXPECT_EQ(b->engine.ReplStateOf("r0", 0, 0), ReplState::kEstablished);
+  EXPECT_EQ(b->engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(a->engine.OutOfSyncBlocks("r0", 1, 0).value(), 0u);
+  EXPECT_FALSE(a->sink.LogContains("UUIDs changed during the handshake"));
+  auto disk = world.DiskBytes("/b/disk");
+  const std::vector<uint8_t> want = Pattern(4096, 2);
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), disk->begin() + 8192));
 }
 
 }  // namespace

@@ -295,6 +295,9 @@ struct Engine::Device {
   // new Primary starts a new data generation for every peer not UpToDate
   // (RotateUuidForAbsentPeers, engine_io.cc IoWrite).
   bool new_cur_uuid = false;
+  // A rotation asked for while a handshake held the UUIDs (UuidLocked):
+  // made once the last handshake is through (RunUuidWaiters).
+  bool rotate_after_handshake = false;
 };
 
 struct Engine::Resource {
@@ -313,6 +316,9 @@ struct Engine::Resource {
   // Requests that arrived while IO was frozen for fencing (IoFrozen), run
   // again in order once it thaws (SetFencingSuspend).
   std::vector<std::function<void()>> frozen_io;
+  // Writes that need a new current UUID while a handshake holds the UUIDs
+  // (Engine::UuidLocked), run again in order once it is through.
+  std::vector<std::function<void()>> uuid_waiters;
 };
 
 // One peer-protocol stream and its handshake progress.
@@ -332,6 +338,10 @@ struct Engine::Session {
   bool protocol_got = false;
   bool state_got = false;
   bool up = false;  // Connected on this stream
+  // Our STATE went out and the handshake is not through: the UUIDs it
+  // carried must not change (Engine::UuidLocked).
+  bool uuid_lock = false;
+  uint64_t sent_uuid_digest = 0;  // of the UUIDs in that STATE
   // The handshake's receive timeout (Bind); cancelled with the engine.
   sim::TimerId handshake_timer = 0;
   proto::State peer_state;

@@ -465,9 +465,20 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   // the write waits for that superblock write: a crash must not leave
   // acknowledged writes behind the old current UUID (detsim seed
   // 0x24a1bd0fb818ce0e: the peer then resynced over them).
+  // While a handshake holds the UUIDs (UuidLocked: the kernel's uuid_sem,
+  // which MAKE_NEW_CUR_UUID waits for), such a write waits for it.
   {
+    auto again = [this, d, handle, offset, fua, &data, &done]() -> std::function<void()> {
+      ++d->upper_pending;
+      return [this, handle, offset, fua, minor = d->minor, buf = std::move(data),
+              cb = std::move(done)]() mutable {
+        if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) --d2->upper_pending;
+        IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
+      };
+    };
     const uint64_t uuid_before = d->sb.current_uuid;
-    bool rotate = std::exchange(d->new_cur_uuid, false);
+    const bool new_cur = std::exchange(d->new_cur_uuid, false);
+    bool rotate = new_cur;
     for (auto& [peer, c] : r->connections) {
       auto pit = c.peer_devices.find(d->volume);
       if (pit == c.peer_devices.end()) continue;
@@ -476,14 +487,14 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
         rotate = true;
       }
     }
+    if (rotate && RotationDue(*r, *d) && UuidLocked(*r)) {
+      d->new_cur_uuid = new_cur;  // still owed
+      r->uuid_waiters.push_back(again());
+      return;
+    }
     if (rotate) RotateUuidForAbsentPeers(*r, *d);
     if (d->sb.current_uuid != uuid_before && d->md_state && d->md_state->sb_in_flight > 0) {
-      ++d->upper_pending;
-      d->md_state->held_writes.emplace_back([this, handle, offset, fua, minor = d->minor,
-                                          buf = std::move(data), cb = std::move(done)]() mutable {
-        if (Device* d2 = FindMinor(minor); d2 && d2->upper_pending > 0) --d2->upper_pending;
-        IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
-      });
+      d->md_state->held_writes.push_back(again());
       return;
     }
   }

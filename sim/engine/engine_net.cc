@@ -208,6 +208,7 @@ void Engine::CloseSession(uint64_t id) {
   sessions_.erase(it);
   if (s->handshake_timer) env_.clock->CancelTimer(s->handshake_timer);
   s->handshake_timer = 0;
+  DropUuidLock(*s);
   if (!s->resource.empty() && s->peer) {
     Resource* r = FindResource(s->resource);
     if (r && r->connections.count(*s->peer) && r->connections.at(*s->peer).session == id) {
@@ -373,7 +374,7 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     Log(fmt::format("{}: Peer authenticated using {} bytes HMAC", Prefix(*r, *c), want->size()));
     s.peer_verified = true;
     Send(s, LocalProtocol(*c));
-    Send(s, LocalState(*r, c->peer_node_id));
+    SendHandshakeState(s, *r, *c);
     return;
   }
   if (auto* p = std::get_if<proto::Protocol>(&m)) {
@@ -480,7 +481,67 @@ void Engine::SendHandshakeAfterHello(Session& s, Resource& r, Connection& c) {
     return;
   }
   Send(s, LocalProtocol(c));
-  Send(s, LocalState(r, c.peer_node_id));
+  SendHandshakeState(s, r, c);
+}
+
+namespace {
+// The UUIDs a STATE carries, folded into one number (FNV-1a over them).
+uint64_t UuidDigest(const proto::State& st) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 0x100000001b3ULL;
+    }
+  };
+  for (const proto::VolumeState& v : st.volumes) {
+    mix(v.volume);
+    mix(v.current_uuid);
+    for (const auto& [node, uuid] : v.bitmap_uuids) mix((uint64_t{node} << 56) ^ uuid);
+    for (uint64_t h2 : v.history_uuids) mix(h2);
+  }
+  return h;
+}
+}  // namespace
+
+void Engine::SendHandshakeState(Session& s, Resource& r, Connection& c) {
+  proto::State st = LocalState(r, c.peer_node_id);
+  s.uuid_lock = true;
+  s.sent_uuid_digest = UuidDigest(st);
+  Send(s, st);
+}
+
+bool Engine::UuidLocked(const Resource& r) const {
+  for (const auto& [id, s] : sessions_) {
+    if (s->uuid_lock && s->resource == r.name) return true;
+  }
+  return false;
+}
+
+void Engine::DropUuidLock(Session& s) {
+  if (!std::exchange(s.uuid_lock, false)) return;
+  Resource* r = FindResource(s.resource);
+  if (!r || UuidLocked(*r) || uuid_waiters_timer_ != 0) return;
+  bool waiting = !r->uuid_waiters.empty();
+  for (const auto& [vol, d] : r->devices) waiting = waiting || d.rotate_after_handshake;
+  if (!waiting) return;
+  // Not from inside the state change that dropped it: on a later event.
+  uuid_waiters_timer_ = env_.clock->StartTimer(0, [this] {
+    uuid_waiters_timer_ = 0;
+    RunUuidWaiters();
+  });
+}
+
+void Engine::RunUuidWaiters() {
+  for (auto& [name, r] : resources_) {
+    if (UuidLocked(*r)) continue;
+    for (auto& [vol, d] : r->devices) {
+      if (std::exchange(d.rotate_after_handshake, false)) RotateUuidForAbsentPeers(*r, d);
+    }
+    std::vector<std::function<void()>> waiting;
+    waiting.swap(r->uuid_waiters);
+    for (auto& fn : waiting) fn();
+  }
 }
 
 proto::Protocol Engine::LocalProtocol(const Connection& c) const {
@@ -550,6 +611,14 @@ void Engine::BroadcastState(Resource& r) {
 
 void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
   if (s.up || !s.protocol_got || !s.state_got || (s.auth && !s.peer_verified)) return;
+  // The UUIDs this side decides on must be those its STATE carried, or the
+  // two ends decide differently (one waits for a bitmap for ever). The
+  // handshake lock keeps writes from changing them; anything else that
+  // did (a third node's new current UUID) makes the handshake start over.
+  if (UuidDigest(LocalState(r, c.peer_node_id)) != s.sent_uuid_digest) {
+    Log(fmt::format("{}: UUIDs changed during the handshake, connecting again", Prefix(r, c)));
+    return ConnectionLost(r, c, ConnState::kNetworkFailure, false, "connect");
+  }
   s.up = true;
   for (sim::ConnectId id : c.dials) env_.net->CancelConnect(id);
   c.dials.clear();
@@ -564,6 +633,7 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
   ApplyPeerState(r, c, s.peer_state, true);
   if (c.cstate == ConnState::kConnected) SchedulePing(r, c);
   if (c.cstate == ConnState::kConnected) ScheduleKoCheck(r, c);
+  DropUuidLock(s);
 }
 
 // ---------------------------------------------------------------------------

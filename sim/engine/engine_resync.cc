@@ -633,33 +633,42 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   Change(r, n, true, "resync-finished");
 }
 
-void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
-  if (r.role != Role::kPrimary || !d.data || d.disk != DiskState::kUpToDate) return;
-  // Absent: not connected, or connected to a peer without a disk (the
-  // kernel rotates for a detached peer too: capture 13, "weak: ...FE"), or
-  // to a peer whose disk is Inconsistent or Outdated: rotate_current_into_bitmap
-  // takes every peer whose disk state is at most DUnknown in the kernel's
-  // order (Negotiating aside), so a Primary writing beside an Outdated peer
-  // that is still WFBitMapS starts a new data generation, and the next
-  // handshake resyncs by rule bitmap-self instead of finding equal current
-  // UUIDs (detsim seed 0xa0cf9fc466f61c18).
-  auto absent = [&](const Connection& c) {
-    auto pit = c.peer_devices.find(d.volume);
-    if (pit == c.peer_devices.end()) return false;
-    const DiskState pdsk = pit->second.peer_disk;
-    return c.cstate != ConnState::kConnected || pdsk < DiskState::kInconsistent ||
-           pdsk == DiskState::kInconsistent || pdsk == DiskState::kOutdated ||
-           pit->second.repl == ReplState::kAhead;  // writes only marked (engine_congestion.cc)
-  };
-  bool rotate = false;
-  for (auto& [peer, c] : r.connections) {
-    if (!absent(c)) continue;
-    if (peer < md::kPeersMax && d.sb.peers[peer].bitmap_uuid == 0) rotate = true;
+// Absent for a rotation: not connected, or connected to a peer without a
+// disk (the kernel rotates for a detached peer too: capture 13, "weak:
+// ...FE"), or to a peer whose disk is Inconsistent or Outdated:
+// rotate_current_into_bitmap takes every peer whose disk state is at most
+// DUnknown in the kernel's order (Negotiating aside), so a Primary writing
+// beside an Outdated peer that is still WFBitMapS starts a new data
+// generation, and the next handshake resyncs by rule bitmap-self instead of
+// finding equal current UUIDs (detsim seed 0xa0cf9fc466f61c18).
+bool Engine::RotationAbsent(const Connection& c, const Device& d) {
+  auto pit = c.peer_devices.find(d.volume);
+  if (pit == c.peer_devices.end()) return false;
+  const DiskState pdsk = pit->second.peer_disk;
+  return c.cstate != ConnState::kConnected || pdsk < DiskState::kInconsistent ||
+         pdsk == DiskState::kInconsistent || pdsk == DiskState::kOutdated ||
+         pit->second.repl == ReplState::kAhead;  // writes only marked (engine_congestion.cc)
+}
+
+bool Engine::RotationDue(const Resource& r, const Device& d) const {
+  if (r.role != Role::kPrimary || !d.data || d.disk != DiskState::kUpToDate) return false;
+  for (const auto& [peer, c] : r.connections) {
+    if (RotationAbsent(c, d) && peer < md::kPeersMax && d.sb.peers[peer].bitmap_uuid == 0) {
+      return true;
+    }
   }
-  if (!rotate) return;
+  return false;
+}
+
+void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
+  if (!RotationDue(r, d)) return;
+  if (UuidLocked(r)) {  // a handshake holds the UUIDs: once it is through
+    d.rotate_after_handshake = true;
+    return;
+  }
   uint64_t old = d.sb.current_uuid;  // bit 0 included, as the kernel keeps it
   for (auto& [peer, c] : r.connections) {
-    if (!absent(c) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
+    if (!RotationAbsent(c, d) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
       continue;
     }
     d.sb.peers[peer].bitmap_uuid = old;
