@@ -55,6 +55,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 from simd_harness import (Cluster, Failure, TcpProxy, all_in_sync, conn_state, disk_state,
@@ -311,9 +312,25 @@ class Soak:
                     if "connection:StandAlone" in str(e):
                         raise Failure(f"{what}: {e}; handshakes: {self.verdicts()[-4:]}")
                     if time.time() > deadline:
+                        self.diagnose()
                         raise Failure(f"{what}: not in sync after {SYNC_TIMEOUT}s: {e}")
                 time.sleep(0.1)
             time.sleep(1)
+
+    def diagnose(self):
+        """What the links look like when the cluster did not settle: each
+        proxy's state and the TCP sockets on its ports, to tell a stuck
+        relay from a stuck engine."""
+        print(f"  diagnose: {threading.active_count()} threads in the test process")
+        for (x, y), p in self.proxies.items():
+            print(f"  proxy {x}->{y} port {p.port} -> {p.target}: "
+                  f"{'open' if p.open.is_set() else 'CUT'}, {len(p.pipes)} relayed pairs")
+        ports = {str(p.port) for p in self.proxies.values()} | \
+                {str(p.target) for p in self.proxies.values()}
+        out = subprocess.run(["ss", "-tanpi"], capture_output=True, text=True).stdout
+        for ln in out.splitlines():
+            if any(f":{port} " in ln for port in ports):
+                print("   ", ln.strip())
 
     def verdicts(self):
         """The handshakes that ended in a split brain or unrelated data."""
