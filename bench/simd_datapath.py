@@ -25,6 +25,21 @@ files in the same directory:
               baseline: the same bytes copied from one file to another
               over a loopback TCP socket.
 
+Layouts (--layouts, each measured in the same run, one after the other):
+  same   both nodes' backing files, and both baseline files, in --dir (one
+         device: here one virtio disk, where two concurrent fdatasyncs
+         take 1.6-1.7x one, so the two nodes' flushes collide as no two
+         real nodes' would)
+  tmpfs  beta's backing file, the two-file baseline's second file and the
+         TCP copy's destination on tmpfs (/dev/shm): a second device whose
+         fdatasync is free (~2 us)
+  loop   the same on ext4 on a loop device backed by a file in /dev/shm (a
+         second block device with its own queue, journal and flushes, but a
+         RAM-fast one); needs root (losetup, mkfs.ext4, mount)
+alpha's backing file, the latency baseline's file and the TCP copy's
+source stay in --dir in every layout, so the comparison stays like for
+like: each side of it writes the same devices.
+
 Throughput and resync lines also give the CPU time (user + system) both
 drbd-simd daemons used per GiB, which the machine's load disturbs less
 than wall-clock speed.
@@ -34,7 +49,7 @@ Prints one line per measurement and the ratios issue #5 sets goals for
 fdatasync, resync >= 0.8x the copy). Never asserts on times.
 
 Run: bench/simd_datapath.py --bindir build/bin [--dir /dev/shm] [--mib 256]
-     [--quick] [--only throughput,latency,resync]
+     [--quick] [--only throughput,latency,resync] [--layouts same,tmpfs,loop]
 Needs python3-libnbd (import nbd); exit 77 (skip) without it.
 """
 
@@ -73,11 +88,42 @@ def payload(n):
 
 # ---- the cluster -------------------------------------------------------------------
 
+class PeerImage:
+    """beta's backing file in args.peer_dir (the layout's second device), as
+    a symlink from the cluster's directory, where the harness looks for it;
+    removed with the cluster."""
+
+    def __init__(self, args, cluster):
+        self.path = None
+        if args.peer_dir != args.dir:
+            fd, self.path = tempfile.mkstemp(prefix="drbd-cp-bench-beta-", dir=args.peer_dir)
+            os.close(fd)
+            os.symlink(self.path, os.path.join(cluster.dir, "beta-v0.img"))
+
+    def remove(self):
+        if self.path and os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+class BenchCluster(Cluster):
+    def __init__(self, args, names):
+        super().__init__(args, names)
+        self.peer_image = PeerImage(args, self)
+
+    def stop(self):
+        super().stop()
+        self.peer_image.remove()
+
+
 def up(args, protocol="C", disk_opts="", size_mib=None):
-    """A two-node cluster with r0 up, both UpToDate, alpha Primary."""
-    c = Cluster(args, ["alpha", "beta"])
+    """A two-node cluster with r0 up, both UpToDate, alpha Primary; beta's
+    backing file on the layout's device (args.peer_dir)."""
+    c = BenchCluster(args, ["alpha", "beta"])
     size = size_mib or args.mib + 16  # room for internal metadata
     for n in c.nodes:
+        path = os.path.join(c.dir, f"{n.name}-v0.img")
+        if os.path.islink(path):  # on the second device: sized here
+            os.truncate(path, size << 20)
         c.image(n, 0, size_mb=size)
     c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"],
                      "net": f"protocol {protocol};", "disk": disk_opts}])
@@ -145,8 +191,10 @@ def nbd_throughput(args, protocol, qd):
 
 
 def two_file_throughput(args):
+    """The first file in --dir, the second on the layout's peer device."""
     d = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.dir)
-    paths = [os.path.join(d, f"f{i}") for i in range(2)]
+    d2 = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.peer_dir)
+    paths = [os.path.join(d, "f0"), os.path.join(d2, "f1")]
     fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in paths]
     try:
         buf = payload(CHUNK)
@@ -164,6 +212,7 @@ def two_file_throughput(args):
         for p in paths:
             os.unlink(p)
         os.rmdir(d)
+        os.rmdir(d2)
 
 
 def percentiles(samples):
@@ -272,9 +321,11 @@ def resync(args, disk_opts):
 
 def tcp_copy(args, nbytes):
     """Copies nbytes from one file to another through a loopback TCP socket
-    (reader thread -> sendall; receiver -> pwrite); seconds."""
+    (reader thread -> sendall; receiver -> pwrite); seconds. The source in
+    --dir (alpha's device), the destination on the peer's."""
     d = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.dir)
-    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    d2 = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.peer_dir)
+    src, dst = os.path.join(d, "src"), os.path.join(d2, "dst")
     with open(src, "wb") as f:
         buf = payload(CHUNK)
         for _ in range(nbytes // CHUNK):
@@ -318,9 +369,110 @@ def tcp_copy(args, nbytes):
             if os.path.exists(p):
                 os.unlink(p)
         os.rmdir(d)
+        os.rmdir(d2)
+
+
+# ---- layouts ----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def loop_device(mib):
+    """ext4 on a loop device backed by a file in /dev/shm, mounted on a
+    fresh directory; yields the mount point. Needs root."""
+    img = tempfile.mktemp(prefix="drbd-cp-bench-loop-", suffix=".img", dir="/dev/shm")
+    mnt = tempfile.mkdtemp(prefix="drbd-cp-bench-loop-")
+    dev = None
+    mounted = False
+    try:
+        with open(img, "wb") as f:
+            f.truncate(mib << 20)
+        dev = subprocess.run(["losetup", "--find", "--show", img], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
+        subprocess.run(["mount", dev, mnt], check=True)
+        mounted = True
+        yield mnt
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt], check=False)
+        if dev:
+            subprocess.run(["losetup", "--detach", dev], check=False)
+        os.rmdir(mnt)
+        if os.path.exists(img):
+            os.unlink(img)
+
+
+@contextlib.contextmanager
+def layout_dir(args, layout):
+    """The directory for beta's backing file and the baselines' second
+    files in `layout` (see the module's doc)."""
+    if layout == "same":
+        yield args.dir
+    elif layout == "tmpfs":
+        yield "/dev/shm"
+    elif layout == "loop":
+        # beta's image, or a baseline's second file, one at a time.
+        with loop_device(2 * args.mib + 256) as mnt:
+            yield mnt
+    else:
+        raise ValueError(f"unknown layout {layout}")
+
+
+def device_of(path):
+    """`df` name of the file system holding `path`."""
+    out = subprocess.run(["df", "--output=source,fstype", path], capture_output=True,
+                         text=True).stdout.split("\n")
+    return " ".join(out[1].split()) if len(out) > 1 else "?"
 
 
 # ---- main --------------------------------------------------------------------------
+
+def measure(args, only):
+    """The sections in `only` for the current layout (args.peer_dir): a
+    list of (measurement, figure) rows."""
+    rows = []
+
+    def best(fn, *a, key=max):
+        return key(fn(*a) for _ in range(args.repeat))
+
+    if "throughput" in only:
+        base = best(two_file_throughput, args)
+        c1, c1cpu = best(nbd_throughput, args, "C", 1)
+        c, ccpu = best(nbd_throughput, args, "C", args.qd)
+        a, acpu = best(nbd_throughput, args, "A", args.qd)
+        rows += [
+            ("two files, 1 MiB writes + fdatasync", f"{base:.0f} MiB/s"),
+            ("protocol C, qd1", f"{c1 / base:.2f}x ({c1:.0f} MiB/s, {c1cpu:.1f} s/GiB)"),
+            (f"protocol C, qd{args.qd} (goal >= 0.8x)",
+             f"{c / base:.2f}x ({c:.0f} MiB/s, {ccpu:.1f} s/GiB)"),
+            (f"protocol A, qd{args.qd}", f"{a / base:.2f}x ({a:.0f} MiB/s, {acpu:.1f} s/GiB)"),
+        ]
+    if "latency" in only:
+        # The run with the lowest NBD p50 (its baseline from the same run);
+        # CPUs left idle, then kept busy by Spinners (the like-for-like one).
+        for spin, what in ((False, "idle"), (True, "busy")):
+            (lp50, lp99), (np50, np99) = best(latency, args, spin,
+                                              key=lambda r: min(r, key=lambda x: x[1]))
+            rows += [
+                (f"{what}: local 4 KiB pwrite + fdatasync p50 / p99",
+                 f"{lp50 * 1e6:.0f} / {lp99 * 1e6:.0f} us"),
+                (f"{what}: NBD 4 KiB FUA, protocol C p50 / p99 (goal p50 <= 1.5x)",
+                 f"{np50 * 1e6:.0f} / {np99 * 1e6:.0f} us, {np50 / lp50:.2f}x"),
+            ]
+    if "resync" in only:
+        # Same size each run: the least time wins.
+        size, fixed, fcpu = best(resync, args, "c-plan-ahead 0; resync-rate 8G;", key=min)
+        _, dyn, dcpu = best(resync, args, "c-plan-ahead 20; c-max-rate 4G;", key=min)
+        copy = best(tcp_copy, args, size, key=min)
+        mib = size / MiB
+        rows += [
+            ("TCP copy file -> file", f"{mib / copy:.0f} MiB/s"),
+            ("resync fixed rate (goal >= 0.8x)",
+             f"{copy / fixed:.2f}x ({mib / fixed:.0f} MiB/s, {fcpu:.1f} s/GiB)"),
+            ("resync dynamic controller",
+             f"{copy / dyn:.2f}x ({mib / dyn:.0f} MiB/s, {dcpu:.1f} s/GiB)"),
+        ]
+    return rows
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
@@ -332,6 +484,9 @@ def main():
     ap.add_argument("--ops", type=int, default=2000, help="4 KiB writes for latency")
     ap.add_argument("--qd", type=int, default=8, help="1 MiB writes in flight (throughput)")
     ap.add_argument("--only", default="throughput,latency,resync")
+    ap.add_argument("--layouts", default="same",
+                    help="comma list of same, tmpfs, loop: where beta's backing file and "
+                         "the baselines' second files live (see above)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each measurement; the best is printed")
     ap.add_argument("--quick", action="store_true",
@@ -348,47 +503,34 @@ def main():
     if nbd is None:
         print("SKIP: python3-libnbd (import nbd) is missing")
         return SKIP
+    layouts = args.layouts.split(",")
+    if "loop" in layouts and os.geteuid() != 0:
+        print("SKIP: --layouts loop needs root (losetup, mkfs.ext4, mount)")
+        return SKIP
     os.environ["TMPDIR"] = args.dir  # the clusters' directories
     tempfile.tempdir = args.dir
     only = args.only.split(",")
-    print(f"# dir {args.dir}; {args.mib} MiB; {args.ops} 4 KiB writes; best of {args.repeat}; "
-          f"loadavg {os.getloadavg()[0]:.2f}")
-    def best(fn, *a, key=max):
-        return key(fn(*a) for _ in range(args.repeat))
-
-    if "throughput" in only:
-        base = best(two_file_throughput, args)
-        c1, c1cpu = best(nbd_throughput, args, "C", 1)
-        c, ccpu = best(nbd_throughput, args, "C", args.qd)
-        a, acpu = best(nbd_throughput, args, "A", args.qd)
-        print(f"throughput two-files         {base:8.1f} MiB/s")
-        print(f"throughput protocol-C qd1    {c1:8.1f} MiB/s  {c1 / base:.2f}x"
-              f"  daemons' CPU {c1cpu:.2f} s/GiB")
-        print(f"throughput protocol-C qd{args.qd:<4} {c:8.1f} MiB/s  {c / base:.2f}x  (goal >= 0.8x)"
-              f"  daemons' CPU {ccpu:.2f} s/GiB")
-        print(f"throughput protocol-A qd{args.qd:<4} {a:8.1f} MiB/s  {a / base:.2f}x"
-              f"  daemons' CPU {acpu:.2f} s/GiB")
-    if "latency" in only:
-        # The run with the lowest NBD p50 (its baseline from the same run);
-        # CPUs left idle, then kept busy by Spinners (the like-for-like one).
-        for spin, what in ((False, "cpus-idle"), (True, "cpus-busy")):
-            (lp50, lp99), (np50, np99) = best(latency, args, spin,
-                                              key=lambda r: min(r, key=lambda x: x[1]))
-            print(f"latency {what} local-fdatasync p50 {lp50 * 1e6:8.0f} us"
-                  f"  p99 {lp99 * 1e6:8.0f} us")
-            print(f"latency {what} nbd-fua-C       p50 {np50 * 1e6:8.0f} us"
-                  f"  p99 {np99 * 1e6:8.0f} us  p50 {np50 / lp50:.2f}x  (goal <= 1.5x)")
-    if "resync" in only:
-        # Same size each run: the least time wins.
-        size, fixed, fcpu = best(resync, args, "c-plan-ahead 0; resync-rate 8G;", key=min)
-        _, dyn, dcpu = best(resync, args, "c-plan-ahead 20; c-max-rate 4G;", key=min)
-        copy = best(tcp_copy, args, size, key=min)
-        mib = size / MiB
-        print(f"resync tcp-copy         {mib / copy:8.1f} MiB/s  ({mib:.0f} MiB in {copy:.2f} s)")
-        print(f"resync fixed-rate       {mib / fixed:8.1f} MiB/s  {copy / fixed:.2f}x  (goal >= 0.8x)"
-              f"  daemons' CPU {fcpu:.2f} s/GiB")
-        print(f"resync dynamic          {mib / dyn:8.1f} MiB/s  {copy / dyn:.2f}x"
-              f"  daemons' CPU {dcpu:.2f} s/GiB")
+    print(f"# dir {args.dir} ({device_of(args.dir)}); {args.mib} MiB; {args.ops} 4 KiB writes; "
+          f"best of {args.repeat}; loadavg {os.getloadavg()[0]:.2f}", flush=True)
+    results = {}
+    for layout in layouts:
+        with layout_dir(args, layout) as peer_dir:
+            args.peer_dir = peer_dir
+            t0 = time.strftime("%H:%M:%S", time.gmtime())
+            load0 = os.getloadavg()[0]
+            rows = measure(args, only)
+            print(f"# layout {layout}: beta and the second files in {peer_dir} "
+                  f"({device_of(peer_dir)}); {t0}-{time.strftime('%H:%M:%S', time.gmtime())} "
+                  f"UTC, loadavg {load0:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
+            for name, figure in rows:
+                print(f"{layout:6} {name:66} {figure}", flush=True)
+            results[layout] = rows
+    # Side by side, as a markdown table.
+    names = [name for name, _ in results[layouts[0]]]
+    print("\n| measurement | " + " | ".join(layouts) + " |")
+    print("|:---|" + "---:|" * len(layouts))
+    for i, name in enumerate(names):
+        print(f"| {name} | " + " | ".join(results[l][i][1] for l in layouts) + " |")
     print(f"# loadavg after {os.getloadavg()[0]:.2f}")
     return 0
 

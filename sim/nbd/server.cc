@@ -9,8 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <cstddef>
-#include <deque>
 #include <vector>
+
+#include "sim/real/write_queue.h"
 
 namespace drbd::nbd {
 
@@ -161,38 +162,24 @@ class Server::Conn : public std::enable_shared_from_this<Conn>, public ExportCat
 
   void Queue(std::vector<uint8_t> bytes) {
     if (bytes.empty() || !sock_.is_open()) return;
-    out_.push_back(std::move(bytes));
-    if (!writing_) WriteNext();
+    out_.Push(std::move(bytes));
+    if (!out_.writing()) WriteNext();
   }
 
   void WriteNext() {
     if (out_.empty() || !sock_.is_open()) {
-      out_.clear();  // nothing is being written now
-      writing_ = false;
+      out_.Clear();  // nothing is being written now
       MaybeFinish();
       return;
     }
-    writing_ = true;
     // The replies queued so far leave in one gathered write.
-    constexpr size_t kMaxGather = 64;
-    gather_.clear();
-    for (const auto& r : out_) {
-      if (gather_.size() == kMaxGather) break;
-      gather_.push_back(asio::buffer(r));
-    }
-    auto self = shared_from_this();
-    asio::async_write(sock_, gather_,
-                      [self](const asio::error_code& ec, size_t) {
-                        self->out_.erase(self->out_.begin(),
-                                         self->out_.begin() +
-                                             static_cast<std::ptrdiff_t>(self->gather_.size()));
-                        self->gather_.clear();
-                        if (ec) {
-                          self->closing_ = true;
-                          self->CloseSocket();
-                        }
-                        self->WriteNext();
-                      });
+    out_.WriteHead(sock_, [self = shared_from_this()](const asio::error_code& ec) {
+      if (ec) {
+        self->closing_ = true;
+        self->CloseSocket();
+      }
+      self->WriteNext();
+    });
   }
 
   void CloseSocket() {
@@ -203,13 +190,13 @@ class Server::Conn : public std::enable_shared_from_this<Conn>, public ExportCat
     }
     // Queued replies are dropped by WriteNext once the write in flight (if
     // any) completed: its buffer must live until then.
-    if (!writing_) out_.clear();
+    if (!out_.writing()) out_.Clear();
   }
 
   // After a hang-up: once replies are out and nothing is in flight, the
   // device is released (auto-demote happens after the last write ended).
   void MaybeFinish() {
-    if (!closing_ || finished_ || inflight_ > 0 || writing_) return;
+    if (!closing_ || finished_ || inflight_ > 0 || out_.writing()) return;
     CloseSocket();
     finished_ = true;
     if (handle_) srv_->target_->Close(handle_);
@@ -227,9 +214,7 @@ class Server::Conn : public std::enable_shared_from_this<Conn>, public ExportCat
   // One read takes what the socket has, up to this much (a 1 MiB write
   // arrives in a few reads).
   std::array<uint8_t, 256 * 1024> buf_{};
-  std::deque<std::vector<uint8_t>> out_;
-  std::vector<asio::const_buffer> gather_;  // out_'s first replies, being written
-  bool writing_ = false;
+  real::WriteQueue out_;  // replies, up to 64 in one gathered write
   bool closing_ = false;
   bool finished_ = false;
   int inflight_ = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Encoder/decoder of the drbd-simd peer protocol and its HMAC (OpenSSL
-// libcrypto). See docs/formats/peer-protocol.md.
+// libcrypto). Each message's payload is one table of its fields (Layout),
+// from which encoding, decoding and the encoded size are all derived. See
+// docs/formats/peer-protocol.md.
 #include "sim/proto/wire.h"
 
 #include <openssl/evp.h>
@@ -9,14 +11,23 @@
 #include <cstddef>
 #include <iterator>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace drbd::proto {
 namespace {
 
+// The three ways over a payload: Writer (encode), Reader (decode) and
+// Sizer (encoded size) share one interface, so that Walk below drives
+// each of them from a message's one field table (STYLE.md §3). Int: a
+// big-endian integer of the field's width (bool as one byte, 0/1); Bytes:
+// a 16-bit length, then the bytes.
+
 class Writer {
  public:
+  static constexpr bool kReads = false;
   void U8(uint8_t v) { out_.push_back(v); }
   void U16(uint16_t v) {
     U8(static_cast<uint8_t>(v >> 8));
@@ -30,22 +41,55 @@ class Writer {
     U32(static_cast<uint32_t>(v >> 32));
     U32(static_cast<uint32_t>(v));
   }
-  void Blob(std::span<const uint8_t> b) {
+  template <typename T>
+  void Int(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      U8(v ? 1 : 0);
+    } else if constexpr (sizeof(T) == 1) {
+      U8(v);
+    } else if constexpr (sizeof(T) == 2) {
+      U16(v);
+    } else if constexpr (sizeof(T) == 4) {
+      U32(v);
+    } else {
+      static_assert(sizeof(T) == 8);
+      U64(v);
+    }
+  }
+  void Bytes(std::span<const uint8_t> b) {
     U16(static_cast<uint16_t>(b.size()));
     out_.insert(out_.end(), b.begin(), b.end());
   }
-  void Str(std::string_view s) {
-    Blob(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  void Bytes(std::string_view s) {
+    Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
   }
+  bool failed() const { return false; }
   std::vector<uint8_t>& out() { return out_; }
 
  private:
   std::vector<uint8_t> out_;
 };
 
+class Sizer {
+ public:
+  static constexpr bool kReads = false;
+  template <typename T>
+  void Int(const T&) {
+    bytes_ += std::is_same_v<T, bool> ? 1 : sizeof(T);
+  }
+  void Bytes(std::span<const uint8_t> b) { bytes_ += 2 + b.size(); }
+  void Bytes(std::string_view s) { bytes_ += 2 + s.size(); }
+  bool failed() const { return false; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t bytes_ = 0;
+};
+
 // Reads a payload; any overrun sets failed() and yields zeros.
 class Reader {
  public:
+  static constexpr bool kReads = true;
   explicit Reader(std::span<const uint8_t> in) : in_(in) {}
   uint8_t U8() {
     if (pos_ + 1 > in_.size()) return Fail();
@@ -63,19 +107,30 @@ class Reader {
     uint64_t hi = U32();
     return (hi << 32) | U32();
   }
-  std::vector<uint8_t> Blob() {
+  template <typename T>
+  void Int(T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      v = U8() != 0;
+    } else if constexpr (sizeof(T) == 1) {
+      v = U8();
+    } else if constexpr (sizeof(T) == 2) {
+      v = U16();
+    } else if constexpr (sizeof(T) == 4) {
+      v = U32();
+    } else {
+      static_assert(sizeof(T) == 8);
+      v = U64();
+    }
+  }
+  template <typename Buf>  // std::vector<uint8_t> or std::string
+  void Bytes(Buf& v) {
     uint16_t n = U16();
     if (failed_ || pos_ + n > in_.size()) {
       Fail();
-      return {};
+      return;
     }
-    std::vector<uint8_t> v(in_.begin() + pos_, in_.begin() + pos_ + n);
+    v.assign(in_.begin() + pos_, in_.begin() + pos_ + n);
     pos_ += n;
-    return v;
-  }
-  std::string Str() {
-    auto b = Blob();
-    return std::string(b.begin(), b.end());
   }
   bool failed() const { return failed_; }
 
@@ -90,291 +145,206 @@ class Reader {
   bool failed_ = false;
 };
 
-void EncodePayload(const Hello& m, Writer& w) {
-  w.U16(m.proto_min);
-  w.U16(m.proto_max);
-  w.U32(m.features);
-  w.U32(m.sender_node_id);
-  w.U32(m.receiver_node_id);
-  w.Str(m.resource);
-}
-void EncodePayload(const AuthChallenge& m, Writer& w) { w.Blob(m.challenge); }
-void EncodePayload(const AuthResponse& m, Writer& w) { w.Blob(m.response); }
-void EncodePayload(const Protocol& m, Writer& w) {
-  w.U8(m.wire_protocol);
-  w.U8(m.after_sb_0p);
-  w.U8(m.after_sb_1p);
-  w.U8(m.after_sb_2p);
-  w.U8(m.two_primaries ? 1 : 0);
-  w.U8(m.discard_my_data ? 1 : 0);
-  w.Str(m.integrity_alg);
-}
-void EncodePayload(const State& m, Writer& w) {
-  w.U8(m.role);
-  w.U16(static_cast<uint16_t>(m.volumes.size()));
-  for (const VolumeState& v : m.volumes) {
-    w.U32(v.volume);
-    w.U8(v.disk);
-    w.U8(v.client ? 1 : 0);
-    w.U64(v.size_sectors);
-    w.U64(v.current_uuid);
-    w.U64(v.uuid_flags);
-    w.U8(static_cast<uint8_t>(v.bitmap_uuids.size()));
-    for (const auto& [node, uuid] : v.bitmap_uuids) {
-      w.U8(node);
-      w.U64(uuid);
-    }
-    w.U8(static_cast<uint8_t>(v.history_uuids.size()));
-    for (uint64_t h : v.history_uuids) w.U64(h);
-    w.U64(v.dirty_bits);
-    w.U8(v.verify_marks);
-    w.U8(v.resync_susp);
-    w.U8(v.quorum ? 1 : 0);
-    w.U8(v.repl);
-    w.U64(v.weak_nodes);
-  }
-}
-void EncodePayload(const PeerAck& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U32(m.chunks);
-  w.U64(m.mask);
-}
-void EncodePayload(const OutOfSync& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.offset);
-  w.U32(m.length);
-}
-void EncodePayload(const Barrier& m, Writer& w) { w.U32(m.number); }
-void EncodePayload(const BarrierAck& m, Writer& w) {
-  w.U32(m.number);
-  w.U32(m.set_size);
-}
-void EncodePayload(const Bitmap& m, Writer& w) {
-  w.U32(m.volume);
-  w.U8(m.last ? 1 : 0);
-  w.U16(static_cast<uint16_t>(m.words.size()));
-  for (const auto& [index, word] : m.words) {
-    w.U64(index);
-    w.U64(word);
-  }
-}
-void EncodePayload(const Ping&, Writer&) {}
-void EncodePayload(const PingAck&, Writer&) {}
-void EncodePayload(const Disconnect& m, Writer& w) { w.U8(m.reason); }
-void EncodePayload(const ResyncRequest& m, Writer& w) {
-  w.U32(m.volume);
-  w.U8(m.from_target ? 1 : 0);
-  w.U8(m.bitmap ? 1 : 0);
-}
-void EncodePayload(const ResyncStart& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.blocks);
-}
-void EncodePayload(const ResyncCsum& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U64(m.offset);
-  w.U8(m.phase);
-  w.U64(m.digest);
-  w.U8(m.equal ? 1 : 0);
-}
-void EncodePayload(const ResyncDone& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.current_uuid);
-  w.U32(m.secs);
-  w.U64(m.kib);
-}
-void EncodePayload(const Verify& m, Writer& w) {
-  w.U32(m.volume);
-  w.U8(m.phase);
-  w.U64(m.out_of_sync);
-  w.U64(m.start_block);
-  w.U16(static_cast<uint16_t>(m.digests.size()));
-  for (uint64_t d : m.digests) w.U64(d);
-}
-// DATA's fields, with its block data from `data` (EncodeData's is not in m).
-void EncodeData(const Data& m, std::span<const uint8_t> data, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U64(m.offset);
-  w.U32(m.flags);
-  w.Blob(data);
-}
-void EncodePayload(const Data& m, Writer& w) { EncodeData(m, m.data, w); }
-void EncodePayload(const RecvAck& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-}
-void EncodePayload(const WriteAck& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U8(m.ok ? 1 : 0);
-}
-void EncodePayload(const Flush& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-}
-void EncodePayload(const FlushAck& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U8(m.ok ? 1 : 0);
-}
-void EncodePayload(const ReadRequest& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U64(m.offset);
-  w.U32(m.length);
-}
-void EncodePayload(const ReadReply& m, Writer& w) {
-  w.U32(m.volume);
-  w.U64(m.id);
-  w.U8(m.ok ? 1 : 0);
-  w.Blob(m.data);
+// A list field: a `Count` (uint8_t or uint16_t) number of elements, then
+// each element. List<uint16_t>(&Verify::digests).
+template <typename Count, typename S, typename T>
+struct ListField {
+  std::vector<T> S::*member;
+};
+template <typename Count, typename S, typename T>
+constexpr ListField<Count, S, T> List(std::vector<T> S::*member) {
+  return {member};
 }
 
-void DecodePayload(Reader& r, Hello& m) {
-  m.proto_min = r.U16();
-  m.proto_max = r.U16();
-  m.features = r.U32();
-  m.sender_node_id = r.U32();
-  m.receiver_node_id = r.U32();
-  m.resource = r.Str();
+// Each message's payload: its fields in wire order, one row each. A plain
+// member is an integer of its type's width (bool: one byte), a string or
+// byte vector is length-prefixed bytes, a pair its two halves, a struct its
+// own table; List() is a counted vector. Encode, decode and the encoded
+// size are all derived from these rows (Walk).
+template <typename M>
+struct Layout;
+template <>
+struct Layout<Hello> {
+  static constexpr auto kFields =
+      std::tuple(&Hello::proto_min, &Hello::proto_max, &Hello::features, &Hello::sender_node_id,
+                 &Hello::receiver_node_id, &Hello::resource);
+};
+template <>
+struct Layout<AuthChallenge> {
+  static constexpr auto kFields = std::tuple(&AuthChallenge::challenge);
+};
+template <>
+struct Layout<AuthResponse> {
+  static constexpr auto kFields = std::tuple(&AuthResponse::response);
+};
+template <>
+struct Layout<Protocol> {
+  static constexpr auto kFields =
+      std::tuple(&Protocol::wire_protocol, &Protocol::after_sb_0p, &Protocol::after_sb_1p,
+                 &Protocol::after_sb_2p, &Protocol::two_primaries, &Protocol::discard_my_data,
+                 &Protocol::integrity_alg);
+};
+template <>
+struct Layout<VolumeState> {
+  static constexpr auto kFields = std::tuple(
+      &VolumeState::volume, &VolumeState::disk, &VolumeState::client, &VolumeState::size_sectors,
+      &VolumeState::current_uuid, &VolumeState::uuid_flags,
+      List<uint8_t>(&VolumeState::bitmap_uuids), List<uint8_t>(&VolumeState::history_uuids),
+      &VolumeState::dirty_bits, &VolumeState::verify_marks, &VolumeState::resync_susp,
+      &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes);
+};
+template <>
+struct Layout<State> {
+  static constexpr auto kFields = std::tuple(&State::role, List<uint16_t>(&State::volumes));
+};
+template <>
+struct Layout<Ping> {
+  static constexpr auto kFields = std::tuple();
+};
+template <>
+struct Layout<PingAck> {
+  static constexpr auto kFields = std::tuple();
+};
+template <>
+struct Layout<Disconnect> {
+  static constexpr auto kFields = std::tuple(&Disconnect::reason);
+};
+template <>
+struct Layout<ResyncRequest> {
+  static constexpr auto kFields =
+      std::tuple(&ResyncRequest::volume, &ResyncRequest::from_target, &ResyncRequest::bitmap);
+};
+template <>
+struct Layout<Verify> {
+  static constexpr auto kFields =
+      std::tuple(&Verify::volume, &Verify::phase, &Verify::out_of_sync, &Verify::start_block,
+                 List<uint16_t>(&Verify::digests));
+};
+template <>
+struct Layout<Data> {
+  static constexpr auto kFields =
+      std::tuple(&Data::volume, &Data::id, &Data::offset, &Data::flags, &Data::data);
+};
+template <>
+struct Layout<RecvAck> {
+  static constexpr auto kFields = std::tuple(&RecvAck::volume, &RecvAck::id);
+};
+template <>
+struct Layout<WriteAck> {
+  static constexpr auto kFields = std::tuple(&WriteAck::volume, &WriteAck::id, &WriteAck::ok);
+};
+template <>
+struct Layout<Flush> {
+  static constexpr auto kFields = std::tuple(&Flush::volume, &Flush::id);
+};
+template <>
+struct Layout<FlushAck> {
+  static constexpr auto kFields = std::tuple(&FlushAck::volume, &FlushAck::id, &FlushAck::ok);
+};
+template <>
+struct Layout<ReadRequest> {
+  static constexpr auto kFields = std::tuple(&ReadRequest::volume, &ReadRequest::id,
+                                             &ReadRequest::offset, &ReadRequest::length);
+};
+template <>
+struct Layout<ReadReply> {
+  static constexpr auto kFields =
+      std::tuple(&ReadReply::volume, &ReadReply::id, &ReadReply::ok, &ReadReply::data);
+};
+template <>
+struct Layout<ResyncDone> {
+  static constexpr auto kFields = std::tuple(&ResyncDone::volume, &ResyncDone::current_uuid,
+                                             &ResyncDone::secs, &ResyncDone::kib);
+};
+template <>
+struct Layout<ResyncStart> {
+  static constexpr auto kFields = std::tuple(&ResyncStart::volume, &ResyncStart::blocks);
+};
+template <>
+struct Layout<ResyncCsum> {
+  static constexpr auto kFields =
+      std::tuple(&ResyncCsum::volume, &ResyncCsum::id, &ResyncCsum::offset, &ResyncCsum::phase,
+                 &ResyncCsum::digest, &ResyncCsum::equal);
+};
+template <>
+struct Layout<Bitmap> {
+  static constexpr auto kFields =
+      std::tuple(&Bitmap::volume, &Bitmap::last, List<uint16_t>(&Bitmap::words));
+};
+template <>
+struct Layout<OutOfSync> {
+  static constexpr auto kFields =
+      std::tuple(&OutOfSync::volume, &OutOfSync::offset, &OutOfSync::length);
+};
+template <>
+struct Layout<Barrier> {
+  static constexpr auto kFields = std::tuple(&Barrier::number);
+};
+template <>
+struct Layout<BarrierAck> {
+  static constexpr auto kFields = std::tuple(&BarrierAck::number, &BarrierAck::set_size);
+};
+template <>
+struct Layout<PeerAck> {
+  static constexpr auto kFields =
+      std::tuple(&PeerAck::volume, &PeerAck::id, &PeerAck::chunks, &PeerAck::mask);
+};
+
+template <typename T>
+constexpr bool kIsPair = false;
+template <typename A, typename B>
+constexpr bool kIsPair<std::pair<A, B>> = true;
+
+template <typename Io, typename V>
+void Walk(Io& io, V& v);
+
+// One row of a table applied to `s` (const when encoding or sizing).
+template <typename Io, typename S, typename M, typename T>
+void WalkField(Io& io, S& s, T M::*member) {
+  Walk(io, s.*member);
 }
-void DecodePayload(Reader& r, AuthChallenge& m) { m.challenge = r.Blob(); }
-void DecodePayload(Reader& r, AuthResponse& m) { m.response = r.Blob(); }
-void DecodePayload(Reader& r, Protocol& m) {
-  m.wire_protocol = r.U8();
-  m.after_sb_0p = r.U8();
-  m.after_sb_1p = r.U8();
-  m.after_sb_2p = r.U8();
-  m.two_primaries = r.U8() != 0;
-  m.discard_my_data = r.U8() != 0;
-  m.integrity_alg = r.Str();
-}
-void DecodePayload(Reader& r, State& m) {
-  m.role = r.U8();
-  uint16_t n = r.U16();
-  for (uint16_t i = 0; i < n && !r.failed(); ++i) {
-    VolumeState v;
-    v.volume = r.U32();
-    v.disk = r.U8();
-    v.client = r.U8() != 0;
-    v.size_sectors = r.U64();
-    v.current_uuid = r.U64();
-    v.uuid_flags = r.U64();
-    uint8_t nb = r.U8();
-    for (uint8_t j = 0; j < nb && !r.failed(); ++j) {
-      uint8_t node = r.U8();
-      v.bitmap_uuids.emplace_back(node, r.U64());
-    }
-    uint8_t nh = r.U8();
-    for (uint8_t j = 0; j < nh && !r.failed(); ++j) v.history_uuids.push_back(r.U64());
-    v.dirty_bits = r.U64();
-    v.verify_marks = r.U8();
-    v.resync_susp = r.U8();
-    v.quorum = r.U8() != 0;
-    v.repl = r.U8();
-    v.weak_nodes = r.U64();
-    m.volumes.push_back(std::move(v));
+template <typename Io, typename S, typename Count, typename M, typename T>
+void WalkField(Io& io, S& s, ListField<Count, M, T> list) {
+  auto& items = s.*list.member;
+  if constexpr (Io::kReads) {
+    Count n = 0;
+    io.Int(n);
+    for (Count i = 0; i < n && !io.failed(); ++i) Walk(io, items.emplace_back());
+  } else {
+    io.Int(static_cast<Count>(items.size()));
+    for (const T& item : items) Walk(io, item);
   }
 }
-void DecodePayload(Reader&, Ping&) {}
-void DecodePayload(Reader&, PingAck&) {}
-void DecodePayload(Reader& r, Disconnect& m) { m.reason = r.U8(); }
-void DecodePayload(Reader& r, ResyncRequest& m) {
-  m.volume = r.U32();
-  m.from_target = r.U8() != 0;
-  m.bitmap = r.U8() != 0;
-}
-void DecodePayload(Reader& r, OutOfSync& m) {
-  m.volume = r.U32();
-  m.offset = r.U64();
-  m.length = r.U32();
-}
-void DecodePayload(Reader& r, Barrier& m) { m.number = r.U32(); }
-void DecodePayload(Reader& r, PeerAck& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.chunks = r.U32();
-  m.mask = r.U64();
-}
-void DecodePayload(Reader& r, BarrierAck& m) {
-  m.number = r.U32();
-  m.set_size = r.U32();
-}
-void DecodePayload(Reader& r, ResyncStart& m) {
-  m.volume = r.U32();
-  m.blocks = r.U64();
-}
-void DecodePayload(Reader& r, ResyncCsum& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.offset = r.U64();
-  m.phase = r.U8();
-  m.digest = r.U64();
-  m.equal = r.U8() != 0;
-}
-void DecodePayload(Reader& r, Bitmap& m) {
-  m.volume = r.U32();
-  m.last = r.U8() != 0;
-  uint16_t n = r.U16();
-  for (uint16_t i = 0; i < n && !r.failed(); ++i) {
-    uint64_t index = r.U64();
-    m.words.emplace_back(index, r.U64());
+
+// Runs `io` over one value: Writer and Sizer take it const, Reader fills it.
+template <typename Io, typename V>
+void Walk(Io& io, V& v) {
+  using T = std::remove_const_t<V>;
+  if constexpr (std::is_integral_v<T>) {
+    io.Int(v);
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<uint8_t>>) {
+    io.Bytes(v);
+  } else if constexpr (kIsPair<T>) {
+    Walk(io, v.first);
+    Walk(io, v.second);
+  } else {
+    std::apply([&](auto... row) { (WalkField(io, v, row), ...); }, Layout<T>::kFields);
   }
 }
-void DecodePayload(Reader& r, ResyncDone& m) {
-  m.volume = r.U32();
-  m.current_uuid = r.U64();
-  m.secs = r.U32();
-  m.kib = r.U64();
-}
-void DecodePayload(Reader& r, Verify& m) {
-  m.volume = r.U32();
-  m.phase = r.U8();
-  m.out_of_sync = r.U64();
-  m.start_block = r.U64();
-  uint16_t n = r.U16();
-  for (uint16_t i = 0; i < n && !r.failed(); ++i) m.digests.push_back(r.U64());
-}
-void DecodePayload(Reader& r, Data& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.offset = r.U64();
-  m.flags = r.U32();
-  m.data = r.Blob();
-}
-void DecodePayload(Reader& r, RecvAck& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-}
-void DecodePayload(Reader& r, WriteAck& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.ok = r.U8() != 0;
-}
-void DecodePayload(Reader& r, Flush& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-}
-void DecodePayload(Reader& r, FlushAck& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.ok = r.U8() != 0;
-}
-void DecodePayload(Reader& r, ReadRequest& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.offset = r.U64();
-  m.length = r.U32();
-}
-void DecodePayload(Reader& r, ReadReply& m) {
-  m.volume = r.U32();
-  m.id = r.U64();
-  m.ok = r.U8() != 0;
-  m.data = r.Blob();
-}
+
+// `Io` (Writer or Sizer) with the block data of a Data taken from `data`
+// instead of the message (EncodeData; Data's only byte vector is its
+// block data).
+template <typename Io>
+class WithBlockData : public Io {
+ public:
+  explicit WithBlockData(std::span<const uint8_t> data) : data_(data) {}
+  using Io::Bytes;
+  void Bytes(const std::vector<uint8_t>&) { Io::Bytes(data_); }
+
+ private:
+  std::span<const uint8_t> data_;
+};
 
 // Each Message alternative's frame type and name, in variant order.
 struct MsgInfo {
@@ -417,7 +387,7 @@ std::optional<Message> DecodeAs(MsgType type, Reader& r, std::index_sequence<I..
   auto one = [&]<size_t K>(std::integral_constant<size_t, K>) {
     if (kMsgs[K].type != type) return;
     std::variant_alternative_t<K, Message> m;
-    DecodePayload(r, m);
+    Walk(r, m);
     out = std::move(m);
   };
   (one(std::integral_constant<size_t, I>{}), ...);
@@ -467,24 +437,24 @@ void RecycleFrame(std::vector<uint8_t> frame) {
 
 namespace {
 
-// A frame of `type` whose payload `body` writes, `data_bytes` of block data
-// included: header and payload go into one buffer sized up front (from
-// the pool when large), the length field is filled in last.
-template <typename Body>
-std::vector<uint8_t> Frame(MsgType type, size_t data_bytes, const Body& body) {
-  Writer w;
-  size_t hint = kHeaderBytes + 64 + data_bytes;
-  if (FramePool& p = frame_pool; hint >= kPooledFrameBytes && !p.free.empty()) {
+// A frame of `type` whose `payload_bytes` long payload `body` writes into
+// `w` (a Writer, or one that substitutes block data): header and payload
+// go into one buffer of the exact size (from the pool when large), the
+// length field is filled in last.
+template <typename W, typename Body>
+std::vector<uint8_t> Frame(MsgType type, size_t payload_bytes, W& w, const Body& body) {
+  size_t size = kHeaderBytes + payload_bytes;
+  if (FramePool& p = frame_pool; size >= kPooledFrameBytes && !p.free.empty()) {
     p.bytes -= p.free.back().capacity();
     w.out() = std::move(p.free.back());
     p.free.pop_back();
   }
-  w.out().reserve(hint);
+  w.out().reserve(size);
   w.U32(kMagic);
   w.U16(static_cast<uint16_t>(type));
   w.U16(0);
   w.U32(0);
-  body(w);
+  body();
   auto& out = w.out();
   uint32_t len = static_cast<uint32_t>(out.size() - kHeaderBytes);
   for (int i = 0; i < 4; ++i) out[8 + i] = static_cast<uint8_t>(len >> (24 - 8 * i));
@@ -493,21 +463,23 @@ std::vector<uint8_t> Frame(MsgType type, size_t data_bytes, const Body& body) {
 
 }  // namespace
 
+size_t EncodedSize(const Message& m) {
+  Sizer s;
+  std::visit([&](const auto& msg) { Walk(s, msg); }, m);
+  return kHeaderBytes + s.bytes();
+}
+
 std::vector<uint8_t> Encode(const Message& m) {
-  size_t data_bytes = 0;
-  std::visit(
-      [&](const auto& msg) {
-        if constexpr (requires { msg.data.size(); }) data_bytes = msg.data.size();
-      },
-      m);
-  return Frame(TypeOf(m), data_bytes, [&](Writer& w) {
-    std::visit([&](const auto& msg) { EncodePayload(msg, w); }, m);
-  });
+  Writer w;
+  return Frame(TypeOf(m), EncodedSize(m) - kHeaderBytes, w,
+               [&] { std::visit([&](const auto& msg) { Walk(w, msg); }, m); });
 }
 
 std::vector<uint8_t> EncodeData(const Data& head, std::span<const uint8_t> payload) {
-  return Frame(MsgType::kData, payload.size(),
-               [&](Writer& w) { EncodeData(head, payload, w); });
+  WithBlockData<Sizer> s(payload);
+  Walk(s, head);
+  WithBlockData<Writer> w(payload);
+  return Frame(MsgType::kData, s.bytes(), w, [&] { Walk(w, head); });
 }
 
 void Decoder::Feed(std::span<const uint8_t> bytes) {

@@ -4,6 +4,7 @@
 // I/O. See docs/formats/peer-protocol.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -330,6 +331,9 @@ MsgType TypeOf(const Message& m);
 // One framed message. Frames that carry block data take their buffer
 // from the calling thread's pool of recycled frames (see RecycleFrame).
 std::vector<uint8_t> Encode(const Message& m);
+
+// Encode(m).size(), without encoding.
+size_t EncodedSize(const Message& m);
 
 // The frame Encode(Data) gives for `head` with `payload` as its data
 // (head.data is ignored): block data is copied once, from the caller's

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <span>
+#include <variant>
 #include <vector>
 
 #include "sim/proto/wire.h"
@@ -103,6 +104,45 @@ TEST(PeerWireData, EncodeDataFromSpanEqualsEncode) {
     full.data.assign(part.begin(), part.end());
     RecycleFrame(std::vector<uint8_t>(2 * kDataChunk, 0xee));
     EXPECT_EQ(EncodeData(head, part), Encode(full)) << n;
+  }
+}
+
+// EncodedSize comes from the same field tables as Encode: it is the
+// frame's length for every message type, lists and strings included.
+TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
+  State st{1, {VolumeState{}, VolumeState{}}};
+  st.volumes[1].bitmap_uuids = {{1, 2}, {3, 4}};
+  st.volumes[1].history_uuids = {5, 6, 7};
+  std::vector<Message> all = {
+      Hello{1, 1, 0, 3, 4, "res"},
+      AuthChallenge{std::vector<uint8_t>(64, 1)},
+      AuthResponse{{}},
+      Protocol{3, 1, 2, 0, true, false, "sha256"},
+      st,
+      Ping{},
+      PingAck{},
+      Disconnect{1},
+      ResyncRequest{3, true, false},
+      Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}},
+      Data{1, 42, 8192, kDataFua, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      RecvAck{1, 42},
+      WriteAck{1, 42, false},
+      Flush{0, 7},
+      FlushAck{0, 7, true},
+      ReadRequest{2, 9, 4096, kDataChunk},
+      ReadReply{2, 9, true, {1, 2, 3}},
+      ResyncDone{3, 1, 2, 3},
+      ResyncStart{3, 8182},
+      ResyncCsum{3, 5, 8192, ResyncCsum::kDigest, 8, false},
+      Bitmap{3, false, {{0, 0xff}, {17, 1}}},
+      OutOfSync{1, 4096, 512},
+      Barrier{41},
+      BarrierAck{41, 17},
+      PeerAck{1, 77, 3, 0x5},
+  };
+  ASSERT_EQ(all.size(), std::variant_size_v<Message>);
+  for (const Message& m : all) {
+    EXPECT_EQ(EncodedSize(m), Encode(m).size()) << MsgTypeName(TypeOf(m));
   }
 }
 

@@ -15,12 +15,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "sim/proto/wire.h"
+#include "sim/real/write_queue.h"
 
 namespace drbd::real {
 
@@ -88,12 +88,11 @@ struct TcpState : std::enable_shared_from_this<TcpState> {
   asio::ip::tcp::socket sock;
   sim::Stream::Callbacks cb;
   bool closed = false;
-  bool writing = false;
   bool close_after_write = false;
-  std::deque<std::vector<uint8_t>> out;
-  // Messages of `out` in the write in flight (its buffers live until then).
-  size_t in_flight = 0;
-  std::vector<asio::const_buffer> gather;
+  // Everything queued goes in one gathered write (up to 64 messages / 4
+  // MiB), not one send per message: acks and block data queue up in
+  // bursts. Sent frames go back to the encoder's pool.
+  WriteQueue out{64, 4u << 20, proto::RecycleFrame};
   // One read takes what the socket has, up to this much.
   std::array<uint8_t, 256 * 1024> in{};
 
@@ -111,33 +110,13 @@ struct TcpState : std::enable_shared_from_this<TcpState> {
     });
   }
   void WriteNext() {
-    if (writing || out.empty()) {
-      if (!writing && close_after_write) Shut();
+    if (out.writing() || out.empty()) {
+      if (!out.writing() && close_after_write) Shut();
       return;
     }
-    writing = true;
-    // Everything queued goes in one gathered write (up to a bound), not
-    // one send per message: acks and block data queue up in bursts.
-    constexpr size_t kMaxGather = 64;
-    constexpr size_t kMaxGatherBytes = 4u << 20;
-    gather.clear();
-    size_t bytes = 0;
-    for (const auto& m : out) {
-      if (gather.size() == kMaxGather || (bytes > 0 && bytes + m.size() > kMaxGatherBytes)) break;
-      gather.push_back(asio::buffer(m));
-      bytes += m.size();
-    }
-    in_flight = gather.size();
-    auto self = shared_from_this();
-    asio::async_write(sock, gather, [self](const asio::error_code& ec, size_t) {
-      self->writing = false;
-      for (size_t i = 0; i < self->in_flight; ++i) {
-        proto::RecycleFrame(std::move(self->out.front()));
-        self->out.pop_front();
-      }
-      self->in_flight = 0;
+    out.WriteHead(sock, [self = shared_from_this()](const asio::error_code& ec) {
       if (ec) {
-        self->out.clear();
+        self->out.Clear();
         if (self->close_after_write) self->Shut();
         return;
       }
@@ -161,7 +140,7 @@ class TcpStream : public sim::Stream {
   }
   void Send(std::vector<uint8_t> bytes) override {
     if (s_->closed) return;
-    s_->out.push_back(std::move(bytes));
+    s_->out.Push(std::move(bytes));
     s_->WriteNext();
   }
   void Close() override {
