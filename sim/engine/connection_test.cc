@@ -283,6 +283,54 @@ TEST_F(TwoNodes, NetworkFailureRetriesAndReconnects) {
   EXPECT_TRUE(Connected());
 }
 
+// The live soak's proxy cut (tests/integration/simd_soak.py, issue #6,
+// detsim seed 0xed7dbd5cb69ab8c5 with partition-stall): pings fail, both
+// sides dial into the stalled link and their handshake streams sit there,
+// connected but silent, while the connect-int retry ticks past them. The
+// link heals and is cut at once: the handshake streams die by their peers'
+// hands, not by the handshake timeout. Both sides must dial again (the
+// kernel's receiver starts conn_connect over); they stayed Connecting for
+// ever, with no stream and no timer left.
+TEST_F(TwoNodes, HandshakeStreamsLostAfterAStallAreDialledAgain) {
+  OptionSet net(cfg::OptContext::kNewPeer);
+  net.Set("ping-int", int64_t{1});
+  net.Set("ping-timeout", int64_t{5});  // 0.5 s; the handshake timeout 5 s
+  net.Set("connect-int", int64_t{2});
+  Configure(net, net);
+  ConnectBoth();
+  ASSERT_TRUE(Connected());
+  world.PartitionStall("10.0.0.1", "10.0.0.2", true);
+  // Pings fail within ~1.5 s; the handshake streams are dialled then, and
+  // the retry (2 s later) finds them still pending.
+  world.RunFor(5 * kSec);
+  ASSERT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kConnecting);
+  ASSERT_EQ(b.engine.ConnStateOf("r0", 0), ConnState::kConnecting);
+  world.PartitionStall("10.0.0.1", "10.0.0.2", false);
+  world.Partition("10.0.0.1", "10.0.0.2", true);
+  world.RunFor(kSec / 2);
+  world.Partition("10.0.0.1", "10.0.0.2", false);
+  world.RunFor(10 * kSec);
+  EXPECT_TRUE(Connected());
+}
+
+// The stall alone, healed after the handshake timeouts fired inside it:
+// the stale streams' HELLOs and closes arrive in a burst, in order.
+TEST_F(TwoNodes, ConnectsAfterAStallHeals) {
+  OptionSet net(cfg::OptContext::kNewPeer);
+  net.Set("ping-int", int64_t{1});
+  net.Set("ping-timeout", int64_t{5});
+  net.Set("connect-int", int64_t{2});
+  Configure(net, net);
+  ConnectBoth();
+  ASSERT_TRUE(Connected());
+  world.PartitionStall("10.0.0.1", "10.0.0.2", true);
+  world.RunFor(7 * kSec);
+  EXPECT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kConnecting);
+  world.PartitionStall("10.0.0.1", "10.0.0.2", false);
+  world.RunFor(10 * kSec);
+  EXPECT_TRUE(Connected());
+}
+
 TEST_F(TwoNodes, PingTimeoutWhenThePeerStopsAnswering) {
   Configure();
   ConnectBoth();

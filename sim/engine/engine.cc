@@ -95,6 +95,7 @@ Engine::~Engine() {
   if (uuid_waiters_timer_) env_.clock->CancelTimer(uuid_waiters_timer_);
   for (auto& [id, s] : sessions_) {
     if (s->handshake_timer) env_.clock->CancelTimer(s->handshake_timer);
+    if (s->rx_pages_timer) env_.clock->CancelTimer(s->rx_pages_timer);
   }
   sessions_.clear();
   graveyard_.clear();
@@ -432,6 +433,29 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
     const bool is = nit->second.cstate == ConnState::kConnected;
     if (!was && is) ++c.reconnects;
     if (was && nit->second.cstate < ConnState::kConnected) c.was_connected = true;
+  }
+  // lost_contact_to_peer_data on a diskless Primary whose data is still
+  // reachable: its next write asks for a new data generation (NEW_CUR_UUID;
+  // a Primary with a disk rotates at that write instead).
+  for (auto& [vol, d] : r.devices) {
+    if (d.data || n.role != Role::kPrimary) continue;
+    bool lost = false;
+    bool accessible = false;
+    for (const auto& [peer, nc] : n.conns) {
+      auto oit = o.conns.find(peer);
+      auto npit = nc.pd.find(vol);
+      if (npit == nc.pd.end()) continue;
+      const DiskState ns = npit->second.peer_disk;
+      if (ns == DiskState::kUpToDate) accessible = true;
+      if (oit == o.conns.end() || !oit->second.pd.count(vol)) continue;
+      const DiskState os = oit->second.pd.at(vol).peer_disk;
+      auto has_data = [](DiskState s) {
+        return s >= DiskState::kInconsistent && s != DiskState::kDUnknown &&
+               s != DiskState::kOutdated;
+      };
+      if (has_data(os) && !has_data(ns)) lost = true;
+    }
+    if (lost && accessible) d.new_cur_uuid = true;
   }
   HelpersStateChanged(r, o, n, tag);
   QuorumStateChanged(r, o, n);
@@ -982,6 +1006,7 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   Device* d = AttachingDevice(res, minor, gen, done, &r);
   if (d == nullptr) return;
   auto fail = [&](Ret ret, const std::string& text) { AttachFailed(*r, *d, ret, text, done); };
+  if (ok && InsertFault(*r, *d, kFaultMdRd)) ok = false;  // engine_faults.cc
   if (!ok || bytes.size() != md::kSuperblockBytes)
     return fail(Ret::kErrIoMdDisk, "meta data read failed");
   uint64_t meta_bytes = d->meta->SizeBytes();
@@ -1068,6 +1093,7 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
 
 void Engine::WriteMetadata(Device& d) {
   if (!d.meta) return;
+  if (MetaWriteFault(d, "drbd_md_write")) return;  // engine_faults.cc
   md::Superblock on_disk = d.sb;
   on_disk.flags = MdOnDiskFlags(d);
   md::SuperblockBytes bytes = md::Encode(md::Format::kV09, on_disk);
@@ -1440,7 +1466,10 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
       if (!forced.empty())
         Log(fmt::format("{}: Forced to consider local data as UpToDate!", Prefix(r)));
       for (auto& [vol, d] : r.devices) {
-        if (!d.data) continue;
+        if (!d.data) {
+          d.new_cur_uuid = true;  // NEW_CUR_UUID: the peers store it (engine_io.cc)
+          continue;
+        }
         bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
         uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
         if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {

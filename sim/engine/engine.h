@@ -389,8 +389,9 @@ class Engine {
   // A backing-device request of `minor` failed in `where` (the kernel's
   // function name): the on-io-error policy. detach (and
   // call-local-io-error): the disk goes Failed, then Diskless
-  // (engine_io.cc); pass_on: nothing, the error goes up.
-  void LocalIoError(uint32_t minor, const std::string& where);
+  // (engine_io.cc); pass_on: nothing, the error goes up. A metadata
+  // error (`meta`, DRBD_META_IO_ERROR) detaches under pass_on too.
+  void LocalIoError(uint32_t minor, const std::string& where, bool meta = false);
   // Whether some device of `r` is open for writing (engine_io.cc).
   bool HasWriter(const Resource& r) const;
   // Device statistics (engine_io.cc): a backing-device request of `bytes`
@@ -496,6 +497,13 @@ class Engine {
   // and whether peer `c` counts as absent for it.
   static bool RotationAbsent(const Connection& c, const Device& d);
   bool RotationDue(const Resource& r, const Device& d) const;
+  // A diskless Primary's new data generation (drbd_uuid_new_current
+  // without a disk): when a connected UpToDate peer shows no earlier bump,
+  // or a lost peer may still be on the exposed UUID, it makes a new current
+  // UUID and sends it to its established peers, which take it over
+  // (engine_io.cc).
+  bool DisklessNeedsNewCurrent(const Resource& r, const Device& d) const;
+  void DisklessNewCurrent(Resource& r, Device& d);
   // The kernel's uuid_sem read side during a handshake (conn_connect2
   // takes it before sending UUIDs and STATE; the state change that
   // establishes or aborts the connection drops it): while a session holds
@@ -609,6 +617,7 @@ class Engine {
   void StartConnecting(Resource& r, Connection& c);
   void StopNetworking(Resource& r, Connection& c);
   void Dial(const std::string& res, uint32_t peer);
+  void ArmConnectRetry(const std::string& res, uint32_t peer);
   void ListenOn(const Address& a);
   void UnlistenOn(const Address& a);
   void OnAccept(std::unique_ptr<sim::Stream> s, const Address& local);
@@ -724,6 +733,15 @@ class Engine {
   uint64_t PeerWriteBegin(Session& s);
   void PeerWriteDone(uint64_t sid, uint64_t seq);
   void AnswerBarriers(uint64_t sid);
+  // Peer-write pages (max-buffers): true if the receiver must wait before
+  // a write of `pages` (the caller queues the message again); PeerPagesDone
+  // returns them once the write is done. ResumeReceive handles what was
+  // queued once the receiver no longer waits.
+  bool ThrottleReceive(Session& s, const Connection& c, uint64_t pages);
+  void PeerPagesDone(uint64_t sid, uint64_t pages);
+  void ResumeReceive(uint64_t sid);
+  // The kernel sends `m` on the data socket (held while the receiver waits).
+  static bool OnDataSocket(const proto::Message& m);
   // OUT_OF_SYNC, BARRIER and BARRIER_ACK (true if `m` was one of them).
   bool HandleEpochMessage(Session& s, Resource& r, Connection& c, const proto::Message& m);
   // Protocol A sectors toward `c` not yet barrier-acked.
@@ -781,6 +799,16 @@ class Engine {
   // HandleResyncDone's target side for an unstable run: true if it ended
   // the run (Established, disk left Inconsistent, UUIDs kept).
   bool FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDevice& pd);
+  // drbd_uuid_resync_finished, the part beyond two nodes: a stable sync
+  // target takes over its source's history and bitmap UUIDs; toward each
+  // third node the source keeps a bitmap UUID for (and that is not known
+  // to be on the source's current UUID) this node's bitmap UUID becomes its
+  // own current UUID of the run's start, toward the others it clears.
+  // Returns the node bits whose bitmap UUID was set (the kernel outdates
+  // those peers' disks, __outdate_peer_disk_by_mask; here a connected
+  // peer's own STATE keeps its disk state). Called before the target takes
+  // the source's current UUID.
+  uint64_t TakeOverSourceUuids(Resource& r, Connection& c, Device& d, const PeerDevice& pd);
   // A source whose target reports Established with UpToDate data (it
   // became UpToDate from another source and cancelled this run,
   // __cancel_other_resyncs) ends its run too.
@@ -789,6 +817,17 @@ class Engine {
   // drbd_insert_fault: whether this request of `d` of type `t` fails (and
   // logs "***Simulating <name> failure").
   bool InsertFault(const Resource& r, const Device& d, FaultType t);
+  // Reads `len` bytes of `d`'s backing device for a request of type `t`
+  // (RS_RD: the resync source), or fails them by InsertFault.
+  void FaultingRead(Device& d, FaultType t, uint64_t offset, uint32_t len,
+                    std::function<void(bool, std::vector<uint8_t>)> done);
+  // MD_WR before a metadata write of `d` in `where` (drbd_md_write,
+  // __al_write_transaction): true if it fails; the disk then detaches
+  // (a metadata error) once the caller unwound.
+  bool MetaWriteFault(Device& d, const std::string& where);
+  // AL_EE and RECEIVE for peer data `dm` arriving for `d`: true if the
+  // connection went (the receive failed); `dm` may come back corrupted.
+  bool ReceiveFaults(Resource& r, Connection& c, const Device& d, proto::Data& dm);
 
   std::string node_name_;
   sim::Env env_;

@@ -12,10 +12,16 @@
 // the connection. Ahead, writes are marked out of sync and announced with
 // OUT_OF_SYNC instead of sent; once nothing is in flight, a second later
 // the Ahead side starts a bitmap-based resync as SyncSource and the Behind
-// side follows as SyncTarget. See docs/design/drbd-simd.md (data path).
+// side follows as SyncTarget. The receiver pauses as the kernel's receiver
+// thread blocks: at a BARRIER under the drain and flush write ordering
+// until the epoch is stable, and for 100 ms before a peer write that finds
+// max-buffers pages in use (drbd_alloc_pages); meanwhile data-socket
+// messages queue and meta-socket ones (pings, acks) are still handled.
+// See docs/design/drbd-simd.md (data path).
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <variant>
 
 #include "sim/engine/engine.h"
 #include "sim/engine/engine_internal.h"
@@ -25,6 +31,7 @@ namespace {
 
 constexpr int64_t kOcBlock = 0, kOcPullAhead = 1, kOcDisconnect = 2;
 constexpr uint64_t kAheadResyncDelayNs = kNsPerSec;  // start_resync_timer: HZ
+constexpr uint64_t kReceiverThrottleNs = kNsPerSec / 10;  // drbd_alloc_pages: HZ / 10
 
 }  // namespace
 
@@ -128,12 +135,76 @@ void Engine::AnswerBarriers(uint64_t sid) {
     s.rx_barriers.erase(s.rx_barriers.begin());
     if (s.up) Send(s, proto::BarrierAck{done.number, done.set_size});
   }
+  // The epoch is stable: the receiver reads on (receive_Barrier returns).
+  if (s.rx_wait_barrier) {
+    s.rx_wait_barrier = false;
+    ResumeReceive(sid);
+  }
+}
+
+bool Engine::OnDataSocket(const proto::Message& m) {
+  // What the kernel's ack sender and ack receiver carry on the meta socket.
+  return !std::holds_alternative<proto::Ping>(m) && !std::holds_alternative<proto::PingAck>(m) &&
+         !std::holds_alternative<proto::RecvAck>(m) && !std::holds_alternative<proto::WriteAck>(m) &&
+         !std::holds_alternative<proto::FlushAck>(m) &&
+         !std::holds_alternative<proto::BarrierAck>(m) && !std::holds_alternative<proto::PeerAck>(m);
+}
+
+bool Engine::ThrottleReceive(Session& s, const Connection& c, uint64_t pages) {
+  // drbd_alloc_pages: at or above max-buffers pages in use, the receiver
+  // waits HZ/10 once, then allocates anyway (not a hard limit).
+  if (s.rx_slept) {
+    s.rx_slept = false;
+  } else if (static_cast<int64_t>(s.rx_pages) >= c.net.Int("max-buffers")) {
+    s.rx_wait_pages = true;
+    s.rx_slept = true;
+    s.rx_pages_timer = env_.clock->StartTimer(kReceiverThrottleNs, [this, sid = s.id] {
+      auto it = sessions_.find(sid);
+      if (it == sessions_.end()) return;
+      it->second->rx_pages_timer = 0;
+      it->second->rx_wait_pages = false;
+      ResumeReceive(sid);
+    });
+    return true;
+  }
+  s.rx_pages += pages;
+  return false;
+}
+
+void Engine::PeerPagesDone(uint64_t sid, uint64_t pages) {
+  auto it = sessions_.find(sid);
+  if (it == sessions_.end()) return;
+  Session& s = *it->second;
+  s.rx_pages -= std::min(s.rx_pages, pages);
+}
+
+void Engine::ResumeReceive(uint64_t sid) {
+  auto first = sessions_.find(sid);
+  // Called again from a message it handles: the outer loop goes on.
+  if (first == sessions_.end() || first->second->rx_resuming) return;
+  first->second->rx_resuming = true;
+  while (true) {
+    auto it = sessions_.find(sid);
+    if (it == sessions_.end()) return;
+    Session& s = *it->second;
+    if (s.rx_wait_pages || s.rx_wait_barrier || s.rx_held.empty()) {
+      s.rx_resuming = false;
+      return;
+    }
+    proto::Message m = std::move(s.rx_held.front());
+    s.rx_held.pop_front();
+    HandleMessage(s, std::move(m));
+  }
 }
 
 bool Engine::HandleEpochMessage(Session& s, Resource& r, Connection& c, const proto::Message& m) {
   if (const auto* b = std::get_if<proto::Barrier>(&m)) {
     s.rx_barriers.push_back(Session::RxBarrier{b->number, s.rx_seq + 1, s.rx_epoch_writes, false});
     s.rx_epoch_writes = 0;
+    // receive_Barrier under drain or flush: the receiver waits for the
+    // epoch's writes (conn_wait_active_ee_empty) and the flush before it
+    // reads the next epoch; under none it reads on.
+    if (WriteOrderingOf(r) >= events::WriteOrdering::kDrain) s.rx_wait_barrier = true;
     AnswerBarriers(s.id);
     return true;
   }

@@ -5,7 +5,11 @@
 // are served by the UpToDate peer; with call-local-io-error the
 // local-io-error handler runs; fault_devs limits faults to its minors;
 // "Data read" faults detach and retry the read at the peer; a zero rate
-// never faults.
+// never faults. Meta-data write faults detach even under pass_on (the
+// superblock and an activity-log transaction), a Meta-data read fault
+// fails the attach, a Resync read fault detaches the SyncSource, an EE
+// allocation fault is a protocol error on the receiver, and receive
+// corruption is written as corrupted unless data-integrity-alg catches it.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -133,6 +137,106 @@ TEST_F(Faults, ResyncWriteFaultDetachesTheSyncTarget) {
   EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: ***Simulating Resync write failure"));
   EXPECT_TRUE(b.sink.LogContains("Local IO failed in drbd_peer_request_endio. Detaching..."));
   EXPECT_EQ(b.engine.DiskStateOf(0), DiskState::kDiskless);
+}
+
+TEST_F(Faults, MetaDataWriteFaultDetachesEvenUnderPassOn) {
+  Up(0);  // pass_on: a metadata error detaches all the same
+  a.engine.SetFaults({1u << Engine::kFaultMdWr, 100, 0});
+  // Losing the peer updates the superblock (its flags and UUIDs).
+  ASSERT_EQ(a.engine.Disconnect(a.Peer("r0", 1), false).ret, Ret::kNoError);
+  world.RunFor(kSec);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0: ***Simulating Meta-data write failure"))
+      << testing::PrintToString(a.sink.log);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0: meta data update failed!"));
+  EXPECT_TRUE(a.sink.LogContains("disk( UpToDate -> Failed ) [local-io-error]"));
+  EXPECT_TRUE(a.sink.LogContains("Local IO failed in drbd_md_write. Detaching..."));
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+}
+
+TEST_F(Faults, ActivityLogWriteFaultDetachesAndThePeerHasTheWrite) {
+  Up(2);
+  a.engine.SetFaults({1u << Engine::kFaultMdWr, 100, 0});
+  // A write in an extent not yet in the activity log: a transaction first.
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 20ull << 20, sim::Pattern(4096, 7)), 0);
+  world.RunFor(kSec);
+  EXPECT_TRUE(a.sink.LogContains("***Simulating Meta-data write failure"))
+      << testing::PrintToString(a.sink.log);
+  EXPECT_TRUE(a.sink.LogContains("Local IO failed in __al_write_transaction. Detaching..."));
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+  auto got = Read(20ull << 20, 4096);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, sim::Pattern(4096, 7));
+}
+
+TEST_F(Faults, MetaDataReadFaultFailsTheAttach) {
+  ASSERT_EQ(sim::UpPair(world, a, b), "");
+  ASSERT_EQ(b.engine.Detach(b.Minor(0), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  b.engine.SetFaults({1u << Engine::kFaultMdRd, 100, 0});
+  EXPECT_EQ(b.Attach(0, "/b/disk").ret, Ret::kErrIoMdDisk);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: ***Simulating Meta-data read failure"))
+      << testing::PrintToString(b.sink.log);
+  EXPECT_EQ(b.engine.DiskStateOf(0), DiskState::kDiskless);
+  b.engine.SetFaults({});
+  EXPECT_EQ(b.Attach(0, "/b/disk").ret, Ret::kNoError);
+}
+
+TEST_F(Faults, ResyncReadFaultDetachesTheSyncSource) {
+  ASSERT_EQ(sim::UpPair(world, a, b), "");
+  a.engine.SetFaults({1u << Engine::kFaultRsRd, 100, 0});
+  ASSERT_EQ(b.engine.Invalidate(b.Minor(0)).ret, Ret::kSsSuccess);
+  world.RunFor(3 * kSec);
+  EXPECT_TRUE(a.sink.LogContains("drbd r0/0 drbd0: ***Simulating Resync read failure"))
+      << testing::PrintToString(a.sink.log);
+  EXPECT_TRUE(a.sink.LogContains("Local IO failed in drbd_endio_read_sec_final. Detaching..."));
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+  EXPECT_NE(b.engine.DiskStateOf(0), DiskState::kUpToDate);  // nothing to sync from
+}
+
+TEST_F(Faults, PeerRequestAllocationFaultIsAProtocolError) {
+  Up(2);
+  b.engine.SetFaults({1u << Engine::kFaultAlEe, 100, 0});
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 0, sim::Pattern(4096, 2)), 0);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: ***Simulating EE allocation failure"))
+      << testing::PrintToString(b.sink.log);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0 a: error receiving Data, e: -5 l: 4096!"));
+  EXPECT_TRUE(b.sink.LogContains("conn( Connected -> ProtocolError )"));
+  // The write the peer never took is out of sync on the Primary.
+  world.RunFor(kSec / 10);
+  EXPECT_GE(a.engine.OutOfSyncBlocks("r0", 1, 0).value_or(0), 1u);
+}
+
+TEST_F(Faults, ReceiveCorruptionIsWrittenUnlessADataIntegrityDigestCatchesIt) {
+  Up(2);
+  b.engine.SetFaults({1u << Engine::kFaultReceive, 100, 0});
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 8192, sim::Pattern(4096, 4)), 0);
+  world.RunFor(kSec / 10);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: ***Simulating receive data corruption failure"))
+      << testing::PrintToString(b.sink.log);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: Fault injection: Corrupting data on receive, "
+                                 "sector 16"));
+  auto bytes = world.DiskBytes("/b/disk");
+  std::vector<uint8_t> want = sim::Pattern(4096, 4);
+  std::vector<uint8_t> on_b(bytes->begin() + 8192, bytes->begin() + 8192 + 4096);
+  EXPECT_NE(on_b, want);
+  for (size_t i = 0; i < 8; ++i) want[i] = static_cast<uint8_t>(~want[i]);
+  EXPECT_EQ(on_b, want);  // the first word flipped, nothing else
+  EXPECT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kConnected);
+}
+
+TEST_F(Faults, ReceiveCorruptionWithDataIntegrityAlgIsAProtocolError) {
+  sim::PairOptions o;
+  o.net.Set("data-integrity-alg", std::string("crc32c"));
+  ASSERT_EQ(sim::UpPair(world, a, b, o), "");
+  h = sim::PrimaryWriter(a);
+  ASSERT_NE(h, 0u);
+  world.RunFor(kSec);
+  b.engine.SetFaults({1u << Engine::kFaultReceive, 100, 0});
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 8192, sim::Pattern(4096, 4)), 0);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0/0 drbd0: Digest integrity check FAILED: 16s +4096"))
+      << testing::PrintToString(b.sink.log);
+  EXPECT_TRUE(b.sink.LogContains("drbd r0 a: error receiving Data, e: -22 l: 4096!"));
+  EXPECT_TRUE(b.sink.LogContains("conn( Connected -> ProtocolError )"));
 }
 
 }  // namespace

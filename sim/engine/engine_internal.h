@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -143,6 +144,7 @@ struct Engine::PeerDevice {
   // blocks. A run starts when the peer device becomes SyncSource and ends
   // when it leaves SyncSource / PausedSyncS.
   bool rs_use_bitmap = false;     // the handshake chose a bitmap-based (not full) sync
+  bool rs_full = false;  // the run began as a full sync (set-bitmap), whatever the exchange adds
   // The bitmap exchange before a resync (engine_bitmap.cc). `bm_begun`:
   // this WFBitMapS/T or StartingSyncS phase took its first step (sent the
   // bitmap, marked the blocks); `bm_got`: the peer's last BITMAP came
@@ -359,6 +361,21 @@ struct Engine::Session {
     bool flushing = false;
   };
   std::vector<RxBarrier> rx_barriers;
+  // The receiver's pauses (engine_congestion.cc), as the kernel's
+  // receiver thread blocks: while waiting, messages the kernel sends on
+  // the data socket queue in `rx_held` in order; those of its meta socket
+  // (pings, acks) are still handled. rx_pages: 4 KiB pages of peer writes
+  // not done yet (pp_in_use), rx_wait_pages: waiting because they reached
+  // max-buffers, rx_slept: the next peer write allocates after that wait;
+  // rx_wait_barrier: a BARRIER waits for its epoch's writes (and flush)
+  // under the drain and flush write ordering.
+  uint64_t rx_pages = 0;
+  bool rx_wait_pages = false;
+  bool rx_slept = false;
+  bool rx_wait_barrier = false;
+  sim::TimerId rx_pages_timer = 0;
+  std::deque<proto::Message> rx_held;
+  bool rx_resuming = false;  // ResumeReceive is handling rx_held
 };
 
 // A resource's state as the kernel's state machine sees it: the fields a

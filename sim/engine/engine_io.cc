@@ -82,8 +82,15 @@ struct Engine::IoState {
     // and the number of chunks sent; the peers whose part failed.
     std::map<uint32_t, std::pair<uint64_t, uint32_t>> peer_ids;
     uint64_t peers_failed = 0;
+    // A read from a peer: the opener and length to retry it with, and the
+    // peers it went to, which the retry leaves out.
+    uint64_t read_handle = 0;
+    uint32_t read_len = 0;
+    uint64_t read_peers_tried = 0;
   };
   std::map<uint64_t, Req> reqs;
+  // Peers the next IoRead leaves out (set by a retry, taken at its start).
+  uint64_t read_exclude = 0;
   uint64_t next_req = 1;
 
   // A message sent to a peer whose answer a request waits for.
@@ -343,6 +350,7 @@ void Later(sim::Clock* clock, std::function<void()> fn) { clock->StartTimer(0, s
 void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone done) {
   auto fail = [&](int e) { Later(env_.clock, [done, e] { done(e, {}); }); };
   IoState& io = Io();
+  const uint64_t exclude = std::exchange(io.read_exclude, 0);
   auto oit = io.openers.find(handle);
   if (oit == io.openers.end()) return fail(EBADF);
   Device* d = FindMinor(oit->second.minor);
@@ -390,7 +398,7 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
     Session* s = SessionOf(c);
     if (pit == c.peer_devices.end() || !s || !s->up) continue;
     if (!Replicating(c.cstate, pit->second.repl, pit->second.peer_disk) ||
-        pit->second.peer_disk != DiskState::kUpToDate) {
+        pit->second.peer_disk != DiskState::kUpToDate || (peer < 64 && (exclude >> peer & 1))) {
       continue;
     }
     uint64_t id = io.next_req++;
@@ -399,6 +407,9 @@ void Engine::IoRead(uint64_t handle, uint64_t offset, uint32_t len, ReadDone don
     ++d->upper_pending;
     req.offset = offset;
     req.read_done = std::move(done);
+    req.read_handle = handle;
+    req.read_len = len;
+    req.read_peers_tried = exclude | (peer < 64 ? uint64_t{1} << peer : 0);
     req.buf.assign(len, 0);
     for (uint64_t pos = 0; pos < len; pos += proto::kDataChunk) {
       uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(proto::kDataChunk, len - pos));
@@ -478,6 +489,16 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     };
     const uint64_t uuid_before = d->sb.current_uuid;
     const bool new_cur = std::exchange(d->new_cur_uuid, false);
+    // Without a disk the peers store the new data generation (the kernel's
+    // drbd_uuid_new_current for a diskless device): sent before this write.
+    if (!d->data && new_cur && DisklessNeedsNewCurrent(*r, *d)) {
+      if (UuidLocked(*r)) {
+        d->new_cur_uuid = true;  // still owed
+        r->uuid_waiters.push_back(again());
+        return;
+      }
+      DisklessNewCurrent(*r, *d);
+    }
     bool rotate = new_cur;
     for (auto& [peer, c] : r->connections) {
       auto pit = c.peer_devices.find(d->volume);
@@ -608,6 +629,66 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   FinishIo(id);
 }
 
+// diskfull_peers_need_new_cur_uuid with diskless_primary_needs_uuid_bump:
+// a connected UpToDate peer whose bitmap UUIDs toward the other configured
+// nodes are all unset has no earlier bump on record. a_lost_peer_is_on_same_
+// cur_uuid: a peer away (Inconsistent, Outdated or DUnknown, not
+// established) that was last seen on the exposed UUID, or never seen.
+bool Engine::DisklessNeedsNewCurrent(const Resource& r, const Device& d) const {
+  auto norm = [](uint64_t u) { return u & ~kUuidPrimaryBit; };
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const PeerDevice& pd = pit->second;
+    if (pd.peer_disk < DiskState::kUpToDate || !pd.have_peer) continue;
+    bool bumped = false;
+    for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+      if (node == peer || static_cast<int>(node) == r.node_id || !r.connections.count(node)) {
+        continue;
+      }
+      if (uuid != 0 && uuid != ~uint64_t{0}) bumped = true;
+    }
+    if (!bumped) return true;
+  }
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const PeerDevice& pd = pit->second;
+    const DiskState pdsk = pd.peer_disk;
+    if (pd.repl >= ReplState::kEstablished || pdsk < DiskState::kInconsistent ||
+        pdsk > DiskState::kDUnknown) {
+      continue;
+    }
+    if (pd.peer.current_uuid == 0 || norm(pd.peer.current_uuid) == norm(d.exposed_uuid)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Engine::DisklessNewCurrent(Resource& r, Device& d) {
+  uint64_t uuid = NewUuid() & ~kUuidPrimaryBit;
+  if (r.role == Role::kPrimary) uuid |= kUuidPrimaryBit;
+  d.exposed_uuid = uuid & ~kUuidPrimaryBit;
+  Log(fmt::format("{}: sending new current UUID: {:016X}", Prefix(r, d), uuid));
+  const uint64_t weak = WeakNodes(r, d);
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    Session* s = SessionOf(c);
+    if (pit == c.peer_devices.end() || !s || !s->up || pit->second.repl < ReplState::kEstablished) {
+      continue;
+    }
+    // P_CURRENT_UUID: one STATE that carries it; later ones carry none.
+    proto::State st = LocalState(r, peer);
+    for (proto::VolumeState& v : st.volumes) {
+      if (v.volume != d.volume) continue;
+      v.current_uuid = uuid;
+      v.weak_nodes = weak;
+    }
+    Send(*s, st);
+  }
+}
+
 void Engine::IoFlush(uint64_t handle, IoDone done) {
   auto fail = [&](int e) { Later(env_.clock, [done, e] { done(e); }); };
   IoState& io = Io();
@@ -688,6 +769,15 @@ void Engine::FinishIo(uint64_t id) {
     }
   }
   if (req.al_md) AlEndWrite(req.al_md, req.minor, req.offset, req.len);
+  if (req.read_done && req.err && req.read_handle) {
+    // A failed remote read goes back through the read path (the kernel
+    // postpones it and restarts it: __req_mod READ_COMPLETED_WITH_ERROR /
+    // NEG_ACKED, drbd_restart_request): another UpToDate peer serves it,
+    // or it fails when none is left. The peers it already went to are left
+    // out, so a peer that keeps failing cannot make it spin.
+    Io().read_exclude = req.read_peers_tried;
+    return IoRead(req.read_handle, req.offset, req.read_len, std::move(req.read_done));
+  }
   if (req.read_done) {
     int err = req.err;
     Later(env_.clock, [done = std::move(req.read_done), err, buf = std::move(req.buf)]() mutable {
@@ -786,7 +876,19 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
   };
 
   if (auto* dm = std::get_if<proto::Data>(&m)) {
+    // Its pages first: the receiver may have to wait (max-buffers).
+    const uint64_t pages = (dm->data.size() + 4095) / 4096;
+    if (ThrottleReceive(s, c, pages)) {  // engine_congestion.cc
+      s.rx_held.push_front(std::move(m));
+      return true;
+    }
     bool resync = (dm->flags & proto::kDataResync) != 0;
+    if (auto fit = r.devices.find(dm->volume);
+        fit != r.devices.end() && fit->second.data &&
+        ReceiveFaults(r, c, fit->second, *dm)) {  // engine_faults.cc
+      PeerPagesDone(sid, pages);
+      return true;
+    }
     if (!resync) NotePeerRequest(c, dm->volume, dm->id, dm->offset, dm->data.size());
     // Resync data is always answered by WriteAck, whatever the protocol.
     int64_t protocol = resync ? 3 : c.net.Int("protocol");
@@ -797,6 +899,7 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       pit->second.received_bytes += dm->data.size();
     }
     if (!d) {
+      PeerPagesDone(sid, pages);
       if (protocol != kProtA && protocol != kProtB) {
         ack.ok = false;
         Send(s, ack);
@@ -812,11 +915,12 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
     // Application writes belong to the sender's open epoch (BARRIER).
     const uint64_t seq = resync ? 0 : PeerWriteBegin(s);
     auto write = [this, minor, res, peer, resync, disk, fua, reply_later, ack, want_ack, sid, seq,
-                  offset = dm->offset, data = std::move(dm->data)]() mutable {
+                  pages, offset = dm->offset, data = std::move(dm->data)]() mutable {
       Device* d2 = FindMinor(minor);
       if (!d2 || d2->data != disk) {  // detached meanwhile
         ack.ok = false;
         if (want_ack) reply_later(ack);
+        PeerPagesDone(sid, pages);
         if (seq) PeerWriteDone(sid, seq);
         return;
       }
@@ -828,15 +932,17 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       if (resync && pd && RefuseStaleResyncData(*pd, offset, data.size())) {
         ack.ok = false;  // the source keeps the bits and sends the blocks again
         reply_later(ack);
+        PeerPagesDone(sid, pages);
         return;
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
       LowerIssued(*d2, data.size(), true);
-      auto finish = [this, minor, reply_later, ack, want_ack, sid, seq](bool ok) mutable {
+      auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages](bool ok) mutable {
         LowerDone(minor);
         if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
         ack.ok = ok;
         if (want_ack) reply_later(ack);
+        PeerPagesDone(sid, pages);
         if (seq) PeerWriteDone(sid, seq);
       };
       const Resource* r2 = ResourceOfMinor(minor);
@@ -893,6 +999,12 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
     disk->Read(rq->offset, rq->length,
                [this, minor, disk, reply_later, vol, id](bool ok, std::vector<uint8_t> bytes) {
                  LowerDone(minor);
+                 // The read error counts as this disk's (on-io-error),
+                 // as drbd_peer_request_endio's does.
+                 if (Device* d2 = FindMinor(minor);
+                     !ok && d2 && d2->disk_opts.Int("on-io-error") != 0) {
+                   LocalIoError(minor, "drbd_peer_request_endio");
+                 }
                  reply_later(
                      proto::ReadReply{vol, id, ok, ok ? std::move(bytes) : std::vector<uint8_t>{}});
                });
@@ -949,11 +1061,11 @@ bool Engine::RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len
   return refuse;
 }
 
-void Engine::LocalIoError(uint32_t minor, const std::string& where) {
+void Engine::LocalIoError(uint32_t minor, const std::string& where, bool meta) {
   Device* d = FindMinor(minor);
   Resource* r = ResourceOfMinor(minor);
   if (!d || !r || !d->data || d->disk <= DiskState::kFailed) return;
-  if (d->disk_opts.Int("on-io-error") == 0) return;  // pass_on
+  if (!meta && d->disk_opts.Int("on-io-error") == 0) return;  // pass_on
   ResState n = Capture(*r);
   n.disk[d->volume] = DiskState::kFailed;
   Change(*r, n, true, "local-io-error");

@@ -6,6 +6,7 @@
 // diskless Primary reading through its UpToDate peer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "sim/engine/engine.h"
@@ -326,6 +327,33 @@ TEST_F(DataPath, DisklessPrimaryReadsAndWritesThroughItsPeer) {
   b.engine.IoRead(h, 0, 512, [&](int e, std::vector<uint8_t>) { read_err = e; });
   world.RunFor(kMs);
   EXPECT_EQ(read_err, EIO);
+}
+
+// drbd_uuid_new_current without a disk: the first write after the
+// promotion makes a new current UUID that the diskless Primary sends and
+// its UpToDate peer stores; a second write makes none (no new generation
+// is owed), and the peer keeps the one it took.
+TEST_F(DataPath, DisklessPrimaryFirstWriteSendsNewCurrentUuid) {
+  SetUp2(3, true, true);
+  ASSERT_EQ(b.engine.Detach(b.Minor(0), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  ASSERT_EQ(b.engine.Primary(b.Res("r0"), false).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  uint64_t h = Open(b);
+  ASSERT_NE(h, 0u);
+  EXPECT_FALSE(b.sink.LogContains("sending new current UUID"));
+  EXPECT_EQ(Write(b, h, 0, Pattern(4096, 21)), 0);
+  world.RunFor(kSec);
+  auto count = [](const sim::RecordingSink& sink, std::string_view text) {
+    return std::count_if(sink.log.begin(), sink.log.end(),
+                         [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  EXPECT_EQ(count(b.sink, "sending new current UUID"), 1);
+  EXPECT_EQ(count(a.sink, "received new current UUID"), 1);
+  EXPECT_EQ(Write(b, h, 8192, Pattern(4096, 22)), 0);
+  world.RunFor(kSec);
+  EXPECT_EQ(count(b.sink, "sending new current UUID"), 1);
+  EXPECT_EQ(count(a.sink, "received new current UUID"), 1);
 }
 
 // ---- statistics ------------------------------------------------------------

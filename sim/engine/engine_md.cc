@@ -603,6 +603,10 @@ void Engine::AlPump(uint32_t minor) {
     m->waiters = std::move(still);
     if (d2 && d2->md_state == m) AlPump(minor);
   };
+  if (MetaWriteFault(*d, "__al_write_transaction")) {  // engine_faults.cc
+    env_.clock->StartTimer(0, [written] { written(false); });
+    return;
+  }
   meta->Write(at, std::vector<uint8_t>(block.begin(), block.end()), [weak_meta, written](bool ok) {
     std::shared_ptr<sim::Disk> m = weak_meta.lock();
     if (!m || !ok) return written(ok && m);

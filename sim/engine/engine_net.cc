@@ -125,15 +125,28 @@ void Engine::Dial(const std::string& res, uint32_t peer) {
         });
     c.dials.push_back(*id);
   }
-  if (c.connect_timer == 0) {
-    uint64_t delay = static_cast<uint64_t>(c.net.Int("connect-int")) * kNsPerSec;
-    c.connect_timer = env_.clock->StartTimer(delay, [this, res, peer] {
-      Connection* c2 = FindConnection(res, peer);
-      if (!c2) return;
-      c2->connect_timer = 0;
-      if (c2->cstate == ConnState::kConnecting && c2->session == 0) Dial(res, peer);
-    });
-  }
+  ArmConnectRetry(res, peer);
+}
+
+// The connect-int retry, ticking for as long as the connection is
+// Connecting. One attempt at a time, as the kernel's dtt_connect: while a
+// stream is mid-handshake nothing new is dialled, but the retry goes on,
+// as the kernel's receiver starts conn_connect over after any failed
+// handshake. A handshake stream that its peer closes (no handshake timeout
+// then) would otherwise leave Connecting with nothing to dial again: the
+// simd_soak's 120 s hang after a proxy cut, detsim partition-stall.
+void Engine::ArmConnectRetry(const std::string& res, uint32_t peer) {
+  Connection* conn = FindConnection(res, peer);
+  if (!conn || conn->connect_timer != 0) return;
+  uint64_t delay = static_cast<uint64_t>(conn->net.Int("connect-int")) * kNsPerSec;
+  conn->connect_timer = env_.clock->StartTimer(delay, [this, res, peer] {
+    Connection* c2 = FindConnection(res, peer);
+    if (!c2) return;
+    c2->connect_timer = 0;
+    if (c2->cstate != ConnState::kConnecting) return;
+    if (c2->session == 0) return Dial(res, peer);
+    ArmConnectRetry(res, peer);
+  });
 }
 
 void Engine::OnAccept(std::unique_ptr<sim::Stream> s, const Address& local) {
@@ -208,6 +221,8 @@ void Engine::CloseSession(uint64_t id) {
   sessions_.erase(it);
   if (s->handshake_timer) env_.clock->CancelTimer(s->handshake_timer);
   s->handshake_timer = 0;
+  if (s->rx_pages_timer) env_.clock->CancelTimer(s->rx_pages_timer);
+  s->rx_pages_timer = 0;
   DropUuidLock(*s);
   if (!s->resource.empty() && s->peer) {
     Resource* r = FindResource(s->resource);
@@ -262,6 +277,12 @@ void Engine::OnSessionData(uint64_t id, std::span<const uint8_t> data) {
       }
       CloseSession(id);
       return;
+    }
+    // A waiting receiver reads no further on the data socket
+    // (engine_congestion.cc).
+    if ((s.rx_wait_pages || s.rx_wait_barrier || !s.rx_held.empty()) && OnDataSocket(*m)) {
+      s.rx_held.push_back(std::move(*m));
+      continue;
     }
     HandleMessage(s, std::move(*m));
   }
@@ -1018,13 +1039,19 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       retry = retry || hs.retry;
       if (hs.drop || hs.retry) continue;
       pd.rs_use_bitmap = hs.use_bitmap;
+      pd.rs_full = !hs.use_bitmap && !hs.send_bitmap;
       BitmapAfterHandshake(r, c, d, pd, hs, npd.repl);
       npd.repl = VerifyRepairRepl(r, c, d, pd, static_cast<Role>(st.role), npd.repl);
       // Every resync starts with the bitmap exchange (engine_bitmap.cc),
       // which also brings the target's own bits to the source.
       npd.repl = ExchangeFirst(npd.repl);
     } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
-                npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT ||
+                // (not before the bitmap exchange, see ReevaluateRepl; but
+                // two sources, each sure the other was just created, have
+                // no target: both adopted a third node's skipped initial
+                // sync, simd_data t_integrity_*_3)
+                (npd.repl == ReplState::kWFBitMapS &&
+                 static_cast<ReplState>(vs.repl) == ReplState::kWFBitMapS) ||
                 npd.repl == ReplState::kPausedSyncS || npd.repl == ReplState::kPausedSyncT) &&
                d.data && n.disk[vs.volume] == DiskState::kUpToDate &&
                npd.peer_disk == DiskState::kUpToDate &&
@@ -1082,6 +1109,12 @@ void Engine::ReevaluateRepl(Resource& r) {
           n.disk.at(vol) == DiskState::kUpToDate && npd.peer_disk == DiskState::kUpToDate) {
         // Both ends came to the same UpToDate data another way (a third
         // node's skipped initial sync): the run has nothing left to do.
+        // Not before the bitmap exchange: the kernel cancels a resync only
+        // when one ends (__cancel_other_resyncs); a target that became
+        // UpToDate through a third node's handshake still takes the
+        // source's bits, which may be real, e.g. a crashed Primary's
+        // activity log (detsim --nodes=3 --seed=0xd).
+        if (npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT) continue;
         PeerDevice& pd = r.connections.at(peer).peer_devices.at(vol);
         const Device& d = r.devices.at(vol);
         if (d.data && NormUuid(pd.peer.current_uuid) == NormUuid(d.sb.current_uuid)) {
@@ -1129,6 +1162,7 @@ void Engine::ReevaluateRepl(Resource& r) {
       } else if (mine == DiskState::kUpToDate && npd.peer_disk == DiskState::kInconsistent) {
         npd.repl = ReplState::kWFBitMapS;
         r.connections.at(peer).peer_devices.at(vol).rs_use_bitmap = false;  // a full sync
+        r.connections.at(peer).peer_devices.at(vol).rs_full = true;
         if (d.data) LogLiveHandshake(r, r.connections.at(peer), d, true);
       }
     }

@@ -256,6 +256,21 @@ void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::Stat
       npd.repl = ReplState::kEstablished;
       npd.peer_disk = DiskState::kUpToDate;
       any = true;
+      // A full sync cancelled before its bitmap exchange, toward a peer
+      // that holds our current UUID: its marks mean nothing (two nodes that
+      // adopted a third node's skipped initial sync, each a moment after
+      // deciding to fully sync the other, simd_data t_integrity_*_3). A
+      // bitmap-based run keeps its bits: they may be real.
+      auto dit = r.devices.find(vs.volume);
+      if (mine == ReplState::kWFBitMapS && pit->second.rs_full &&
+          dit != r.devices.end() && dit->second.data &&
+          (vs.current_uuid & ~kUuidPrimaryBit) == (dit->second.sb.current_uuid & ~kUuidPrimaryBit)) {
+        PeerDevice& pd = pit->second;
+        std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
+        pd.oos_count = 0;
+        MdFlushBitmap(r, dit->second, 0, ~uint64_t{0});
+        DropFreshBitmapUuid(r, c, dit->second, pd);
+      }
     }
   }
   if (any) Change(r, n, true, "resync-finished");
@@ -311,6 +326,57 @@ bool Engine::FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDev
   n.conns.at(c.peer_node_id).pd.at(d.volume).repl = ReplState::kEstablished;
   Change(r, n, true, "resync-finished");
   return true;
+}
+
+uint64_t Engine::TakeOverSourceUuids(Resource& r, Connection& c, Device& d,
+                                     const PeerDevice& pd) {
+  md::Superblock& sb = d.sb;
+  // The source's history and bitmap UUIDs become this node's history (the
+  // push skips what this node already holds, its current UUID included).
+  // Not on a split-brain victim (it keeps a bitmap UUID toward the source):
+  // captures 07b and 08 show its history as the common base only (the
+  // kernel's pushes land where rotate_current_into_bitmap filled the
+  // records of the node ids not configured, which the engine does not keep).
+  const bool victim =
+      c.peer_node_id < md::kPeersMax && sb.peers[c.peer_node_id].bitmap_uuid != 0;
+  uint64_t source_bm = 0;  // nodes the source keeps a bitmap UUID toward
+  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+    if (uuid != 0) source_bm |= NodeBit(node);
+  }
+  if (!victim) {
+    for (uint64_t h : pd.peer.history_uuids) PushHistory(sb, r.node_id, h);
+    for (const auto& [node, uuid] : pd.peer.bitmap_uuids) PushHistory(sb, r.node_id, uuid);
+  }
+  // Nodes already known to hold the source's current data: nothing to
+  // bring them whatever the source's bitmap says.
+  const uint64_t source_current = pd.peer.current_uuid & ~kUuidPrimaryBit;
+  uint64_t on_source_current = 0;
+  for (const auto& [peer, c2] : r.connections) {
+    auto pit = c2.peer_devices.find(d.volume);
+    if (pit == c2.peer_devices.end()) continue;
+    const DiskState pdsk = pit->second.peer_disk;
+    if (pdsk < DiskState::kInconsistent || pdsk == DiskState::kDUnknown) continue;
+    if ((pit->second.peer.current_uuid & ~kUuidPrimaryBit) == source_current) {
+      on_source_current |= NodeBit(peer);
+    }
+  }
+  // This node's current UUID is still the one it had when the run began
+  // (a sync target takes no new one while it runs).
+  const uint64_t start = sb.current_uuid & ~kUuidPrimaryBit;
+  uint64_t newer = 0;
+  for (int node = 0; node < static_cast<int>(sb.peers.size()) && node < 64; ++node) {
+    if (node == r.node_id || node == static_cast<int>(c.peer_node_id)) continue;
+    md::PeerRecord& pm = sb.peers[static_cast<size_t>(node)];
+    if (pm.bitmap_index < 0) continue;  // no bitmap toward it
+    const uint64_t bit = NodeBit(static_cast<uint32_t>(node));
+    const uint64_t want = (source_bm & ~on_source_current & bit) ? start : 0;
+    if (pm.bitmap_uuid == want) continue;
+    const uint64_t previous = pm.bitmap_uuid;
+    pm.bitmap_uuid = want;
+    PushHistory(sb, r.node_id, previous);
+    if (want) newer |= bit;
+  }
+  return newer;
 }
 
 void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n) const {

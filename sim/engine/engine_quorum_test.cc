@@ -533,5 +533,62 @@ TEST_F(PeerAcks, AResyncFromASecondaryOfALivePrimaryLeavesTheTargetInconsistent)
   EXPECT_EQ(std::vector<uint8_t>(c->begin() + 8192, c->begin() + 12288), sim::Pattern(4096, 2));
 }
 
+TEST_F(PeerAcks, ASyncTargetTakesOverItsSourcesBitmapUuidsTowardAThirdNode) {
+  // c is cut off while a writes block 0 (b takes a's new UUID U1); then b
+  // is cut off too and a writes block 1 (U2). c meets a alone and resyncs
+  // from it. drbd_uuid_resync_finished: c takes a's bitmap UUID toward b
+  // (U1) into its history and keeps a bitmap UUID toward b (its own
+  // current of the run's start), since a keeps one toward b. When b and c
+  // meet (a still away from b), c is the source by rule history-peer
+  // instead of both finding split brain by rule history-both (detsim
+  // --nodes=3 --seed=0x8702a1f2984a11bb).
+  uint64_t ha = 0;
+  ASSERT_NO_FATAL_FAILURE(ha = WriteBlock0WithoutC());
+  world.Partition(Host(0), Host(1), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 2)), 0);
+  world.RunFor(5 * kSec);
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(60 * kSec);
+  ASSERT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_FALSE(N(1).sink.LogContains("Split-Brain detected"));
+  EXPECT_FALSE(N(2).sink.LogContains("Split-Brain detected"));
+  EXPECT_TRUE(N(2).sink.LogContains(
+      "drbd r0/0 drbd0 b: uuid_compare()=source-set-bitmap by rule=history-self"));
+  // c is connected to the Primary: not a stable source, b stays
+  // Inconsistent until it meets a.
+  EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kInconsistent);
+  world.Partition(Host(0), Host(1), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
+  auto b = world.DiskBytes("/b/disk");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(std::vector<uint8_t>(b->begin(), b->begin() + 4096), sim::Pattern(4096, 1));
+  EXPECT_EQ(std::vector<uint8_t>(b->begin() + 4096, b->begin() + 8192), sim::Pattern(4096, 2));
+}
+
+TEST_F(PeerAcks, APrimaryTellsItsPeersANewCurrentUuidOnlyOnceItIsDurable) {
+  // c is cut off from a; a's first write makes a new current UUID. Its
+  // superblock write is slow: b hears of the UUID only after that write
+  // completed (__new_current_uuid_prepare syncs the metadata before
+  // __new_current_uuid_send), so a crash during it cannot leave b on a UUID
+  // that a never stored (detsim --nodes=3 --seed=0x9dc7866e4d278b6c).
+  Up(0, kIoError);
+  const uint64_t ha = Writer(0);
+  world.Partition(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  world.SetDiskWriteLatency("/a/disk", 2 * kSec);
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(kSec);
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: new current UUID: "));
+  EXPECT_FALSE(N(1).sink.LogContains("received new current UUID"));
+  world.RunFor(10 * kSec);
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  EXPECT_EQ(err, 0);
+}
+
 }  // namespace
 }  // namespace drbd::engine

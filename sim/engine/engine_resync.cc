@@ -368,9 +368,10 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     const uint32_t minor = d.minor;
     LowerIssued(d, len, false);
     pd.rs_io_sectors += len / 512;
-    d.data->Read(b * kBlock, len,
+    FaultingRead(d, kFaultRsRd, b * kBlock, len,  // engine_faults.cc
                  [this, res, peer, vol, gen, b, n, minor](bool ok, std::vector<uint8_t> bytes) {
                    LowerDone(minor);
+                   if (!ok) LocalIoError(minor, "drbd_endio_read_sec_final");
                    Connection* c2 = FindConnection(res, peer);
                    if (!c2 || !c2->peer_devices.count(vol)) return;
                    PeerDevice& pd2 = c2->peer_devices.at(vol);
@@ -588,6 +589,9 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   if (pd.rs_csums && pd.rs_total) {
     Log(fmt::format("{}: {}", Prefix(r, d, c), CsumLine(pd.rs_same_csum, pd.rs_total)));
   }
+  // Three nodes and more: the source's bitmap UUIDs toward third nodes
+  // (engine_peer_ack.cc, drbd_uuid_resync_finished).
+  TakeOverSourceUuids(r, c, d, pd);
   uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
   uint64_t theirs = m.current_uuid & ~kUuidPrimaryBit;
   // The base of a bitmap-based resync is the source's bitmap UUID toward
@@ -676,6 +680,17 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
   Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
   WriteMetadata(d);
+  // The peers hear of the new UUID once it is durable here
+  // (__new_current_uuid_prepare syncs the metadata before
+  // __new_current_uuid_send): a crash during that write must not leave a
+  // Secondary on a UUID this node never stored, which no handshake could
+  // place afterwards (detsim --nodes=3 --seed=0x9dc7866e4d278b6c).
+  if (d.md_state && d.md_state->sb_in_flight > 0) {
+    d.md_state->held_writes.emplace_back([this, res = r.name] {
+      if (Resource* r2 = FindResource(res)) BroadcastState(*r2);
+    });
+    return;
+  }
   BroadcastState(r);
 }
 

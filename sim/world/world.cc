@@ -52,7 +52,7 @@ class World::PipeEnd : public Stream {
   void Send(std::vector<uint8_t> bytes) override {
     if (closed_ || !peer_) return;
     if (w_->HostDown(host_) || w_->HostDown(peer_->host_)) return;  // lost on the wire
-    if (!stalled_.empty() || w_->OneWayCut(host_, peer_->host_)) {
+    if (!stalled_.empty() || w_->Held(host_, peer_->host_)) {
       stalled_.push_back(std::move(bytes));
       return;
     }
@@ -78,7 +78,7 @@ class World::PipeEnd : public Stream {
       stalled_.clear();
       return;
     }
-    if (!stalled_.empty() || w_->OneWayCut(host_, peer_->host_)) {
+    if (!stalled_.empty() || w_->Held(host_, peer_->host_)) {
       stalled_close_ = true;  // the FIN waits behind the stalled data
       return;
     }
@@ -104,7 +104,7 @@ class World::PipeEnd : public Stream {
 
   // A one-way partition healed: what was held back goes out in order.
   void Unstall() {
-    if (!peer_ || w_->OneWayCut(host_, peer_->host_)) return;
+    if (!peer_ || w_->Held(host_, peer_->host_)) return;
     auto held = std::move(stalled_);
     stalled_.clear();
     for (auto& bytes : held) Transmit(std::move(bytes));
@@ -252,7 +252,11 @@ class World::SimNet : public Net {
       b->peer_ = a;
       ends_.push_back(a);
       ends_.push_back(b);
-      it->second.on_accept(std::make_unique<StreamHandle>(b));
+      if (w_->Stalled(l.host, p.host)) {
+        held_accepts_.push_back({Key(p), b});  // the listener sees it when healed
+      } else {
+        it->second.on_accept(std::make_unique<StreamHandle>(b));
+      }
       done(std::make_unique<StreamHandle>(a), NetError::kNone);
     });
     return id;
@@ -274,6 +278,32 @@ class World::SimNet : public Net {
         e->Break(NetError::kReset);
       }
     }
+  }
+
+  // A stall between `a` and `b` healed: the held streams reach their
+  // listeners in the order they were dialled (a stream whose listener is
+  // gone is closed for its dialer), then both sides send what they held.
+  void HealStall(const std::string& a, const std::string& b) {
+    std::vector<HeldAccept> still;
+    std::vector<HeldAccept> now;
+    for (HeldAccept& h : held_accepts_) {
+      const std::string& host = h.end->host();
+      const std::string other = h.end->peer_ ? h.end->peer_->host() : std::string();
+      bool ours = (host == a && other == b) || (host == b && other == a) || other.empty();
+      (ours ? now : still).push_back(std::move(h));
+    }
+    held_accepts_ = std::move(still);
+    for (HeldAccept& h : now) {
+      auto it = listeners_.find(h.listener);
+      if (!h.end->peer_) continue;  // its dialer's close was already let through
+      if (it == listeners_.end() || w_->HostDown(h.end->host())) {
+        h.end->Break(NetError::kClosed);
+        continue;
+      }
+      it->second.on_accept(std::make_unique<StreamHandle>(h.end));
+    }
+    Unstall(a);
+    Unstall(b);
   }
 
   // A one-way partition healed: every end of `from` sends what it held.
@@ -299,6 +329,11 @@ class World::SimNet : public Net {
   std::set<ConnectId> pending_;
   std::vector<std::weak_ptr<PipeEnd>> ends_;
   std::set<std::pair<std::string, std::string>> cuts_;
+  struct HeldAccept {
+    std::string listener;           // the address dialled
+    std::shared_ptr<PipeEnd> end;   // the listener's end, not yet accepted
+  };
+  std::vector<HeldAccept> held_accepts_;  // streams dialled through a stall
 };
 
 // ---------------------------------------------------------------------------
@@ -318,6 +353,7 @@ struct World::DiskImage {
   uint64_t epoch = 0;  // bumped by a crash: older opens go dead
   bool read_eio = false;
   bool write_eio = false;
+  uint64_t write_latency_ns = 0;
   std::function<void(uint64_t, uint64_t)> hook;
 };
 
@@ -364,7 +400,7 @@ class MemDisk : public Disk {
     auto img = img_;
     auto alive = alive_;
     uint64_t epoch = epoch_;
-    w_->Post(0, [img, alive, epoch, ok, done = std::move(done)] {
+    w_->Post(img_->write_latency_ns, [img, alive, epoch, ok, done = std::move(done)] {
       if (*alive && img->epoch == epoch && done) done(ok);
     });
   }
@@ -507,6 +543,25 @@ bool World::OneWayCut(const std::string& from, const std::string& to) const {
   return oneway_.count({from, to}) > 0;
 }
 
+void World::PartitionStall(const std::string& host_a, const std::string& host_b, bool cut) {
+  auto key = std::minmax(host_a, host_b);
+  if (cut) {
+    stalls_.insert({key.first, key.second});
+    return;
+  }
+  stalls_.erase({key.first, key.second});
+  net_->HealStall(host_a, host_b);
+}
+
+bool World::Stalled(const std::string& a, const std::string& b) const {
+  auto key = std::minmax(a, b);
+  return stalls_.count({key.first, key.second}) > 0;
+}
+
+bool World::Held(const std::string& from, const std::string& to) const {
+  return OneWayCut(from, to) || Stalled(from, to);
+}
+
 void World::ResetMidMessage(const std::string& host_a, const std::string& host_b) {
   auto key = std::minmax(host_a, host_b);
   resets_.insert({key.first, key.second});
@@ -530,6 +585,10 @@ void World::SetDiskErrors(const std::string& path, bool read_eio, bool write_eio
     img->read_eio = read_eio;
     img->write_eio = write_eio;
   }
+}
+
+void World::SetDiskWriteLatency(const std::string& path, uint64_t ns) {
+  if (auto img = disks_->Find(path)) img->write_latency_ns = ns;
 }
 
 void World::CrashDisk(const std::string& path, CrashMode mode) {

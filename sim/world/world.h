@@ -77,6 +77,14 @@ class World {
   // TCP stream, delivered when healed) and new streams between the two are
   // refused while `cut` is true.
   void PartitionOneWay(const std::string& from, const std::string& to, bool cut);
+  // A stalled link, as a TCP proxy that stops relaying (tests/integration
+  // simd_harness.py TcpProxy.cut): both directions are held back, closes
+  // too, and a new stream between the two is connected for its dialer at
+  // once while its listener accepts it only when healed. Healing hands
+  // the held streams to their listeners (or closes them for the dialer
+  // when nothing listens any more), then delivers the held bytes and
+  // closes in order.
+  void PartitionStall(const std::string& host_a, const std::string& host_b, bool cut);
   // The next message sent on a stream between the two hosts arrives cut
   // short (its first half), then both ends see kReset.
   void ResetMidMessage(const std::string& host_a, const std::string& host_b);
@@ -105,6 +113,9 @@ class World {
   static constexpr size_t kCacheWrites = 512;
   // Makes reads and/or writes of `path` fail (ok false) until cleared.
   void SetDiskErrors(const std::string& path, bool read_eio, bool write_eio);
+  // A slow disk: writes of `path` complete `ns` after they were issued
+  // (their bytes are visible at once, as in a drive's cache); 0 = at once.
+  void SetDiskWriteLatency(const std::string& path, uint64_t ns);
   // The host of `path` crashed: completions of every open of `path` still
   // pending are never delivered, later calls on those opens do nothing,
   // and `mode` decides what becomes of the unflushed writes.
@@ -126,6 +137,9 @@ class World {
 
  private:
   bool OneWayCut(const std::string& from, const std::string& to) const;
+  // Bytes from `from` to `to` wait (a one-way partition or a stall).
+  bool Held(const std::string& from, const std::string& to) const;
+  bool Stalled(const std::string& a, const std::string& b) const;
   // True once per ResetMidMessage between the two hosts.
   bool TakeReset(const std::string& host_a, const std::string& host_b);
   struct Event {
@@ -141,6 +155,7 @@ class World {
   std::set<std::string> down_;                            // crashed hosts
   std::set<std::pair<std::string, std::string>> oneway_;  // (from, to) held back
   std::set<std::pair<std::string, std::string>> resets_;  // (min, max) armed resets
+  std::set<std::pair<std::string, std::string>> stalls_;  // (min, max) stalled links
   std::unique_ptr<SimClock> clock_;
   std::unique_ptr<SimNet> net_;
   std::unique_ptr<SimDisks> disks_;
