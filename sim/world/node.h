@@ -34,12 +34,14 @@ inline std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
 }
 
 // Writes v09 internal metadata (as drbdmeta create-md does) onto world disk
-// `path` of `bytes` bytes. `flags` are MDF_* bits; `node_id` -1 = unset.
+// `path` of `bytes` bytes. `flags` are MDF_* bits; `node_id` -1 = unset;
+// `max_peers` bitmap slots.
 inline bool MakeMetadata(World& w, const std::string& path, uint64_t bytes,
                          uint32_t flags = md::kMdfAlClean,
-                         uint64_t current_uuid = md::kUuidJustCreated, int32_t node_id = -1) {
+                         uint64_t current_uuid = md::kUuidJustCreated, int32_t node_id = -1,
+                         int max_peers = 1) {
   md::MemDevice dev(bytes);
-  md::Superblock sb = md::NewSuperblock(md::Format::kV09, 1, 1, 8);
+  md::Superblock sb = md::NewSuperblock(md::Format::kV09, max_peers, 1, 8);
   if (!md::InitOffsets(sb, md::kIndexFlexInternal, bytes).ok()) return false;
   sb.flags = flags;
   sb.current_uuid = current_uuid;

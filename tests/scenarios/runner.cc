@@ -473,18 +473,9 @@ bool Runner::SetupNodes(const Step& st) {
 }
 
 bool Runner::MakeDisk(int i) {
-  md::MemDevice dev(kDiskBytes);
   const int peers = static_cast<int>(nodes_.size()) - 1;
-  md::Superblock sb = md::NewSuperblock(md::Format::kV09, peers, 1, 8);
-  if (!md::InitOffsets(sb, md::kIndexFlexInternal, kDiskBytes).ok()) return false;
-  sb.flags = md::kMdfAlClean;
-  sb.current_uuid = md::kUuidJustCreated;
-  if (!md::CreateMetadata(dev, md::Placement{md::Format::kV09, md::kIndexFlexInternal}, sb, false)
-           .ok()) {
-    return false;
-  }
-  *world_->AddDisk(Disk(i), kDiskBytes) = dev.data();
-  return true;
+  return sim::MakeMetadata(*world_, Disk(i), kDiskBytes, md::kMdfAlClean, md::kUuidJustCreated,
+                           -1, peers);
 }
 
 bool Runner::WaitReply(const std::function<bool()>& done, uint64_t limit_ns) {

@@ -283,17 +283,8 @@ class Sim {
 };
 
 bool Sim::MakeDisk(SimNode& n) {
-  md::MemDevice dev(kDiskBytes);
-  md::Superblock sb = md::NewSuperblock(md::Format::kV09, 2, 1, 8);  // max-peers 2
-  if (!md::InitOffsets(sb, md::kIndexFlexInternal, kDiskBytes).ok()) return false;
-  sb.flags = md::kMdfAlClean;
-  sb.current_uuid = md::kUuidJustCreated;
-  if (!md::CreateMetadata(dev, md::Placement{md::Format::kV09, md::kIndexFlexInternal}, sb, false)
-           .ok()) {
-    return false;
-  }
-  *world_.AddDisk(n.disk, kDiskBytes) = dev.data();
-  return true;
+  return sim::MakeMetadata(world_, n.disk, kDiskBytes, md::kMdfAlClean, md::kUuidJustCreated, -1,
+                           2);  // max-peers 2
 }
 
 bool Sim::BringUp(SimNode& n) {
