@@ -478,6 +478,7 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
     BroadcastState(r);
     ReevaluateRepl(r);
   }
+  AfterUnstable(r, o, n);  // engine_twopc.cc
   return Ret::kSsSuccess;
 }
 
@@ -1070,13 +1071,36 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
         n.disk[d->volume] > DiskState::kOutdated) {
       n.disk[d->volume] = DiskState::kOutdated;
     }
-    d->exposed_uuid = 0;
+    // drbd_adm_attach: with connected peers that have a disk the new disk
+    // is Negotiating; each peer runs the sync handshake for it and answers,
+    // and the disk state follows their decisions (ResolveNegotiation,
+    // engine_net.cc). Deciding here too, on UUIDs the peer may have
+    // changed meanwhile, could pick another direction than the peer.
+    bool negotiate = false;
+    for (auto& [peer, c] : r->connections) {
+      Session* s = SessionOf(c);
+      auto pit = c.peer_devices.find(d->volume);
+      if (c.cstate != ConnState::kConnected || !s || !s->up || pit == c.peer_devices.end()) {
+        continue;
+      }
+      PeerDevice& pd = pit->second;
+      pd.neg_result = ReplState::kOff;
+      pd.neg_pending = pd.have_peer && pd.peer_disk >= DiskState::kInconsistent &&
+                       pd.peer_disk != DiskState::kDUnknown;
+      negotiate = negotiate || pd.neg_pending;
+    }
+    if (negotiate) {
+      d->neg_disk = n.disk[d->volume];
+      n.disk[d->volume] = DiskState::kNegotiating;
+    } else {
+      d->exposed_uuid = 0;
+    }
     Change(*r, n, true, "attach");
     Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));
     // Connected peers see the new disk and decide the replication state.
     for (auto& [peer, c] : r->connections) {
       Session* s = SessionOf(c);
-      if (c.cstate == ConnState::kConnected && s && s->up) {
+      if (!negotiate && c.cstate == ConnState::kConnected && s && s->up) {
         // The new disk meets the peer's data as on a new connection: a
         // sync handshake (capture 13: bitmap-self on the Primary).
         if (auto pit = c.peer_devices.find(d->volume); pit != c.peer_devices.end()) {
@@ -1135,6 +1159,13 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
     if (rv != Ret::kSsSuccess) return rv;
   }
   // Detaching -> Diskless once the bitmap and the metadata are written back.
+  for (auto& [peer, c] : r.connections) {  // an attach still negotiating ends
+    if (auto pit = c.peer_devices.find(d.volume); pit != c.peer_devices.end()) {
+      pit->second.neg_pending = false;
+      pit->second.neg_result = ReplState::kOff;
+      pit->second.neg_demoted = false;
+    }
+  }
   MdDetach(r, d);
   d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
   d.sb.flags |= md::kMdfAlClean;
@@ -1351,8 +1382,10 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
     pd.peer_disk = DiskState::kDUnknown;
   }
   // A Secondary that leaves a Primary gracefully knows its data will fall
-  // behind: it outdates itself.
-  if (peer_was_primary && n.role != Role::kPrimary) {
+  // behind: it outdates itself (the disconnect's cluster-wide commit:
+  // primary_nodes not directly reachable -> __outdate_myself). `disconnect
+  // --force` is a local change without that commit.
+  if (peer_was_primary && n.role != Role::kPrimary && !(force && tag == "disconnect")) {
     for (auto& [vol, ds] : n.disk) {
       if (ds == DiskState::kUpToDate || ds == DiskState::kConsistent) ds = DiskState::kOutdated;
     }
@@ -1390,6 +1423,7 @@ Ret Engine::TryDisconnect(Resource& r, Connection& c, bool force, const std::str
   ResState n2 = Capture(r);
   n2.conns.at(c.peer_node_id).cstate = ConnState::kStandAlone;
   Change(r, n2, true, tag);
+  TwoPcPeerGone(r, c.peer_node_id);
   return Ret::kSsSuccess;
 }
 
@@ -1489,6 +1523,13 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
         WriteMetadata(d);
       }
       BroadcastState(r);
+      // The promotion's cluster-wide change: its commit outdates the weak
+      // nodes, those not directly connected to this node (engine_twopc.cc).
+      // Connected to every configured peer, this node leaves none weak.
+      bool all_connected = true;
+      for (const auto& [peer, c] : r.connections)
+        all_connected = all_connected && c.cstate == ConnState::kConnected;
+      if (!all_connected) StartTwoPc(r, TwoPcKind::kPromote);
     }
     if (r.role != Role::kPrimary) r.explicit_primary = false;
     if (rv == Ret::kSsNoQuorum) {

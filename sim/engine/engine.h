@@ -644,6 +644,20 @@ class Engine {
   proto::Protocol LocalProtocol(const Connection& c) const;
   void BroadcastState(Resource& r);
   void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
+  // An attach while connected (engine_net.cc): the attaching device `d`
+  // is Negotiating. The peer decides the resync with its sync handshake
+  // and answers with a STATE showing a disk for `d`; `d` follows that
+  // answer (FollowNegotiation, into `n`), and once every connected peer
+  // with a disk answered (or went away) ResolveNegotiation sets `d`'s disk
+  // and replication states in `n` (the kernel's D_NEGOTIATING and
+  // negotiation_result, sanitize_state).
+  void FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                         const proto::VolumeState& vs, bool initial, ResState& n);
+  void ResolveNegotiation(Resource& r, Device& d, ResState& n);
+  // `d` took over the UUID of `from`, which skipped the initial sync
+  // (new-current-uuid --clear-bitmap there): bitmaps cleared, the skip
+  // passed on to other just-created peers (engine_net.cc).
+  void AdoptSkippedInitialSync(Resource& r, Connection& from, Device& d);
   // What a sync handshake decided for one peer device besides its
   // replication state.
   struct HandshakeOut {
@@ -746,6 +760,43 @@ class Engine {
   bool HandleEpochMessage(Session& s, Resource& r, Connection& c, const proto::Message& m);
   // Protocol A sectors toward `c` not yet barrier-acked.
   uint64_t EpochApSectors(const Connection& c) const;
+
+  // Cluster-wide state changes (engine_twopc.cc): the kernel's nested
+  // two-phase commit (change_cluster_wide_state), reduced to what decides
+  // weak nodes. A change this node made locally (a promotion while not
+  // connected to every peer; the loss of a Primary peer, or its goodbye,
+  // while other peers are connected) is followed by a
+  // PREPARE to every connected peer, forwarded node by node; the replies
+  // collect the reachable nodes and Primaries, and the COMMIT brings them
+  // to every node, which outdates itself when a Primary is among them that
+  // it is not directly connected to.
+  enum class TwoPcKind : uint8_t { kPromote, kLostPeer };
+  // Starts one from this node; `consistent`: volumes a lost Primary left
+  // Consistent, UpToDate again at the commit unless this node is weak.
+  void StartTwoPc(Resource& r, TwoPcKind kind, const std::vector<uint32_t>& consistent = {});
+  // TWOPC_PREPARE / TWOPC_REPLY / TWOPC_COMMIT from `c` (true if `m` was one).
+  bool HandleTwoPcMessage(Resource& r, Connection& c, const proto::Message& m);
+  // The connection to `peer` went: replies awaited from it will not come,
+  // changes it forwarded to this node are dropped.
+  void TwoPcPeerGone(Resource& r, uint32_t peer);
+  // A run whose replies are all in: reply to the node it came from, or
+  // commit it when this node started it.
+  void TwoPcMaybeDone(Resource& r, uint32_t initiator);
+  // The commit's effect on this node (far_away_change, do_twopc_after_lost_peer).
+  // `tag`: the state change's name ("far-away" on the other nodes).
+  void TwoPcApply(Resource& r, uint64_t primary_nodes, uint64_t weak_nodes, const std::string& tag,
+                  bool lost_peer, const std::vector<uint32_t>& consistent);
+  // Node id bits of this node and the peers it is connected to
+  // (directly_connected_nodes).
+  uint64_t DirectlyReachable(const Resource& r) const;
+  // drbd_device_stable in state `s`: Primary, or no connected peer is.
+  static bool StableIn(const ResState& s);
+  // After a change from `o` to `n`: when this node became stable (its
+  // Primary peer went) or stopped being a sync target while stable, it
+  // offers its peers a resync (finish_state_change: UUIDs with
+  // UUID_FLAG_GOT_STABLE), except the peer that was Primary and the one
+  // it synced from.
+  void AfterUnstable(Resource& r, const ResState& o, const ResState& n);
 
   // Three or more nodes (engine_peer_ack.cc).
   // drbd_weak_nodes_device: node id bits of the nodes not known to hold

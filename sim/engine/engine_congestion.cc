@@ -147,7 +147,8 @@ bool Engine::OnDataSocket(const proto::Message& m) {
   return !std::holds_alternative<proto::Ping>(m) && !std::holds_alternative<proto::PingAck>(m) &&
          !std::holds_alternative<proto::RecvAck>(m) && !std::holds_alternative<proto::WriteAck>(m) &&
          !std::holds_alternative<proto::FlushAck>(m) &&
-         !std::holds_alternative<proto::BarrierAck>(m) && !std::holds_alternative<proto::PeerAck>(m);
+         !std::holds_alternative<proto::BarrierAck>(m) && !std::holds_alternative<proto::PeerAck>(m) &&
+         !std::holds_alternative<proto::TwoPcReply>(m);
 }
 
 bool Engine::ThrottleReceive(Session& s, const Connection& c, uint64_t pages) {

@@ -27,6 +27,8 @@ inline constexpr uint64_t kUuidFlagCrashedPrimary = 0x2;
 inline constexpr uint64_t kUuidFlagInconsistent = 0x4;
 inline constexpr uint64_t kUuidFlagSkipInitialSync = 0x8;
 inline constexpr uint64_t kUuidFlagStable = 0x20;
+inline constexpr uint64_t kUuidFlagGotStable = 0x40;  // once, see Engine::AfterUnstable
+inline constexpr uint64_t kUuidFlagResync = 0x80;     // once, the answer to it
 inline constexpr uint64_t kUuidFlagReconnect = 0x100;
 
 // Whether this node holds RESOLVE_CONFLICTS on a connection: the kernel's
@@ -124,6 +126,16 @@ struct Engine::PeerDevice {
   // USE_DEGR_WFC_T: attached as a crashed degraded Primary (MDF_PRIMARY_IND
   // without MDF_PEER_CONNECTED); cleared once the peer is seen.
   bool degr_wfc = false;
+  // An attach while connected (disk Negotiating): this peer's decision is
+  // still due (`neg_pending`), or came and waits for the others' as the
+  // replication state it implies here (the kernel's negotiation_result;
+  // kOff = none).
+  bool neg_pending = false;
+  ReplState neg_result = ReplState::kOff;
+  // That decision was a second source, left for the first one: once this
+  // disk is UpToDate on the peer's current UUID the bits toward it (a
+  // just-created disk's full bitmap) go (ReevaluateRepl).
+  bool neg_demoted = false;
   // Online verify in progress (see engine_requests.cc), in 4 KiB blocks.
   uint64_t ov_gen = 0;       // identifies the run; stale completions are dropped
   uint64_t ov_next = 0;      // VerifyS: next block to read and send
@@ -280,6 +292,10 @@ struct Engine::Device {
   // data a peer exposes (the kernel's exposed data UUID); an attach of a
   // disk with another current UUID comes up Outdated. 0: none known.
   uint64_t exposed_uuid = 0;
+  // While Negotiating (an attach while connected, drbd_adm_attach): the
+  // disk state the metadata gives (disk_state_from_md), taken when no
+  // peer decides otherwise (ResolveNegotiation, engine_net.cc).
+  DiskState neg_disk = DiskState::kDiskless;
   // device_statistics (engine_io.cc), kept as the kernel keeps them: data
   // moved to and from the local backing device in 512-byte sectors
   // (application I/O, writes replicated from peers, resync and verify),
@@ -321,6 +337,27 @@ struct Engine::Resource {
   // Writes that need a new current UUID while a handshake holds the UUIDs
   // (Engine::UuidLocked), run again in order once it is through.
   std::vector<std::function<void()>> uuid_waiters;
+  // Cluster-wide state changes (engine_twopc.cc). A run this node takes
+  // part in, by initiator node id: the peer its PREPARE came from (none:
+  // this node started it), the peers whose replies are missing, and the
+  // masks collected so far.
+  struct TwoPc {
+    uint64_t tid = 0;
+    std::optional<uint32_t> parent;
+    std::set<uint32_t> pending;
+    uint64_t reachable_nodes = 0;
+    uint64_t primary_nodes = 0;
+    uint64_t weak_nodes = 0;
+    std::string tag;                   // the change's name (initiator only)
+    bool lost_peer = false;            // twopc_after_lost_peer (initiator only)
+    std::vector<uint32_t> consistent;  // volumes waiting for it in Consistent
+  };
+  std::map<uint32_t, TwoPc> twopc;
+  // The last change id prepared / committed here, by initiator: repeats
+  // (the same change reaching a node on two ways) are not run again.
+  std::map<uint32_t, uint64_t> twopc_prepared;
+  std::map<uint32_t, uint64_t> twopc_committed;
+  uint64_t twopc_last_tid = 0;
 };
 
 // One peer-protocol stream and its handshake progress.

@@ -67,6 +67,10 @@ void Engine::StartConnecting(Resource& r, Connection& c) {
 }
 
 void Engine::StopNetworking(Resource& r, Connection& c) {
+  // conn_disconnect -> cleanup_unacked_peer_requests, on every way a
+  // connection ends (a local `disconnect --force` too): the writes from
+  // this peer that no PEER_ACK covered go out of sync toward the others.
+  ApplyUnackedPeerRequests(r, c);
   AbortPeerIo(r, c);
   // The sent/received statistics count per connection: 0 once it is gone
   // and through the next one (captures 03/11/13b: 0 while StandAlone,
@@ -487,6 +491,12 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     if (s.up) HandleResyncRequest(*r, *c, *rr);
     return;
   }
+  if (s.up) {
+    HandleTwoPcMessage(*r, *c, m);  // engine_twopc.cc
+  } else if (auto* tp = std::get_if<proto::TwoPcPrepare>(&m)) {
+    // Not connected on this side yet: no part of the change goes this way.
+    Send(s, proto::TwoPcReply{tp->initiator, tp->tid});
+  }
 }
 
 void Engine::SendHandshakeAfterHello(Session& s, Resource& r, Connection& c) {
@@ -587,11 +597,18 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
     v.disk = static_cast<uint8_t>(d.disk);
     v.client = d.intentional_diskless && d.disk == DiskState::kDiskless;
     v.quorum = d.have_quorum;
+    if (c && c->peer_devices.count(vol)) {
+      v.peer_disk = static_cast<uint8_t>(c->peer_devices.at(vol).peer_disk);
+    }
     if (d.data) {
       v.size_sectors = d.size_sectors;
       v.current_uuid = d.sb.current_uuid;
       if (r.role == Role::kPrimary) v.weak_nodes = WeakNodes(r, d);
-      if (d.disk == DiskState::kInconsistent) v.uuid_flags |= kUuidFlagInconsistent;
+      // (While Negotiating, the disk the metadata gives: the peer takes it
+      // as the "real peer disk state", receive_state.)
+      const DiskState own =
+          d.disk == DiskState::kNegotiating ? d.neg_disk : d.disk;
+      if (own == DiskState::kInconsistent) v.uuid_flags |= kUuidFlagInconsistent;
       if (d.sb.flags & md::kMdfCrashedPrimary) v.uuid_flags |= kUuidFlagCrashedPrimary;
       if (DeviceStable(r)) v.uuid_flags |= kUuidFlagStable;
       if (c && c->was_connected) v.uuid_flags |= kUuidFlagReconnect;
@@ -985,15 +1002,41 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
   if (initial) nc.cstate = ConnState::kConnected;
   nc.peer_role = static_cast<Role>(st.role);
   bool drop = false, retry = false;
-  for (const proto::VolumeState& vs : st.volumes) {
-    auto pit = c.peer_devices.find(vs.volume);
+  bool answer_attach = false;  // a peer's attach negotiates: send it our STATE
+  bool answer_resync = false;  // UUID_FLAG_RESYNC to send (receive_uuids110)
+  for (const proto::VolumeState& vs_in : st.volumes) {
+    auto pit = c.peer_devices.find(vs_in.volume);
     if (pit == c.peer_devices.end()) continue;
     PeerDevice& pd = pit->second;
-    Device& d = r.devices.at(vs.volume);
-    ResState::Pd& npd = nc.pd.at(vs.volume);
+    Device& d = r.devices.at(vs_in.volume);
+    ResState::Pd& npd = nc.pd.at(vs_in.volume);
+    // receive_state: a peer whose attach negotiates (D_NEGOTIATING) is taken
+    // as Inconsistent or Consistent by its UUID flags ("real peer disk
+    // state"), and this side runs the sync handshake for the new disk
+    // (drbd_attach_handshake); the attaching side follows the decision.
+    proto::VolumeState vs = vs_in;
+    const bool peer_negotiating = vs.disk == static_cast<uint8_t>(DiskState::kNegotiating);
+    if (peer_negotiating) {
+      const DiskState real = (vs.uuid_flags & kUuidFlagInconsistent) ? DiskState::kInconsistent
+                                                                     : DiskState::kConsistent;
+      vs.disk = static_cast<uint8_t>(real);
+      Log(fmt::format("{}: real peer disk state = {}", Prefix(r, d, c), events::ToString(real)));
+      answer_attach = true;
+    }
     bool first = !pd.have_peer || npd.repl == ReplState::kOff ||
                  (pd.peer.disk < static_cast<uint8_t>(DiskState::kInconsistent) &&
-                  vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent));
+                  vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent)) ||
+                 (peer_negotiating && pd.peer_disk < DiskState::kInconsistent);
+    // receive_uuids110: a peer that became stable offers a resync
+    // (UUID_FLAG_GOT_STABLE, AfterUnstable in engine_twopc.cc); a stable
+    // node answers UUID_FLAG_RESYNC and both run the sync handshake again
+    // (drbd_resync AFTER_UNSTABLE). A weak node gets the writes it missed
+    // that way.
+    const bool got_stable = (vs.uuid_flags & kUuidFlagGotStable) && DeviceStable(r);
+    const bool after_unstable = !initial && !first && npd.repl == ReplState::kEstablished &&
+                                d.data && (got_stable || (vs.uuid_flags & kUuidFlagResync));
+    answer_resync = answer_resync || (after_unstable && got_stable);
+    first = first || after_unstable;
     if (initial) pd.degr_wfc = false;
     // A connected peer that grew (resize there) lets this side follow.
     if (!initial && !first && d.data && vs.size_sectors > d.size_sectors &&
@@ -1013,6 +1056,10 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     npd.peer_disk = static_cast<DiskState>(vs.disk);
     npd.peer_client = vs.client;
     npd.susp_peer = vs.resync_susp != 0;  // peer_isp
+    if (d.disk == DiskState::kNegotiating && d.data) {
+      FollowNegotiation(r, c, d, pd, vs, initial, n);
+      continue;
+    }
     if (pd.send_skip && d.data && NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
       pd.send_skip = false;
     }
@@ -1029,12 +1076,16 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
       n.disk[vs.volume] = DiskState::kUpToDate;
       npd.repl = ReplState::kEstablished;
+      AdoptSkippedInitialSync(r, c, d);
       WriteMetadata(d);
       continue;
     }
     if (initial || first) {
       HandshakeOut hs;
-      npd.repl = DecideRepl(r, c, d, pd, static_cast<Role>(st.role), n, &hs);
+      const ReplState decided = DecideRepl(r, c, d, pd, static_cast<Role>(st.role), n, &hs);
+      // drbd_resync: an undetermined outcome changes nothing.
+      if (after_unstable && (hs.drop || hs.retry)) continue;
+      npd.repl = decided;
       drop = drop || hs.drop;
       retry = retry || hs.retry;
       if (hs.drop || hs.retry) continue;
@@ -1042,6 +1093,13 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       pd.rs_full = !hs.use_bitmap && !hs.send_bitmap;
       BitmapAfterHandshake(r, c, d, pd, hs, npd.repl);
       npd.repl = VerifyRepairRepl(r, c, d, pd, static_cast<Role>(st.role), npd.repl);
+      // drbd_attach_handshake: nothing to sync beside an UpToDate disk
+      // here, the attaching peer is UpToDate too (receive_state).
+      if (peer_negotiating && npd.repl == ReplState::kEstablished && d.data &&
+          n.disk[vs.volume] == DiskState::kUpToDate &&
+          NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+        npd.peer_disk = DiskState::kUpToDate;
+      }
       // Every resync starts with the bitmap exchange (engine_bitmap.cc),
       // which also brings the target's own bits to the source.
       npd.repl = ExchangeFirst(npd.repl);
@@ -1064,8 +1122,14 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       pd.oos_count = 0;
       DropFreshBitmapUuid(r, c, d, pd);
     }
-    // An Outdated disk holding the same data as an UpToDate peer is UpToDate.
+    // An Outdated disk holding the same data as an UpToDate peer is UpToDate
+    // (at a handshake, "Upgrading local disk ... after unstable/weak"), but
+    // not through a peer connected to a Primary: this node may be weak,
+    // Outdated by the Primary's cluster-wide change (engine_twopc.cc).
+    const bool peer_unstable = !(vs.uuid_flags & kUuidFlagStable) &&
+                               static_cast<Role>(st.role) != Role::kPrimary;
     if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
+        (initial || first || !peer_unstable) &&
         npd.peer_disk == DiskState::kUpToDate && d.data &&
         NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
       n.disk[vs.volume] = DiskState::kUpToDate;
@@ -1080,11 +1144,23 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
     BitmapPhaseDisks(npd.repl, &n.disk[vs.volume], &npd.peer_disk);
   }
+  if (answer_resync) {
+    if (Session* s = SessionOf(c); s && s->up) {
+      proto::State mine = LocalState(r, c.peer_node_id);
+      for (proto::VolumeState& v : mine.volumes) v.uuid_flags |= kUuidFlagResync;
+      Send(*s, mine);
+    }
+  }
   if (drop) return ConnectionLost(r, c, ConnState::kDisconnecting, true, "connect");
   if (retry) return ConnectionLost(r, c, ConnState::kNetworkFailure, false, "connect");
   // The handshake is done: --discard-my-data was used up.
   if (initial) c.discard_my_data = false;
   Change(r, n, true, initial ? "connected" : "peer-state");
+  // "attach on the peer" (after_state_ch): our UUIDs and state go back at
+  // once; the STATE shows the peer's new disk, the answer it waits for.
+  if (answer_attach && c.cstate == ConnState::kConnected) {
+    if (Session* s = SessionOf(c); s && s->up) Send(*s, LocalState(r, c.peer_node_id));
+  }
   // MDF_PEER_CONNECTED on disk while connected (a graceful disconnect
   // clears it): show-gi's "connected" column, also after a re-attach (13b).
   if (c.cstate == ConnState::kConnected && c.peer_node_id < md::kPeersMax) {
@@ -1098,11 +1174,172 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
   ReevaluateRepl(r);
 }
 
+void Engine::AdoptSkippedInitialSync(Resource& r, Connection& from, Device& d) {
+  // __receive_uuids (skip_initial_sync): the bitmap toward every peer is
+  // cleared and written (drbd_bmio_clear_all_n_write), the bitmap UUID
+  // toward the sender is 0. Nothing here was ever out of sync.
+  if (from.peer_node_id < md::kPeersMax) d.sb.peers[from.peer_node_id].bitmap_uuid = 0;
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
+    pd.oos_count = 0;
+    // The kernel runs no sync handshake on a live connection when a disk
+    // becomes UpToDate this way, so a third just-created node beside us
+    // simply takes the same UUID from the node that skipped the sync.
+    // ReevaluateRepl here would start a full sync toward it (both ends
+    // soon UpToDate on the same UUID, the bits left behind); instead our
+    // STATE carries the skip on, as the kernel's
+    // propagate_skip_initial_to_diskless does toward diskless peers.
+    if (&c != &from && c.cstate == ConnState::kConnected && pd.repl == ReplState::kEstablished &&
+        pd.have_peer && pd.peer_disk >= DiskState::kInconsistent &&
+        pd.peer_disk != DiskState::kDUnknown &&
+        NormUuid(pd.peer.current_uuid) == md::kUuidJustCreated) {
+      pd.send_skip = true;
+    }
+  }
+  if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
+}
+
+void Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+                               const proto::VolumeState& vs, bool initial, ResState& n) {
+  if (initial) {
+    // A connection made while negotiating joins the negotiation.
+    n.conns.at(c.peer_node_id).pd.at(vs.volume).repl = ReplState::kEstablished;
+    pd.neg_pending = vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent) &&
+                     vs.disk != static_cast<uint8_t>(DiskState::kDUnknown);
+  }
+  const auto seen = static_cast<DiskState>(vs.peer_disk);
+  if (!pd.neg_pending || seen < DiskState::kInconsistent || seen == DiskState::kDUnknown) {
+    return;  // not the answer: the peer has not seen the new disk yet
+  }
+  pd.neg_pending = false;
+  // The peer's decision, seen from here.
+  const auto theirs = static_cast<ReplState>(vs.repl);
+  ReplState mine = ReplState::kEstablished;
+  if (theirs == ReplState::kWFBitMapS || theirs == ReplState::kSyncSource ||
+      theirs == ReplState::kPausedSyncS) {
+    mine = ReplState::kWFBitMapT;
+  } else if (theirs == ReplState::kWFBitMapT || theirs == ReplState::kSyncTarget ||
+             theirs == ReplState::kPausedSyncT) {
+    mine = ReplState::kWFBitMapS;
+  }
+  // drbd_attach_handshake here too, on the UUIDs the answer carries, with
+  // the disk the metadata gives: its log and how the run starts. Where it
+  // comes out differently, the peer's decision stands.
+  ResState::Pd& npd = n.conns.at(c.peer_node_id).pd.at(vs.volume);
+  const DiskState was = d.disk;
+  d.disk = d.neg_disk;
+  n.disk[vs.volume] = d.neg_disk;
+  HandshakeOut hs;
+  const ReplState own = DecideRepl(r, c, d, pd, n.conns.at(c.peer_node_id).peer_role, n, &hs);
+  d.disk = was;
+  n.disk[vs.volume] = was;
+  if (!hs.drop && !hs.retry && ExchangeFirst(own) == mine) {
+    pd.rs_use_bitmap = hs.use_bitmap;
+    pd.rs_full = !hs.use_bitmap && !hs.send_bitmap;
+    BitmapAfterHandshake(r, c, d, pd, hs, own);
+  } else {
+    Log(fmt::format("{}: following the peer's decision: {} here", Prefix(r, d, c),
+                    events::ToString(mine)));
+    // As source: a bitmap-based sync where our bitmap UUID toward the peer
+    // is its current one (rule bitmap-self), else a full one.
+    const uint64_t my_bm =
+        c.peer_node_id < md::kPeersMax ? NormUuid(d.sb.peers[c.peer_node_id].bitmap_uuid) : 0;
+    pd.rs_use_bitmap = mine == ReplState::kWFBitMapS && my_bm != md::kUuidJustCreated &&
+                       my_bm == NormUuid(vs.current_uuid);
+    pd.rs_full = mine == ReplState::kWFBitMapS && !pd.rs_use_bitmap;
+  }
+  npd.repl = ReplState::kEstablished;
+  pd.neg_result = mine;
+  ResolveNegotiation(r, d, n);
+}
+
+void Engine::ResolveNegotiation(Resource& r, Device& d, ResState& n) {
+  bool target = false, up_to_date_neighbor = false;
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    if (pit->second.neg_pending) return;  // stay Negotiating
+    const PeerDevice& pd = pit->second;
+    const ResState::Conn& nc = n.conns.at(peer);
+    if (nc.cstate != ConnState::kConnected || pd.neg_result == ReplState::kOff) continue;
+    if (pd.neg_result == ReplState::kWFBitMapT) target = true;
+    if (pd.neg_result == ReplState::kEstablished &&
+        nc.pd.at(d.volume).peer_disk == DiskState::kUpToDate &&
+        NormUuid(pd.peer.current_uuid) == NormUuid(d.sb.current_uuid)) {
+      up_to_date_neighbor = true;
+    }
+  }
+  // Several peers would be the source: the one the data comes from is a
+  // Primary, else the one whose data a peer exposed (exposed data UUID),
+  // else the first. The others wait (Established; ReevaluateRepl starts
+  // nothing beside a running source, and a source whose data this disk
+  // then holds ends its exchange, FollowCancelledResync). Taking a stale
+  // UpToDate Secondary first left writes of the Primary out (detsim
+  // --nodes=3 --seed=0x3e).
+  const Connection* source = nullptr;
+  int best = -1;
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end() || pit->second.neg_result != ReplState::kWFBitMapT ||
+        n.conns.at(peer).cstate != ConnState::kConnected) {
+      continue;
+    }
+    const int rank = n.conns.at(peer).peer_role == Role::kPrimary                       ? 2
+                     : d.exposed_uuid != 0 &&
+                             NormUuid(pit->second.peer.current_uuid) == d.exposed_uuid ? 1
+                                                                                       : 0;
+    if (rank > best) best = rank, source = &c;
+  }
+  // sanitize_state: "negotiation finished": the disk the metadata gives,
+  // UpToDate beside an UpToDate peer with the same data; a target's disk
+  // goes through the bitmap exchange (BitmapPhaseDisks).
+  DiskState& disk = n.disk[d.volume];
+  disk = d.neg_disk;
+  if (!target && up_to_date_neighbor && disk >= DiskState::kOutdated) {
+    disk = DiskState::kUpToDate;
+    d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+    WriteMetadata(d);
+  }
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    ResState::Conn& nc = n.conns.at(peer);
+    ReplState result = std::exchange(pd.neg_result, ReplState::kOff);
+    if (nc.cstate != ConnState::kConnected || result == ReplState::kOff) continue;
+    pd.neg_demoted = result == ReplState::kWFBitMapT && &c != source;
+    if (pd.neg_demoted) result = ReplState::kEstablished;
+    ResState::Pd& npd = nc.pd.at(d.volume);
+    npd.repl = result;
+    if (result == ReplState::kWFBitMapS && npd.peer_disk > DiskState::kInconsistent) {
+      npd.peer_disk = DiskState::kInconsistent;
+    }
+    BitmapPhaseDisks(npd.repl, &disk, &npd.peer_disk);
+  }
+  d.exposed_uuid = 0;
+}
+
 void Engine::ReevaluateRepl(Resource& r) {
   ResState n = Capture(r);
   for (auto& [peer, nc] : n.conns) {
     if (nc.cstate != ConnState::kConnected) continue;
     for (auto& [vol, npd] : nc.pd) {
+      // A source left waiting at an attach (ResolveNegotiation) whose data
+      // this disk now holds: nothing is out of sync toward it.
+      if (PeerDevice& wpd = r.connections.at(peer).peer_devices.at(vol);
+          wpd.neg_demoted && npd.repl == ReplState::kEstablished &&
+          n.disk.at(vol) == DiskState::kUpToDate && npd.peer_disk == DiskState::kUpToDate) {
+        wpd.neg_demoted = false;
+        Device& wd = r.devices.at(vol);
+        if (wd.data && NormUuid(wpd.peer.current_uuid) == NormUuid(wd.sb.current_uuid)) {
+          std::fill(wpd.oos_bits.begin(), wpd.oos_bits.end(), uint64_t{0});
+          wpd.oos_count = 0;
+          MdFlushBitmap(r, wd, 0, ~uint64_t{0});
+        }
+      }
       if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
            npd.repl == ReplState::kWFBitMapS || npd.repl == ReplState::kWFBitMapT ||
            npd.repl == ReplState::kPausedSyncS || npd.repl == ReplState::kPausedSyncT) &&
@@ -1133,6 +1370,9 @@ void Engine::ReevaluateRepl(Resource& r) {
       // Never from (or as) a source that is not stable: the kernel's
       // unstable resync would not make the target UpToDate anyway.
       const PeerDevice& lpd = r.connections.at(peer).peer_devices.at(vol);
+      // A just-created peer we pass a skipped initial sync on to takes our
+      // UUID instead (AdoptSkippedInitialSync).
+      if (lpd.send_skip) continue;
       const bool peer_stable =
           (lpd.peer.uuid_flags & kUuidFlagStable) != 0 || r.role == Role::kPrimary;
       // Nor as a second source toward a device that already has one
@@ -1196,6 +1436,11 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
       consistent.push_back(vol);
     }
   }
+  // A Primary that disconnects gracefully leaves this Secondary UpToDate
+  // (capture 03), unless the Primary is still reachable through another
+  // node: then the cluster-wide change makes it weak (engine_twopc.cc).
+  const bool left_by_primary = !abort && to == ConnState::kTearDown &&
+                               nc.peer_role == Role::kPrimary && n.role != Role::kPrimary;
   nc.cstate = abort ? ConnState::kDisconnecting : to;
   nc.peer_role = Role::kUnknown;
   for (auto& [vol, pd] : nc.pd) {
@@ -1203,7 +1448,17 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     pd.peer_disk = DiskState::kDUnknown;
   }
   Change(r, n, true, tag);
-  if (!consistent.empty()) {
+  // twopc_after_lost_peer: with other peers connected, whether this node is
+  // weak now (the Primary still reachable through them) decides at the
+  // commit of a cluster-wide change (engine_twopc.cc); alone, it is not.
+  bool others_connected = false;
+  for (const auto& [p2, c2] : r.connections) {
+    const Session* s2 = p2 == peer ? nullptr : SessionOf(c2);
+    others_connected = others_connected || (s2 && s2->up);
+  }
+  if ((!consistent.empty() || left_by_primary) && others_connected) {
+    StartTwoPc(r, TwoPcKind::kLostPeer, consistent);
+  } else if (!consistent.empty()) {
     ResState up = Capture(r);
     for (uint32_t vol : consistent) {
       if (up.disk.at(vol) == DiskState::kConsistent) up.disk[vol] = DiskState::kUpToDate;
@@ -1237,7 +1492,18 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   }
   ResState n2 = Capture(r);
   n2.conns.at(peer).cstate = abort ? ConnState::kStandAlone : ConnState::kUnconnected;
+  // A negotiating attach no longer waits for this peer.
+  for (auto& [vol, pd] : c.peer_devices) {
+    pd.neg_pending = false;
+    pd.neg_result = ReplState::kOff;
+    pd.neg_demoted = false;
+    auto dit = r.devices.find(vol);
+    if (dit != r.devices.end() && dit->second.disk == DiskState::kNegotiating) {
+      ResolveNegotiation(r, dit->second, n2);
+    }
+  }
   Change(r, n2, true, tag);
+  TwoPcPeerGone(r, peer);
   if (!abort) StartConnecting(r, c);
 }
 

@@ -512,7 +512,15 @@ void Engine::RekeyResource(const std::string& from, const std::string& to) {
     c.dials.clear();
     if (c.connect_timer) env_.clock->CancelTimer(c.connect_timer);
     c.connect_timer = 0;
-    if (dialing && c.cstate == ConnState::kConnecting && c.session == 0) Dial(to, peer);
+    // A stream mid-handshake keeps its place; the connect-int retry ticks on
+    // under the new name, as after any handshake (ArmConnectRetry).
+    if (dialing && c.cstate == ConnState::kConnecting) {
+      if (c.session == 0) {
+        Dial(to, peer);
+      } else {
+        ArmConnectRetry(to, peer);
+      }
+    }
     if (c.ping_timeout_timer) env_.clock->CancelTimer(c.ping_timeout_timer);
     c.ping_timeout_timer = 0;
     if (c.ping_timer) {

@@ -191,7 +191,8 @@ struct Layout<VolumeState> {
       &VolumeState::current_uuid, &VolumeState::uuid_flags,
       List<uint8_t>(&VolumeState::bitmap_uuids), List<uint8_t>(&VolumeState::history_uuids),
       &VolumeState::dirty_bits, &VolumeState::verify_marks, &VolumeState::resync_susp,
-      &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes);
+      &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes,
+      &VolumeState::peer_disk);
 };
 template <>
 struct Layout<State> {
@@ -289,6 +290,22 @@ struct Layout<PeerAck> {
   static constexpr auto kFields =
       std::tuple(&PeerAck::volume, &PeerAck::id, &PeerAck::chunks, &PeerAck::mask);
 };
+template <>
+struct Layout<TwoPcPrepare> {
+  static constexpr auto kFields = std::tuple(&TwoPcPrepare::initiator, &TwoPcPrepare::tid);
+};
+template <>
+struct Layout<TwoPcReply> {
+  static constexpr auto kFields =
+      std::tuple(&TwoPcReply::initiator, &TwoPcReply::tid, &TwoPcReply::reachable_nodes,
+                 &TwoPcReply::primary_nodes, &TwoPcReply::weak_nodes);
+};
+template <>
+struct Layout<TwoPcCommit> {
+  static constexpr auto kFields =
+      std::tuple(&TwoPcCommit::initiator, &TwoPcCommit::tid, &TwoPcCommit::reachable_nodes,
+                 &TwoPcCommit::primary_nodes, &TwoPcCommit::weak_nodes);
+};
 
 template <typename T>
 constexpr bool kIsPair = false;
@@ -377,6 +394,9 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kBarrier, "Barrier"},
     {MsgType::kBarrierAck, "BarrierAck"},
     {MsgType::kPeerAck, "PeerAck"},
+    {MsgType::kTwoPcPrepare, "TwoPcPrepare"},
+    {MsgType::kTwoPcReply, "TwoPcReply"},
+    {MsgType::kTwoPcCommit, "TwoPcCommit"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

@@ -50,6 +50,10 @@ enum class MsgType : uint16_t {
   kBarrier = 23,
   kBarrierAck = 24,
   kPeerAck = 25,
+  // Cluster-wide state changes (docs/formats/peer-protocol.md §4).
+  kTwoPcPrepare = 26,
+  kTwoPcReply = 27,
+  kTwoPcCommit = 28,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -117,6 +121,10 @@ struct VolumeState {
   // into their bitmap UUIDs (drbd_uuid_received_new_current). 0 from a
   // Secondary.
   uint64_t weak_nodes = 0;
+  // The sender's view of the receiver's disk (drbd_disk_state numbering;
+  // the kernel's p_state pdsk). A node whose attach is negotiating takes
+  // the STATE that shows its new disk as the peer's answer (engine_net.cc).
+  uint8_t peer_disk = 0;
   bool operator==(const VolumeState&) const = default;
 };
 
@@ -322,10 +330,39 @@ struct PeerAck {
   bool operator==(const PeerAck&) const = default;
 };
 
+// A cluster-wide state change (the kernel's two-phase commit, nested
+// through intermediate nodes): P_TWOPC_PREPARE of `initiator`'s change
+// `tid`, forwarded by each node to its other connected peers; the reply
+// (P_TWOPC_YES) carries what the sender's part of the cluster holds: its
+// reachable nodes, the Primaries among them, and the nodes those Primaries
+// do not reach directly; P_TWOPC_COMMIT floods the collected masks back.
+struct TwoPcPrepare {
+  uint32_t initiator = 0;
+  uint64_t tid = 0;
+  bool operator==(const TwoPcPrepare&) const = default;
+};
+struct TwoPcReply {
+  uint32_t initiator = 0;
+  uint64_t tid = 0;
+  uint64_t reachable_nodes = 0;
+  uint64_t primary_nodes = 0;
+  uint64_t weak_nodes = 0;
+  bool operator==(const TwoPcReply&) const = default;
+};
+struct TwoPcCommit {
+  uint32_t initiator = 0;
+  uint64_t tid = 0;
+  uint64_t reachable_nodes = 0;
+  uint64_t primary_nodes = 0;
+  uint64_t weak_nodes = 0;
+  bool operator==(const TwoPcCommit&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
                              FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
-                             ResyncCsum, Bitmap, OutOfSync, Barrier, BarrierAck, PeerAck>;
+                             ResyncCsum, Bitmap, OutOfSync, Barrier, BarrierAck, PeerAck,
+                             TwoPcPrepare, TwoPcReply, TwoPcCommit>;
 MsgType TypeOf(const Message& m);
 
 // One framed message. Frames that carry block data take their buffer
@@ -348,6 +385,14 @@ std::vector<uint8_t> EncodeData(const Data& head, std::span<const uint8_t> paylo
 // (kFramePoolBytes); buffers beyond it, and small ones, are freed.
 void RecycleFrame(std::vector<uint8_t> frame);
 inline constexpr size_t kFramePoolBytes = 32u << 20;
+
+// The message type in the header of `frame` (one of Encode's frames), or
+// nullopt when it is shorter than a header. For transports that treat
+// some messages differently (sim/real: when a frame is sent).
+inline std::optional<MsgType> FrameType(std::span<const uint8_t> frame) {
+  if (frame.size() < kHeaderBytes) return std::nullopt;
+  return static_cast<MsgType>(static_cast<uint16_t>((frame[4] << 8) | frame[5]));
+}
 
 // Accumulates stream bytes and yields whole messages.
 class Decoder {

@@ -139,6 +139,9 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
       Barrier{41},
       BarrierAck{41, 17},
       PeerAck{1, 77, 3, 0x5},
+      TwoPcPrepare{2, 9},
+      TwoPcReply{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
+      TwoPcCommit{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
   };
   ASSERT_EQ(all.size(), std::variant_size_v<Message>);
   for (const Message& m : all) {

@@ -35,6 +35,7 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
   v.quorum = false;
   v.repl = 14;
   v.weak_nodes = 0xFFFFFFFFFFFFFFFAull;
+  v.peer_disk = 4;
   st.volumes.push_back(v);
   std::vector<Message> msgs = {Hello{1, 1, 0, 3, 4, "res"},
                                AuthChallenge{std::vector<uint8_t>(64, 0xab)},
@@ -49,7 +50,10 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
                                OutOfSync{1, 1u << 20, 65536},
                                Barrier{41},
                                BarrierAck{41, 17},
-                               PeerAck{1, 77, 3, 0x5}};
+                               PeerAck{1, 77, 3, 0x5},
+                               TwoPcPrepare{2, 9},
+                               TwoPcReply{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
+                               TwoPcCommit{2, 9, 0x7, 0x1, ~uint64_t{0x3}}};
   std::vector<uint8_t> stream;
   for (const Message& m : msgs) {
     auto b = Encode(m);

@@ -16,6 +16,8 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -82,13 +84,51 @@ sim::NetError FromAsio(const asio::error_code& ec) {
   return sim::NetError::kReset;
 }
 
+// When a queued frame is written (HoldOf).
+enum class Hold {
+  kNow,    // at once
+  kIdle,   // once the loop ran the handlers queued when it was sent
+  kDelay,  // kPeerAckDelay later
+};
+
+// drbd's default peer-ack-delay (ms): how long the kernel keeps a
+// completed write's peer ack back (drbd_req_destroy, peer_ack_timer).
+constexpr std::chrono::milliseconds kPeerAckDelay{100};
+
+// How long a frame may wait in its stream's queue. A waiting frame leaves
+// at the latest with the next frame written at once, in one gathered
+// write; the queue keeps the order in which the engine sent frames.
+//  - P_BARRIER, kIdle: the kernel's sender sends it when it finds nothing
+//    else to do (wait_for_sender_todo -> maybe_send_barrier, drbd_sender.c),
+//    not from the write path. Here that keeps its sendmsg, which on
+//    loopback also delivers it to the peer, from between a FUA write's
+//    pwrite and its inline flush: the epoch closes on a zero-delay timer
+//    posted before the write's completion.
+//  - P_PEER_ACK, kDelay: drbd_req_destroy keeps the newest completed write
+//    as resource->peer_ack_req and queues its peer ack only when the next
+//    completed write differs, the peer-ack-window fills, or peer_ack_timer
+//    fires (peer-ack-delay). With writes going on it leaves with the next
+//    DATA frame: one sendmsg fewer per write.
+Hold HoldOf(std::span<const uint8_t> frame) {
+  std::optional<proto::MsgType> t = proto::FrameType(frame);
+  if (t == proto::MsgType::kBarrier) return Hold::kIdle;
+  if (t == proto::MsgType::kPeerAck) return Hold::kDelay;
+  return Hold::kNow;
+}
+
 // Shared by the stream handle and its in-flight handlers.
 struct TcpState : std::enable_shared_from_this<TcpState> {
-  explicit TcpState(asio::ip::tcp::socket s) : sock(std::move(s)) {}
+  explicit TcpState(asio::ip::tcp::socket s)
+      : sock(std::move(s)), hold_timer(sock.get_executor()) {}
   asio::ip::tcp::socket sock;
   sim::Stream::Callbacks cb;
   bool closed = false;
   bool close_after_write = false;
+  // Frames waiting in `out` (HoldOf) are written by WriteNext from one of
+  // these, unless a frame sent at once took them along before.
+  bool idle_flush_posted = false;
+  bool hold_timer_armed = false;
+  asio::steady_timer hold_timer;
   // Everything queued goes in one gathered write (up to 64 messages / 4
   // MiB), not one send per message: acks and block data queue up in
   // bursts. Sent frames go back to the encoder's pool.
@@ -123,8 +163,30 @@ struct TcpState : std::enable_shared_from_this<TcpState> {
       self->WriteNext();
     });
   }
+  // Queues `bytes`; writes the queue now or once its frame's Hold is over.
+  void Send(std::vector<uint8_t> bytes) {
+    Hold hold = HoldOf(bytes);
+    out.Push(std::move(bytes));
+    if (hold == Hold::kNow) return WriteNext();
+    if (hold == Hold::kIdle && !idle_flush_posted) {
+      idle_flush_posted = true;
+      asio::post(sock.get_executor(), [self = shared_from_this()] {
+        self->idle_flush_posted = false;
+        self->WriteNext();
+      });
+    }
+    if (hold == Hold::kDelay && !hold_timer_armed) {
+      hold_timer_armed = true;
+      hold_timer.expires_after(kPeerAckDelay);
+      hold_timer.async_wait([self = shared_from_this()](const asio::error_code&) {
+        self->hold_timer_armed = false;
+        self->WriteNext();
+      });
+    }
+  }
   void Shut() {
     asio::error_code ignored;
+    hold_timer.cancel();
     sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
   }
@@ -140,8 +202,7 @@ class TcpStream : public sim::Stream {
   }
   void Send(std::vector<uint8_t> bytes) override {
     if (s_->closed) return;
-    s_->out.Push(std::move(bytes));
-    s_->WriteNext();
+    s_->Send(std::move(bytes));
   }
   void Close() override {
     if (s_->closed) return;
@@ -382,8 +443,7 @@ class FileDisk : public sim::Disk {
   void Flush(std::function<void(bool)> done) override {
     if (!flusher_) flusher_ = std::make_unique<Flusher>(io_, fd_);
     auto alive = alive_;
-    if (flusher_->last_ns().load(std::memory_order_relaxed) < kInlineFlushNs &&
-        !flusher_->Busy()) {
+    if (flusher_->last_ns().load(std::memory_order_relaxed) < kInlineFlushNs && !flusher_->Busy()) {
       bool ok = TimedFdatasync(fd_, flusher_->last_ns());
       asio::post(io_, [alive, ok, done = std::move(done)] {
         if (*alive && done) done(ok);

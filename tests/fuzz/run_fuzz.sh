@@ -6,7 +6,8 @@
 # a crash, a leak, a timeout (hang) or a sanitizer report; the reproducer is
 # left in $BUILD_DIR/<prefix>fuzz-artifacts/ (replay: $BUILD_DIR/tests/<target> FILE).
 # Env: FUZZ_SECONDS (default 60; MD_, GENL_, EVENTS2_, NBD_, WIRE_FUZZ_SECONDS per target),
-# BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 1, config parser only).
+# BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 1, config parser only),
+# FUZZ_PARALLEL (targets fuzzed at once, default nproc).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -20,31 +21,44 @@ fi
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRBD_FUZZ=ON -DDRBD_BENCH=OFF >/dev/null
 seeds=$(mktemp -d)
-trap 'rm -rf "$seeds"' EXIT
+logs=$(mktemp -d)
+trap 'rm -rf "$seeds" "$logs"' EXIT
 bash "$here/make_seed_corpus.sh" "$seeds"
 
-# fuzz NAME LABEL SECONDS PREFIX SEEDS [LIBFUZZER_FLAGS...]: builds tests/NAME and
-# fuzzes it for SECONDS from SEEDS (read only); new inputs go to
+# The six targets are built first in one go, then fuzzed FUZZ_PARALLEL at a
+# time (default: the number of CPUs), each on one core, their output printed
+# in order once all have run.
+targets=(config_parser_fuzz md_reader_fuzz genl_decode_fuzz events2_parse_fuzz nbd_protocol_fuzz
+  wire_decode_fuzz)
+cmake --build "$BUILD_DIR" --target "${targets[@]}"
+par=${FUZZ_PARALLEL:-$(nproc)}
+order=()
+
+# fuzz NAME LABEL SECONDS PREFIX SEEDS [LIBFUZZER_FLAGS...]: fuzzes tests/NAME
+# in the background for SECONDS from SEEDS (read only); new inputs go to
 # $BUILD_DIR/PREFIXfuzz-corpus (kept between runs), reproducers to
-# $BUILD_DIR/PREFIXfuzz-artifacts/. Exits 1 on any finding.
+# $BUILD_DIR/PREFIXfuzz-artifacts/. Its output and exit code land in $logs.
 fuzz() {
   local name=$1 label=$2 seconds=$3 prefix=$4 seed_dir=$5
   shift 5
   local work="$BUILD_DIR/${prefix}fuzz-corpus" art="$BUILD_DIR/${prefix}fuzz-artifacts/"
-  cmake --build "$BUILD_DIR" --target "$name"
   mkdir -p "$work" "$art"
-  set +e
-  "$BUILD_DIR/tests/$name" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
-    -artifact_prefix="$art" -print_final_stats=1 "$@" "$work" "$seed_dir" 2>&1 |
-    grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 40
-  local rc=${PIPESTATUS[0]}
-  set -e
-  if [ "$rc" -ne 0 ]; then
-    echo "run_fuzz: $name exited $rc; reproducers in $art:" >&2
-    ls -l "$art" >&2
-    exit 1
-  fi
-  echo "run_fuzz: $label: no crash in ${seconds}s"
+  while (($(jobs -rp | wc -l) >= par)); do wait -n || true; done
+  order+=("$name")
+  (
+    set +e
+    "$BUILD_DIR/tests/$name" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
+      -artifact_prefix="$art" -print_final_stats=1 "$@" "$work" "$seed_dir" 2>&1 |
+      grep -v -E '^#[0-9]+.*(NEW|REDUCE|pulse)' | tail -n 40
+    local rc=${PIPESTATUS[0]}
+    if [ "$rc" -ne 0 ]; then
+      echo "run_fuzz: $name exited $rc; reproducers in $art:"
+      ls -l "$art"
+    else
+      echo "run_fuzz: $label: no crash in ${seconds}s"
+    fi
+    echo "$rc" >"$logs/$name.rc"
+  ) >"$logs/$name.log" 2>&1 &
 }
 
 parallel=()
@@ -66,3 +80,10 @@ fuzz nbd_protocol_fuzz "nbd protocol" "${NBD_FUZZ_SECONDS:-$FUZZ_SECONDS}" nbd- 
 # drbd-simd's peer protocol decoder (sim/proto: frames in random chunks, round trips).
 fuzz wire_decode_fuzz "peer protocol" "${WIRE_FUZZ_SECONDS:-$FUZZ_SECONDS}" wire- \
   "$repo/sim/proto/fuzz_seeds"
+wait
+failed=0
+for name in "${order[@]}"; do
+  cat "$logs/$name.log"
+  if [ "$(cat "$logs/$name.rc" 2>/dev/null || echo 1)" != 0 ]; then failed=1; fi
+done
+exit "$failed"
