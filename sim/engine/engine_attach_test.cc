@@ -21,7 +21,6 @@
 namespace drbd::engine {
 namespace {
 
-using sim::Ip4;
 using sim::kSec;
 using sim::Node;
 using sim::Pattern;
@@ -134,8 +133,6 @@ TEST_F(AttachConnected, LostConnectionEndsTheNegotiation) {
   EXPECT_GE(b->engine.DiskStateOf(0), DiskState::kOutdated);
 }
 
-std::string Host(int i) { return "10.0.0." + std::to_string(i + 1); }
-
 // new-current-uuid --clear-bitmap on a beside two just-created peers. b
 // takes a's UUID first and was sure c (still just created) needed a full
 // sync from it (source-set-bitmap, just-created-peer): the run ended at
@@ -145,32 +142,11 @@ std::string Host(int i) { return "10.0.0." + std::to_string(i + 1); }
 TEST(SkipInitialSync, ThreeNodesNoResyncAndNoBitsBetweenTheSecondaries) {
   World world;
   std::vector<std::unique_ptr<Node>> nodes;
+  nodes.reserve(3);
   for (int i = 0; i < 3; ++i) {
     nodes.push_back(std::make_unique<Node>(world, std::string(1, static_cast<char>('a' + i))));
   }
-  for (int i = 0; i < 3; ++i) {
-    Node& n = *nodes[static_cast<size_t>(i)];
-    ASSERT_EQ(n.NewResource("r0", i), Ret::kNoError);
-    ASSERT_EQ(n.NewMinor("r0", 0, 0), Ret::kNoError);
-    for (int j = 0; j < 3; ++j) {
-      if (j == i) continue;
-      ASSERT_EQ(n.NewPeer("r0", static_cast<uint32_t>(j), std::string(1, 'a' + j)),
-                Ret::kNoError);
-      ASSERT_EQ(n.NewPath("r0", static_cast<uint32_t>(j), Ip4(Host(i), 7788), Ip4(Host(j), 7788)),
-                Ret::kNoError);
-    }
-    const std::string disk = "/" + std::string(1, 'a' + i) + "/disk";
-    ASSERT_TRUE(sim::MakeMetadata(world, disk, sim::kDiskBytes, md::kMdfAlClean,
-                                  md::kUuidJustCreated, -1, /*max_peers=*/2));
-    ASSERT_EQ(n.Attach(0, disk).ret, Ret::kNoError);
-  }
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      if (j == i) continue;
-      ASSERT_EQ(nodes[static_cast<size_t>(i)]->Connect("r0", static_cast<uint32_t>(j)),
-                Ret::kSsSuccess);
-    }
-  }
+  ASSERT_EQ(sim::UpMesh(world, {nodes[0].get(), nodes[1].get(), nodes[2].get()}), "");
   world.RunFor(2 * kSec);
   Node& a = *nodes[0];
   ASSERT_EQ(a.engine.NewCurrentUuid(a.Minor(0), true).ret, Ret::kNoError);

@@ -316,6 +316,11 @@ struct Engine::Device {
   // A rotation asked for while a handshake held the UUIDs (UuidLocked):
   // made once the last handshake is through (RunUuidWaiters).
   bool rotate_after_handshake = false;
+  // A loss-time UUID bump (RotateUuidForAbsentPeers) that no write has used
+  // yet: the UUID it rotated from and the one it made. The kernel bumps at
+  // the next write (NEW_CUR_UUID), so peers lost before it share one bump.
+  uint64_t unused_bump_from = 0;
+  uint64_t unused_bump_to = 0;
 };
 
 struct Engine::Resource {

@@ -519,6 +519,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       return;
     }
   }
+  d->unused_bump_from = 0;  // this write uses the current UUID
   // Activity log first: the extents of the write must be in the on-disk
   // AL before the data reaches the local disk or a peer. Otherwise the
   // write comes back here once a transaction brought them in.

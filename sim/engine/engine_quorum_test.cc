@@ -595,5 +595,28 @@ TEST_F(PeerAcks, APrimaryTellsItsPeersANewCurrentUuidOnlyOnceItIsDurable) {
   EXPECT_EQ(err, 0);
 }
 
+TEST_F(PeerAcks, APrimaryLosingBothPeersBeforeItsNextWriteMakesOneNewCurrentUuid) {
+  // a's write is in flight toward b and c when both links stall and go
+  // away at one ping timeout each. The kernel sets NEW_CUR_UUID at each loss and makes the new
+  // current UUID at the next write, so both peers' bitmap UUIDs are the UUID
+  // before it (rotate_current_into_bitmap). Two bumps would leave c's bitmap
+  // UUID on one c never saw: back, c would get a copy of b's bitmap instead
+  // of its own (detsim --nodes=3 --seed=0x38d889d2b47a5c1d).
+  Up(0, kIoError);
+  const uint64_t ha = Writer(0);
+  world.RunFor(5 * kSec);
+  N(0).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.PartitionStall(Host(0), Host(1), true);
+  world.PartitionStall(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(err, 0);
+  const auto bumps = std::count_if(N(0).sink.log.begin(), N(0).sink.log.end(), [](const auto& l) {
+    return l.find("drbd r0/0 drbd0: new current UUID: ") != std::string::npos;
+  });
+  EXPECT_EQ(bumps, 1);
+}
+
 }  // namespace
 }  // namespace drbd::engine

@@ -670,6 +670,23 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
     d.rotate_after_handshake = true;
     return;
   }
+  // No write since the last loss-time bump: the kernel would have made a
+  // single new current UUID for both losses (NEW_CUR_UUID is consumed by the
+  // next write), and rotate_current_into_bitmap gives every absent peer the
+  // UUID before it. A second bump would leave the later peer's bitmap on a
+  // UUID it never saw, and bitmap-self-other would copy another slot over it.
+  if (d.unused_bump_from != 0 && d.unused_bump_to == d.sb.current_uuid) {
+    bool changed = false;
+    for (auto& [peer, c] : r.connections) {
+      if (!RotationAbsent(c, d) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
+        continue;
+      }
+      d.sb.peers[peer].bitmap_uuid = d.unused_bump_from;
+      changed = true;
+    }
+    if (changed) WriteMetadata(d);
+    return;
+  }
   uint64_t old = d.sb.current_uuid;  // bit 0 included, as the kernel keeps it
   for (auto& [peer, c] : r.connections) {
     if (!RotationAbsent(c, d) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
@@ -678,6 +695,8 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
     d.sb.peers[peer].bitmap_uuid = old;
   }
   d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
+  d.unused_bump_from = old;
+  d.unused_bump_to = d.sb.current_uuid;
   Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
   WriteMetadata(d);
   // The peers hear of the new UUID once it is durable here

@@ -20,7 +20,6 @@
 namespace drbd::engine {
 namespace {
 
-using sim::Ip4;
 using sim::kSec;
 using sim::Node;
 using sim::World;
@@ -39,29 +38,7 @@ class WeakNodes : public ::testing::Test {
   // r0 on a, b, c (node ids 0..2), attached, fully meshed and connected,
   // UpToDate (initial sync skipped).
   void Up() {
-    for (int i = 0; i < 3; ++i) {
-      Node& n = N(i);
-      ASSERT_EQ(n.NewResource("r0", i), Ret::kNoError);
-      ASSERT_EQ(n.NewMinor("r0", 0, 0), Ret::kNoError);
-      for (int j = 0; j < 3; ++j) {
-        if (j == i) continue;
-        ASSERT_EQ(n.NewPeer("r0", static_cast<uint32_t>(j), std::string(1, 'a' + j)),
-                  Ret::kNoError);
-        ASSERT_EQ(n.NewPath("r0", static_cast<uint32_t>(j), Ip4(Host(i), 7788), Ip4(Host(j), 7788)),
-                  Ret::kNoError);
-      }
-      const std::string disk = "/" + std::string(1, 'a' + i) + "/disk";
-      ASSERT_TRUE(sim::MakeMetadata(world, disk, sim::kDiskBytes, md::kMdfAlClean,
-                                    md::kUuidJustCreated, -1, /*max_peers=*/2));
-      ASSERT_EQ(n.Attach(0, disk).ret, Ret::kNoError);
-    }
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        if (j != i) {
-          ASSERT_EQ(N(i).Connect("r0", static_cast<uint32_t>(j)), Ret::kSsSuccess);
-        }
-      }
-    }
+    ASSERT_EQ(sim::UpMesh(world, {&N(0), &N(1), &N(2)}), "");
     world.RunFor(2 * kSec);
     ASSERT_EQ(N(0).engine.NewCurrentUuid(N(0).Minor(0), true).ret, Ret::kNoError);
     world.RunFor(2 * kSec);

@@ -131,6 +131,45 @@ struct Node {
   engine::Engine engine;
 };
 
+// The three-or-more-node setup: resource r0 on every node of `nodes` (node
+// id = index i, named 'a' + i, 10.0.0.<i+1>:7788), minor 0 / volume 0 on
+// fresh metadata /<name>/disk with a bitmap slot per peer, attached, and
+// every pair connected (the world is not run). "" on success, else the step
+// that failed.
+inline std::string UpMesh(World& w, const std::vector<Node*>& nodes) {
+  using engine::Ret;
+  const int n = static_cast<int>(nodes.size());
+  auto name = [](int i) { return std::string(1, static_cast<char>('a' + i)); };
+  auto host = [](int i) { return "10.0.0." + std::to_string(i + 1); };
+  for (int i = 0; i < n; ++i) {
+    Node& node = *nodes[static_cast<size_t>(i)];
+    if (node.NewResource("r0", i) != Ret::kNoError) return "new-resource " + name(i);
+    if (node.NewMinor("r0", 0, 0) != Ret::kNoError) return "new-minor " + name(i);
+    for (int j = 0; j < n; ++j) {
+      if (j == i) continue;
+      const auto peer = static_cast<uint32_t>(j);
+      if (node.NewPeer("r0", peer, name(j)) != Ret::kNoError ||
+          node.NewPath("r0", peer, Ip4(host(i), 7788), Ip4(host(j), 7788)) != Ret::kNoError) {
+        return "new-peer " + name(i) + "-" + name(j);
+      }
+    }
+    const std::string disk = "/" + name(i) + "/disk";
+    if (!MakeMetadata(w, disk, kDiskBytes, md::kMdfAlClean, md::kUuidJustCreated, -1, n - 1)) {
+      return "metadata " + name(i);
+    }
+    if (node.Attach(0, disk).ret != Ret::kNoError) return "attach " + name(i);
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      if (j != i && nodes[static_cast<size_t>(i)]->Connect("r0", static_cast<uint32_t>(j)) !=
+                        Ret::kSsSuccess) {
+        return "connect " + name(i) + "-" + name(j);
+      }
+    }
+  }
+  return "";
+}
+
 // The two-node setup most engine tests start from: resource r0 on `a`
 // (node 0, 10.0.0.1:7788) and `b` (node 1, 10.0.0.2:7788), minor 0 /
 // volume 0 each on fresh metadata (/a/disk, /b/disk), connected.
