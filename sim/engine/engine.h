@@ -513,6 +513,11 @@ class Engine {
   void SendHandshakeState(Session& s, Resource& r, Connection& c);
   void DropUuidLock(Session& s);
   void RunUuidWaiters();
+  // RunUuidWaiters on a later event, once nothing holds the UUIDs.
+  void ScheduleUuidWaiters(Resource& r);
+  // This node's own cluster-wide change still owes volume `vol` its
+  // UpToDate (twopc_after_lost_peer left it Consistent).
+  bool TwoPcOwesUpToDate(const Resource& r, const Device& d) const;
 
   // Persisted bitmap and activity log (engine_md.cc). Attach, once the
   // superblock is accepted: gives every peer device a bitmap slot, applies

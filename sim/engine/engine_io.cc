@@ -487,6 +487,10 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
         IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
       };
     };
+    if (TwoPcOwesUpToDate(*r, *d)) {
+      r->uuid_waiters.push_back(again());
+      return;
+    }
     const uint64_t uuid_before = d->sb.current_uuid;
     const bool new_cur = std::exchange(d->new_cur_uuid, false);
     // Without a disk the peers store the new data generation (the kernel's

@@ -552,9 +552,13 @@ bool Engine::UuidLocked(const Resource& r) const {
 void Engine::DropUuidLock(Session& s) {
   if (!std::exchange(s.uuid_lock, false)) return;
   Resource* r = FindResource(s.resource);
-  if (!r || UuidLocked(*r) || uuid_waiters_timer_ != 0) return;
-  bool waiting = !r->uuid_waiters.empty();
-  for (const auto& [vol, d] : r->devices) waiting = waiting || d.rotate_after_handshake;
+  if (r) ScheduleUuidWaiters(*r);
+}
+
+void Engine::ScheduleUuidWaiters(Resource& r) {
+  if (UuidLocked(r) || uuid_waiters_timer_ != 0) return;
+  bool waiting = !r.uuid_waiters.empty();
+  for (const auto& [vol, d] : r.devices) waiting = waiting || d.rotate_after_handshake;
   if (!waiting) return;
   // Not from inside the state change that dropped it: on a later event.
   uuid_waiters_timer_ = env_.clock->StartTimer(0, [this] {

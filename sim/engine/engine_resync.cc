@@ -654,12 +654,18 @@ bool Engine::RotationAbsent(const Connection& c, const Device& d) {
          pit->second.repl == ReplState::kAhead;  // writes only marked (engine_congestion.cc)
 }
 
+// rotate_current_into_bitmap takes a slot that is free or still holds the
+// current UUID (bm_uuid == prev_c_uuid): a slot a Secondary set to the
+// generation it then had is taken again at its first write as Primary.
+static bool SlotTakesCurrent(const md::Superblock& sb, uint32_t peer) {
+  const uint64_t bm = sb.peers[peer].bitmap_uuid;
+  return bm == 0 || bm == sb.current_uuid;
+}
+
 bool Engine::RotationDue(const Resource& r, const Device& d) const {
   if (r.role != Role::kPrimary || !d.data || d.disk != DiskState::kUpToDate) return false;
   for (const auto& [peer, c] : r.connections) {
-    if (RotationAbsent(c, d) && peer < md::kPeersMax && d.sb.peers[peer].bitmap_uuid == 0) {
-      return true;
-    }
+    if (RotationAbsent(c, d) && peer < md::kPeersMax && SlotTakesCurrent(d.sb, peer)) return true;
   }
   return false;
 }
@@ -678,7 +684,7 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   if (d.unused_bump_from != 0 && d.unused_bump_to == d.sb.current_uuid) {
     bool changed = false;
     for (auto& [peer, c] : r.connections) {
-      if (!RotationAbsent(c, d) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
+      if (!RotationAbsent(c, d) || peer >= md::kPeersMax || !SlotTakesCurrent(d.sb, peer)) {
         continue;
       }
       d.sb.peers[peer].bitmap_uuid = d.unused_bump_from;
@@ -689,9 +695,7 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   }
   uint64_t old = d.sb.current_uuid;  // bit 0 included, as the kernel keeps it
   for (auto& [peer, c] : r.connections) {
-    if (!RotationAbsent(c, d) || peer >= md::kPeersMax || d.sb.peers[peer].bitmap_uuid != 0) {
-      continue;
-    }
+    if (!RotationAbsent(c, d) || peer >= md::kPeersMax || !SlotTakesCurrent(d.sb, peer)) continue;
     d.sb.peers[peer].bitmap_uuid = old;
   }
   d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;

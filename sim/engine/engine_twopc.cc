@@ -218,6 +218,19 @@ void Engine::TwoPcApply(Resource& r, uint64_t primary_nodes, uint64_t weak_nodes
     d.sb.flags &= ~uint32_t{md::kMdfWasUpToDate};
     WriteMetadata(d);
   }
+  if (lost_peer) ScheduleUuidWaiters(r);  // writes held by TwoPcOwesUpToDate
+}
+
+// A node promoted while its own twopc_after_lost_peer is under way: in the
+// kernel the promotion is a cluster-wide change of its own and is not
+// through before that one commits, so no write reaches the disk while it
+// is still Consistent (and its first write, with the disk UpToDate, makes
+// the new current UUID: rotate_current_into_bitmap needs D_UP_TO_DATE).
+bool Engine::TwoPcOwesUpToDate(const Resource& r, const Device& d) const {
+  auto it = r.twopc.find(static_cast<uint32_t>(r.node_id));
+  if (it == r.twopc.end() || d.disk != DiskState::kConsistent) return false;
+  const auto& owed = it->second.consistent;
+  return std::find(owed.begin(), owed.end(), d.volume) != owed.end();
 }
 
 bool Engine::StableIn(const ResState& s) {

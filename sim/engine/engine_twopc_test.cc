@@ -98,5 +98,31 @@ TEST_F(WeakNodes, LostPrimaryNobodyReachesLeavesTheSecondariesUpToDate) {
   EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
 }
 
+TEST_F(WeakNodes, APromotionDuringTheLostPeerChangeWritesOnlyOnceUpToDate) {
+  // b loses the Primary a (a isolated) while c is still connected: b is
+  // Consistent until its twopc_after_lost_peer commits. b is promoted and
+  // writes at once, inside that window. In the kernel the promotion waits
+  // for the change in flight, so b's first write finds its disk UpToDate and
+  // makes a new current UUID, a's bitmap slot taking the old one
+  // (rotate_current_into_bitmap). A write on the Consistent disk made none,
+  // and a, back, met b on equal UUIDs (scenario quorum-isolate-primary).
+  Up();
+  const uint64_t ha = sim::PrimaryWriter(N(0));
+  ASSERT_NE(ha, 0u);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+  const uint64_t before = N(1).engine.CurrentUuidOf(0).value_or(0);
+  world.SetHostDown(Host(0), true);
+  for (int i = 0; i < 100000 && N(1).engine.ConnStateOf("r0", 0) == ConnState::kConnected; ++i) {
+    ASSERT_TRUE(world.Step());
+  }
+  ASSERT_EQ(N(1).engine.DiskStateOf(0), DiskState::kConsistent);
+  const uint64_t hb = sim::PrimaryWriter(N(1));
+  ASSERT_NE(hb, 0u);
+  ASSERT_EQ(sim::WriteAndRun(world, N(1), hb, 8192, sim::Pattern(4096, 2)), 0);
+  EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_NE(N(1).engine.CurrentUuidOf(0).value_or(0) & ~uint64_t{1}, before & ~uint64_t{1});
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0: new current UUID: "));
+}
+
 }  // namespace
 }  // namespace drbd::engine
