@@ -46,13 +46,7 @@ class AttachConnected : public ::testing::Test {
   AttachConnected()
       : a(std::make_unique<Node>(world, "a")), b(std::make_unique<Node>(world, "b")) {}
 
-  static sim::PairOptions Options() {
-    sim::PairOptions o;
-    o.peer_device.Set("resync-rate", int64_t{100 << 10});
-    o.peer_device.Set("c-plan-ahead", int64_t{0});
-    o.set_peer_device = true;
-    return o;
-  }
+  static sim::PairOptions Options() { return sim::FixedRatePairOptions(); }
 
   World world;
   std::unique_ptr<Node> a;

@@ -31,13 +31,7 @@ class HandshakeRecovery : public ::testing::Test {
   HandshakeRecovery()
       : a(std::make_unique<Node>(world, "a")), b(std::make_unique<Node>(world, "b")) {}
 
-  static sim::PairOptions Options() {
-    sim::PairOptions o;
-    o.peer_device.Set("resync-rate", int64_t{100 << 10});
-    o.peer_device.Set("c-plan-ahead", int64_t{0});
-    o.set_peer_device = true;
-    return o;
-  }
+  static sim::PairOptions Options() { return sim::FixedRatePairOptions(); }
   // The node dies: its host falls silent, its disk keeps what it wrote.
   void Crash(std::unique_ptr<Node>& n, const std::string& host, const std::string& disk,
              World::CrashMode mode = World::CrashMode::kKeep) {

@@ -185,14 +185,21 @@ struct PairOptions {
   bool skip_initial_sync = true;
 };
 
-// A pair that verifies (verify-alg crc32c) and resyncs at a fixed rate
-// (`rate` KiB/s, unthrottled by default).
-inline PairOptions VerifyPairOptions(int64_t rate = int64_t{1} << 20) {
+// A pair whose resync runs at a fixed `rate` KiB/s (no dynamic controller),
+// slow enough by default (100 MiB/s) for a test to act while it runs.
+inline PairOptions FixedRatePairOptions(int64_t rate = int64_t{100} << 10) {
   PairOptions o;
-  o.net.Set("verify-alg", std::string("crc32c"));
   o.peer_device.Set("resync-rate", rate);
   o.peer_device.Set("c-plan-ahead", int64_t{0});
   o.set_peer_device = true;
+  return o;
+}
+
+// A pair that verifies (verify-alg crc32c) and resyncs at a fixed rate
+// (`rate` KiB/s, unthrottled by default).
+inline PairOptions VerifyPairOptions(int64_t rate = int64_t{1} << 20) {
+  PairOptions o = FixedRatePairOptions(rate);
+  o.net.Set("verify-alg", std::string("crc32c"));
   return o;
 }
 
