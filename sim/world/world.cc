@@ -102,6 +102,13 @@ class World::PipeEnd : public Stream {
     if (self) w_->Post(0, [self, e] { self->ArriveClose(e); });
   }
 
+  // The world ends: closed without a word, the link to the peer let go.
+  void Drop() {
+    closed_ = true;
+    stalled_.clear();
+    peer_.reset();
+  }
+
   // A one-way partition healed: what was held back goes out in order.
   void Unstall() {
     if (!peer_ || w_->Held(host_, peer_->host_)) return;
@@ -209,6 +216,18 @@ std::string Key(const Address& a) { return AddressToString(a); }
 class World::SimNet : public Net {
  public:
   explicit SimNet(World* w) : w_(w) {}
+  // Streams whose close still waits behind a stall hold each other (peer_
+  // both ways) until a heal that will not come now: let them go, closed, so
+  // that their destructors do not reach into the world being torn down.
+  ~SimNet() override {
+    std::vector<std::shared_ptr<PipeEnd>> live;
+    for (auto& weak : ends_) {
+      if (auto end = weak.lock()) live.push_back(std::move(end));
+    }
+    for (auto& end : live) end->Drop();
+  }
+  SimNet(const SimNet&) = delete;
+  SimNet& operator=(const SimNet&) = delete;
 
   ListenerId Listen(const Address& local, std::function<void(std::unique_ptr<Stream>)> on_accept,
                     NetError* err) override {
