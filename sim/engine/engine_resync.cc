@@ -681,22 +681,16 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   // next write), and rotate_current_into_bitmap gives every absent peer the
   // UUID before it. A second bump would leave the later peer's bitmap on a
   // UUID it never saw, and bitmap-self-other would copy another slot over it.
-  if (d.unused_bump_from != 0 && d.unused_bump_to == d.sb.current_uuid) {
-    bool changed = false;
-    for (auto& [peer, c] : r.connections) {
-      if (!RotationAbsent(c, d) || peer >= md::kPeersMax || !SlotTakesCurrent(d.sb, peer)) {
-        continue;
-      }
-      d.sb.peers[peer].bitmap_uuid = d.unused_bump_from;
-      changed = true;
-    }
-    if (changed) WriteMetadata(d);
-    return;
-  }
-  uint64_t old = d.sb.current_uuid;  // bit 0 included, as the kernel keeps it
+  const bool reuse = d.unused_bump_from != 0 && d.unused_bump_to == d.sb.current_uuid;
+  // Bit 0 included, as the kernel keeps it.
+  const uint64_t old = reuse ? d.unused_bump_from : d.sb.current_uuid;
   for (auto& [peer, c] : r.connections) {
     if (!RotationAbsent(c, d) || peer >= md::kPeersMax || !SlotTakesCurrent(d.sb, peer)) continue;
     d.sb.peers[peer].bitmap_uuid = old;
+  }
+  if (reuse) {  // RotationDue: some slot took it
+    WriteMetadata(d);
+    return;
   }
   d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
   d.unused_bump_from = old;
