@@ -540,6 +540,9 @@ class Engine {
   void MdStateChanged(Resource& r);
   // Writes the changed bitmap pages within bitmap bytes [from, to).
   void MdFlushBitmap(Resource& r, Device& d, uint64_t from, uint64_t to);
+  // Nothing out of sync toward `pd` any more: its bits cleared and, with a
+  // disk, the bitmap written back.
+  void ClearOutOfSync(Resource& r, Device& d, PeerDevice& pd);
   // Writes the changed bitmap pages of `minor` a little later.
   void MdArmFlush(uint32_t minor);
   // Before a local write of [offset, offset + len): true if its extents

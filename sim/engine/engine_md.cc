@@ -473,6 +473,12 @@ void Engine::MdFlushBitmap(Resource& r, Device& d, uint64_t from, uint64_t to) {
   }
 }
 
+void Engine::ClearOutOfSync(Resource& r, Device& d, PeerDevice& pd) {
+  std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
+  pd.oos_count = 0;
+  if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
+}
+
 void Engine::MdFlushBitmapAfterSuperblock(Device& d) {
   std::shared_ptr<DeviceMd> mdp = d.md_state;
   if (!mdp || !d.meta) return;

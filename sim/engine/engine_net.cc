@@ -707,9 +707,7 @@ void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDev
   const std::string prefix = Prefix(r, d, c);
   if (hs.clear_bitmap && repl == ReplState::kSyncTarget) {
     Log(fmt::format("{}: Resync source provides bitmap (node_id={})", prefix, hs.copy_from));
-    std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
-    pd.oos_count = 0;
-    if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
+    ClearOutOfSync(r, d, pd);
   } else if (!hs.clear_bitmap && hs.copy_from >= 0 && repl == ReplState::kSyncSource) {
     const PeerDevice* from = nullptr;
     auto cit = r.connections.find(static_cast<uint32_t>(hs.copy_from));
@@ -1339,9 +1337,7 @@ void Engine::ReevaluateRepl(Resource& r) {
         wpd.neg_demoted = false;
         Device& wd = r.devices.at(vol);
         if (wd.data && NormUuid(wpd.peer.current_uuid) == NormUuid(wd.sb.current_uuid)) {
-          std::fill(wpd.oos_bits.begin(), wpd.oos_bits.end(), uint64_t{0});
-          wpd.oos_count = 0;
-          MdFlushBitmap(r, wd, 0, ~uint64_t{0});
+          ClearOutOfSync(r, wd, wpd);
         }
       }
       if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||

@@ -266,9 +266,7 @@ void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::Stat
           dit != r.devices.end() && dit->second.data &&
           (vs.current_uuid & ~kUuidPrimaryBit) == (dit->second.sb.current_uuid & ~kUuidPrimaryBit)) {
         PeerDevice& pd = pit->second;
-        std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), uint64_t{0});
-        pd.oos_count = 0;
-        MdFlushBitmap(r, dit->second, 0, ~uint64_t{0});
+        ClearOutOfSync(r, dit->second, pd);
         DropFreshBitmapUuid(r, c, dit->second, pd);
       }
     }

@@ -625,11 +625,7 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   // says UpToDate (update_on_disk_bitmap writes the bitmap before
   // drbd_resync_finished), or a crash brings back an UpToDate disk with
   // stale bits that no handshake resyncs (detsim seed 0x19e4f92a9a7f9656).
-  if (pd.oos_count) {
-    std::fill(pd.oos_bits.begin(), pd.oos_bits.end(), 0);
-    pd.oos_count = 0;
-    MdFlushBitmap(r, d, 0, ~uint64_t{0});
-  }
+  if (pd.oos_count) ClearOutOfSync(r, d, pd);
   WriteMetadata(d);
   ResState n = Capture(r);
   n.disk[m.volume] = DiskState::kUpToDate;
