@@ -26,7 +26,6 @@
 namespace drbd::engine {
 namespace {
 
-using sim::Ip4;
 using sim::kSec;
 using sim::Node;
 using sim::ScriptedHelpers;
@@ -55,42 +54,11 @@ class Quorum : public ::testing::Test {
   // `client_c`: c is an intentional diskless client (new-minor --diskless,
   // the `bitmap` peer-device option off toward it on a and b).
   void Up(int64_t quorum, int64_t on_no_quorum, bool client_c = false) {
-    OptionSet res(cfg::OptContext::kResourceOptions);
-    res.Set("quorum", quorum);
-    res.Set("on-no-quorum", on_no_quorum);
-    for (int i = 0; i < 3; ++i) {
-      Node& n = N(i);
-      ASSERT_EQ(n.engine.NewResource(n.Res("r0"), i, res).ret, Ret::kNoError);
-      engine::Ctx mc = n.Res("r0");
-      mc.minor = 0;
-      mc.volume = 0;
-      ASSERT_EQ(n.engine.NewMinor(mc, 512, client_c && i == 2).ret, Ret::kNoError);
-      for (int j = 0; j < 3; ++j) {
-        if (j == i) continue;
-        ASSERT_EQ(n.NewPeer("r0", static_cast<uint32_t>(j), std::string(1, 'a' + j)),
-                  Ret::kNoError);
-        ASSERT_EQ(n.NewPath("r0", static_cast<uint32_t>(j), Ip4(Host(i), 7788), Ip4(Host(j), 7788)),
-                  Ret::kNoError);
-        if (client_c && j == 2) {
-          OptionSet pdo(cfg::OptContext::kPeerDeviceOptions);
-          pdo.Set("bitmap", 0);
-          ASSERT_EQ(n.engine.PeerDeviceOptions(n.PeerVol("r0", 2, 0), pdo, false).ret,
-                    Ret::kNoError);
-        }
-      }
-      if (client_c && i == 2) continue;
-      const std::string disk = "/" + std::string(1, 'a' + i) + "/disk";
-      ASSERT_TRUE(sim::MakeMetadata(world, disk, sim::kDiskBytes, md::kMdfAlClean,
-                                    md::kUuidJustCreated, -1, /*max_peers=*/2));
-      ASSERT_EQ(n.Attach(0, disk).ret, Ret::kNoError);
-    }
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        if (j != i) {
-          ASSERT_EQ(N(i).Connect("r0", static_cast<uint32_t>(j)), Ret::kSsSuccess);
-        }
-      }
-    }
+    sim::MeshOptions mesh;
+    mesh.res.Set("quorum", quorum);
+    mesh.res.Set("on-no-quorum", on_no_quorum);
+    mesh.client = client_c ? 2 : -1;
+    ASSERT_EQ(sim::UpMesh(world, {&N(0), &N(1), &N(2)}, mesh), "");
     world.RunFor(2 * kSec);
     if (client_c) {
       // The initial sync a -> b (clear-bitmap needs every peer just created).

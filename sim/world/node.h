@@ -131,20 +131,35 @@ struct Node {
   engine::Engine engine;
 };
 
+// Options of UpMesh: the resource options every node gets, and at most one
+// node that is an intentional diskless client (new-minor --diskless, not
+// attached; the others turn the `bitmap` peer-device option off toward it).
+struct MeshOptions {
+  engine::OptionSet res{cfg::OptContext::kResourceOptions};
+  int client = -1;  // index into `nodes`, -1 for none
+};
+
 // The three-or-more-node setup: resource r0 on every node of `nodes` (node
 // id = index i, named 'a' + i, 10.0.0.<i+1>:7788), minor 0 / volume 0 on
 // fresh metadata /<name>/disk with a bitmap slot per peer, attached, and
 // every pair connected (the world is not run). "" on success, else the step
 // that failed.
-inline std::string UpMesh(World& w, const std::vector<Node*>& nodes) {
+inline std::string UpMesh(World& w, const std::vector<Node*>& nodes,
+                          const MeshOptions& opts = MeshOptions{}) {
   using engine::Ret;
   const int n = static_cast<int>(nodes.size());
   auto name = [](int i) { return std::string(1, static_cast<char>('a' + i)); };
   auto host = [](int i) { return "10.0.0." + std::to_string(i + 1); };
   for (int i = 0; i < n; ++i) {
     Node& node = *nodes[static_cast<size_t>(i)];
-    if (node.NewResource("r0", i) != Ret::kNoError) return "new-resource " + name(i);
-    if (node.NewMinor("r0", 0, 0) != Ret::kNoError) return "new-minor " + name(i);
+    const bool client = i == opts.client;
+    if (node.engine.NewResource(node.Res("r0"), i, opts.res).ret != Ret::kNoError) {
+      return "new-resource " + name(i);
+    }
+    engine::Ctx mc = node.Res("r0");
+    mc.minor = 0;
+    mc.volume = 0;
+    if (node.engine.NewMinor(mc, 512, client).ret != Ret::kNoError) return "new-minor " + name(i);
     for (int j = 0; j < n; ++j) {
       if (j == i) continue;
       const auto peer = static_cast<uint32_t>(j);
@@ -152,7 +167,16 @@ inline std::string UpMesh(World& w, const std::vector<Node*>& nodes) {
           node.NewPath("r0", peer, Ip4(host(i), 7788), Ip4(host(j), 7788)) != Ret::kNoError) {
         return "new-peer " + name(i) + "-" + name(j);
       }
+      if (j == opts.client) {
+        engine::OptionSet no_bitmap(cfg::OptContext::kPeerDeviceOptions);
+        no_bitmap.Set("bitmap", 0);
+        if (node.engine.PeerDeviceOptions(node.PeerVol("r0", peer, 0), no_bitmap, false).ret !=
+            Ret::kNoError) {
+          return "peer-device-options " + name(i) + "-" + name(j);
+        }
+      }
     }
+    if (client) continue;
     const std::string disk = "/" + name(i) + "/disk";
     if (!MakeMetadata(w, disk, kDiskBytes, md::kMdfAlClean, md::kUuidJustCreated, -1, n - 1)) {
       return "metadata " + name(i);
