@@ -515,6 +515,12 @@ class Engine {
   void RunUuidWaiters();
   // RunUuidWaiters on a later event, once nothing holds the UUIDs.
   void ScheduleUuidWaiters(Resource& r);
+  // drbd_check_peers (drbd_sender.c) after a new current UUID: pings every
+  // connected peer; writes wait (Resource::checking_peers) until each has
+  // answered or, after ping-timeout, was dropped (NetworkFailure), so the
+  // rotation covers a peer that died unnoticed. False: nobody to ask.
+  bool StartCheckPeers(Resource& r);
+  void MaybeFinishCheckPeers(Resource& r);
   // This node's own cluster-wide change still owes volume `vol` its
   // UpToDate (twopc_after_lost_peer left it Consistent).
   bool TwoPcOwesUpToDate(const Resource& r, const Device& d) const;
@@ -721,6 +727,9 @@ class Engine {
   // Connecting). `abort` = go Disconnecting -> StandAlone instead.
   void ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort, const std::string& tag);
   void SchedulePing(Resource& r, Connection& c);
+  // The PingAck deadline of a ping just sent on `c` (unless one runs):
+  // ping-timeout, then `line` is logged and the connection is lost.
+  void ArmPingTimeout(Resource& r, Connection& c, const char* line);
   // ko-count (engine_net.cc): every `timeout` while Connected, the oldest
   // request the peer has not answered; older than ko-count x timeout, the
   // connection goes Timeout, as the kernel's request timer does.

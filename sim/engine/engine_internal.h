@@ -231,6 +231,8 @@ struct Engine::Connection {
   sim::TimerId connect_timer = 0;
   sim::TimerId ping_timer = 0;
   sim::TimerId ping_timeout_timer = 0;
+  // Pinged by drbd_check_peers before a new current UUID (Engine::StartCheckPeers).
+  bool checking = false;
   sim::TimerId ko_timer = 0;  // ko-count check (ScheduleKoCheck)
   std::vector<std::string> listening;  // AddressToString of local addrs held
   // susp_fen: IO frozen while fence-peer runs (fencing resource-and-stonith).
@@ -342,6 +344,10 @@ struct Engine::Resource {
   // Writes that need a new current UUID while a handshake holds the UUIDs
   // (Engine::UuidLocked), run again in order once it is through.
   std::vector<std::function<void()>> uuid_waiters;
+  // drbd_check_peers after a new current UUID: every connected peer was
+  // pinged, and writes wait in uuid_waiters until each answered or was
+  // dropped after ping-timeout (Engine::StartCheckPeers).
+  bool checking_peers = false;
   // Cluster-wide state changes (engine_twopc.cc). A run this node takes
   // part in, by initiator node id: the peer its PREPARE came from (none:
   // this node started it), the peers whose replies are missing, and the

@@ -487,7 +487,9 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
         IoWrite(handle, offset, std::move(buf), fua, std::move(cb));
       };
     };
-    if (TwoPcOwesUpToDate(*r, *d)) {
+    // Writes wait while drbd_check_peers runs after a new current UUID
+    // (WRITING_NEW_CUR_UUID holds them in inc_ap_bio_cond).
+    if (TwoPcOwesUpToDate(*r, *d) || r->checking_peers) {
       r->uuid_waiters.push_back(again());
       return;
     }

@@ -98,6 +98,8 @@ void Engine::StopNetworking(Resource& r, Connection& c) {
     if (s->resource == r.name && s->peer == c.peer_node_id) stale.push_back(id);
   }
   for (uint64_t id : stale) CloseSession(id);
+  // A peer pinged by drbd_check_peers is answered for: it is gone.
+  if (std::exchange(c.checking, false)) MaybeFinishCheckPeers(r);
 }
 
 void Engine::Dial(const std::string& res, uint32_t peer) {
@@ -454,6 +456,7 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
   if (std::holds_alternative<proto::PingAck>(m)) {
     if (c->ping_timeout_timer) env_.clock->CancelTimer(c->ping_timeout_timer);
     c->ping_timeout_timer = 0;
+    MaybeFinishCheckPeers(*r);
     return;
   }
   if (std::holds_alternative<proto::Disconnect>(m)) {
@@ -556,7 +559,7 @@ void Engine::DropUuidLock(Session& s) {
 }
 
 void Engine::ScheduleUuidWaiters(Resource& r) {
-  if (UuidLocked(r) || uuid_waiters_timer_ != 0) return;
+  if (UuidLocked(r) || r.checking_peers || uuid_waiters_timer_ != 0) return;
   bool waiting = !r.uuid_waiters.empty();
   for (const auto& [vol, d] : r.devices) waiting = waiting || d.rotate_after_handshake;
   if (!waiting) return;
@@ -569,7 +572,7 @@ void Engine::ScheduleUuidWaiters(Resource& r) {
 
 void Engine::RunUuidWaiters() {
   for (auto& [name, r] : resources_) {
-    if (UuidLocked(*r)) continue;
+    if (UuidLocked(*r) || r->checking_peers) continue;
     for (auto& [vol, d] : r->devices) {
       if (std::exchange(d.rotate_after_handshake, false)) RotateUuidForAbsentPeers(*r, d);
     }
@@ -1520,19 +1523,51 @@ void Engine::SchedulePing(Resource& r, Connection& c) {
     Session* s = SessionOf(c2);
     if (!s || !s->up) return;
     Send(*s, proto::Ping{});
-    if (c2.ping_timeout_timer == 0) {
-      uint64_t timeout = static_cast<uint64_t>(c2.net.Int("ping-timeout")) * (kNsPerSec / 10);
-      c2.ping_timeout_timer = env_.clock->StartTimer(timeout, [this, res, peer] {
+    ArmPingTimeout(*r2, c2, "PingAck did not arrive in time.");
+    SchedulePing(*r2, c2);
+  });
+}
+
+void Engine::ArmPingTimeout(Resource& r, Connection& c, const char* line) {
+  if (c.ping_timeout_timer != 0) return;
+  const uint64_t timeout = static_cast<uint64_t>(c.net.Int("ping-timeout")) * (kNsPerSec / 10);
+  c.ping_timeout_timer = env_.clock->StartTimer(
+      timeout, [this, res = r.name, peer = c.peer_node_id, line = std::string(line)] {
         Resource* r3 = nullptr;
         Connection* c3 = FindConnection(res, peer, &r3);
         if (!c3) return;
         c3->ping_timeout_timer = 0;
-        Log(fmt::format("{}: PingAck did not arrive in time.", Prefix(*r3, *c3)));
+        Log(fmt::format("{}: {}", Prefix(*r3, *c3), line));
         ConnectionLost(*r3, *c3, ConnState::kNetworkFailure, false, "ping-timeout");
+        MaybeFinishCheckPeers(*r3);
       });
-    }
-    SchedulePing(*r2, c2);
-  });
+}
+
+bool Engine::StartCheckPeers(Resource& r) {
+  if (r.checking_peers) return true;
+  bool any = false;
+  for (auto& [peer, c] : r.connections) {
+    Session* s = SessionOf(c);
+    if (!s || !s->up || c.cstate != ConnState::kConnected) continue;
+    c.checking = true;
+    any = true;
+    Send(*s, proto::Ping{});
+    ArmPingTimeout(r, c, "peer failed to send PingAck in time");
+  }
+  r.checking_peers = any;
+  return any;
+}
+
+void Engine::MaybeFinishCheckPeers(Resource& r) {
+  if (!r.checking_peers) return;
+  for (auto& [peer, c] : r.connections) {
+    if (!c.checking) continue;
+    const Session* s = SessionOf(c);
+    if (s && s->up && c.cstate == ConnState::kConnected && c.ping_timeout_timer != 0) return;
+  }
+  for (auto& [peer, c] : r.connections) c.checking = false;
+  r.checking_peers = false;
+  ScheduleUuidWaiters(r);
 }
 
 void Engine::ScheduleKoCheck(Resource& r, Connection& c) {

@@ -586,5 +586,41 @@ TEST_F(PeerAcks, APrimaryLosingBothPeersBeforeItsNextWriteMakesOneNewCurrentUuid
   EXPECT_EQ(bumps, 1);
 }
 
+TEST_F(PeerAcks, ANewCurrentUuidChecksThePeersFirstSoAPeerThatDiedUnnoticedGetsTheOldOne) {
+  // c dies without a word (its streams go silent), then a loses b and
+  // writes: the write makes a new current UUID, and drbd_check_peers pings
+  // c, which does not answer within ping-timeout and is dropped. The write
+  // waits for the check (WRITING_NEW_CUR_UUID), so c's bitmap UUID is the
+  // UUID before the bump, as b's: c never saw the new one. Without the
+  // check a kept c "in sync" on the new UUID and gave c that UUID when a
+  // later ping noticed it (detsim --nodes=3 --seed=0xb21b1c2e1f61a1bc).
+  Up(0, kIoError);
+  const uint64_t ha = Writer(0);
+  world.RunFor(5 * kSec);
+  world.SetHostDown(Host(2), true);
+  world.Partition(Host(0), Host(1), true);
+  world.RunFor(kSec / 10);
+  ASSERT_EQ(N(0).engine.ConnStateOf("r0", 1), ConnState::kConnecting);
+  ASSERT_EQ(N(0).engine.ConnStateOf("r0", 2), ConnState::kConnected);
+  N(0).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(kSec / 100);
+  EXPECT_EQ(err, -1);  // held while c is asked
+  world.RunFor(2 * kSec);
+  EXPECT_EQ(err, 0);
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0 c: peer failed to send PingAck in time"));
+  std::optional<uint64_t> to_b;
+  std::optional<uint64_t> to_c;
+  for (const events::Notification& note : N(0).engine.InitialState()) {
+    const auto* p = std::get_if<events::PeerDevice>(&note.object);
+    if (p == nullptr || !p->stats) continue;
+    (p->peer_node_id == 1 ? to_b : to_c) = p->stats->bitmap_uuid;
+  }
+  ASSERT_TRUE(to_b && to_c);
+  EXPECT_NE(*to_b, 0u);
+  EXPECT_EQ(*to_c, *to_b);
+}
+
 }  // namespace
 }  // namespace drbd::engine

@@ -529,6 +529,7 @@ void Engine::RekeyResource(const std::string& from, const std::string& to) {
       SchedulePing(r, c);
     }
   }
+  MaybeFinishCheckPeers(r);  // the PingAck deadlines are gone with the old name
 }
 
 Reply Engine::RenameResource(const Ctx& ctx, const std::optional<std::string>& new_name) {

@@ -693,6 +693,15 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   d.unused_bump_to = d.sb.current_uuid;
   Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
   WriteMetadata(d);
+  // MAKE_NEW_CUR_UUID runs drbd_check_peers, and writes wait for it: a peer
+  // that died unnoticed is dropped, and its slot gets the UUID before this
+  // bump (the reuse above: no write came between). The kernel checks before
+  // it bumps; drbd-simd bumps at the loss (docs/compat.md), so it checks
+  // after, with the same outcome (detsim --nodes=3 --seed=0xb21b1c2e1f61a1bc:
+  // without the check the Primary kept a peer that had crashed a moment
+  // before "in sync" on the new UUID, a third node took that over, and the
+  // two split-brained later).
+  StartCheckPeers(r);
   // The peers hear of the new UUID once it is durable here
   // (__new_current_uuid_prepare syncs the metadata before
   // __new_current_uuid_send): a crash during that write must not leave a
