@@ -801,11 +801,15 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     strategy = "target-set-bitmap", rule = "just-created-self", out = ReplState::kSyncTarget;
   } else if (peer == md::kUuidJustCreated) {
     strategy = "source-set-bitmap", rule = "just-created-peer", out = ReplState::kSyncSource;
-  } else if (self == peer &&
+  } else if (self == peer && pd.repl == ReplState::kOff &&
              (missed = MissedEndOfResync(r, c, d, pd, my_bm, peer_bm)) != Missed::kNone) {
     // A resync ended on one side only: the source crashed before it heard
     // that its target finished (its bitmap UUID toward the peer outlived the
-    // run), so the source's bits are still to be synced.
+    // run), so the source's bits are still to be synced. Only when the
+    // connection comes up: drbd_uuid_detect_finished_resyncs sets
+    // RS_PEER_MISSED_END / RS_SOURCE_MISSED_END at L_OFF only, not in the
+    // handshake a live connection runs again (detsim --nodes=3
+    // --seed=0xb3617b70ac9e918f).
     if (missed == Missed::kSourceMissedEnd) {
       strategy = "source-use-bitmap", rule = "sync-source-missed-finish";
       out = ReplState::kSyncSource;
