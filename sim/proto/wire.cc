@@ -294,17 +294,11 @@ template <>
 struct Layout<TwoPcPrepare> {
   static constexpr auto kFields = std::tuple(&TwoPcPrepare::initiator, &TwoPcPrepare::tid);
 };
-template <>
-struct Layout<TwoPcReply> {
-  static constexpr auto kFields =
-      std::tuple(&TwoPcReply::initiator, &TwoPcReply::tid, &TwoPcReply::reachable_nodes,
-                 &TwoPcReply::primary_nodes, &TwoPcReply::weak_nodes);
-};
-template <>
-struct Layout<TwoPcCommit> {
-  static constexpr auto kFields =
-      std::tuple(&TwoPcCommit::initiator, &TwoPcCommit::tid, &TwoPcCommit::reachable_nodes,
-                 &TwoPcCommit::primary_nodes, &TwoPcCommit::weak_nodes);
+template <MsgType Type>
+struct Layout<TwoPcMasks<Type>> {
+  using M = TwoPcMasks<Type>;
+  static constexpr auto kFields = std::tuple(&M::initiator, &M::tid, &M::reachable_nodes,
+                                             &M::primary_nodes, &M::weak_nodes);
 };
 
 template <typename T>

@@ -341,22 +341,19 @@ struct TwoPcPrepare {
   uint64_t tid = 0;
   bool operator==(const TwoPcPrepare&) const = default;
 };
-struct TwoPcReply {
+// The reply and the commit carry the same fields; `Type` keeps them two
+// message types.
+template <MsgType Type>
+struct TwoPcMasks {
   uint32_t initiator = 0;
   uint64_t tid = 0;
   uint64_t reachable_nodes = 0;
   uint64_t primary_nodes = 0;
   uint64_t weak_nodes = 0;
-  bool operator==(const TwoPcReply&) const = default;
+  bool operator==(const TwoPcMasks&) const = default;
 };
-struct TwoPcCommit {
-  uint32_t initiator = 0;
-  uint64_t tid = 0;
-  uint64_t reachable_nodes = 0;
-  uint64_t primary_nodes = 0;
-  uint64_t weak_nodes = 0;
-  bool operator==(const TwoPcCommit&) const = default;
-};
+using TwoPcReply = TwoPcMasks<MsgType::kTwoPcReply>;
+using TwoPcCommit = TwoPcMasks<MsgType::kTwoPcCommit>;
 
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
