@@ -1621,9 +1621,7 @@ Reply Engine::NewCurrentUuid(const Ctx& ctx, bool clear_bitmap) {
     }
     // Rotate the current UUID into history; a fresh one becomes current.
     if (!clear_bitmap && (d.sb.current_uuid & ~kUuidPrimaryBit) != md::kUuidJustCreated) {
-      for (int i = md::kHistoryUuids - 1; i > 0; --i)
-        d.sb.history_uuids[i] = d.sb.history_uuids[i - 1];
-      d.sb.history_uuids[0] = d.sb.current_uuid & ~kUuidPrimaryBit;
+      ShiftIntoHistory(d.sb, d.sb.current_uuid & ~kUuidPrimaryBit);
     }
     d.sb.current_uuid = NewUuid() | (r.role == Role::kPrimary ? kUuidPrimaryBit : 0);
     Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));

@@ -137,9 +137,7 @@ void Engine::BitmapReceived(Resource& r, Connection& c, uint32_t vol) {
       // of the initial sync, the source's new bitmap UUID as its history
       // (capture 01: U1:0:x:0 while SyncTarget).
       d.sb.current_uuid = pd.peer.current_uuid & ~kUuidPrimaryBit;
-      std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
-                         d.sb.history_uuids.end());
-      d.sb.history_uuids[0] = fresh;
+      ShiftIntoHistory(d.sb, fresh);
       WriteMetadata(d);
     }
     // The union goes back, then the run may come.

@@ -52,6 +52,14 @@ void MarkAll(const DeviceT& d, PeerDeviceT& pd) {
   pd.oos_count = blocks;
 }
 
+// Shifts the history down by one and puts `val` first, whatever it holds
+// (the kernel's plain history rotations; PushHistory below skips known
+// UUIDs).
+inline void ShiftIntoHistory(md::Superblock& sb, uint64_t val) {
+  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
+  sb.history_uuids[0] = val;
+}
+
 // _drbd_uuid_push_history: `val` goes to the front of the history unless
 // it is no UUID, the current UUID, a bitmap UUID or already there.
 inline void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
@@ -65,8 +73,7 @@ inline void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
   for (uint64_t h : sb.history_uuids) {
     if (h == val) return;
   }
-  std::copy_backward(sb.history_uuids.begin(), sb.history_uuids.end() - 1, sb.history_uuids.end());
-  sb.history_uuids[0] = val;
+  ShiftIntoHistory(sb, val);
 }
 
 // Sets the out-of-sync bits of the 4 KiB blocks of bytes [offset, offset +

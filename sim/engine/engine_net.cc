@@ -1079,9 +1079,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       d.sb.current_uuid = vs.current_uuid & ~kUuidPrimaryBit;
       // The bitmap UUID the source made up for this sync becomes history
       // (capture 02: U1:0:x:0).
-      std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
-                         d.sb.history_uuids.end());
-      d.sb.history_uuids[0] = DerivedBitmapUuid(d.sb.current_uuid);
+      ShiftIntoHistory(d.sb, DerivedBitmapUuid(d.sb.current_uuid));
       d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
       n.disk[vs.volume] = DiskState::kUpToDate;
       npd.repl = ReplState::kEstablished;

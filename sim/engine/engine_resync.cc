@@ -429,9 +429,7 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
       slot.bitmap_uuid = 0;
       WriteMetadata(d);
     } else if (slot.bitmap_uuid) {
-      std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
-                         d.sb.history_uuids.end());
-      d.sb.history_uuids[0] = slot.bitmap_uuid & ~kUuidPrimaryBit;
+      ShiftIntoHistory(d.sb, slot.bitmap_uuid & ~kUuidPrimaryBit);
       slot.bitmap_uuid = 0;
       WriteMetadata(d);
     }
@@ -608,14 +606,10 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
                                    ? d.sb.peers[c.peer_node_id].bitmap_uuid & ~kUuidPrimaryBit
                                    : 0;
   if (victim_base != 0 && mine != theirs) {
-    std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
-                       d.sb.history_uuids.end());
-    d.sb.history_uuids[0] = victim_base;
+    ShiftIntoHistory(d.sb, victim_base);
     d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
   } else if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated && !source_base) {
-    std::copy_backward(d.sb.history_uuids.begin(), d.sb.history_uuids.end() - 1,
-                       d.sb.history_uuids.end());
-    d.sb.history_uuids[0] = mine;
+    ShiftIntoHistory(d.sb, mine);
   }
   d.sb.current_uuid = theirs | (d.sb.current_uuid & kUuidPrimaryBit);
   d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
