@@ -1551,6 +1551,12 @@ bool Engine::StartCheckPeers(Resource& r) {
   for (auto& [peer, c] : r.connections) {
     Session* s = SessionOf(c);
     if (!s || !s->up || c.cstate != ConnState::kConnected) continue;
+    // Not a peer this node went Ahead of: its link is congested, not dead.
+    // The kernel's ping travels on the control stream, past the queued
+    // data; drbd-simd has one stream, where it would wait behind it.
+    const bool ahead = std::any_of(c.peer_devices.begin(), c.peer_devices.end(),
+                                   [](const auto& v) { return v.second.repl == ReplState::kAhead; });
+    if (ahead) continue;
     c.checking = true;
     any = true;
     Send(*s, proto::Ping{});

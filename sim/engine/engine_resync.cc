@@ -592,13 +592,6 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   TakeOverSourceUuids(r, c, d, pd);
   uint64_t mine = d.sb.current_uuid & ~kUuidPrimaryBit;
   uint64_t theirs = m.current_uuid & ~kUuidPrimaryBit;
-  // The base of a bitmap-based resync is the source's bitmap UUID toward
-  // this node: the source keeps it as history, the target does not
-  // (captures 03/13b: the target's history is unchanged).
-  bool source_base = false;
-  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
-    if (node == r.node_id && (uuid & ~kUuidPrimaryBit) == mine) source_base = true;
-  }
   // A split-brain victim holds a bitmap UUID toward the source: the common
   // base. It moves to history and the slot clears; the discarded current
   // UUID is not kept (captures 04-09: the victim shows `cur:0:base`).
@@ -608,9 +601,11 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   if (victim_base != 0 && mine != theirs) {
     ShiftIntoHistory(d.sb, victim_base);
     d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-  } else if (mine != theirs && mine != 0 && mine != md::kUuidJustCreated && !source_base) {
-    ShiftIntoHistory(d.sb, mine);
   }
+  // The target's own current UUID does not go to history:
+  // drbd_uuid_resync_finished pushes it while it is still current, which
+  // _drbd_uuid_push_history skips (captures 03/13b: the target's history is
+  // unchanged).
   d.sb.current_uuid = theirs | (d.sb.current_uuid & kUuidPrimaryBit);
   d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
   // The data equals the source's now: bits this side marked toward it
