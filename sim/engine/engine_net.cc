@@ -962,15 +962,24 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // lost in its own crash). 9.2.18 connects without a resync and keeps the
   // bits, so one side claims data it lacks (detsim seed 0x826fe5a4086d52e8).
   // Both ends see the same disks and bit counts: they pick opposite ends.
+  // Never toward a node that replicates from a Primary (UUID_FLAG_STABLE
+  // clear) from a stable one: the stable side is then a Secondary back
+  // from a crash the Primary had not noticed, whose bits are its own stale
+  // writes; 9.2.18's no-sync keeps the current side's data (detsim
+  // --nodes=3 --seed=0xa93258ef7777682c).
   const bool both_up = d.disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
   const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
+  const bool prefer_local = d.disk != peer_disk ? d.disk > peer_disk : pd.oos_count > 0;
+  const bool me_stable = DeviceStable(r);
+  const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
+  const bool stale_source = prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable;
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
       d.disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
       (d.disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
                            : both_up && one_marked) &&
+      !stale_source &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
-    const bool prefer_local = d.disk != peer_disk ? d.disk > peer_disk : pd.oos_count > 0;
     out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
     hs->use_bitmap = prefer_local;
     hs->send_bitmap = !prefer_local;
