@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The real sim::Env for drbd-simd: Asio timers on CLOCK_MONOTONIC (steady
 // clock), TCP streams and listeners through Asio, backing files opened with
-// open(2) and read/written with pread/pwrite (completions posted to the
-// loop), randomness from std::random_device. Everything runs on one
+// open(2) and read/written with pread/pwrite (large reads and writes and
+// slow flushes on a thread per file, completions posted to the loop),
+// randomness from std::random_device. Everything else runs on one
 // asio::io_context, the engine's loop.
 #pragma once
 
@@ -35,10 +36,19 @@ class AsioClock : public sim::Clock {
   std::set<sim::TimerId> posted_;
 };
 
+// Streams' frames that wait for the loop to have nothing else to do.
+struct IdleWaiters;
+
 class AsioNet : public sim::Net {
  public:
-  explicit AsioNet(asio::io_context& io) : io_(io) {}
+  explicit AsioNet(asio::io_context& io);
   ~AsioNet() override;
+  // Runs the loop like io.run(), and writes the frames that wait for an
+  // idle loop (P_BARRIER) only once no handler is ready, or after
+  // kIdleEvery handlers in a row. Without it they wait until the handlers
+  // queued when they were sent have run.
+  void Run();
+  static constexpr int kIdleEvery = 256;
   sim::ListenerId Listen(const sim::Address& local,
                          std::function<void(std::unique_ptr<sim::Stream>)> on_accept,
                          sim::NetError* err) override;
@@ -55,6 +65,7 @@ class AsioNet : public sim::Net {
   uint64_t next_ = 1;
   std::map<sim::ListenerId, std::shared_ptr<Listener>> listeners_;
   std::set<sim::ConnectId> pending_;
+  std::shared_ptr<IdleWaiters> idle_;
 };
 
 // Backing files and block devices by path.

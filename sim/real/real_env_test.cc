@@ -3,7 +3,8 @@
 // timers run on the loop (posted, not armed) and can still be cancelled;
 // a file's flush (off the loop while flushes are slow, the first one
 // included) covers the writes issued before it, completes on the loop in
-// order, and is dropped when the disk goes away first.
+// order, and is dropped when the disk goes away first; large reads and
+// writes (on the file's worker thread) keep their order with small ones.
 #include "sim/real/real_env.h"
 
 #include <gtest/gtest.h>
@@ -82,18 +83,18 @@ TEST_F(FileDisksTest, FlushCompletesOnTheLoopAfterTheWritesBeforeIt) {
   std::vector<std::string> order;
   disk->Write(4096, std::vector<uint8_t>(512, 0xab), [&](bool ok) {
     EXPECT_TRUE(ok);
-    order.push_back("write");
+    order.emplace_back("write");
   });
   disk->Flush([&](bool ok) {
     EXPECT_TRUE(ok);
-    order.push_back("flush");
+    order.emplace_back("flush");
   });
   disk->Flush([&](bool ok) {
     EXPECT_TRUE(ok);
-    order.push_back("flush");
+    order.emplace_back("flush");
   });
   EXPECT_TRUE(order.empty());  // completions arrive on the loop only
-  io.run();                     // returns once the flushes were posted and ran
+  io.run();                    // returns once the flushes were posted and ran
   EXPECT_EQ(order, (std::vector<std::string>{"write", "flush", "flush"}));
   std::vector<uint8_t> got;
   disk->Read(4096, 512, [&](bool ok, std::vector<uint8_t> b) {
@@ -143,6 +144,70 @@ TEST_F(FileDisksTest, ClosingADiskDropsItsPendingCompletions) {
   disk.reset();  // joins the flush thread; its completion may be posted already
   io.run();
   EXPECT_EQ(called, 0);
+}
+
+// Large reads and writes go to the file's worker thread, small ones and
+// quick flushes run on the loop unless the worker still has ops: mixed,
+// they complete in the order issued and each sees the ones before it.
+TEST_F(FileDisksTest, LargeAndSmallOpsKeepTheirOrder) {
+  constexpr uint32_t kLarge = 256 * 1024;
+  std::vector<std::string> order;
+  auto note = [&order](const std::string& what) {
+    return [&order, what](bool ok) {
+      EXPECT_TRUE(ok) << what;
+      order.push_back(what);
+    };
+  };
+  std::vector<uint8_t> small_read, large_read;
+  for (int round = 0; round < 20; ++round) {
+    order.clear();
+    auto r = static_cast<uint8_t>(round);
+    disk->Write(0, std::vector<uint8_t>(kLarge, r), note("large"));         // worker
+    disk->Write(4096, std::vector<uint8_t>(4096, r + 100), note("small"));  // after it
+    disk->Read(0, 8192, [&](bool ok, std::vector<uint8_t> b) {
+      EXPECT_TRUE(ok);
+      order.emplace_back("read");
+      small_read = std::move(b);
+    });
+    disk->Flush(note("flush"));
+    disk->Read(0, kLarge, [&](bool ok, std::vector<uint8_t> b) {
+      EXPECT_TRUE(ok);
+      order.emplace_back("large read");
+      large_read = std::move(b);
+    });
+    io.restart();
+    io.run();
+    ASSERT_EQ(order, (std::vector<std::string>{"large", "small", "read", "flush", "large read"}));
+    std::vector<uint8_t> want(8192, r);
+    std::fill(want.begin() + 4096, want.end(), static_cast<uint8_t>(r + 100));
+    ASSERT_EQ(small_read, want) << round;
+    ASSERT_EQ(large_read.size(), kLarge);
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), large_read.begin()));
+    EXPECT_TRUE(std::all_of(large_read.begin() + 8192, large_read.end(),
+                            [r](uint8_t c) { return c == r; }));
+  }
+}
+
+// The engine's writes are not lost when the disk goes away with some still
+// on the worker (the kernel waits for a backing device's requests before it
+// lets go of it); only their completions are dropped.
+TEST_F(FileDisksTest, ClosingADiskWritesWhatItsWorkerStillHas) {
+  int called = 0;
+  for (int i = 0; i < 4; ++i) {
+    disk->Write(static_cast<uint64_t>(i) * 128 * 1024,
+                std::vector<uint8_t>(128 * 1024, static_cast<uint8_t>(0x10 + i)),
+                [&](bool) { ++called; });
+  }
+  disk.reset();
+  io.run();
+  EXPECT_EQ(called, 0);
+  std::ifstream in(f.path(), std::ios::binary);
+  for (int i = 0; i < 4; ++i) {
+    in.seekg(i * 128 * 1024 + 128 * 1024 - 1);
+    char c = 0;
+    in.read(&c, 1);
+    EXPECT_EQ(static_cast<uint8_t>(c), 0x10 + i) << i;
+  }
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // The real env's TCP streams on a live io_context, over loopback: frames
 // the kernel does not put on the wire at once (P_BARRIER when the sender
 // is idle, P_PEER_ACK batched) wait in the stream's queue, leave with the
-// next frame sent at once and never change the order of the frames.
+// next frame sent at once and never change the order of the frames. Under
+// AsioNet::Run (the daemon's loop) a P_BARRIER waits until the loop has
+// nothing ready, for at most AsioNet::kIdleEvery handlers.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -101,6 +104,58 @@ TEST_F(TcpStreamTest, CloseWritesHeldFrames) {
   client->Close();
   RunUntil([this] { return !got.empty(); });
   EXPECT_EQ(got, (std::vector<proto::MsgType>{proto::MsgType::kPeerAck}));
+}
+
+// Runs `net.Run()` (the daemon's loop, with its idle hook) until `done`
+// or a 10 s limit.
+template <typename Pred>
+void RunNetUntil(asio::io_context& io, AsioNet& net, Pred done) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  asio::steady_timer check(io);
+  std::function<void()> arm = [&] {
+    check.expires_after(std::chrono::milliseconds(1));
+    check.async_wait([&](const asio::error_code& ec) {
+      if (ec) return;
+      if (done() || std::chrono::steady_clock::now() > end) return io.stop();
+      arm();
+    });
+  };
+  arm();
+  net.Run();
+  io.restart();
+}
+
+// A chain of `n` handlers, each posting the next; the last stores how many
+// frames the server had decoded by then.
+void PostChain(asio::io_context& io, int n, const std::vector<proto::MsgType>& got, size_t* seen) {
+  asio::post(io, [&io, n, &got, seen] {
+    if (n == 1) {
+      *seen = got.size();
+      return;
+    }
+    PostChain(io, n - 1, got, seen);
+  });
+}
+
+TEST_F(TcpStreamTest, UnderRunABarrierWaitsUntilTheLoopHasNothingReady) {
+  size_t seen = 99;
+  asio::post(io, [&] {
+    client->Send(proto::Encode(proto::Barrier{7}));
+    PostChain(io, 50, got, &seen);  // e.g. the write's NBD reply, a few handlers on
+  });
+  RunNetUntil(io, net, [&] { return !got.empty(); });
+  EXPECT_EQ(seen, 0u);  // not written while handlers were ready
+  EXPECT_EQ(got, (std::vector<proto::MsgType>{proto::MsgType::kBarrier}));
+}
+
+TEST_F(TcpStreamTest, UnderRunABarrierLeavesEvenIfTheLoopNeverIdles) {
+  size_t seen = 99;
+  asio::post(io, [&] {
+    client->Send(proto::Encode(proto::Barrier{7}));
+    PostChain(io, 20 * AsioNet::kIdleEvery, got, &seen);
+  });
+  RunNetUntil(io, net, [&] { return seen != 99; });
+  EXPECT_EQ(seen, 1u);  // written after kIdleEvery handlers, received meanwhile
 }
 
 TEST(FrameType, IsTheEncodedMessagesType) {

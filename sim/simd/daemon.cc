@@ -394,7 +394,7 @@ int RunDaemon(const DaemonOptions& opt) {
               << "\n";
   }
   sd_notify(0, "READY=1");
-  io.run();
+  net.Run();  // io.run(), plus the idle hook for held P_BARRIER frames
   sink.exports_ = nullptr;
   return 0;
 }
