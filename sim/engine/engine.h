@@ -518,8 +518,9 @@ class Engine {
   // drbd_check_peers (drbd_sender.c) after a new current UUID: pings every
   // connected peer; writes wait (Resource::checking_peers) until each has
   // answered or, after ping-timeout, was dropped (NetworkFailure), so the
-  // rotation covers a peer that died unnoticed. False: nobody to ask.
-  bool StartCheckPeers(Resource& r);
+  // rotation covers a peer that died unnoticed. Nothing to wait for when
+  // no peer is connected.
+  void StartCheckPeers(Resource& r);
   void MaybeFinishCheckPeers(Resource& r);
   // This node's own cluster-wide change still owes volume `vol` its
   // UpToDate (twopc_after_lost_peer left it Consistent).

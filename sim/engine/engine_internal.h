@@ -238,7 +238,8 @@ struct Engine::Connection {
   sim::TimerId connect_timer = 0;
   sim::TimerId ping_timer = 0;
   sim::TimerId ping_timeout_timer = 0;
-  // Pinged by drbd_check_peers before a new current UUID (Engine::StartCheckPeers).
+  // Pinged by drbd_check_peers after a new current UUID, no answer yet
+  // (Engine::StartCheckPeers).
   bool checking = false;
   sim::TimerId ko_timer = 0;  // ko-count check (ScheduleKoCheck)
   std::vector<std::string> listening;  // AddressToString of local addrs held

@@ -1549,13 +1549,13 @@ void Engine::ArmPingTimeout(Resource& r, Connection& c, const char* line) {
         if (!c3) return;
         c3->ping_timeout_timer = 0;
         Log(fmt::format("{}: {}", Prefix(*r3, *c3), line));
+        // Its StopNetworking answers for it in a running drbd_check_peers.
         ConnectionLost(*r3, *c3, ConnState::kNetworkFailure, false, "ping-timeout");
-        MaybeFinishCheckPeers(*r3);
       });
 }
 
-bool Engine::StartCheckPeers(Resource& r) {
-  if (r.checking_peers) return true;
+void Engine::StartCheckPeers(Resource& r) {
+  if (r.checking_peers) return;
   bool any = false;
   for (auto& [peer, c] : r.connections) {
     Session* s = SessionOf(c);
@@ -1572,7 +1572,6 @@ bool Engine::StartCheckPeers(Resource& r) {
     ArmPingTimeout(r, c, "peer failed to send PingAck in time");
   }
   r.checking_peers = any;
-  return any;
 }
 
 void Engine::MaybeFinishCheckPeers(Resource& r) {
