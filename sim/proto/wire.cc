@@ -23,7 +23,8 @@ namespace {
 // Sizer (encoded size) share one interface, so that Walk below drives
 // each of them from a message's one field table (STYLE.md §3). Int: a
 // big-endian integer of the field's width (bool as one byte, 0/1); Bytes:
-// a 16-bit length, then the bytes.
+// a length, then the bytes: 32-bit for byte vectors (block data, up to
+// kDataChunk), 16-bit for strings (names, secrets, helper output).
 
 class Writer {
  public:
@@ -57,11 +58,12 @@ class Writer {
     }
   }
   void Bytes(std::span<const uint8_t> b) {
-    U16(static_cast<uint16_t>(b.size()));
+    U32(static_cast<uint32_t>(b.size()));
     out_.insert(out_.end(), b.begin(), b.end());
   }
   void Bytes(std::string_view s) {
-    Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    U16(static_cast<uint16_t>(s.size()));
+    out_.insert(out_.end(), s.begin(), s.end());
   }
   bool failed() const { return false; }
   std::vector<uint8_t>& out() { return out_; }
@@ -77,7 +79,7 @@ class Sizer {
   void Int(const T&) {
     bytes_ += std::is_same_v<T, bool> ? 1 : sizeof(T);
   }
-  void Bytes(std::span<const uint8_t> b) { bytes_ += 2 + b.size(); }
+  void Bytes(std::span<const uint8_t> b) { bytes_ += 4 + b.size(); }
   void Bytes(std::string_view s) { bytes_ += 2 + s.size(); }
   bool failed() const { return false; }
   size_t bytes() const { return bytes_; }
@@ -124,7 +126,7 @@ class Reader {
   }
   template <typename Buf>  // std::vector<uint8_t> or std::string
   void Bytes(Buf& v) {
-    uint16_t n = U16();
+    size_t n = std::is_same_v<Buf, std::string> ? size_t{U16()} : size_t{U32()};
     if (failed_ || pos_ + n > in_.size()) {
       Fail();
       return;

@@ -16,11 +16,14 @@
 namespace drbd::proto {
 
 inline constexpr uint32_t kMagic = 0x44534D31;  // "DSM1"
-inline constexpr uint16_t kProtoMin = 1;
-inline constexpr uint16_t kProtoMax = 1;
+// 2: byte vectors carry a 32-bit length (block data of up to kDataChunk);
+// a version-1 peer is refused at the Hello ("incompatible DRBD dialects").
+inline constexpr uint16_t kProtoMin = 2;
+inline constexpr uint16_t kProtoMax = 2;
 inline constexpr uint32_t kFeatures = 0;  // no feature bits defined yet
 inline constexpr uint32_t kHeaderBytes = 12;
-inline constexpr uint32_t kMaxPayload = 65536;
+// Block data (kDataChunk) plus its message's other fields, with room to spare.
+inline constexpr uint32_t kMaxPayload = (1u << 20) + 4096;
 inline constexpr uint32_t kChallengeBytes = 64;
 
 enum class MsgType : uint16_t {
@@ -181,8 +184,11 @@ inline constexpr uint32_t kVerifyBlocks = 256;
 
 // ---- data path ----------------------------------------------------------
 // Byte ranges are of the volume's data (not the backing file); writes and
-// reads larger than kDataChunk travel as several messages.
-inline constexpr uint32_t kDataChunk = 32768;
+// reads larger than kDataChunk travel as several messages. 1 MiB: the
+// kernel's DRBD_MAX_BIO_SIZE, the largest request one P_DATA carries and
+// the largest resync request it merges adjacent bits into.
+inline constexpr uint32_t kDataChunk = 1u << 20;
+static_assert(kMaxPayload >= kDataChunk + 64, "a DATA frame of kDataChunk bytes must decode");
 inline constexpr uint32_t kDataFua = 1;  // Data.flags: flush before acknowledging
 // Data.flags: resync data from the SyncSource (not an application write);
 // always answered by WriteAck, whatever the protocol.

@@ -152,12 +152,12 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
 TEST(PeerWireData, DataLayoutIsDocumented) {
   auto b = Encode(Data{1, 2, 512, kDataFua, {0xaa, 0xbb}});
   // clang-format off
-  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 28,  // header
+  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 30,  // header
                                0, 0, 0, 1,                                       // volume
                                0, 0, 0, 0, 0, 0, 0, 2,                           // id
                                0, 0, 0, 0, 0, 0, 2, 0,                           // offset
                                0, 0, 0, 1,                                       // flags
-                               0, 2, 0xaa, 0xbb};                                // data
+                               0, 0, 0, 2, 0xaa, 0xbb};                          // data
   // clang-format on
   EXPECT_EQ(b, want);
   EXPECT_EQ(MsgTypeName(MsgType::kData), "Data");
