@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "sim/engine/engine.h"
+#include "sim/proto/wire.h"
 #include "sim/world/node.h"
 
 namespace drbd::engine {
@@ -166,6 +170,44 @@ TEST_F(TwoNodes, IncompatibleProtocolGoesStandAlone) {
   ConnectBoth();
   EXPECT_EQ(a.engine.ConnStateOf("r0", 1), ConnState::kStandAlone);
   EXPECT_TRUE(a.sink.LogContains("drbd r0 b: incompatible protocol settings"));
+}
+
+// A peer that speaks only peer protocol version 1 (16-bit blob lengths,
+// docs/formats/peer-protocol.md) is refused at its HELLO, before any blob
+// could be misread, with the kernel's words for incompatible dialects.
+TEST(PeerVersion, AVersionOnePeerIsRefusedAtItsHello) {
+  World world;
+  Node a(world, "a");
+  ASSERT_EQ(a.NewResource("r0", 0), Ret::kNoError);
+  ASSERT_EQ(a.NewMinor("r0", 0, 0), Ret::kNoError);
+  ASSERT_EQ(a.NewPeer("r0", 1, "b"), Ret::kNoError);
+  ASSERT_EQ(a.NewPath("r0", 1, Ip4("10.0.0.1", 7788), Ip4("10.0.0.2", 7788)), Ret::kNoError);
+  // The old peer: it answers each stream a opens with a version-1 HELLO.
+  std::vector<std::unique_ptr<sim::Stream>> streams;
+  sim::NetError err = sim::NetError::kNone;
+  ASSERT_NE(world.net()->Listen(
+                Ip4("10.0.0.2", 7788),
+                [&streams](std::unique_ptr<sim::Stream> s) {
+                  s->Start({});
+                  proto::Hello old;
+                  old.proto_min = 1;
+                  old.proto_max = 1;
+                  old.sender_node_id = 1;
+                  old.receiver_node_id = 0;
+                  old.resource = "r0";
+                  s->Send(proto::Encode(old));
+                  streams.push_back(std::move(s));
+                },
+                &err),
+            0u);
+  ASSERT_EQ(a.Connect("r0", 1), Ret::kSsSuccess);
+  world.RunFor(kSec);
+  EXPECT_FALSE(streams.empty());
+  const std::string want = "incompatible DRBD dialects: I support 2-2, peer supports 1-1";
+  EXPECT_TRUE(std::any_of(a.sink.log.begin(), a.sink.log.end(), [&](const std::string& l) {
+    return l.find(want) != std::string::npos;
+  }));
+  EXPECT_NE(a.engine.ConnStateOf("r0", 1), ConnState::kConnected);
 }
 
 TEST_F(TwoNodes, ForcedPrimarySelectsSyncSourceAndTarget) {
