@@ -367,14 +367,18 @@ void AsioNet::CancelConnect(sim::ConnectId id) { pending_.erase(id); }
 
 namespace {
 
-// fdatasync(fd), its duration stored in `last_ns`.
+// A flush's duration that means "failed, or none yet" (FileDisk::Flush).
+constexpr uint64_t kNoGoodFlush = UINT64_MAX;
+
+// fdatasync(fd), its duration stored in `last_ns` (kNoGoodFlush if it
+// failed).
 bool TimedFdatasync(int fd, std::atomic<uint64_t>& last_ns) {
   auto t0 = std::chrono::steady_clock::now();
   bool ok = ::fdatasync(fd) == 0;
-  last_ns.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now() - t0)
-                                          .count()),
-                std::memory_order_relaxed);
+  auto ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  last_ns.store(ok ? std::min(ns, kNoGoodFlush - 1) : kNoGoodFlush, std::memory_order_relaxed);
   return ok;
 }
 
@@ -419,7 +423,7 @@ constexpr size_t kDirectAlign = 4096;
 // either descriptor flushes the device cache for both (it is per inode).
 class DirectIo {
  public:
-  DirectIo(int fd, std::shared_ptr<std::atomic<uint64_t>> ops) : fd_(fd), ops_(std::move(ops)) {}
+  DirectIo(int fd, std::shared_ptr<FileDisks::Stats> stats) : fd_(fd), stats_(std::move(stats)) {}
   // Runs the write `op` with O_DIRECT and returns its result, or nullopt
   // when it cannot (a read, no descriptor, unaligned, or the file system
   // refused it at IO time, after which every op takes the buffered path).
@@ -435,7 +439,7 @@ class DirectIo {
       fd_ = -1;  // the descriptor stays open; the FileDisk closes it
       return std::nullopt;
     }
-    if (ops_) ops_->fetch_add(1, std::memory_order_relaxed);
+    if (stats_) stats_->direct_writes.fetch_add(1, std::memory_order_relaxed);
     return n == static_cast<ssize_t>(len);
   }
 
@@ -453,7 +457,7 @@ class DirectIo {
   }
 
   int fd_;
-  std::shared_ptr<std::atomic<uint64_t>> ops_;
+  std::shared_ptr<FileDisks::Stats> stats_;
   std::unique_ptr<uint8_t, Free> bounce_;
   size_t cap_ = 0;
 };
@@ -594,15 +598,15 @@ class FileDisk : public sim::Disk {
   static constexpr size_t kWorkerBytes = 64 * 1024;
 
   // `direct_fd`: the same file opened with O_DIRECT, or -1 (DirectIo);
-  // `direct_ops` counts the ops it ran (FileDisks::DirectOps).
+  // `stats`: the opener's counters (FileDisks::stats).
   FileDisk(asio::io_context& io, int fd, int direct_fd, uint64_t size,
-           std::shared_ptr<std::atomic<uint64_t>> direct_ops)
+           std::shared_ptr<FileDisks::Stats> stats)
       : io_(io),
         fd_(fd),
         direct_fd_(direct_fd),
         size_(size),
         alive_(std::make_shared<bool>(true)),
-        direct_ops_(std::move(direct_ops)) {}
+        stats_(std::move(stats)) {}
   ~FileDisk() override {
     *alive_ = false;
     worker_.reset();  // before the fds it uses are closed
@@ -625,14 +629,28 @@ class FileDisk : public sim::Disk {
     Submit(std::move(op), len >= kWorkerBytes);
   }
   void Write(uint64_t offset, std::vector<uint8_t> bytes, std::function<void(bool)> done) override {
+    written_since_flush_ = true;
     bool large = bytes.size() >= kWorkerBytes;
     Submit(DiskOp{DiskOp::Kind::kWrite, offset, std::move(bytes), {}, std::move(done)}, large);
   }
   // A flush that the latest one suggests is quick (tmpfs, a device with a
   // non-volatile cache, or an idle disk) runs on the loop; a slow one goes
   // to the worker.
+  //
+  // A flush with nothing written since the previous one was issued, which
+  // succeeded and is complete, has nothing to make durable and completes
+  // at once: a Secondary's epoch barrier after a FUA write (whose own flush
+  // covered the epoch) no longer costs a second fdatasync per write, while
+  // it holds the receiver (receive_Barrier under write ordering flush).
   void Flush(std::function<void(bool)> done) override {
-    bool slow = last_flush_ns_.load(std::memory_order_relaxed) >= kInlineFlushNs;
+    const uint64_t last_ns = last_flush_ns_.load(std::memory_order_relaxed);
+    if (!written_since_flush_ && last_ns != kNoGoodFlush && !(worker_ && worker_->Busy())) {
+      stats_->skipped_flushes.fetch_add(1, std::memory_order_relaxed);
+      PostCompletion(io_, alive_, DiskOp{DiskOp::Kind::kFlush, 0, {}, {}, std::move(done)}, true);
+      return;
+    }
+    written_since_flush_ = false;
+    bool slow = last_ns >= kInlineFlushNs;
     Submit(DiskOp{DiskOp::Kind::kFlush, 0, {}, {}, std::move(done)}, slow);
   }
 
@@ -642,7 +660,7 @@ class FileDisk : public sim::Disk {
   void Submit(DiskOp op, bool offload) {
     if (offload || (worker_ && worker_->Busy())) {
       if (!worker_) {
-        worker_ = std::make_unique<DiskWorker>(io_, fd_, DirectIo(direct_fd_, direct_ops_), alive_,
+        worker_ = std::make_unique<DiskWorker>(io_, fd_, DirectIo(direct_fd_, stats_), alive_,
                                                last_flush_ns_);
       }
       // The guard keeps io_.run() going while the op is off the loop.
@@ -670,10 +688,12 @@ class FileDisk : public sim::Disk {
   int direct_fd_;
   uint64_t size_;
   std::shared_ptr<bool> alive_;
-  std::shared_ptr<std::atomic<uint64_t>> direct_ops_;
+  std::shared_ptr<FileDisks::Stats> stats_;
   // Nanoseconds the latest fdatasync took (the loop's or the worker's);
-  // unknown counts as slow, so the first one runs on the worker.
-  std::atomic<uint64_t> last_flush_ns_{UINT64_MAX};
+  // unknown or failed (kNoGoodFlush) counts as slow, so the first one runs
+  // on the worker.
+  std::atomic<uint64_t> last_flush_ns_{kNoGoodFlush};
+  bool written_since_flush_ = true;  // a Write issued since the last Flush was
   std::unique_ptr<DiskWorker> worker_;  // started by the first op it gets
 };
 
@@ -703,7 +723,7 @@ std::unique_ptr<sim::Disk> FileDisks::Open(const std::string& path, int* err) {
   // Not exclusive: the claim above already holds the device. A file
   // system without O_DIRECT refuses it (EINVAL): buffered IO only.
   int direct_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT);
-  return std::make_unique<FileDisk>(io_, fd, direct_fd, size, direct_ops_);
+  return std::make_unique<FileDisk>(io_, fd, direct_fd, size, stats_);
 }
 
 void KeepFreedMemory() {

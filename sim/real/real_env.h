@@ -76,14 +76,16 @@ class FileDisks : public sim::DiskOpener {
  public:
   explicit FileDisks(asio::io_context& io) : io_(io) {}
   std::unique_ptr<sim::Disk> Open(const std::string& path, int* err) override;
-  // Writes run with O_DIRECT so far, by every disk opened here (tests and
-  // statistics).
-  uint64_t DirectOps() const { return direct_ops_->load(std::memory_order_relaxed); }
+  // What the disks opened here did so far (tests and statistics).
+  struct Stats {
+    std::atomic<uint64_t> direct_writes{0};    // writes run with O_DIRECT
+    std::atomic<uint64_t> skipped_flushes{0};  // flushes with nothing to flush
+  };
+  const Stats& stats() const { return *stats_; }
 
  private:
   asio::io_context& io_;
-  // Shared with the disks' worker threads.
-  std::shared_ptr<std::atomic<uint64_t>> direct_ops_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();  // shared with the disks' workers
 };
 
 // Tunes malloc for the data path: freed block buffers stay in the heap

@@ -215,23 +215,23 @@ TEST_F(FileDisksTest, LargeAlignedWritesBypassThePageCacheAndStayCoherent) {
     run();
   };
   write(8192, std::vector<uint8_t>(4096, 0x11));  // cached, dirty
-  uint64_t before = disks.DirectOps();
+  uint64_t before = disks.stats().direct_writes.load();
   std::vector<uint8_t> pattern(kLarge);
   for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>(i * 7);
   write(0, pattern);  // direct: replaces the dirty cached page
-  EXPECT_EQ(disks.DirectOps(), before + 1);
+  EXPECT_EQ(disks.stats().direct_writes.load(), before + 1);
   EXPECT_EQ(read(8192, 4096), std::vector<uint8_t>(pattern.begin() + 8192, pattern.begin() + 12288));
   write(4096, std::vector<uint8_t>(4096, 0x22));  // cached, dirty
   std::vector<uint8_t> want = pattern;
   std::fill(want.begin() + 4096, want.begin() + 8192, 0x22);
   EXPECT_EQ(read(0, kLarge), want);  // buffered (the worker's): sees the dirty page
-  EXPECT_EQ(disks.DirectOps(), before + 1);
+  EXPECT_EQ(disks.stats().direct_writes.load(), before + 1);
   write(kLarge, pattern);  // direct, after a large buffered read of the file
-  EXPECT_EQ(disks.DirectOps(), before + 2);
+  EXPECT_EQ(disks.stats().direct_writes.load(), before + 2);
   EXPECT_EQ(read(kLarge, 4096), std::vector<uint8_t>(pattern.begin(), pattern.begin() + 4096));
   // Not a multiple of 4 KiB: the buffered path, same result.
   write(512, std::vector<uint8_t>(kLarge, 0x33));
-  EXPECT_EQ(disks.DirectOps(), before + 2);
+  EXPECT_EQ(disks.stats().direct_writes.load(), before + 2);
   std::fill(want.begin() + 512, want.end(), 0x33);
   want.resize(kLarge + 512, 0x33);
   want.insert(want.end(), pattern.begin() + 512, pattern.end());
@@ -243,6 +243,53 @@ TEST_F(FileDisksTest, LargeAlignedWritesBypassThePageCacheAndStayCoherent) {
   in.read(file.data(), static_cast<std::streamsize>(file.size()));
   EXPECT_TRUE(std::equal(want.begin(), want.end(), file.begin(),
                          [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); }));
+}
+
+// A flush with nothing written since the previous (complete, successful)
+// one completes without an fdatasync, in order after it; one after a write
+// does not.
+TEST_F(FileDisksTest, AFlushWithNothingWrittenSinceTheLastOneIsSkipped) {
+  std::vector<std::string> order;
+  auto note = [&order](const std::string& what) {
+    return [&order, what](bool ok) {
+      EXPECT_TRUE(ok) << what;
+      order.push_back(what);
+    };
+  };
+  auto run = [this] {
+    io.restart();
+    io.run();
+  };
+  const FileDisks::Stats& st = disks.stats();
+  disk->Write(0, std::vector<uint8_t>(4096, 1), note("w1"));
+  disk->Flush(note("f1"));  // the first: never skipped
+  run();
+  EXPECT_EQ(st.skipped_flushes.load(), 0u);
+  disk->Flush(note("f2"));  // nothing written since f1
+  disk->Flush(note("f3"));
+  run();
+  EXPECT_EQ(st.skipped_flushes.load(), 2u);
+  std::vector<uint8_t> got;
+  disk->Read(0, 4096, [&got](bool ok, std::vector<uint8_t> b) {
+    EXPECT_TRUE(ok);
+    got = std::move(b);
+  });
+  disk->Flush(note("f4"));  // a read writes nothing
+  disk->Write(4096, std::vector<uint8_t>(4096, 2), note("w2"));
+  disk->Flush(note("f5"));  // after a write: a real one
+  run();
+  EXPECT_EQ(st.skipped_flushes.load(), 3u);
+  EXPECT_EQ(order, (std::vector<std::string>{"w1", "f1", "f2", "f3", "f4", "w2", "f5"}));
+  // A large write goes to the worker: the flush behind it is a real one,
+  // and the next (skipped unless the worker still has f6) still comes
+  // after it.
+  disk->Write(0, std::vector<uint8_t>(256 * 1024, 3), note("w3"));
+  disk->Flush(note("f6"));
+  disk->Flush(note("f7"));
+  run();
+  EXPECT_LE(st.skipped_flushes.load(), 4u);
+  EXPECT_EQ(std::vector<std::string>(order.end() - 3, order.end()),
+            (std::vector<std::string>{"w3", "f6", "f7"}));
 }
 
 // The engine's writes are not lost when the disk goes away with some still
