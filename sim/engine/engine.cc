@@ -1170,6 +1170,23 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
   d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
   d.sb.flags |= md::kMdfAlClean;
   WriteMetadata(d);
+  // ensure_exposed_data_uuid (exposable_data_uuid): the data this node
+  // exposes without its disk is that of an UpToDate peer, else what the
+  // disk held; a peer that connects later on other data is checked
+  // against it (ApplyPeerState, engine_net.cc).
+  if (d.exposed_uuid == 0) {
+    for (const auto& [peer, c] : r.connections) {
+      auto pit = c.peer_devices.find(d.volume);
+      if (pit == c.peer_devices.end() || pit->second.peer_disk != DiskState::kUpToDate ||
+          pit->second.peer.current_uuid == 0) {
+        continue;
+      }
+      d.exposed_uuid = pit->second.peer.current_uuid & ~kUuidPrimaryBit;
+      break;
+    }
+    const uint64_t own = d.sb.current_uuid & ~kUuidPrimaryBit;
+    if (d.exposed_uuid == 0 && own != 0 && own != md::kUuidJustCreated) d.exposed_uuid = own;
+  }
   d.data.reset();
   d.meta.reset();
   d.backing_dev.clear();

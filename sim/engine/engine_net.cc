@@ -1064,14 +1064,67 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     pd.peer = vs;
     pd.have_peer = true;
     if (vs.disk >= static_cast<uint8_t>(DiskState::kInconsistent)) pd.peer_disk_seen = true;
+    // The data a diskless node exposes (the kernel's exposed data UUID),
+    // taken from an UpToDate peer. A diskless node that already exposes
+    // other data checks a connecting peer (receive_state,
+    // diskless_with_peers_different_current_uuids): the peer's data grew
+    // from ours (our exposed UUID among its bitmap UUIDs or history,
+    // peer_data_is_successor_of_mine): a Secondary follows it, a Primary
+    // connects again later; the peer's data is older (another peer keeps a
+    // bitmap UUID of it, or its own history names it,
+    // peer_data_is_ancestor_of_mine): its disk counts as Outdated here;
+    // otherwise the connection is refused. On a live connection only a
+    // Secondary follows the peer's data (__receive_uuids).
+    bool outdate_peer = false;
     if (d.disk < DiskState::kInconsistent &&
         vs.disk == static_cast<uint8_t>(DiskState::kUpToDate) && vs.current_uuid &&
-        d.exposed_uuid != (vs.current_uuid & ~kUuidPrimaryBit)) {
-      d.exposed_uuid = vs.current_uuid & ~kUuidPrimaryBit;
-      Log(fmt::format("{}: receiver updated UUIDs to exposed data uuid: {:016X}", Prefix(r, d, c),
-                      d.exposed_uuid));
+        d.exposed_uuid != NormUuid(vs.current_uuid)) {
+      const bool connecting = npd.repl == ReplState::kOff;
+      const uint64_t peer_current = NormUuid(vs.current_uuid);
+      auto in_history = [&vs](uint64_t uuid) {
+        for (uint64_t h : vs.history_uuids) {
+          if (NormUuid(h) == uuid) return true;
+        }
+        return false;
+      };
+      bool adopt = true;
+      if (d.exposed_uuid != 0 && connecting && d.disk == DiskState::kDiskless) {
+        const std::string prefix = Prefix(r, d, c);
+        if (PeerBitmapFor(pd, d.exposed_uuid) >= 0 || in_history(d.exposed_uuid)) {
+          if (r.role == Role::kPrimary) {
+            Log(fmt::format("{}: Remote node has more recent data", prefix));
+            adopt = false;
+            retry = true;
+          }
+        } else {
+          bool ancestor = in_history(peer_current);
+          for (const auto& [p2, c2] : r.connections) {
+            auto it2 = c2.peer_devices.find(d.volume);
+            if (p2 != c.peer_node_id && it2 != c2.peer_devices.end() &&
+                PeerBitmapFor(it2->second, peer_current) >= 0) {
+              ancestor = true;
+            }
+          }
+          adopt = false;
+          if (ancestor) {
+            Log(fmt::format("{}: Downgrading joining peer's disk as its data is older", prefix));
+            outdate_peer = true;
+          } else {
+            Log(fmt::format("{}: Current UUID of peer does not match my exposed UUID.", prefix));
+            drop = true;
+          }
+        }
+      } else if (d.exposed_uuid != 0 && !connecting && r.role == Role::kPrimary) {
+        adopt = false;
+      }
+      if (adopt) {
+        d.exposed_uuid = peer_current;
+        Log(fmt::format("{}: receiver updated UUIDs to exposed data uuid: {:016X}",
+                        Prefix(r, d, c), d.exposed_uuid));
+      }
     }
     npd.peer_disk = static_cast<DiskState>(vs.disk);
+    if (outdate_peer && npd.peer_disk > DiskState::kOutdated) npd.peer_disk = DiskState::kOutdated;
     npd.peer_client = vs.client;
     npd.susp_peer = vs.resync_susp != 0;  // peer_isp
     if (d.disk == DiskState::kNegotiating && d.data) {
