@@ -1181,11 +1181,11 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
           pit->second.peer.current_uuid == 0) {
         continue;
       }
-      d.exposed_uuid = pit->second.peer.current_uuid & ~kUuidPrimaryBit;
+      d.exposed_uuid = NormUuid(pit->second.peer.current_uuid);
       break;
     }
-    const uint64_t own = d.sb.current_uuid & ~kUuidPrimaryBit;
-    if (d.exposed_uuid == 0 && own != 0 && own != md::kUuidJustCreated) d.exposed_uuid = own;
+    const uint64_t own = NormUuid(d.sb.current_uuid);
+    if (d.exposed_uuid == 0 && own != md::kUuidJustCreated) d.exposed_uuid = own;
   }
   d.data.reset();
   d.meta.reset();

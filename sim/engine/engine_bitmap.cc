@@ -21,15 +21,6 @@
 #include "sim/engine/engine_internal.h"
 
 namespace drbd::engine {
-namespace {
-
-uint64_t NormUuid(uint64_t u) {
-  u &= ~kUuidPrimaryBit;
-  return u == 0 ? md::kUuidJustCreated : u;
-}
-
-
-}  // namespace
 
 uint64_t DerivedBitmapUuid(uint64_t current) {
   // splitmix64's finalizer.

@@ -62,6 +62,13 @@ inline void ShiftIntoHistory(md::Superblock& sb, uint64_t val) {
 
 // _drbd_uuid_push_history: `val` goes to the front of the history unless
 // it is no UUID, the current UUID, a bitmap UUID or already there.
+// A UUID as the comparison sees it: without the Primary bit, and 0 (none
+// yet) as the just-created UUID.
+inline uint64_t NormUuid(uint64_t u) {
+  u &= ~kUuidPrimaryBit;
+  return u == 0 ? md::kUuidJustCreated : u;
+}
+
 inline void PushHistory(md::Superblock& sb, int32_t self, uint64_t val) {
   val &= ~kUuidPrimaryBit;
   if (val == 0 || val == md::kUuidJustCreated) return;

@@ -18,11 +18,6 @@ namespace {
 
 using events::NotifyType;
 
-uint64_t NormUuid(uint64_t u) {
-  u &= ~kUuidPrimaryBit;
-  return u == 0 ? md::kUuidJustCreated : u;
-}
-
 bool Contains(const std::vector<uint64_t>& v, uint64_t x) {
   return x != 0 && std::find(v.begin(), v.end(), x) != v.end();
 }
