@@ -9,7 +9,10 @@ files in the same directory:
               socket, libnbd), protocol C one at a time and --qd (8) in
               flight, protocol A with --qd in flight, ended by a flush;
               baseline: the same writes to two local files, then fdatasync
-              of both.
+              of both. Both sides write new files (sparse backing files,
+              blocks allocated by the writes); "overwrite" rows repeat
+              protocol C and the baseline over files written in full
+              before (as a block device or an LV is: no allocation).
   latency     4 KiB writes with FUA through the export (protocol C), one at
               a time over the first 16 MiB (written once before): p50 /
               p99; baseline: 4 KiB pwrite + fdatasync over a 16 MiB local
@@ -17,7 +20,9 @@ files in the same directory:
               Measured twice: with the CPUs as they are, and with a nice-19
               busy loop per CPU (Spinners) so that neither side pays a
               halted vCPU's wake-up (milliseconds in a VM) instead of its
-              flush.
+              flush. Then, with the peer disconnected, 4 KiB writes with
+              and without FUA through the export: what the NBD round trip
+              and the engine cost without replication.
   resync      a full sync (invalidate-remote) of the whole device, fixed
               rate (c-plan-ahead 0, resync-rate 8 GiB/s) and the dynamic
               controller (c-plan-ahead 20, c-max-rate 4 GiB/s), timed from
@@ -55,6 +60,7 @@ Needs python3-libnbd (import nbd); exit 77 (skip) without it.
 
 import argparse
 import contextlib
+import mmap
 import os
 import socket
 import subprocess
@@ -115,9 +121,23 @@ class BenchCluster(Cluster):
         self.peer_image.remove()
 
 
-def up(args, protocol="C", disk_opts="", size_mib=None):
+def fill(path, mib):
+    """Writes mib MiB of zeroes over path, makes them durable and drops
+    them from the page cache: later writes overwrite allocated blocks, as
+    on a block device or an LV."""
+    with open(path, "r+b" if os.path.exists(path) else "wb") as f:
+        zero = bytes(CHUNK)
+        for _ in range(mib):
+            f.write(zero)
+        f.flush()
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def up(args, protocol="C", disk_opts="", size_mib=None, overwrite=False):
     """A two-node cluster with r0 up, both UpToDate, alpha Primary; beta's
-    backing file on the layout's device (args.peer_dir)."""
+    backing file on the layout's device (args.peer_dir). With `overwrite`
+    both backing files are written in full first (fill)."""
     c = BenchCluster(args, ["alpha", "beta"])
     size = size_mib or args.mib + 16  # room for internal metadata
     for n in c.nodes:
@@ -125,6 +145,8 @@ def up(args, protocol="C", disk_opts="", size_mib=None):
         if os.path.islink(path):  # on the second device: sized here
             os.truncate(path, size << 20)
         c.image(n, 0, size_mb=size)
+        if overwrite:
+            fill(os.path.realpath(path), size)
     c.write_config([{"name": "r0", "volumes": [0], "nodes": ["alpha", "beta"],
                      "net": f"protocol {protocol};", "disk": disk_opts}])
     c.start()
@@ -176,8 +198,8 @@ def write_sequential(h, buf, count, qd):
         pending = [c for c in pending if not h.aio_command_completed(c)]
 
 
-def nbd_throughput(args, protocol, qd):
-    with up(args, protocol) as c:
+def nbd_throughput(args, protocol, qd, overwrite=False):
+    with up(args, protocol, overwrite=overwrite) as c:
         h = connect(c.nodes[0])
         buf = payload(CHUNK)
         cpu0 = cpu_seconds(c)
@@ -190,11 +212,15 @@ def nbd_throughput(args, protocol, qd):
         return args.mib * CHUNK / dt / MiB, cpu / (args.mib / 1024)
 
 
-def two_file_throughput(args):
-    """The first file in --dir, the second on the layout's peer device."""
+def two_file_throughput(args, overwrite=False):
+    """The first file in --dir, the second on the layout's peer device;
+    with `overwrite` both written in full first (fill)."""
     d = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.dir)
     d2 = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.peer_dir)
     paths = [os.path.join(d, "f0"), os.path.join(d2, "f1")]
+    if overwrite:
+        for p in paths:
+            fill(p, args.mib)
     fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in paths]
     try:
         buf = payload(CHUNK)
@@ -245,7 +271,11 @@ class Spinners:
 def latency(args, spin=False):
     """p50/p99 of 4 KiB pwrite + fdatasync of a local file and of 4 KiB FUA
     writes through the export, alternating one and the other so that the
-    shared machine's load hits both alike; with `spin`, inside Spinners."""
+    shared machine's load hits both alike; with `spin`, inside Spinners.
+    Then the same with the peer disconnected (alpha writes alone), and
+    4 KiB writes without FUA alone: what the NBD round trip and the
+    engine cost without replication, and without a flush at all.
+    Returns percentiles of (local, protocol C, local, alone FUA, alone)."""
     d = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.dir)
     path = os.path.join(d, "f")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -258,20 +288,28 @@ def latency(args, spin=False):
             os.pwrite(fd, payload(16 * MiB), 0)
             os.fdatasync(fd)
             buf = payload(4096)
-            local, remote = [], []
+            series = [[] for _ in range(5)]
+
+            def local(i):
+                os.pwrite(fd, buf, (i % 4096) * 4096)
+                os.fdatasync(fd)
+
+            def nbd_write(flags):
+                return lambda i: h.pwrite(buf, (i % 4096) * 4096, flags)
+
             with Spinners() if spin else contextlib.nullcontext():
-                for i in range(args.ops):
-                    off = (i % 4096) * 4096
-                    t0 = time.perf_counter()
-                    os.pwrite(fd, buf, off)
-                    os.fdatasync(fd)
-                    t1 = time.perf_counter()
-                    h.pwrite(buf, off, nbd.CMD_FLAG_FUA)
-                    t2 = time.perf_counter()
-                    local.append(t1 - t0)
-                    remote.append(t2 - t1)
+                for phase in ((0, local), (1, nbd_write(nbd.CMD_FLAG_FUA))), \
+                             ((2, local), (3, nbd_write(nbd.CMD_FLAG_FUA)), (4, nbd_write(0))):
+                    if phase[0][0] == 2:  # alone: the peer disconnected
+                        c.nodes[0].adm("disconnect", "r0")
+                        h.pwrite(buf, 0, nbd.CMD_FLAG_FUA)  # the new current UUID
+                    for i in range(args.ops):
+                        for k, op in phase:
+                            t0 = time.perf_counter()
+                            op(i)
+                            series[k].append(time.perf_counter() - t0)
             h.shutdown()
-        return percentiles(local), percentiles(remote)
+        return [percentiles(s) for s in series]
     finally:
         os.close(fd)
         os.unlink(path)
@@ -319,26 +357,60 @@ def resync(args, disk_opts):
         return size, dt, (cpu_seconds(c) - cpu0) / (size / (1 << 30))
 
 
+def write_direct(path, nbytes):
+    """Writes nbytes of payload to a new file at path with O_DIRECT, as
+    drbd-simd writes alpha's backing file (never in the page cache, so a
+    reader allocates fresh page-cache pages, as the resync source does;
+    evicting pages written through the cache instead hands the reader the
+    pages just freed, which in a VM whose memory the host backs on first
+    touch is several times cheaper). False where the file system refuses
+    O_DIRECT or nbytes is not a multiple of 4 KiB (then nothing is left)."""
+    if nbytes % 4096:
+        return False
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o600)
+    except OSError:
+        return False
+    try:
+        buf = mmap.mmap(-1, CHUNK)  # page-aligned
+        buf.write(payload(CHUNK))
+        off = 0
+        while off < nbytes:
+            n = min(CHUNK, nbytes - off)
+            if os.pwritev(fd, [memoryview(buf)[:n]], off) != n:
+                raise OSError("short O_DIRECT write")
+            off += n
+        os.fsync(fd)
+        return True
+    except OSError:
+        os.unlink(path)
+        return False
+    finally:
+        os.close(fd)
+
+
 def tcp_copy(args, nbytes, cold=True):
     """Copies nbytes from one file to another through a loopback TCP socket
     (reader thread -> sendall; receiver -> pwrite); seconds. The source in
     --dir (alpha's device), the destination on the peer's. With `cold` the
     source is read from its device, as the resync reads alpha's backing
     file: drbd-simd writes large requests with O_DIRECT (as the module's
-    bios bypass the page cache), so none of it is cached; without, from the
-    page cache it was just written to."""
+    bios bypass the page cache), so none of it is cached, and the source
+    file is written the same way (write_direct); without, from the page
+    cache it was just written to."""
     d = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.dir)
     d2 = tempfile.mkdtemp(prefix="drbd-cp-bench-", dir=args.peer_dir)
     src, dst = os.path.join(d, "src"), os.path.join(d2, "dst")
-    with open(src, "wb") as f:
-        buf = payload(CHUNK)
-        for _ in range(nbytes // CHUNK):
-            f.write(buf)
-        f.write(buf[:nbytes % CHUNK])
-        if cold:
-            f.flush()
-            os.fsync(f.fileno())
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    if not (cold and write_direct(src, nbytes)):
+        with open(src, "wb") as f:
+            buf = payload(CHUNK)
+            for _ in range(nbytes // CHUNK):
+                f.write(buf)
+            f.write(buf[:nbytes % CHUNK])
+            if cold:
+                f.flush()
+                os.fsync(f.fileno())
+                os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -447,24 +519,35 @@ def measure(args, only):
         c1, c1cpu = best(nbd_throughput, args, "C", 1)
         c, ccpu = best(nbd_throughput, args, "C", args.qd)
         a, acpu = best(nbd_throughput, args, "A", args.qd)
+        obase = best(two_file_throughput, args, True)
+        oc, occpu = best(nbd_throughput, args, "C", args.qd, True)
         rows += [
             ("two files, 1 MiB writes + fdatasync", f"{base:.0f} MiB/s"),
             ("protocol C, qd1", f"{c1 / base:.2f}x ({c1:.0f} MiB/s, {c1cpu:.1f} s/GiB)"),
             (f"protocol C, qd{args.qd} (goal >= 0.8x)",
              f"{c / base:.2f}x ({c:.0f} MiB/s, {ccpu:.1f} s/GiB)"),
             (f"protocol A, qd{args.qd}", f"{a / base:.2f}x ({a:.0f} MiB/s, {acpu:.1f} s/GiB)"),
+            ("overwrite: two files, 1 MiB writes + fdatasync", f"{obase:.0f} MiB/s"),
+            (f"overwrite: protocol C, qd{args.qd}",
+             f"{oc / obase:.2f}x ({oc:.0f} MiB/s, {occpu:.1f} s/GiB)"),
         ]
     if "latency" in only:
         # The run with the lowest NBD p50 (its baseline from the same run);
         # CPUs left idle, then kept busy by Spinners (the like-for-like one).
         for spin, what in ((False, "idle"), (True, "busy")):
-            (lp50, lp99), (np50, np99) = best(latency, args, spin,
-                                              key=lambda r: min(r, key=lambda x: x[1]))
+            runs = [latency(args, spin) for _ in range(args.repeat)]
+            (lp50, lp99), (np50, np99), (l2p50, _), (ap50, ap99), (wp50, wp99) = \
+                min(runs, key=lambda r: r[1][0])
             rows += [
                 (f"{what}: local 4 KiB pwrite + fdatasync p50 / p99",
                  f"{lp50 * 1e6:.0f} / {lp99 * 1e6:.0f} us"),
                 (f"{what}: NBD 4 KiB FUA, protocol C p50 / p99 (goal p50 <= 1.5x)",
                  f"{np50 * 1e6:.0f} / {np99 * 1e6:.0f} us, {np50 / lp50:.2f}x"),
+                (f"{what}: NBD 4 KiB FUA, peer disconnected p50 / p99",
+                 f"{ap50 * 1e6:.0f} / {ap99 * 1e6:.0f} us, {ap50 / l2p50:.2f}x "
+                 f"(local {l2p50 * 1e6:.0f} us)"),
+                (f"{what}: NBD 4 KiB write, no FUA, peer disconnected p50 / p99",
+                 f"{wp50 * 1e6:.0f} / {wp99 * 1e6:.0f} us"),
             ]
     if "resync" in only:
         # Same size each run: the least time wins.
