@@ -707,6 +707,31 @@ int Engine::OwnBitmapFor(const Resource& r, const Device& d, uint64_t uuid) {
 void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                                   const HandshakeOut& hs, ReplState repl) {
   const std::string prefix = Prefix(r, d, c);
+  // bitmap_mod_after_handshake, a full sync toward a fresh node (current
+  // UUID just created): every allocated bitmap slot is set, not only the
+  // source's (drbd_bmio_set_allocated_n_write), so the blocks stay marked
+  // toward the nodes this one has not met yet. Only those here: a
+  // connected peer runs its own handshake with the fresh node, and without
+  // the kernel's P_PEERS_IN_SYNC nothing would clear the marks toward a
+  // peer the source is in sync with (two fresh disks synced from one
+  // source stayed marked toward each other).
+  if (repl == ReplState::kSyncTarget && !hs.use_bitmap && !hs.send_bitmap && d.data &&
+      NormUuid(d.sb.current_uuid) == md::kUuidJustCreated) {
+    bool any = false;
+    for (auto& [peer, c2] : r.connections) {
+      auto pit = c2.peer_devices.find(d.volume);
+      if (&c2 == &c || pit == c2.peer_devices.end() || peer >= md::kPeersMax ||
+          d.sb.peers[peer].bitmap_index < 0 || c2.cstate == ConnState::kConnected) {
+        continue;
+      }
+      MarkAll(d, pit->second);
+      any = true;
+    }
+    if (any) {
+      Log(fmt::format("{}: Setting and writing the whole bitmap, fresh node", prefix));
+      MdFlushBitmap(r, d, 0, ~uint64_t{0});
+    }
+  }
   if (hs.clear_bitmap && repl == ReplState::kSyncTarget) {
     Log(fmt::format("{}: Resync source provides bitmap (node_id={})", prefix, hs.copy_from));
     ClearOutOfSync(r, d, pd);
