@@ -724,5 +724,61 @@ TEST_F(DisklessPrimary, AGonePeersBitmapUuidsStillShowThatAJoiningPeerIsOlder) {
   EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
 }
 
+TEST_F(DisklessPrimary, AReplacedDiskMarksEveryBlockTowardAPeerItHasNotMet) {
+  // a's failed disk is replaced (fresh metadata) while c is away: the full
+  // sync from b also marks every block toward c (bitmap_mod_after_handshake,
+  // "Setting and writing the whole bitmap, fresh node"), block 0 that c
+  // lacks among them; when c is back it gets block 0.
+  ASSERT_NO_FATAL_FAILURE(WriteWithoutDiskAndWithoutC(false));
+  world.SetDiskErrors("/a/disk", false, false);
+  world.CrashDisk("/a/disk", World::CrashMode::kKeep);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes, md::kMdfAlClean,
+                                md::kUuidJustCreated, -1, 2));
+  ASSERT_EQ(N(0).Attach(0, "/a/disk").ret, Ret::kNoError);
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 b: Setting and writing the whole bitmap, fresh node"));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 2, 0, 0), std::optional<bool>(true));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 1, 0, 0), std::optional<bool>(false));
+  world.Partition(Host(0), Host(2), false);
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(Block0("/c/disk"), sim::Pattern(4096, 1));
+}
+
+TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBack) {
+  // a, diskless, writes block 0 while c is cut off: the write waits for c
+  // until the ping timeout drops it. With a write in flight at the loss, a
+  // pings b (drbd_check_peers) and then sends its new current UUID at once,
+  // not at its next write, and c may connect again only after that; so c,
+  // back before any further write, is older than what a exposes.
+  Up(0, kIoError);
+  OptionSet detach(cfg::OptContext::kDiskOptions);
+  detach.Set("on-io-error", 2);
+  ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
+  const uint64_t ha = Writer(0);
+  world.SetDiskErrors("/a/disk", false, true);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
+  world.RunFor(kSec);
+  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(err, 0);
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 c: Downgrading joining peer's disk as its data is older"));
+  EXPECT_NE(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
+}
+
 }  // namespace
 }  // namespace drbd::engine
