@@ -1680,7 +1680,8 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   } else if (!consistent.empty()) {
     ResState up = Capture(r);
     for (uint32_t vol : consistent) {
-      if (up.disk.at(vol) == DiskState::kConsistent && MayReturnToUpToDate(r, r.devices.at(vol), up)) {
+      if (up.disk.at(vol) == DiskState::kConsistent &&
+          MayReturnToUpToDate(r, r.devices.at(vol), up)) {
         up.disk[vol] = DiskState::kUpToDate;
       }
     }
