@@ -503,6 +503,12 @@ class Engine {
   // UUID and sends it to its established peers, which take it over
   // (engine_io.cc).
   bool DisklessNeedsNewCurrent(const Resource& r, const Device& d) const;
+  // may_return_to_up_to_date: no diskless Primary among the peers (in `n`)
+  // exposes other data than this disk's current UUID.
+  bool MayReturnToUpToDate(const Resource& r, const Device& d, const ResState& n) const;
+  // drbd_try_to_get_resynced: a disk that a diskless Primary's exposed UUID
+  // made Consistent resyncs from an UpToDate peer (engine_net.cc).
+  void TryToGetResynced(Resource& r, Device& d);
   void DisklessNewCurrent(Resource& r, Device& d);
   // The kernel's uuid_sem read side during a handshake (conn_connect2
   // takes it before sending UUIDs and STATE; the state change that
@@ -522,6 +528,9 @@ class Engine {
   // no peer is connected.
   void StartCheckPeers(Resource& r);
   void MaybeFinishCheckPeers(Resource& r);
+  // A diskless Primary that lost a peer with writes in flight makes its new
+  // current UUID once the check of the peers is through (engine_net.cc).
+  void DisklessBumpAfterCheck(Resource& r);
   // This node's own cluster-wide change still owes volume `vol` its
   // UpToDate (twopc_after_lost_peer left it Consistent).
   bool TwoPcOwesUpToDate(const Resource& r, const Device& d) const;

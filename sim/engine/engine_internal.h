@@ -235,6 +235,10 @@ struct Engine::Connection {
   std::string name;  // net_conf._name, events2 conn-name
   OptionSet net{cfg::OptContext::kNewPeer};
   ConnState cstate = ConnState::kStandAlone;
+  // Lost while a diskless Primary's new current UUID waits for
+  // drbd_check_peers: connecting again once it is made
+  // (Engine::DisklessBumpAfterCheck).
+  bool connect_after_check = false;
   Role peer_role = Role::kUnknown;
   std::vector<Path> paths;
   std::map<uint32_t, PeerDevice> peer_devices;  // by volume
@@ -309,6 +313,14 @@ struct Engine::Device {
   // data a peer exposes (the kernel's exposed data UUID); an attach of a
   // disk with another current UUID comes up Outdated. 0: none known.
   uint64_t exposed_uuid = 0;
+  // Connected to a diskless Primary that exposes other data than this
+  // disk holds (sanitize_state's TRY_TO_GET_RESYNC): once the state change
+  // is done, look for an UpToDate peer to resync from (TryToGetResynced).
+  bool try_to_get_resync = false;
+  // Diskless Primary: a connection lost with writes in flight asks for a
+  // new current UUID once drbd_check_peers is through (not at the next
+  // write); see Engine::DisklessBumpAfterCheck.
+  bool diskless_bump_after_check = false;
   // While Negotiating (an attach while connected, drbd_adm_attach): the
   // disk state the metadata gives (disk_state_from_md), taken when no
   // peer decides otherwise (ResolveNegotiation, engine_net.cc).

@@ -602,6 +602,10 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
     if (c && c->peer_devices.count(vol)) {
       v.peer_disk = static_cast<uint8_t>(c->peer_devices.at(vol).peer_disk);
     }
+    // Without a disk, the data this node exposes (drbd_send_uuids sends
+    // the exposed data UUID as the current one; here a field of its own,
+    // so that no receiver takes it for a new current UUID).
+    if (!d.data && d.disk < DiskState::kInconsistent) v.exposed_uuid = d.exposed_uuid;
     if (d.data) {
       v.size_sectors = d.size_sectors;
       v.current_uuid = d.sb.current_uuid;
@@ -703,6 +707,31 @@ int Engine::OwnBitmapFor(const Resource& r, const Device& d, uint64_t uuid) {
 void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                                   const HandshakeOut& hs, ReplState repl) {
   const std::string prefix = Prefix(r, d, c);
+  // bitmap_mod_after_handshake, a full sync toward a fresh node (current
+  // UUID just created): every allocated bitmap slot is set, not only the
+  // source's (drbd_bmio_set_allocated_n_write), so the blocks stay marked
+  // toward the nodes this one has not met yet. Only those here: a
+  // connected peer runs its own handshake with the fresh node, and without
+  // the kernel's P_PEERS_IN_SYNC nothing would clear the marks toward a
+  // peer the source is in sync with (two fresh disks synced from one
+  // source stayed marked toward each other).
+  if (repl == ReplState::kSyncTarget && !hs.use_bitmap && !hs.send_bitmap && d.data &&
+      NormUuid(d.sb.current_uuid) == md::kUuidJustCreated) {
+    bool any = false;
+    for (auto& [peer, c2] : r.connections) {
+      auto pit = c2.peer_devices.find(d.volume);
+      if (&c2 == &c || pit == c2.peer_devices.end() || peer >= md::kPeersMax ||
+          d.sb.peers[peer].bitmap_index < 0 || c2.cstate == ConnState::kConnected) {
+        continue;
+      }
+      MarkAll(d, pit->second);
+      any = true;
+    }
+    if (any) {
+      Log(fmt::format("{}: Setting and writing the whole bitmap, fresh node", prefix));
+      MdFlushBitmap(r, d, 0, ~uint64_t{0});
+    }
+  }
   if (hs.clear_bitmap && repl == ReplState::kSyncTarget) {
     Log(fmt::format("{}: Resync source provides bitmap (node_id={})", prefix, hs.copy_from));
     ClearOutOfSync(r, d, pd);
@@ -1028,6 +1057,8 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     // state"), and this side runs the sync handshake for the new disk
     // (drbd_attach_handshake); the attaching side follows the decision.
     proto::VolumeState vs = vs_in;
+    const DiskState old_pdsk = npd.peer_disk;
+    const bool was_off = npd.repl == ReplState::kOff;
     const bool peer_negotiating = vs.disk == static_cast<uint8_t>(DiskState::kNegotiating);
     if (peer_negotiating) {
       const DiskState real = (vs.uuid_flags & kUuidFlagInconsistent) ? DiskState::kInconsistent
@@ -1120,6 +1151,18 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
     npd.peer_disk = static_cast<DiskState>(vs.disk);
     if (outdate_peer && npd.peer_disk > DiskState::kOutdated) npd.peer_disk = DiskState::kOutdated;
+    // sanitize_state, "Do not trust this guy!": without a disk, a peer that
+    // becomes UpToDate on other data than this node exposes counts as
+    // Consistent; __receive_uuids takes it as UpToDate once it is on the
+    // exposed UUID ("Peer is on same UUID now").
+    if (d.disk == DiskState::kDiskless && d.exposed_uuid != 0 && !outdate_peer &&
+        npd.peer_disk == DiskState::kUpToDate && vs.current_uuid != 0) {
+      if (NormUuid(vs.current_uuid) != d.exposed_uuid) {
+        if (old_pdsk != DiskState::kUpToDate) npd.peer_disk = DiskState::kConsistent;
+      } else if (old_pdsk == DiskState::kConsistent && !was_off) {
+        Log(fmt::format("{}: Peer is on same UUID now", Prefix(r, d, c)));
+      }
+    }
     npd.peer_client = vs.client;
     npd.susp_peer = vs.resync_susp != 0;  // peer_isp
     if (d.disk == DiskState::kNegotiating && d.data) {
@@ -1195,10 +1238,46 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
         (initial || first || !peer_unstable) &&
         npd.peer_disk == DiskState::kUpToDate && d.data &&
-        NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+        NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid) &&
+        MayReturnToUpToDate(r, d, n)) {
       n.disk[vs.volume] = DiskState::kUpToDate;
       d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
       WriteMetadata(d);
+    }
+    // sanitize_state, connected to a diskless Primary: its exposed UUID is
+    // this disk's current one: an Outdated or Consistent disk is UpToDate
+    // ("Upgrading local disk ..."; the kernel also upgrades an Inconsistent
+    // one that no resync targets, the engine does not). Otherwise an
+    // UpToDate disk does not stay so ("Downgrading local disk ...") and,
+    // the change done, looks for a resync (TryToGetResynced).
+    if (was_off && npd.repl == ReplState::kEstablished && d.data &&
+        static_cast<Role>(st.role) == Role::kPrimary &&
+        vs.disk == static_cast<uint8_t>(DiskState::kDiskless) && vs.exposed_uuid != 0) {
+      DiskState& mine = n.disk[vs.volume];
+      bool target_other = false;
+      for (const auto& [p2, nc2] : n.conns) {
+        auto it2 = nc2.pd.find(vs.volume);
+        if (p2 != c.peer_node_id && it2 != nc2.pd.end() &&
+            (it2->second.repl == ReplState::kSyncTarget ||
+             it2->second.repl == ReplState::kPausedSyncT)) {
+          target_other = true;
+        }
+      }
+      if (NormUuid(vs.exposed_uuid) == NormUuid(d.sb.current_uuid) && !target_other) {
+        if (mine >= DiskState::kOutdated && mine < DiskState::kUpToDate &&
+            mine != DiskState::kDUnknown) {
+          Log(fmt::format("{}: Upgrading local disk to D_UP_TO_DATE since current UUID matches.",
+                          Prefix(r, d, c)));
+          mine = DiskState::kUpToDate;
+        }
+      } else if (mine >= DiskState::kInconsistent) {
+        d.try_to_get_resync = true;
+        if (mine == DiskState::kUpToDate) {
+          Log(fmt::format("{}: Downgrading local disk to D_CONSISTENT since current UUID differs.",
+                          Prefix(r, d, c)));
+          mine = DiskState::kConsistent;
+        }
+      }
     }
     if (npd.repl == ReplState::kSyncTarget && n.disk[vs.volume] >= DiskState::kInconsistent) {
       n.disk[vs.volume] = DiskState::kInconsistent;
@@ -1236,6 +1315,80 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     }
   }
   ReevaluateRepl(r);
+  for (auto& [vol, d] : r.devices) {
+    if (d.try_to_get_resync) TryToGetResynced(r, d);
+  }
+}
+
+bool Engine::MayReturnToUpToDate(const Resource& r, const Device& d, const ResState& n) const {
+  for (const auto& [peer, nc] : n.conns) {
+    auto it = nc.pd.find(d.volume);
+    auto cit = r.connections.find(peer);
+    if (it == nc.pd.end() || cit == r.connections.end()) continue;
+    auto pit = cit->second.peer_devices.find(d.volume);
+    if (pit == cit->second.peer_devices.end()) continue;
+    const uint64_t exposed = NormUuid(pit->second.peer.exposed_uuid);
+    if (nc.peer_role == Role::kPrimary && it->second.peer_disk == DiskState::kDiskless &&
+        exposed != 0 && exposed != NormUuid(d.sb.current_uuid)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Engine::TryToGetResynced(Resource& r, Device& d) {
+  d.try_to_get_resync = false;
+  if (!d.data || d.disk < DiskState::kInconsistent || d.disk == DiskState::kUpToDate) return;
+  // The data the diskless Primary exposes; a peer on it is the best source
+  // (the kernel ranks the peers by the strategy drbd_uuid_compare gives).
+  uint64_t exposed = 0;
+  for (const auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit != c.peer_devices.end() && c.cstate == ConnState::kConnected &&
+        c.peer_role == Role::kPrimary && pit->second.peer_disk == DiskState::kDiskless) {
+      exposed = NormUuid(pit->second.peer.exposed_uuid);
+    }
+  }
+  Connection* best = nullptr;
+  int best_rank = -1;
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    Session* s = SessionOf(c);
+    if (pit == c.peer_devices.end() || !s || !s->up || c.cstate != ConnState::kConnected ||
+        pit->second.repl != ReplState::kEstablished ||
+        pit->second.peer_disk != DiskState::kUpToDate || !pit->second.have_peer) {
+      continue;
+    }
+    const int rank = exposed != 0 && NormUuid(pit->second.peer.current_uuid) == exposed ? 1 : 0;
+    if (rank > best_rank) best_rank = rank, best = &c;
+  }
+  if (best == nullptr) return;
+  PeerDevice& pd = best->peer_devices.at(d.volume);
+  if (NormUuid(pd.peer.current_uuid) == NormUuid(d.sb.current_uuid) && pd.oos_count == 0 &&
+      pd.peer.dirty_bits == 0) {
+    // no-sync: this disk holds the peer's data ("get-resync"), unless a
+    // diskless Primary exposes other data still.
+    ResState n = Capture(r);
+    if (!MayReturnToUpToDate(r, d, n)) return;
+    n.disk[d.volume] = DiskState::kUpToDate;
+    Change(r, n, true, "get-resync");
+    return;
+  }
+  // drbd_resync(DISKLESS_PRIMARY): the peer is asked to run the sync
+  // handshake again (UUID_FLAG_RESYNC), and this side runs it on the
+  // UUIDs it holds from the peer.
+  Session* s = SessionOf(*best);
+  proto::State mine = LocalState(r, best->peer_node_id);
+  for (proto::VolumeState& v : mine.volumes) {
+    if (v.volume == d.volume) v.uuid_flags |= kUuidFlagResync;
+  }
+  Send(*s, mine);
+  proto::State theirs;
+  theirs.role = static_cast<uint8_t>(best->peer_role);
+  theirs.volumes.push_back(pd.peer);
+  theirs.volumes.back().uuid_flags |= kUuidFlagResync;
+  ApplyPeerState(r, *best, theirs, false);
+  pd.peer.uuid_flags &= ~kUuidFlagResync;
 }
 
 void Engine::AdoptSkippedInitialSync(Resource& r, Connection& from, Device& d) {
@@ -1362,7 +1515,8 @@ void Engine::ResolveNegotiation(Resource& r, Device& d, ResState& n) {
   // goes through the bitmap exchange (BitmapPhaseDisks).
   DiskState& disk = n.disk[d.volume];
   disk = d.neg_disk;
-  if (!target && up_to_date_neighbor && disk >= DiskState::kOutdated) {
+  if (!target && up_to_date_neighbor && disk >= DiskState::kOutdated &&
+      MayReturnToUpToDate(r, d, n)) {
     disk = DiskState::kUpToDate;
     d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
     WriteMetadata(d);
@@ -1479,6 +1633,7 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
                             const std::string& tag) {
   uint32_t peer = c.peer_node_id;
   std::map<uint32_t, uint64_t> oos_before;  // by volume, before in-flight writes fail
+  bool hold_connect = false;  // until a diskless Primary's new UUID is made
   for (const auto& [vol, pd] : c.peer_devices) oos_before[vol] = pd.oos_count;
   ApplyUnackedPeerRequests(r, c);
   StopNetworking(r, c);
@@ -1491,9 +1646,11 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
                             nc.peer_role == Role::kPrimary && n.role != Role::kPrimary &&
                             c.net.Int("fencing") == 0;
   std::vector<uint32_t> consistent;
+  // (A disk already Consistent, as beside a diskless Primary on other data,
+  // comes back too: twopc_after_lost_peer takes every Consistent disk.)
   if (lost_primary) {
     for (auto& [vol, ds] : n.disk) {
-      if (ds != DiskState::kUpToDate) continue;
+      if (ds != DiskState::kUpToDate && ds != DiskState::kConsistent) continue;
       ds = DiskState::kConsistent;
       consistent.push_back(vol);
     }
@@ -1523,7 +1680,10 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   } else if (!consistent.empty()) {
     ResState up = Capture(r);
     for (uint32_t vol : consistent) {
-      if (up.disk.at(vol) == DiskState::kConsistent) up.disk[vol] = DiskState::kUpToDate;
+      if (up.disk.at(vol) == DiskState::kConsistent &&
+          MayReturnToUpToDate(r, r.devices.at(vol), up)) {
+        up.disk[vol] = DiskState::kUpToDate;
+      }
     }
     Change(r, up, true, "lost-peer");
   }
@@ -1540,6 +1700,19 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     auto pit = c.peer_devices.find(vol);
     if (pit != c.peer_devices.end() && pit->second.oos_count > oos_before[vol]) {
       RotateUuidForAbsentPeers(r, d);
+      // Without a disk the peers store the new data generation once the
+      // other peers answered a ping (conn_disconnect: requests in flight
+      // and NEW_CUR_UUID set -> drbd_check_peers_new_current_uuid ->
+      // drbd_uuid_new_current's diskless branch), not at the next write: a
+      // peer back before that write would meet the exposed UUID it left on
+      // and be taken as UpToDate without the writes it missed.
+      // The lost peer connects again only after that (the kernel runs the
+      // check in the lost connection's own receiver, in conn_disconnect).
+      if (!d.data && r.role == Role::kPrimary && d.new_cur_uuid) {
+        d.diskless_bump_after_check = true;
+        c.connect_after_check = !abort;
+        hold_connect = !abort;
+      }
     }
   }
   // The peer said goodbye or shut its socket down: not "connected" on disk
@@ -1566,6 +1739,11 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   }
   Change(r, n2, true, tag);
   TwoPcPeerGone(r, peer);
+  if (hold_connect) {
+    StartCheckPeers(r);
+    if (!r.checking_peers) DisklessBumpAfterCheck(r);
+    return;
+  }
   if (!abort) StartConnecting(r, c);
 }
 
@@ -1632,6 +1810,44 @@ void Engine::MaybeFinishCheckPeers(Resource& r) {
   for (auto& [peer, c] : r.connections) c.checking = false;
   r.checking_peers = false;
   ScheduleUuidWaiters(r);
+  DisklessBumpAfterCheck(r);
+}
+
+void Engine::DisklessBumpAfterCheck(Resource& r) {
+  bool any = false;
+  for (const auto& [vol, d] : r.devices) any = any || d.diskless_bump_after_check;
+  for (const auto& [peer, c] : r.connections) any = any || c.connect_after_check;
+  if (!any) return;
+  // After the state change under way (the check may end inside a
+  // connection loss): then the peers that answered are the ones left.
+  env_.clock->StartTimer(0, [this, res = r.name] {
+    Resource* r2 = FindResource(res);
+    if (r2 == nullptr || r2->checking_peers) return;
+    for (auto& [vol, d] : r2->devices) {
+      if (!std::exchange(d.diskless_bump_after_check, false)) continue;
+      // drbd_check_peers_new_current_uuid: only while the data is still
+      // reachable through an UpToDate peer.
+      bool accessible = false;
+      for (auto& [peer, c] : r2->connections) {
+        auto pit = c.peer_devices.find(vol);
+        const Session* s = SessionOf(c);
+        accessible = accessible || (pit != c.peer_devices.end() && s && s->up &&
+                                    pit->second.repl >= ReplState::kEstablished &&
+                                    pit->second.peer_disk == DiskState::kUpToDate);
+      }
+      if (d.data || r2->role != Role::kPrimary || !d.new_cur_uuid || !accessible ||
+          UuidLocked(*r2) || !DisklessNeedsNewCurrent(*r2, d)) {
+        continue;
+      }
+      d.new_cur_uuid = false;
+      DisklessNewCurrent(*r2, d);
+    }
+    for (auto& [peer, c] : r2->connections) {
+      if (std::exchange(c.connect_after_check, false) && c.cstate == ConnState::kUnconnected) {
+        StartConnecting(*r2, c);
+      }
+    }
+  });
 }
 
 void Engine::ScheduleKoCheck(Resource& r, Connection& c) {

@@ -5,7 +5,8 @@
 // `quorum( yes -> no )` log line and events2 field, promotion refused with
 // SS_NO_QUORUM and the kernel's state error text, on-no-quorum io-error
 // failing IO and suspend-io parking it (susp-io quorum) until quorum
-// returns on reconnect, and the quorum-lost handler of a Primary. Also
+// returns on reconnect, and the quorum-lost handler of a Primary. A
+// diskless Primary beside a peer back on older data (DisklessPrimary.*). Also
 // on-io-error with a world disk that returns EIO (two nodes): detach and
 // call-local-io-error take the disk away (the latter running the
 // local-io-error handler) while writes go on through the peer; pass_on
@@ -620,6 +621,163 @@ TEST_F(PeerAcks, ANewCurrentUuidChecksThePeersFirstSoAPeerThatDiedUnnoticedGetsT
   ASSERT_TRUE(to_b && to_c);
   EXPECT_NE(*to_b, 0u);
   EXPECT_EQ(*to_c, *to_b);
+}
+
+// A diskless Primary (its disk failed, on-io-error detach) and a peer that
+// comes back on older data (9.2.18 receive_state's
+// diskless_with_peers_different_current_uuids and sanitize_state).
+class DisklessPrimary : public Quorum {
+ protected:
+  // a Primary writer without its disk; c cut off from a (and from b unless
+  // `keep_bc`); a writes block 0 (pattern 1) through b, which takes a's new
+  // current UUID with c weak. The writer's handle.
+  uint64_t WriteWithoutDiskAndWithoutC(bool keep_bc) {
+    Up(0, kIoError);
+    OptionSet detach(cfg::OptContext::kDiskOptions);
+    detach.Set("on-io-error", 2);  // detach
+    EXPECT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
+    const uint64_t ha = Writer(0);
+    world.SetDiskErrors("/a/disk", false, true);
+    EXPECT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
+    world.RunFor(kSec);
+    EXPECT_EQ(N(0).engine.DiskStateOf(0), DiskState::kDiskless);
+    world.Partition(Host(0), Host(2), true);
+    if (!keep_bc) world.Partition(Host(1), Host(2), true);
+    world.RunFor(30 * kSec);
+    EXPECT_EQ(sim::WriteAndRun(world, N(0), ha, 0, sim::Pattern(4096, 1)), 0);
+    world.RunFor(5 * kSec);
+    EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+    EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+    for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+    return ha;
+  }
+  std::vector<uint8_t> Block0(const std::string& disk) {
+    auto bytes = world.DiskBytes(disk);
+    EXPECT_TRUE(bytes);
+    if (!bytes) return {};
+    return std::vector<uint8_t>(bytes->begin(), bytes->begin() + 4096);
+  }
+};
+
+TEST_F(DisklessPrimary, TakesAStalePeerAsOutdatedAndThePeerItselfAsConsistent) {
+  // c comes back to a alone (b still cut off from it): its current UUID is
+  // the bitmap UUID b keeps toward it, so its data is older than what a
+  // exposes: a takes its disk as Outdated ("Downgrading joining peer's
+  // disk"), c downgrades itself from UpToDate to Consistent and stays so
+  // beside a (may_return_to_up_to_date). Once c meets b it resyncs block 0
+  // and is UpToDate on a's data.
+  ASSERT_NO_FATAL_FAILURE(WriteWithoutDiskAndWithoutC(false));
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 c: Downgrading joining peer's disk as its data is older"));
+  EXPECT_TRUE(N(2).sink.LogContains(
+      "drbd r0/0 drbd0 a: Downgrading local disk to D_CONSISTENT since current UUID differs."));
+  // (c's next STATE shows its own Consistent: a takes that, not UpToDate.)
+  EXPECT_EQ(N(0).engine.ConnStateOf("r0", 2), ConnState::kConnected);
+  EXPECT_EQ(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kConsistent));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
+  EXPECT_NE(Block0("/c/disk"), sim::Pattern(4096, 1));
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(Block0("/c/disk"), sim::Pattern(4096, 1));
+}
+
+TEST_F(DisklessPrimary, AStalePeerStillConnectedToAnUpToDateOneGetsResyncedFromIt) {
+  // c stays connected to b: weak, Outdated on the old UUID beside it (b
+  // does not pass a Primary's UUID on, and nothing resyncs c on that live
+  // connection). When c meets a again, on other data than a exposes, it
+  // asks b for the resync (drbd_try_to_get_resynced: both run the sync
+  // handshake on the live connection) and gets block 0.
+  ASSERT_NO_FATAL_FAILURE(WriteWithoutDiskAndWithoutC(true));
+  ASSERT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), std::optional(ReplState::kEstablished));
+  ASSERT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kOutdated));
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kOutdated));
+  ASSERT_FALSE(N(2).sink.LogContains("drbd r0/0 drbd0 b: drbd_sync_handshake:"));
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(2).sink.LogContains(
+      "drbd r0/0 drbd0 b: uuid_compare()=target-use-bitmap by rule=bitmap-peer"));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(Block0("/c/disk"), sim::Pattern(4096, 1));
+}
+
+TEST_F(DisklessPrimary, AGonePeersBitmapUuidsStillShowThatAJoiningPeerIsOlder) {
+  // b is gone too when c comes back, but the UUIDs a last had from b still
+  // hold c's current UUID as b's bitmap UUID toward c (the kernel keeps a
+  // peer's UUIDs past the disconnect): c is older, not refused.
+  ASSERT_NO_FATAL_FAILURE(WriteWithoutDiskAndWithoutC(false));
+  world.Partition(Host(0), Host(1), true);
+  world.RunFor(30 * kSec);
+  N(0).sink.Clear();
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 c: Downgrading joining peer's disk as its data is older"));
+  EXPECT_FALSE(N(0).sink.LogContains("Current UUID of peer does not match my exposed UUID."));
+  EXPECT_EQ(N(0).engine.ConnStateOf("r0", 2), ConnState::kConnected);
+  EXPECT_NE(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
+}
+
+TEST_F(DisklessPrimary, AReplacedDiskMarksEveryBlockTowardAPeerItHasNotMet) {
+  // a's failed disk is replaced (fresh metadata) while c is away: the full
+  // sync from b also marks every block toward c (bitmap_mod_after_handshake,
+  // "Setting and writing the whole bitmap, fresh node"), block 0 that c
+  // lacks among them; when c is back it gets block 0.
+  ASSERT_NO_FATAL_FAILURE(WriteWithoutDiskAndWithoutC(false));
+  world.SetDiskErrors("/a/disk", false, false);
+  world.CrashDisk("/a/disk", World::CrashMode::kKeep);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes, md::kMdfAlClean,
+                                md::kUuidJustCreated, -1, 2));
+  ASSERT_EQ(N(0).Attach(0, "/a/disk").ret, Ret::kNoError);
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 b: Setting and writing the whole bitmap, fresh node"));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 2, 0, 0), std::optional<bool>(true));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 1, 0, 0), std::optional<bool>(false));
+  world.Partition(Host(0), Host(2), false);
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(Block0("/c/disk"), sim::Pattern(4096, 1));
+}
+
+TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBack) {
+  // a, diskless, writes block 0 while c is cut off: the write waits for c
+  // until the ping timeout drops it. With a write in flight at the loss, a
+  // pings b (drbd_check_peers) and then sends its new current UUID at once,
+  // not at its next write, and c may connect again only after that; so c,
+  // back before any further write, is older than what a exposes.
+  Up(0, kIoError);
+  OptionSet detach(cfg::OptContext::kDiskOptions);
+  detach.Set("on-io-error", 2);
+  ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
+  const uint64_t ha = Writer(0);
+  world.SetDiskErrors("/a/disk", false, true);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
+  world.RunFor(kSec);
+  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(err, 0);
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 c: Downgrading joining peer's disk as its data is older"));
+  EXPECT_NE(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
 }
 
 }  // namespace

@@ -208,7 +208,10 @@ void Engine::TwoPcApply(Resource& r, uint64_t primary_nodes, uint64_t weak_nodes
   } else if (lost_peer) {
     for (uint32_t vol : consistent) {
       auto it = n.disk.find(vol);
-      if (it != n.disk.end() && it->second == DiskState::kConsistent) it->second = DiskState::kUpToDate;
+      if (it != n.disk.end() && it->second == DiskState::kConsistent &&
+          MayReturnToUpToDate(r, r.devices.at(vol), n)) {
+        it->second = DiskState::kUpToDate;
+      }
     }
   }
   if (!(n == Capture(r))) Change(r, n, true, tag);

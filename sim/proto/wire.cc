@@ -194,7 +194,7 @@ struct Layout<VolumeState> {
       List<uint8_t>(&VolumeState::bitmap_uuids), List<uint8_t>(&VolumeState::history_uuids),
       &VolumeState::dirty_bits, &VolumeState::verify_marks, &VolumeState::resync_susp,
       &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes,
-      &VolumeState::peer_disk);
+      &VolumeState::peer_disk, &VolumeState::exposed_uuid);
 };
 template <>
 struct Layout<State> {

@@ -128,6 +128,11 @@ struct VolumeState {
   // the kernel's p_state pdsk). A node whose attach is negotiating takes
   // the STATE that shows its new disk as the peer's answer (engine_net.cc).
   uint8_t peer_disk = 0;
+  // The data a diskless sender exposes (the kernel's exposed data UUID,
+  // which its P_UUIDS110 carries as the current UUID): a node with a disk
+  // that connects to a diskless Primary on other data does not stay
+  // UpToDate (sanitize_state). 0 from a sender with a disk.
+  uint64_t exposed_uuid = 0;
   bool operator==(const VolumeState&) const = default;
 };
 
