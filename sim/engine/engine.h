@@ -488,7 +488,10 @@ class Engine {
   // As SyncTarget (engine_io.cc): an application write of [offset,
   // offset+len) reached the local disk; resync data for those blocks that
   // arrives later is refused (RefuseStaleResyncData, true: do not write it).
-  void NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len);
+  // `from_peer`: a peer's write, not noted toward that peer (its own
+  // resync source side sees its writes: ResyncSawWrite).
+  void NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len,
+                           std::optional<uint32_t> from_peer = std::nullopt);
   bool RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len);
   // A Primary with UpToDate data writes while peers are away: the current
   // UUID moves into their bitmap UUIDs and a new one is made (once).

@@ -943,6 +943,11 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         return;
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
+      if (!resync && !data.empty()) {
+        if (Resource* r3 = ResourceOfMinor(minor)) {
+          NoteSyncTargetWrite(*r3, *d2, offset, data.size(), peer);
+        }
+      }
       LowerIssued(*d2, data.size(), true);
       auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages](bool ok) mutable {
         LowerDone(minor);
@@ -1046,11 +1051,18 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
 // that arrives for them afterwards: the source may have read it before the
 // write reached it. The refused blocks stay marked at the source, which
 // reads them again once the refusal came back, so after the write.
-void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len) {
+// The same holds for a Primary's write that reaches a Secondary while it is
+// SyncTarget of another peer (three nodes): that source may have read the
+// block before the Primary's write reached it (detsim seed 0x27: a
+// Secondary's resync data overwrote a newer write of the Primary). The
+// kernel's target keeps that order with the dagtag its resync requests
+// carry (the source waits until it has the Primary's writes up to it).
+void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len,
+                                 std::optional<uint32_t> from_peer) {
   if (len == 0) return;
   for (auto& [peer, c] : r.connections) {
     auto pit = c.peer_devices.find(d.volume);
-    if (pit == c.peer_devices.end()) continue;
+    if (pit == c.peer_devices.end() || (from_peer && peer == *from_peer)) continue;
     PeerDevice& pd = pit->second;
     if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) continue;
     for (uint64_t b = offset / kBmBlock; b <= (offset + len - 1) / kBmBlock; ++b) {

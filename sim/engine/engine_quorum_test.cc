@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -778,6 +779,55 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
       "drbd r0/0 drbd0 c: Downgrading joining peer's disk as its data is older"));
   EXPECT_NE(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
   EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
+}
+
+// A Secondary that is SyncTarget of another Secondary while the Primary
+// writes (three nodes): resync data the source read before the Primary's
+// write reached it arrives at the target after that write and must not
+// overwrite it (detsim seed 0x5a8e7f31a0835b6b). The target refuses it;
+// the source sends the block again, read after the write.
+TEST_F(Quorum, APrimarysWriteIsNotOverwrittenByAnotherSourcesOlderResyncData) {
+  Up(0, kIoError);
+  OptionSet slow(cfg::OptContext::kPeerDeviceOptions);
+  slow.Set("c-plan-ahead", 0);
+  slow.Set("resync-rate", 20000);  // KiB/s: the device takes seconds
+  ASSERT_EQ(N(1).engine.PeerDeviceOptions(N(1).PeerVol("r0", 2, 0), slow, false).ret,
+            Ret::kNoError);
+  const uint64_t ha = Writer(0);
+  ASSERT_EQ(N(1).engine.InvalidateRemote(N(1).PeerVol("r0", 2, 0)).ret, Ret::kSsSuccess);
+  world.RunFor(kSec / 5);
+  ASSERT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), std::optional(ReplState::kSyncTarget));
+  // 200 ms each way, longer than the 100 ms between the source's batches:
+  // b reads its next batch before a's write reaches it.
+  world.set_latency_ns(200000000);
+  world.RunFor(kSec / 10);
+  const uint64_t size = N(0).engine.DeviceBytes(0).value();
+  std::map<uint64_t, std::vector<uint8_t>> expect;  // by 4 KiB block
+  uint64_t last = N(1).engine.ResyncBytesSent("r0", 2, 0).value();
+  for (int i = 0; i < 8; ++i) {
+    for (int t = 0; t < 300 && N(1).engine.ResyncBytesSent("r0", 2, 0).value() == last; ++t) {
+      world.RunFor(1000000);
+    }
+    const uint64_t sent = N(1).engine.ResyncBytesSent("r0", 2, 0).value();
+    ASSERT_GT(sent, last) << "write " << i << " of a " << size << "-byte device";
+    last = sent;
+    // Blocks of b's next batch, read before a's write reaches b.
+    const uint64_t off = sent + 16 * 4096;
+    ASSERT_LT(off + 4096, size);
+    std::vector<uint8_t> data = sim::Pattern(4096, static_cast<uint8_t>(i + 20));
+    expect[off / 4096] = data;
+    N(0).engine.IoWrite(ha, off, std::move(data), false, [](int e) { EXPECT_EQ(e, 0); });
+  }
+  world.set_latency_ns(100000);
+  world.RunFor(60 * kSec);
+  ASSERT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  ASSERT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), std::optional(ReplState::kEstablished));
+  const auto c_disk = world.DiskBytes("/c/disk");
+  ASSERT_TRUE(c_disk);
+  for (const auto& [block, data] : expect) {
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), c_disk->begin() + block * 4096))
+        << "block " << block;
+  }
 }
 
 }  // namespace
