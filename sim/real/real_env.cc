@@ -520,14 +520,8 @@ class DiskWorker {
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(std::move(op));
-      ++unanswered_;
     }
     cv_.notify_one();
-  }
-  // True while an op handed to Push has not had its completion posted.
-  bool Busy() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return unanswered_ > 0;
   }
 
  private:
@@ -552,9 +546,6 @@ class DiskWorker {
         }
         if (!stopping) {
           for (size_t k = i; k < end; ++k) PostCompletion(io_, alive_, std::move(batch[k]), ok);
-          lock.lock();
-          unanswered_ -= end - i;
-          lock.unlock();
         }
         i = end;
       }
@@ -574,7 +565,6 @@ class DiskWorker {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<DiskOp> queue_;  // guarded by mu_
-  size_t unanswered_ = 0;      // guarded by mu_
   bool stop_ = false;          // guarded by mu_
   std::atomic<uint64_t>& last_ns_;
   std::vector<DiskOp> leftover_;  // the worker's last batch; read after the join
@@ -644,7 +634,7 @@ class FileDisk : public sim::Disk {
   // it holds the receiver (receive_Barrier under write ordering flush).
   void Flush(std::function<void(bool)> done) override {
     const uint64_t last_ns = last_flush_ns_.load(std::memory_order_relaxed);
-    if (!written_since_flush_ && last_ns != kNoGoodFlush && !(worker_ && worker_->Busy())) {
+    if (!written_since_flush_ && last_ns != kNoGoodFlush && offloaded_ == 0) {
       stats_->skipped_flushes.fetch_add(1, std::memory_order_relaxed);
       PostCompletion(io_, alive_, DiskOp{DiskOp::Kind::kFlush, 0, {}, {}, std::move(done)}, true);
       return;
@@ -656,9 +646,9 @@ class FileDisk : public sim::Disk {
 
  private:
   // Runs `op` on the loop, or hands it to the worker when `offload` or
-  // when the worker still has ops.
+  // when an op handed to the worker has not completed on the loop yet.
   void Submit(DiskOp op, bool offload) {
-    if (offload || (worker_ && worker_->Busy())) {
+    if (offload || offloaded_ > 0) {
       if (!worker_) {
         worker_ = std::make_unique<DiskWorker>(io_, fd_, DirectIo(direct_fd_, stats_), alive_,
                                                last_flush_ns_);
@@ -666,12 +656,21 @@ class FileDisk : public sim::Disk {
       // The guard keeps io_.run() going while the op is off the loop.
       auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
           io_.get_executor());
+      // Counted down on the loop before the op's own completion runs (the
+      // completion runs only while the disk is alive: PostCompletion), so
+      // that what that completion does next sees the worker idle. Counting
+      // on the worker instead, after posting, left a moment in which a
+      // completed flush still made the next one look busy.
+      ++offloaded_;
       if (op.kind == DiskOp::Kind::kRead) {
-        op.read_done = [guard, done = std::move(op.read_done)](bool ok, std::vector<uint8_t> b) {
+        op.read_done = [this, guard, done = std::move(op.read_done)](bool ok,
+                                                                      std::vector<uint8_t> b) {
+          --offloaded_;
           if (done) done(ok, std::move(b));
         };
       } else {
-        op.done = [guard, done = std::move(op.done)](bool ok) {
+        op.done = [this, guard, done = std::move(op.done)](bool ok) {
+          --offloaded_;
           if (done) done(ok);
         };
       }
@@ -694,6 +693,8 @@ class FileDisk : public sim::Disk {
   // on the worker.
   std::atomic<uint64_t> last_flush_ns_{kNoGoodFlush};
   bool written_since_flush_ = true;  // a Write issued since the last Flush was
+  // Ops handed to the worker whose completion has not run on the loop yet.
+  size_t offloaded_ = 0;
   std::unique_ptr<DiskWorker> worker_;  // started by the first op it gets
 };
 
