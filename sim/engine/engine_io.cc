@@ -943,11 +943,8 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         return;
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
-      if (!resync && !data.empty()) {
-        if (Resource* r3 = ResourceOfMinor(minor)) {
-          NoteSyncTargetWrite(*r3, *d2, offset, data.size(), peer);
-        }
-      }
+      Resource* r2 = ResourceOfMinor(minor);
+      if (r2 && !resync && !data.empty()) NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer);
       LowerIssued(*d2, data.size(), true);
       auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages](bool ok) mutable {
         LowerDone(minor);
@@ -957,7 +954,6 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         PeerPagesDone(sid, pages);
         if (seq) PeerWriteDone(sid, seq);
       };
-      const Resource* r2 = ResourceOfMinor(minor);
       if (r2 && InsertFault(*r2, *d2, resync ? kFaultRsWr : kFaultDtWr)) {  // engine_faults.cc
         Later(env_.clock, [finish]() mutable { finish(false); });
         return;
@@ -1053,8 +1049,9 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
 // reads them again once the refusal came back, so after the write.
 // The same holds for a Primary's write that reaches a Secondary while it is
 // SyncTarget of another peer (three nodes): that source may have read the
-// block before the Primary's write reached it (detsim seed 0x27: a
-// Secondary's resync data overwrote a newer write of the Primary). The
+// block before the Primary's write reached it (detsim seed
+// 0x5a8e7f31a0835b6b: a Secondary's resync data overwrote a newer write of
+// the Primary, an acknowledged write then missing on it). The
 // kernel's target keeps that order with the dagtag its resync requests
 // carry (the source waits until it has the Primary's writes up to it).
 void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len,
