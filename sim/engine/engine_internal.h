@@ -134,6 +134,11 @@ struct Engine::PeerDevice {
   proto::VolumeState peer;  // the peer's last STATE record for this volume
   bool have_peer = false;
   bool peer_disk_seen = false;  // the peer once reported a disk (MDF_PEER_DEVICE_SEEN)
+  // The disk state this node last told the peer in a STATE (the kernel's
+  // comm_state.disk); DUnknown when none went out on this connection. The
+  // sync handshake's disk-state rules use it, not the disk of the moment:
+  // both ends then decide on the same pair of states (Engine::Send).
+  DiskState comm_disk = DiskState::kDUnknown;
   // new-current-uuid --clear-bitmap on a just-created pair: STATE carries
   // UUID_FLAG_SKIP_INITIAL_SYNC until the peer reports our current UUID.
   bool send_skip = false;

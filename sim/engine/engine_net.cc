@@ -251,7 +251,18 @@ Engine::Connection* Engine::ConnectionOf(const Session& s, Resource** res_out) {
   return c;
 }
 
-void Engine::Send(Session& s, const proto::Message& m) { s.stream->Send(proto::Encode(m)); }
+void Engine::Send(Session& s, const proto::Message& m) {
+  if (const auto* st = std::get_if<proto::State>(&m)) {
+    if (Connection* c = ConnectionOf(s)) {
+      for (const proto::VolumeState& v : st->volumes) {
+        if (auto it = c->peer_devices.find(v.volume); it != c->peer_devices.end()) {
+          it->second.comm_disk = static_cast<DiskState>(v.disk);
+        }
+      }
+    }
+  }
+  s.stream->Send(proto::Encode(m));
+}
 
 // ---------------------------------------------------------------------------
 // Stream events
@@ -952,29 +963,38 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     hs->drop = true;
     return ReplState::kOff;
   }
+  // The disk states below are this node's as the peer last heard it
+  // (comm_state.disk; while Negotiating, the metadata's), so both ends
+  // weigh the same pair: a disk Outdated a moment ago by another peer's
+  // handshake (WFBitMapT there) still counts as the UpToDate it sent here
+  // (detsim --nodes=3 --seed=0xb3617b70ac9e918f: one end chose a bitmap
+  // resync, the other none, and the first waited in WFBitMapT for good).
+  DiskState my_disk =
+      pd.comm_disk == DiskState::kNegotiating ? d.neg_disk : pd.comm_disk;
+  if (my_disk < DiskState::kInconsistent || my_disk == DiskState::kDUnknown) my_disk = d.disk;
   // disk_states_to_strategy: where the UUIDs left the direction open
   // (equal current UUIDs decided by crashed-Primary or lost-quorum flags)
   // or found nothing to do beside an Inconsistent disk, differing disk
   // states decide: the better disk is the source. A crashed Primary whose
   // disk came back Inconsistent never overwrites an UpToDate peer.
-  if (!split_brain && d.disk != peer_disk && d.disk >= DiskState::kInconsistent &&
+  if (!split_brain && my_disk != peer_disk && my_disk >= DiskState::kInconsistent &&
       peer_disk >= DiskState::kInconsistent && peer_disk != DiskState::kDUnknown) {
     const std::string_view rv = rule;
     const bool either_inconsistent =
-        d.disk == DiskState::kInconsistent || peer_disk == DiskState::kInconsistent;
+        my_disk == DiskState::kInconsistent || peer_disk == DiskState::kInconsistent;
     const bool arbitrary =
         if_failed && (rv == "reconnected" || rv == "lost-quorum" || rv == "both-off");
     if (arbitrary || (out == ReplState::kEstablished && either_inconsistent &&
                       std::string_view(strategy) == "no-sync")) {
       // A full sync (the kernel's choice when the target's bitmap cannot be
       // matched to the source's; always safe).
-      const bool prefer_local = d.disk > peer_disk;
+      const bool prefer_local = my_disk > peer_disk;
       out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
       hs->use_bitmap = false;
       hs->send_bitmap = false;
       Log(fmt::format("{}: strategy = {} due to disk states. ({}/{})", prefix,
                       prefer_local ? "source-set-bitmap" : "target-set-bitmap",
-                      events::ToString(d.disk), events::ToString(peer_disk)));
+                      events::ToString(my_disk), events::ToString(peer_disk)));
     }
   }
   // Not in the kernel (docs/compat.md): equal current UUIDs and "no-sync"
@@ -991,16 +1011,16 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // from a crash the Primary had not noticed, whose bits are its own stale
   // writes; 9.2.18's no-sync keeps the current side's data (detsim
   // --nodes=3 --seed=0xa93258ef7777682c).
-  const bool both_up = d.disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
+  const bool both_up = my_disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
   const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
-  const bool prefer_local = d.disk != peer_disk ? d.disk > peer_disk : pd.oos_count > 0;
+  const bool prefer_local = my_disk != peer_disk ? my_disk > peer_disk : pd.oos_count > 0;
   const bool me_stable = DeviceStable(r);
   const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
   const bool stale_source = prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable;
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
-      d.disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
+      my_disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
-      (d.disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
+      (my_disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
                            : both_up && one_marked) &&
       !stale_source &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
@@ -1009,13 +1029,13 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     hs->send_bitmap = !prefer_local;
     Log(fmt::format("{}: strategy = {} due to bits in bitmap. ({}/{})", prefix,
                     prefer_local ? "source-use-bitmap" : "target-use-bitmap",
-                    events::ToString(d.disk), events::ToString(peer_disk)));
+                    events::ToString(my_disk), events::ToString(peer_disk)));
   }
   // drbd_sync_handshake: a missed end of a resync only repeats it from an
   // UpToDate source; otherwise the target retires its bitmap UUID.
-  if (missed == Missed::kSourceMissedEnd && d.disk != DiskState::kUpToDate) {
+  if (missed == Missed::kSourceMissedEnd && my_disk != DiskState::kUpToDate) {
     Log(fmt::format("{}: Resync (rule={}) skipped: sync-source ({})", prefix, rule,
-                    events::ToString(d.disk)));
+                    events::ToString(my_disk)));
     out = ReplState::kEstablished;
     hs->use_bitmap = false;
   } else if (missed == Missed::kPeerMissedEnd && peer_disk != DiskState::kUpToDate) {
@@ -1232,11 +1252,15 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     // An Outdated disk holding the same data as an UpToDate peer is UpToDate
     // (at a handshake, "Upgrading local disk ... after unstable/weak"), but
     // not through a peer connected to a Primary: this node may be weak,
-    // Outdated by the Primary's cluster-wide change (engine_twopc.cc).
+    // Outdated by the Primary's cluster-wide change (engine_twopc.cc). On a
+    // live connection only when the stable peer's disk comes up from
+    // Outdated (sanitize_state's third case): an invalidate's Outdated disk
+    // waiting for its resync from another peer stays so when the Primary's
+    // STATE comes (it began the resync UpToDate, the source ended it).
     const bool peer_unstable = !(vs.uuid_flags & kUuidFlagStable) &&
                                static_cast<Role>(st.role) != Role::kPrimary;
     if (npd.repl == ReplState::kEstablished && n.disk[vs.volume] == DiskState::kOutdated &&
-        (initial || first || !peer_unstable) &&
+        (initial || first || (!peer_unstable && old_pdsk == DiskState::kOutdated)) &&
         npd.peer_disk == DiskState::kUpToDate && d.data &&
         NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid) &&
         MayReturnToUpToDate(r, d, n)) {
@@ -1692,7 +1716,10 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     p.established = false;
     Emit(PathNote(r, c, p, NotifyType::kChange));
   }
-  for (auto& [vol, pd] : c.peer_devices) pd.have_peer = false;
+  for (auto& [vol, pd] : c.peer_devices) {
+    pd.have_peer = false;
+    pd.comm_disk = DiskState::kDUnknown;
+  }
   // Writes whose acks the loss took were written while the peer was away:
   // their blocks are out of sync, and a Primary needs the new current UUID
   // that makes the next handshake resync them (found by tests/sim detsim).

@@ -830,5 +830,34 @@ TEST_F(Quorum, APrimarysWriteIsNotOverwrittenByAnotherSourcesOlderResyncData) {
   }
 }
 
+// invalidate with sync-from-peer-node-id on a Secondary beside a Primary
+// (three nodes): c goes Outdated and asks b for the resync; the Primary's
+// STATE arriving meanwhile does not bring c's disk back to UpToDate
+// (sanitize_state upgrades an Outdated disk on a live connection only when
+// the peer's own disk comes up from Outdated). Before, b saw c UpToDate a
+// moment after beginning the resync, ended it, and c stayed SyncTarget.
+TEST_F(Quorum, InvalidateFromASecondaryBesideAPrimaryResyncsToTheEnd) {
+  Up(0, kIoError);
+  OptionSet slow(cfg::OptContext::kPeerDeviceOptions);
+  slow.Set("c-plan-ahead", 0);
+  slow.Set("resync-rate", 20000);  // KiB/s
+  ASSERT_EQ(N(1).engine.PeerDeviceOptions(N(1).PeerVol("r0", 2, 0), slow, false).ret,
+            Ret::kNoError);
+  Writer(0);
+  ASSERT_EQ(N(2).engine.Invalidate(N(2).Minor(0), true, 1).ret, Ret::kSsSuccess);
+  world.RunFor(kSec / 2);
+  EXPECT_EQ(N(1).engine.ReplStateOf("r0", 2, 0), std::optional(ReplState::kSyncSource));
+  EXPECT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), std::optional(ReplState::kSyncTarget));
+  EXPECT_FALSE(N(2).sink.LogContains("disk( Outdated -> UpToDate )"));
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), std::optional(ReplState::kEstablished));
+  EXPECT_EQ(N(1).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_EQ(N(0).engine.PeerDiskOf("r0", 2, 0), std::optional(DiskState::kUpToDate));
+  EXPECT_TRUE(N(2).sink.LogContains("Resync done"));
+  const uint64_t sent = N(1).engine.ResyncBytesSent("r0", 2, 0).value();
+  EXPECT_EQ(sent, N(0).engine.DeviceBytes(0).value());
+}
+
 }  // namespace
 }  // namespace drbd::engine
