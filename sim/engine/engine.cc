@@ -1115,9 +1115,11 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
   });
 }
 
-void Engine::WriteMetadata(Device& d) {
-  if (!d.meta) return;
-  if (MetaWriteFault(d, "drbd_md_write")) return;  // engine_faults.cc
+void Engine::WriteMetadata(Device& d, std::function<void()> on_durable) {
+  if (!d.meta || MetaWriteFault(d, "drbd_md_write")) {  // engine_faults.cc
+    if (on_durable) on_durable();
+    return;
+  }
   md::Superblock on_disk = d.sb;
   on_disk.flags = MdOnDiskFlags(d);
   md::SuperblockBytes bytes = md::Encode(md::Format::kV09, on_disk);
@@ -1125,8 +1127,9 @@ void Engine::WriteMetadata(Device& d) {
   // Peers' data writes arriving meanwhile wait for it (HoldPeerWrite).
   std::shared_ptr<DeviceMd> md_state = d.md_state;
   if (md_state) ++md_state->sb_in_flight;
-  auto durable = [md_state] {
+  auto durable = [md_state, on_durable = std::move(on_durable)] {
     if (md_state && --md_state->sb_in_flight == 0) ReleaseHeldWrites(*md_state);
+    if (on_durable) on_durable();
   };
   // As the kernel's REQ_PREFLUSH | REQ_FUA superblock write: what was
   // written before (resync data a new disk state vouches for) is durable
@@ -1135,7 +1138,9 @@ void Engine::WriteMetadata(Device& d) {
                sb = std::vector<uint8_t>(bytes.begin(), bytes.end())](bool) mutable {
     meta->Write(offset, std::move(sb), [meta, durable](bool ok) {
       if (!ok) return durable();
-      meta->Flush([durable](bool) { durable(); });
+      // (`meta` held until the flush completes: a detached disk's last
+      // reference, whose completions would be dropped with it.)
+      meta->Flush([meta, durable](bool) { durable(); });
     });
   });
 }
@@ -1169,7 +1174,15 @@ Ret Engine::DetachDevice(Resource& r, Device& d, bool force, const std::string& 
   MdDetach(r, d);
   d.sb.flags &= ~uint32_t{md::kMdfPrimaryInd};
   d.sb.flags |= md::kMdfAlClean;
-  WriteMetadata(d);
+  // The superblock write starts with a flush: the bitmap and activity-log
+  // writes MdDetach issued are durable before it completes.
+  ++released_io_->in_flight;
+  WriteMetadata(d, [io = released_io_] {
+    if (--io->in_flight != 0) return;
+    std::vector<std::function<void()>> waiters = std::move(io->waiters);
+    io->waiters.clear();
+    for (auto& fn : waiters) fn();
+  });
   // ensure_exposed_data_uuid (exposable_data_uuid): the data this node
   // exposes without its disk is that of an UpToDate peer, else what the
   // disk held; a peer that connects later on other data is checked

@@ -114,6 +114,12 @@ class Engine {
   // thread, which disconnect, del-peer and down stop and wait for: their
   // replies come after the handler exits.
   void AfterDisconnectedHandlers(const std::string& res, std::function<void()> fn);
+  // Runs `fn` once the metadata of every disk a detach or down let go of is
+  // on stable storage (at once if nothing is in flight). The kernel's
+  // detach waits for the disk to leave D_DETACHING, after its last
+  // metadata IO: a `drbdmeta dump-md` right after `drbdadm down` reads the
+  // final bitmap and superblock.
+  void AfterReleasedDisksDurable(std::function<void()> fn);
   Reply NewCurrentUuid(const Ctx& ctx, bool clear_bitmap);
   Reply Outdate(const Ctx& ctx);
   // invalidate / invalidate-remote with their parameters: `reset_bitmap`
@@ -333,7 +339,9 @@ class Engine {
   void FinishAttach(const std::string& res, uint32_t minor, uint64_t gen, const DiskConf& conf,
                     bool ok, std::vector<uint8_t> bytes, std::function<void(Reply)> done);
   DiskState DiskStateFromMd(const Device& d) const;
-  void WriteMetadata(Device& d);
+  // Writes the superblock (preceded and followed by a flush); `on_durable`
+  // runs once it is on stable storage, or failed, or was not written.
+  void WriteMetadata(Device& d, std::function<void()> on_durable = {});
   uint64_t NewUuid();
   // Gives `c` its peer device of `d`; returns that peer device's create event.
   events::Notification AddPeerDevice(Resource& r, Connection& c, Device& d);
@@ -937,6 +945,13 @@ class Engine {
   // finish (AfterDisconnectedHandlers).
   std::map<std::string, int> disconnected_running_;
   std::map<std::string, std::vector<std::function<void()>>> disconnected_waiters_;
+  // Metadata writes of released disks in flight, and who waits for none
+  // (AfterReleasedDisksDurable). Shared with the disks' completions.
+  struct ReleasedIo {
+    uint64_t in_flight = 0;
+    std::vector<std::function<void()>> waiters;
+  };
+  std::shared_ptr<ReleasedIo> released_io_ = std::make_shared<ReleasedIo>();
 };
 
 }  // namespace drbd::engine

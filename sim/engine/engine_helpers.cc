@@ -222,6 +222,11 @@ void Engine::AfterDisconnectedHandlers(const std::string& res, std::function<voi
   disconnected_waiters_[res].push_back(std::move(fn));
 }
 
+void Engine::AfterReleasedDisksDurable(std::function<void()> fn) {
+  if (released_io_->in_flight == 0) return fn();
+  released_io_->waiters.push_back(std::move(fn));
+}
+
 bool Engine::IoFrozen(const Resource& r) const {
   for (const auto& [peer, c] : r.connections) {
     if (c.susp_fen) return true;

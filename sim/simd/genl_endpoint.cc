@@ -234,10 +234,17 @@ void GenlEndpoint::HandleFamilyMessage(const genl::Frame& f, const SendFn& send)
   if (deferred) return;
   const Cmd cmd = static_cast<Cmd>(req.cmd);
   if (cmd == Cmd::kDisconnect || cmd == Cmd::kDelPeer || cmd == Cmd::kDown) {
-    // Answered once the disconnected handlers they started have exited.
+    // Answered once the disconnected handlers they started have exited,
+    // and (down) the metadata of the disks it let go of is durable.
     engine_->AfterDisconnectedHandlers(ctx.resource, [this, req, reply, send] {
-      SendReply(req, reply, send);
+      engine_->AfterReleasedDisksDurable([this, req, reply, send] {
+        SendReply(req, reply, send);
+      });
     });
+    return;
+  }
+  if (cmd == Cmd::kDetach) {
+    engine_->AfterReleasedDisksDurable([this, req, reply, send] { SendReply(req, reply, send); });
     return;
   }
   SendReply(req, reply, send);

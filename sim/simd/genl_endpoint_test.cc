@@ -398,4 +398,27 @@ TEST_F(EndpointTest, InvalidateParmsReachTheEngine) {
 }
 
 }  // namespace
+// detach (and down) answer once the metadata of the disk they let go of is
+// on stable storage, as the kernel's detach waits for D_DETACHING to end: a
+// `drbdmeta dump-md` right after `drbdadm down` read a bitmap still in
+// flight (simd_crash under load, CI).
+TEST_F(EndpointTest, DetachRepliesOnceTheMetadataIsDurable) {
+  ASSERT_EQ(node.NewResource("r0", 0), engine::Ret::kNoError);
+  ASSERT_EQ(node.NewMinor("r0", 0, 0), engine::Ret::kNoError);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes));
+  ASSERT_EQ(node.Attach(0, "/a/disk").ret, engine::Ret::kNoError);
+  for (int i = 0; i < 100; ++i) world.Step();
+  genl::Message req = Request(Cmd::kDetach, "");
+  req.minor = 0;
+  auto bytes = genl::Encode(req);
+  ASSERT_TRUE(bytes.ok());
+  std::vector<std::vector<uint8_t>> got;
+  ep.OnDatagram(1, *bytes, [&got](std::vector<uint8_t> d) { got.push_back(std::move(d)); });
+  EXPECT_TRUE(got.empty()) << "answered before the superblock write completed";
+  for (int i = 0; i < 100 && got.empty(); ++i) world.Step();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(DecodeOne(got[0]).ret_code(), 1);  // SS_SUCCESS, as adm_detach's
+  EXPECT_EQ(node.engine.DiskStateOf(0), events::DiskState::kDiskless);
+}
+
 }  // namespace drbd::simd
