@@ -139,6 +139,10 @@ struct Engine::PeerDevice {
   // sync handshake's disk-state rules use it, not the disk of the moment:
   // both ends then decide on the same pair of states (Engine::Send).
   DiskState comm_disk = DiskState::kDUnknown;
+  // The last sync handshake ran on the live connection (after unstable) and
+  // chose no resync: a peer that chose to be our target in the same
+  // exchange is followed as source (ApplyPeerState).
+  bool live_hs_no_sync = false;
   // new-current-uuid --clear-bitmap on a just-created pair: STATE carries
   // UUID_FLAG_SKIP_INITIAL_SYNC until the peer reports our current UUID.
   bool send_skip = false;

@@ -1230,6 +1230,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       // Every resync starts with the bitmap exchange (engine_bitmap.cc),
       // which also brings the target's own bits to the source.
       npd.repl = ExchangeFirst(npd.repl);
+      pd.live_hs_no_sync = after_unstable && npd.repl == ReplState::kEstablished;
     } else if ((npd.repl == ReplState::kSyncSource || npd.repl == ReplState::kSyncTarget ||
                 // (not before the bitmap exchange, see ReevaluateRepl; but
                 // two sources, each sure the other was just created, have
@@ -1248,6 +1249,23 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       pd.oos_bits.clear();
       pd.oos_count = 0;
       DropFreshBitmapUuid(r, c, d, pd);
+    } else if (npd.repl == ReplState::kEstablished && std::exchange(pd.live_hs_no_sync, false) &&
+               static_cast<ReplState>(vs.repl) == ReplState::kWFBitMapT && d.data &&
+               n.disk[vs.volume] == DiskState::kUpToDate &&
+               NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
+      // The peer chose to be our target and waits for our bitmap, but this
+      // end, deciding on other inputs, chose no resync in the same live
+      // re-handshake (the two ends of a handshake after unstable read bit
+      // counts of different moments). Not after invalidate --reset-bitmap=no
+      // there: its RESYNC_REQUEST follows (HandleResyncRequest).
+      // The kernel commits such a choice on both ends in one cluster-wide
+      // change; here this end follows it as source, the bitmap exchange
+      // brings both ends' bits together (detsim --nodes=3
+      // --seed=0x6183a9eb073465b8: the peer waited in WFBitMapT for good).
+      Log(fmt::format("{}: Peer waits for our bitmap; becoming sync source", Prefix(r, d, c)));
+      npd.repl = ReplState::kWFBitMapS;
+      pd.rs_use_bitmap = true;
+      pd.rs_full = false;
     }
     // An Outdated disk holding the same data as an UpToDate peer is UpToDate
     // (at a handshake, "Upgrading local disk ... after unstable/weak"), but
@@ -1719,6 +1737,7 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   for (auto& [vol, pd] : c.peer_devices) {
     pd.have_peer = false;
     pd.comm_disk = DiskState::kDUnknown;
+    pd.live_hs_no_sync = false;
   }
   // Writes whose acks the loss took were written while the peer was away:
   // their blocks are out of sync, and a Primary needs the new current UUID

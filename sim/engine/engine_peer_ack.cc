@@ -247,6 +247,12 @@ void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::Stat
   for (const proto::VolumeState& vs : st.volumes) {
     auto pit = c.peer_devices.find(vs.volume);
     if (pit == c.peer_devices.end()) continue;
+    // The answer to our UUID_FLAG_GOT_STABLE (UUID_FLAG_RESYNC) was built
+    // before its sender decided the resync it asks for: its Established is
+    // not a cancel (this side became WFBitMapS on this very STATE; ending
+    // it left the peer WFBitMapT for good, detsim --nodes=3
+    // --seed=0x598b88dbaa99e079).
+    if (vs.uuid_flags & kUuidFlagResync) continue;
     const ReplState mine = pit->second.repl;
     if ((mine == ReplState::kSyncSource || mine == ReplState::kPausedSyncS ||
          mine == ReplState::kWFBitMapS) &&
