@@ -38,12 +38,6 @@ void Fail(Reply& reply, Ret r, std::string_view text = {}) {
   if (!text.empty()) reply.info.emplace_back(text);
 }
 
-bool IsSyncSource(ReplState r) {
-  return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS;
-}
-bool IsSyncTarget(ReplState r) {
-  return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
-}
 bool IsVerify(ReplState r) { return r == ReplState::kVerifyS || r == ReplState::kVerifyT; }
 
 // The kernel's resync-susp( ... ) words in a state change line: "no", or

@@ -36,12 +36,6 @@ constexpr int kFpDown = 5;
 constexpr int kFpPrimary = 6;
 constexpr int kFpFencing = 7;
 
-bool IsSyncSourceRepl(ReplState r) {
-  return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS;
-}
-bool IsSyncTargetRepl(ReplState r) {
-  return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
-}
 
 // The kernel's %pI6: eight groups of four hex digits, no compression.
 std::string ExpandIpv6(const std::string& host) {
@@ -332,7 +326,7 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
       if (op == oc.pd.end() || dit == r.devices.end()) continue;
       const ReplState was = op->second.repl, is = npd.repl;
       Device& d = dit->second;
-      if (!IsSyncTargetRepl(was) && IsSyncTargetRepl(is)) {
+      if (!IsSyncTarget(was) && IsSyncTarget(is)) {
         CallHelper(r, &c, &d, "before-resync-target", [this, res, peer_id, vol = vol](int ex) {
           if (ex <= 0) return;
           DropAfterHelper(res, peer_id, vol,
@@ -340,7 +334,7 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
                                       "dropping connection.",
                                       ex));
         });
-      } else if (!IsSyncSourceRepl(was) && IsSyncSourceRepl(is)) {
+      } else if (!IsSyncSource(was) && IsSyncSource(is)) {
         CallHelper(r, &c, &d, "before-resync-source", [this, res, peer_id, vol = vol](int ex) {
           if (ex <= 0) return;
           if (ex == 3) {
@@ -356,7 +350,7 @@ void Engine::HelpersStateChanged(Resource& r, const ResState& o, const ResState&
                                       ex));
         });
       }
-      if (IsSyncTargetRepl(was) && is == ReplState::kEstablished) {
+      if (IsSyncTarget(was) && is == ReplState::kEstablished) {
         CallHelper(r, &c, &d, "after-resync-target");
       }
     }

@@ -39,6 +39,14 @@ inline bool HoldsResolveConflicts(int32_t node_id, uint32_t peer_node_id) {
 }
 
 inline constexpr uint64_t kUuidPrimaryBit = 1;
+
+// A resync in progress (running or paused), as its source or its target.
+inline bool IsSyncSource(ReplState r) {
+  return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS;
+}
+inline bool IsSyncTarget(ReplState r) {
+  return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
+}
 inline constexpr uint64_t kNsPerSec = 1000000000ull;
 
 // Marks every 4 KiB block of device `d` out of sync toward peer device `pd`

@@ -21,10 +21,6 @@ namespace {
 
 uint64_t NodeBit(uint32_t node) { return node < 64 ? uint64_t{1} << node : 0; }
 
-bool IsSyncTargetState(ReplState s) {
-  return s == ReplState::kSyncTarget || s == ReplState::kPausedSyncT;
-}
-
 }  // namespace
 
 uint64_t Engine::WeakNodes(const Resource& r, const Device& d) const {
@@ -418,7 +414,7 @@ void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n)
     // another reason, toward a peer disk at least Outdated. Data that is
     // UpToDate here needs no source.
     auto candidate = [&](const Cand& p) {
-      return disk != DiskState::kUpToDate && IsSyncTargetState(p.npd->repl) &&
+      return disk != DiskState::kUpToDate && IsSyncTarget(p.npd->repl) &&
              !p.npd->susp_dep && !p.npd->susp_peer && !p.npd->susp_user &&
              p.npd->peer_disk >= DiskState::kOutdated;
     };
@@ -426,7 +422,7 @@ void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n)
     const Cand* active = nullptr;
     const Cand* desired = nullptr;
     for (const Cand& p : pds) {
-      if (p.was_target && IsSyncTargetState(p.npd->repl)) active = &p;
+      if (p.was_target && IsSyncTarget(p.npd->repl)) active = &p;
       if (p.was_target && candidate(p)) current = &p;
       if (!candidate(p)) continue;
       if (desired && p.weight > desired->weight) continue;
@@ -445,7 +441,7 @@ void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n)
       const uint64_t mine = dit != r.devices.end() ? dit->second.sb.current_uuid : 0;
       for (Cand& p : pds) {
         p.npd->susp_other_c = false;
-        if (!IsSyncTargetState(p.npd->repl)) continue;
+        if (!IsSyncTarget(p.npd->repl)) continue;
         const PeerDevice& pd = r.connections.at(p.peer).peer_devices.at(vol);
         if (((pd.peer.current_uuid ^ mine) & ~kUuidPrimaryBit) != 0) {
           p.npd->repl = ReplState::kEstablished;
@@ -457,7 +453,7 @@ void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n)
     const Cand* holder = desired ? desired : active;
     for (Cand& p : pds) {
       p.npd->susp_other_c = holder != nullptr && &p != holder;
-      if (IsSyncTargetState(p.npd->repl) && desired) {
+      if (IsSyncTarget(p.npd->repl) && desired) {
         p.npd->repl = &p == desired ? ReplState::kSyncTarget : ReplState::kPausedSyncT;
       }
     }
