@@ -1011,16 +1011,28 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // from a crash the Primary had not noticed, whose bits are its own stale
   // writes; 9.2.18's no-sync keeps the current side's data (detsim
   // --nodes=3 --seed=0xa93258ef7777682c).
-  const bool both_up = my_disk == DiskState::kUpToDate && peer_disk == DiskState::kUpToDate;
+  // A Consistent disk beside an UpToDate one counts as UpToDate here: a
+  // node that just lost its Primary is Consistent for a moment (the
+  // AFTER_UNSTABLE re-handshake sees it so), and its marks toward a peer
+  // that was cut off from the Primary are the writes that peer lacks, not
+  // a reason to overwrite them from it (detsim --nodes=3
+  // --seed=0xb9d3087ca30dd21d). Two Consistent disks stay as they were.
+  const bool one_consistent = (my_disk == DiskState::kConsistent) !=
+                              (peer_disk == DiskState::kConsistent);
+  const auto up = [one_consistent](DiskState s) {
+    return one_consistent && s == DiskState::kConsistent ? DiskState::kUpToDate : s;
+  };
+  const DiskState my_rank = up(my_disk), peer_rank = up(peer_disk);
+  const bool both_up = my_rank == DiskState::kUpToDate && peer_rank == DiskState::kUpToDate;
   const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
-  const bool prefer_local = my_disk != peer_disk ? my_disk > peer_disk : pd.oos_count > 0;
+  const bool prefer_local = my_rank != peer_rank ? my_rank > peer_rank : pd.oos_count > 0;
   const bool me_stable = DeviceStable(r);
   const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
   const bool stale_source = prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable;
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
       my_disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
-      (my_disk != peer_disk ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
+      (my_rank != peer_rank ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
                            : both_up && one_marked) &&
       !stale_source &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
