@@ -36,7 +36,6 @@ constexpr int kFpDown = 5;
 constexpr int kFpPrimary = 6;
 constexpr int kFpFencing = 7;
 
-
 // The kernel's %pI6: eight groups of four hex digits, no compression.
 std::string ExpandIpv6(const std::string& host) {
   std::string h = host.substr(0, host.find('%'));

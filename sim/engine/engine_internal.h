@@ -39,6 +39,7 @@ inline bool HoldsResolveConflicts(int32_t node_id, uint32_t peer_node_id) {
 }
 
 inline constexpr uint64_t kUuidPrimaryBit = 1;
+inline constexpr uint64_t kNsPerSec = 1000000000ull;
 
 // A resync in progress (running or paused), as its source or its target.
 inline bool IsSyncSource(ReplState r) {
@@ -47,7 +48,6 @@ inline bool IsSyncSource(ReplState r) {
 inline bool IsSyncTarget(ReplState r) {
   return r == ReplState::kSyncTarget || r == ReplState::kPausedSyncT;
 }
-inline constexpr uint64_t kNsPerSec = 1000000000ull;
 
 // Marks every 4 KiB block of device `d` out of sync toward peer device `pd`
 // (a full sync), a word at a time. A template: it is used before the
@@ -148,8 +148,9 @@ struct Engine::PeerDevice {
   // both ends then decide on the same pair of states (Engine::Send).
   DiskState comm_disk = DiskState::kDUnknown;
   // The last sync handshake ran on the live connection (after unstable) and
-  // chose no resync: a peer that chose to be our target in the same
-  // exchange is followed as source (ApplyPeerState).
+  // chose no resync: if the peer's next STATE shows it chose to be our
+  // target in that exchange, this side follows as source (ApplyPeerState;
+  // that next STATE uses the mark up either way).
   bool live_hs_no_sync = false;
   // new-current-uuid --clear-bitmap on a just-created pair: STATE carries
   // UUID_FLAG_SKIP_INITIAL_SYNC until the peer reports our current UUID.

@@ -1268,12 +1268,13 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
       // The peer chose to be our target and waits for our bitmap, but this
       // end, deciding on other inputs, chose no resync in the same live
       // re-handshake (the two ends of a handshake after unstable read bit
-      // counts of different moments). Not after invalidate --reset-bitmap=no
-      // there: its RESYNC_REQUEST follows (HandleResyncRequest).
-      // The kernel commits such a choice on both ends in one cluster-wide
-      // change; here this end follows it as source, the bitmap exchange
-      // brings both ends' bits together (detsim --nodes=3
-      // --seed=0x6183a9eb073465b8: the peer waited in WFBitMapT for good).
+      // counts of different moments). The kernel commits such a choice on
+      // both ends in one cluster-wide change; here this end follows it as
+      // source, and the bitmap exchange brings both ends' bits together
+      // (detsim --nodes=3 --seed=0x6183a9eb073465b8: the peer waited in
+      // WFBitMapT for good). Only right after such a re-handshake: after
+      // invalidate --reset-bitmap=no there a RESYNC_REQUEST follows
+      // (HandleResyncRequest).
       Log(fmt::format("{}: Peer waits for our bitmap; becoming sync source", Prefix(r, d, c)));
       npd.repl = ReplState::kWFBitMapS;
       pd.rs_use_bitmap = true;

@@ -397,7 +397,6 @@ TEST_F(EndpointTest, InvalidateParmsReachTheEngine) {
   EXPECT_EQ(DecodeOne(Call(plain)[0]).ret_code(), 2);
 }
 
-}  // namespace
 // detach (and down) answer once the metadata of the disk they let go of is
 // on stable storage, as the kernel's detach waits for D_DETACHING to end: a
 // `drbdmeta dump-md` right after `drbdadm down` read a bitmap still in
@@ -421,4 +420,5 @@ TEST_F(EndpointTest, DetachRepliesOnceTheMetadataIsDurable) {
   EXPECT_EQ(node.engine.DiskStateOf(0), events::DiskState::kDiskless);
 }
 
+}  // namespace
 }  // namespace drbd::simd
