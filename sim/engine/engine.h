@@ -897,6 +897,11 @@ class Engine {
   // those peers' disks, __outdate_peer_disk_by_mask; here a connected
   // peer's own STATE keeps its disk state). Called before the target takes
   // the source's current UUID.
+  // drbd_propagate_uuids: this side's UUIDs (its STATE) to every connected
+  // peer but `except_peer`, after a bitmap UUID toward a node was dropped
+  // because that node caught up; they drop theirs in turn
+  // (DetectFinishedResyncs).
+  void PropagateUuids(Resource& r, uint32_t except_peer);
   uint64_t TakeOverSourceUuids(Resource& r, Connection& c, Device& d, const PeerDevice& pd);
   // A source whose target reports Established with UpToDate data (it
   // became UpToDate from another source and cancelled this run,

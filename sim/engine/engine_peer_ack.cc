@@ -193,6 +193,7 @@ void Engine::DropFreshBitmapUuid(Resource& /*r*/, Connection& c, Device& d, Peer
 
 void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
   if (c.cstate != ConnState::kConnected) return;
+  bool propagate = false;
   for (auto& [vol, pd] : c.peer_devices) {
     auto dit = r.devices.find(vol);
     if (dit == r.devices.end() || !pd.have_peer) continue;
@@ -206,12 +207,7 @@ void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
     }
     bool changed = false;
     for (int node = 0; node < static_cast<int>(d.sb.peers.size()); ++node) {
-      // Only toward the peer itself: a third node's bits are dropped by
-      // the kernel only because a sync target also takes over its source's
-      // bitmap UUIDs (drbd_uuid_resync_finished), which this engine does
-      // not do yet; without that, the peer's missing bitmap UUID toward a
-      // third node does not mean that node caught up.
-      if (node == r.node_id || node != static_cast<int>(c.peer_node_id)) continue;
+      if (node == r.node_id) continue;
       auto& pm = d.sb.peers[static_cast<size_t>(node)];
       if (pm.bitmap_uuid == 0) continue;
       PeerDevice* pd2 = nullptr;
@@ -219,21 +215,46 @@ void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
       if (cit != r.connections.end() && cit->second.peer_devices.count(vol)) {
         pd2 = &cit->second.peer_devices.at(vol);
       }
+      // A node this side is resyncing with keeps its slot until that run
+      // ends.
       if (pd2 && pd2 != &pd && pd2->repl > ReplState::kEstablished) continue;
       bool peer_has = false;
       for (const auto& [n2, uuid] : pd.peer.bitmap_uuids) {
         if (n2 == node && uuid != 0) peer_has = true;
       }
       if (peer_has) continue;
+      // The peer, on this side's data generation, keeps no bitmap UUID
+      // toward `node`: that node caught up with this generation (a sync
+      // target takes over its source's bitmap UUIDs toward the nodes still
+      // behind, TakeOverSourceUuids). Toward the peer itself: it was our
+      // sync target and this side missed the end. Toward a third node the
+      // slot's UUID goes to history as in the kernel, but its marks stay:
+      // the kernel forgets them (forget_bitmap) because P_PEERS_IN_SYNC
+      // has already cleared what the node caught up on, which the engine
+      // does not send; a mark left over costs a block of resync, a mark
+      // dropped that the node still needed loses it.
       const uint64_t previous = pm.bitmap_uuid;
       pm.bitmap_uuid = 0;
       PushHistory(d.sb, r.node_id, previous);
+      if (node != static_cast<int>(c.peer_node_id)) {
+        Log(fmt::format("{}: Clearing bitmap UUID for node {}", Prefix(r, d), node));
+        propagate = true;
+      }
       changed = true;
     }
     if (changed) {
       WriteMetadata(d);
       MdArmFlush(d.minor);
     }
+  }
+  if (propagate) PropagateUuids(r, c.peer_node_id);
+}
+
+void Engine::PropagateUuids(Resource& r, uint32_t except_peer) {
+  for (auto& [peer, c2] : r.connections) {
+    if (peer == except_peer) continue;
+    Session* s = SessionOf(c2);
+    if (s && s->up) Send(*s, LocalState(r, peer));
   }
 }
 
