@@ -58,6 +58,13 @@ std::vector<uint8_t> ServerSession::Greeting() const {
 
 void ServerSession::Feed(std::span<const uint8_t> bytes) {
   if (phase_ == Phase::kClosed) return;
+  if (write_) {
+    const size_t n = std::min<size_t>(write_->length - write_->data.size(), bytes.size());
+    write_->data.insert(write_->data.end(), bytes.begin(),
+                        bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    bytes = bytes.subspan(n);
+    if (bytes.empty()) return;
+  }
   // Drop what Next() consumed: the buffer holds at most one partial
   // request plus the new bytes (a client streaming writes rarely ends a
   // read on a request boundary, so clearing only when empty let it grow
@@ -87,6 +94,7 @@ void ServerSession::Close(std::string reason) {
   close_reason_ = std::move(reason);
   in_.clear();
   pos_ = 0;
+  write_.reset();
 }
 
 void ServerSession::OptReply(uint32_t opt, uint32_t type, std::span<const uint8_t> data) {
@@ -260,8 +268,18 @@ void ServerSession::InfoOrGo(uint32_t opt, std::span<const uint8_t> data) {
   }
 }
 
+// WRITEs at least this large take their data straight from Feed (write_).
+constexpr uint32_t kStreamedWriteBytes = 64 * 1024;
+
 std::optional<Request> ServerSession::NextRequest() {
   while (phase_ == Phase::kTransmission) {
+    if (write_) {
+      if (write_->data.size() < write_->length) return std::nullopt;
+      Request r = std::move(*write_);
+      write_.reset();
+      if (Admit(r)) return r;
+      continue;
+    }
     if (Avail() < kRequestHeaderBytes) return std::nullopt;
     const uint8_t* h = &in_[pos_];
     if (Get32(h) != kRequestMagic) {
@@ -285,65 +303,51 @@ std::optional<Request> ServerSession::NextRequest() {
       }
       payload = r.length;
     }
-    if (Avail() < kRequestHeaderBytes + payload) return std::nullopt;
     const uint8_t* body = h + kRequestHeaderBytes;
+    if (Avail() < kRequestHeaderBytes + payload) {
+      if (payload >= kStreamedWriteBytes) {
+        r.data.reserve(payload);
+        const uint8_t* end = in_.data() + in_.size();
+        r.data.insert(r.data.end(), body, end);
+        pos_ = in_.size();
+        write_ = std::move(r);
+      }
+      return std::nullopt;
+    }
     pos_ += kRequestHeaderBytes + payload;
-
-    auto fail = [&](uint32_t err) {
-      std::vector<uint8_t> rep = EncodeSimpleReply(r.cookie, err);
-      out_.insert(out_.end(), rep.begin(), rep.end());
-    };
-    bool known = r.cmd == Cmd::kRead || r.cmd == Cmd::kWrite || r.cmd == Cmd::kDisc ||
-                 r.cmd == Cmd::kFlush || r.cmd == Cmd::kTrim || r.cmd == Cmd::kWriteZeroes;
-    if (!known) {
-      fail(kEinval);
-      continue;
-    }
-    if (r.flags & ~AllowedFlags(r.cmd)) {
-      fail(kEinval);
-      continue;
-    }
-    if (r.cmd == Cmd::kDisc) {
-      Close("disconnect");
-      return r;
-    }
-    if (r.cmd == Cmd::kFlush) {
-      if (r.offset != 0 || r.length != 0) {
-        fail(kEinval);
-        continue;
-      }
-      if (export_.read_only) {
-        fail(kEperm);
-        continue;
-      }
-      return r;
-    }
-    bool writes = r.cmd != Cmd::kRead;
-    if (writes && export_.read_only) {
-      fail(kEperm);
-      continue;
-    }
-    if (r.offset % kMinBlock != 0 || r.length % kMinBlock != 0) {
-      fail(kEinval);
-      continue;
-    }
-    bool beyond = r.offset > export_.size || r.length > export_.size - r.offset;
-    if (beyond) {
-      fail(r.cmd == Cmd::kWrite || r.cmd == Cmd::kWriteZeroes ? kEnospc : kEinval);
-      continue;
-    }
-    if (r.cmd == Cmd::kRead && r.length > kMaxPayload) {
-      fail(kEinval);
-      continue;
-    }
-    if (r.length == 0) {
-      fail(0);  // nothing to do: success
-      continue;
-    }
     if (r.cmd == Cmd::kWrite) r.data.assign(body, body + payload);
-    return r;
+    if (Admit(r)) return r;
   }
   return std::nullopt;
+}
+
+bool ServerSession::Admit(Request& r) {
+  auto fail = [&](uint32_t err) {
+    std::vector<uint8_t> rep = EncodeSimpleReply(r.cookie, err);
+    out_.insert(out_.end(), rep.begin(), rep.end());
+    return false;
+  };
+  bool known = r.cmd == Cmd::kRead || r.cmd == Cmd::kWrite || r.cmd == Cmd::kDisc ||
+               r.cmd == Cmd::kFlush || r.cmd == Cmd::kTrim || r.cmd == Cmd::kWriteZeroes;
+  if (!known) return fail(kEinval);
+  if (r.flags & ~AllowedFlags(r.cmd)) return fail(kEinval);
+  if (r.cmd == Cmd::kDisc) {
+    Close("disconnect");
+    return true;
+  }
+  if (r.cmd == Cmd::kFlush) {
+    if (r.offset != 0 || r.length != 0) return fail(kEinval);
+    if (export_.read_only) return fail(kEperm);
+    return true;
+  }
+  bool writes = r.cmd != Cmd::kRead;
+  if (writes && export_.read_only) return fail(kEperm);
+  if (r.offset % kMinBlock != 0 || r.length % kMinBlock != 0) return fail(kEinval);
+  bool beyond = r.offset > export_.size || r.length > export_.size - r.offset;
+  if (beyond) return fail(r.cmd == Cmd::kWrite || r.cmd == Cmd::kWriteZeroes ? kEnospc : kEinval);
+  if (r.cmd == Cmd::kRead && r.length > kMaxPayload) return fail(kEinval);
+  if (r.length == 0) return fail(0);  // nothing to do: success
+  return true;
 }
 
 std::vector<uint8_t> EncodeSimpleReply(uint64_t cookie, uint32_t error,

@@ -174,6 +174,9 @@ class ServerSession {
   void InfoOrGo(uint32_t opt, std::span<const uint8_t> data);
   void Close(std::string reason);
   std::optional<Request> NextRequest();
+  // Checks a whole request (a WRITE with its data) and answers the ones
+  // refused; true when it is for the caller (Next returns it).
+  bool Admit(Request& r);
   size_t Avail() const { return in_.size() - pos_; }
 
   ExportCatalog* catalog_;
@@ -185,6 +188,10 @@ class ServerSession {
   size_t pos_ = 0;
   uint64_t skip_ = 0;      // bytes of an oversized option still to drop
   uint32_t skip_opt_ = 0;  // that option, answered once skipped
+  // A large WRITE whose data is still arriving: Feed appends it here
+  // directly (not through in_ and a copy out of it) until data.size()
+  // reaches length.
+  std::optional<Request> write_;
   std::vector<uint8_t> out_;
 };
 

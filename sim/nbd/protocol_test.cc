@@ -294,6 +294,44 @@ TEST_F(NbdSession, BufferStaysBoundedWhenStreamingWrites) {
   EXPECT_TRUE(s.TakeOutput().empty());
 }
 
+// A large WRITE whose data comes in pieces takes it straight from Feed:
+// whatever the piece boundaries, each write comes out whole and in order,
+// and a large write refused (here beyond the export's end) is answered
+// only once its data has been consumed, after which the next request is
+// found.
+TEST_F(NbdSession, LargeWritesInPiecesComeOutWhole) {
+  const uint32_t kLen = 256 * 1024;
+  std::vector<uint8_t> stream;
+  auto add = [&](Cmd cmd, uint64_t cookie, uint64_t off, uint32_t len, bool with_data) {
+    Bytes b = Req(cmd, 0, cookie, off, len);
+    if (with_data) b.v.insert(b.v.end(), len, static_cast<uint8_t>(cookie));
+    stream.insert(stream.end(), b.v.begin(), b.v.end());
+  };
+  add(Cmd::kWrite, 1, 0, kLen, true);
+  add(Cmd::kRead, 2, 0, 4096, false);
+  add(Cmd::kWrite, 3, (1 << 20) - 4096, kLen, true);  // beyond the end: ENOSPC
+  add(Cmd::kWrite, 4, kLen, kLen, true);
+  add(Cmd::kWrite, 5, 4096, 4096, true);  // small: the plain path
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{28}, size_t{4096}, size_t{65536 + 5},
+                       stream.size()}) {
+    s = ServerSession(&cat);
+    Handshake();
+    std::vector<uint64_t> cookies;
+    for (size_t pos = 0; pos < stream.size(); pos += piece) {
+      s.Feed(std::span<const uint8_t>(stream).subspan(pos, std::min(piece, stream.size() - pos)));
+      while (auto r = s.Next()) {
+        cookies.push_back(r->cookie);
+        if (r->cmd == Cmd::kWrite) {
+          EXPECT_EQ(r->data, std::vector<uint8_t>(r->length, static_cast<uint8_t>(r->cookie)));
+        }
+      }
+    }
+    EXPECT_EQ(cookies, (std::vector<uint64_t>{1, 2, 4, 5})) << "piece " << piece;
+    EXPECT_EQ(s.TakeOutput(), EncodeSimpleReply(3, kEnospc)) << "piece " << piece;
+    EXPECT_EQ(s.phase(), Phase::kTransmission);
+  }
+}
+
 TEST_F(NbdSession, InvalidRequestsGetTheSpecsErrors) {
   Handshake();
   Feed(Req(static_cast<Cmd>(99), 0, 1, 0, 512));       // unknown command

@@ -135,6 +135,7 @@ class Reader {
     pos_ += n;
   }
   bool failed() const { return failed_; }
+  size_t consumed() const { return pos_; }
 
  private:
   uint8_t Fail() {
@@ -498,8 +499,50 @@ std::vector<uint8_t> EncodeData(const Data& head, std::span<const uint8_t> paylo
   return Frame(MsgType::kData, s.bytes(), w, [&] { Walk(w, head); });
 }
 
+// Reads a DATA payload up to its block data, whose length it keeps
+// instead of the bytes (Decoder::StartData; Data's only byte vector is its
+// block data, its last field).
+class DataHeadReader : public Reader {
+ public:
+  using Reader::Reader;
+  using Reader::Bytes;
+  void Bytes(std::vector<uint8_t>&) { block_bytes_ = U32(); }
+  uint32_t block_bytes() const { return block_bytes_; }
+
+ private:
+  uint32_t block_bytes_ = 0;
+};
+
+// DATA frames at least this large are taken by Decoder::StartData.
+constexpr uint32_t kStreamedDataBytes = 64 * 1024;
+
+bool Decoder::StartData(uint32_t len) {
+  const auto have = std::span<const uint8_t>(buf_).subspan(pos_ + kHeaderBytes);
+  DataHeadReader r(have.subspan(0, std::min<size_t>(have.size(), len)));
+  Data head;
+  Walk(r, head);
+  if (r.failed()) return false;  // the fields before the block data are not all here
+  if (r.consumed() + r.block_bytes() != len) {
+    error_ = "undecodable frame of type " + std::to_string(static_cast<int>(MsgType::kData));
+    return false;
+  }
+  head.data.reserve(r.block_bytes());
+  head.data.insert(head.data.end(), have.begin() + static_cast<std::ptrdiff_t>(r.consumed()),
+                   have.end());
+  data_len_ = r.block_bytes();
+  data_ = std::move(head);
+  pos_ = buf_.size();
+  return true;
+}
+
 void Decoder::Feed(std::span<const uint8_t> bytes) {
   if (!error_.empty()) return;
+  if (data_) {
+    const size_t n = std::min(data_len_ - data_->data.size(), bytes.size());
+    data_->data.insert(data_->data.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    bytes = bytes.subspan(n);
+    if (bytes.empty()) return;
+  }
   // Drop what Next() consumed, so that the buffer holds at most one
   // partial frame plus the new bytes: a stream whose reads never end on a
   // frame boundary would otherwise grow it without bound.
@@ -511,7 +554,14 @@ void Decoder::Feed(std::span<const uint8_t> bytes) {
 }
 
 std::optional<Message> Decoder::Next() {
-  if (!error_.empty() || buf_.size() - pos_ < kHeaderBytes) return std::nullopt;
+  if (!error_.empty()) return std::nullopt;
+  if (data_) {
+    if (data_->data.size() < data_len_) return std::nullopt;
+    Message m = std::move(*data_);
+    data_.reset();
+    return m;
+  }
+  if (buf_.size() - pos_ < kHeaderBytes) return std::nullopt;
   Reader h(std::span<const uint8_t>(buf_).subspan(pos_, kHeaderBytes));
   uint32_t magic = h.U32();
   uint16_t type = h.U16();
@@ -525,7 +575,12 @@ std::optional<Message> Decoder::Next() {
     error_ = "oversized frame (" + std::to_string(len) + " bytes)";
     return std::nullopt;
   }
-  if (buf_.size() - pos_ < kHeaderBytes + len) return std::nullopt;
+  if (buf_.size() - pos_ < kHeaderBytes + len) {
+    // A large DATA frame not all here: the rest of its block data goes
+    // straight into the message as later Feeds bring it.
+    if (static_cast<MsgType>(type) == MsgType::kData && len >= kStreamedDataBytes) StartData(len);
+    return std::nullopt;
+  }
   auto payload = std::span<const uint8_t>(buf_).subspan(pos_ + kHeaderBytes, len);
   auto msg = DecodePayload(static_cast<MsgType>(type), payload);
   if (!msg) {

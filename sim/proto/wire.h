@@ -417,9 +417,19 @@ class Decoder {
   size_t buffered_bytes() const { return buf_.size(); }
 
  private:
+  // Starts taking the DATA frame whose header is at pos_ (payload `len`
+  // bytes, not all here yet) field by field: its block data goes straight
+  // into the message's own buffer as it arrives (Feed), not through buf_
+  // and a decode copy. False: not enough of it here yet to begin.
+  bool StartData(uint32_t len);
+
   std::vector<uint8_t> buf_;
   size_t pos_ = 0;
   std::string error_;
+  // A DATA frame taken by StartData: its block data is complete when
+  // data.size() reaches data_len_.
+  std::optional<Data> data_;
+  size_t data_len_ = 0;
 };
 
 // HMAC-<alg>(key, data) for a kernel crypto name ("sha1", "sha256",

@@ -73,6 +73,46 @@ TEST(PeerWireData, DecoderBufferStaysBoundedOnMisalignedStream) {
   EXPECT_EQ(got, kFrames);
 }
 
+// A large DATA frame arriving in pieces is taken field by field, its block
+// data straight into the message (Decoder::StartData): whatever the piece
+// boundaries (inside the header, inside the fields before the block data,
+// inside the block data, several frames in one piece), the messages are
+// those encoded, and a DATA frame whose block data length disagrees with
+// the frame's is refused.
+TEST(PeerWireData, LargeDataFramesDecodeWhateverThePieces) {
+  std::vector<Message> all = {
+      Data{1, 7, 8192, kDataResync, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Ping{},
+      Data{2, 8, 0, kDataFua, std::vector<uint8_t>(96 * 1024, 0x33)},
+      Data{3, 9, 4096, 0, std::vector<uint8_t>(4096, 0x44)},  // small: the plain path
+      Data{4, 10, 0, 0, std::vector<uint8_t>(kDataChunk, 0x66)},
+  };
+  std::vector<uint8_t> stream;
+  for (const Message& m : all) {
+    auto f = Encode(m);
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  for (size_t piece : {size_t{1}, size_t{5}, size_t{13}, size_t{29}, size_t{4096},
+                       size_t{65536 + 3}, size_t{3 * kDataChunk}}) {
+    Decoder d;
+    std::vector<Message> got;
+    for (size_t pos = 0; pos < stream.size(); pos += piece) {
+      d.Feed(std::span<const uint8_t>(stream).subspan(pos, std::min(piece, stream.size() - pos)));
+      while (auto m = d.Next()) got.push_back(std::move(*m));
+      ASSERT_TRUE(d.error().empty()) << d.error() << " piece " << piece;
+    }
+    EXPECT_EQ(got, all) << "piece " << piece;
+  }
+  // The block data's own length says one byte more than the frame holds.
+  std::vector<uint8_t> bad = Encode(Data{1, 2, 0, 0, std::vector<uint8_t>(kDataChunk, 1)});
+  const size_t blob_len_at = kHeaderBytes + 4 + 8 + 8 + 4;
+  bad[blob_len_at + 3] = static_cast<uint8_t>(bad[blob_len_at + 3] + 1);
+  Decoder d;
+  d.Feed(std::span<const uint8_t>(bad).subspan(0, 65536));
+  EXPECT_FALSE(d.Next());
+  EXPECT_EQ(d.error(), "undecodable frame of type 10");
+}
+
 // Encode reuses recycled frame buffers; what it writes into one is the
 // same frame as into a fresh buffer, whatever the buffer held before.
 TEST(PeerWireData, EncodeIntoRecycledBufferIsIdentical) {
