@@ -19,13 +19,25 @@ namespace {
 constexpr size_t kPiece = 256 * 1024;
 constexpr int kFrames = 64;
 
-// Feeds `stream` to `feed` in kPiece pieces, calling `drain` after each.
-template <typename Feed, typename Drain>
-void InPieces(const std::vector<uint8_t>& stream, Feed feed, Drain drain) {
+// Feeds `stream` to `s` (a Decoder or a ServerSession) in kPiece pieces,
+// taking out every message each piece completes; returns how many came.
+template <typename Session>
+int FeedInPieces(Session& s, const std::vector<uint8_t>& stream) {
+  int got = 0;
   for (size_t pos = 0; pos < stream.size(); pos += kPiece) {
-    feed(std::span<const uint8_t>(stream).subspan(pos, std::min(kPiece, stream.size() - pos)));
-    drain();
+    s.Feed(std::span<const uint8_t>(stream).subspan(pos, std::min(kPiece, stream.size() - pos)));
+    while (auto m = s.Next()) {
+      benchmark::DoNotOptimize(*m);
+      ++got;
+    }
   }
+  return got;
+}
+
+// Block data per iteration: kFrames messages of `len` bytes.
+void SetBlockBytes(benchmark::State& state, size_t len) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kFrames *
+                          static_cast<int64_t>(len));
 }
 
 void BM_PeerDecoder_Data(benchmark::State& state) {
@@ -38,19 +50,9 @@ void BM_PeerDecoder_Data(benchmark::State& state) {
   }
   for (auto _ : state) {
     drbd::proto::Decoder d;
-    size_t got = 0;
-    InPieces(
-        stream, [&](std::span<const uint8_t> p) { d.Feed(p); },
-        [&] {
-          while (auto m = d.Next()) {
-            benchmark::DoNotOptimize(*m);
-            ++got;
-          }
-        });
-    if (got != kFrames) state.SkipWithError("frames lost");
+    if (FeedInPieces(d, stream) != kFrames) state.SkipWithError("frames lost");
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kFrames *
-                          static_cast<int64_t>(len));
+  SetBlockBytes(state, len);
 }
 BENCHMARK(BM_PeerDecoder_Data)->Arg(32 * 1024)->Arg(1 << 20);
 
@@ -97,19 +99,9 @@ void BM_NbdSession_Write(benchmark::State& state) {
     s.Feed(hello);
     if (s.Next() || s.phase() != Phase::kTransmission) state.SkipWithError("handshake failed");
     s.TakeOutput();
-    size_t got = 0;
-    InPieces(
-        stream, [&](std::span<const uint8_t> p) { s.Feed(p); },
-        [&] {
-          while (auto r = s.Next()) {
-            benchmark::DoNotOptimize(*r);
-            ++got;
-          }
-        });
-    if (got != kFrames) state.SkipWithError("writes lost");
+    if (FeedInPieces(s, stream) != kFrames) state.SkipWithError("writes lost");
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kFrames *
-                          static_cast<int64_t>(len));
+  SetBlockBytes(state, len);
 }
 BENCHMARK(BM_NbdSession_Write)->Arg(32 * 1024)->Arg(1 << 20);
 
