@@ -677,7 +677,9 @@ class Engine {
   void MaybeEstablish(Session& s, Resource& r, Connection& c);
   proto::State LocalState(const Resource& r, uint32_t peer) const;
   proto::Protocol LocalProtocol(const Connection& c) const;
-  void BroadcastState(Resource& r);
+  // This side's STATE to every connected peer but `except_peer` (none by
+  // default).
+  void BroadcastState(Resource& r, std::optional<uint32_t> except_peer = std::nullopt);
   void ApplyPeerState(Resource& r, Connection& c, const proto::State& st, bool initial);
   // An attach while connected (engine_net.cc): the attaching device `d`
   // is Negotiating. The peer decides the resync with its sync handshake
@@ -897,11 +899,6 @@ class Engine {
   // those peers' disks, __outdate_peer_disk_by_mask; here a connected
   // peer's own STATE keeps its disk state). Called before the target takes
   // the source's current UUID.
-  // drbd_propagate_uuids: this side's UUIDs (its STATE) to every connected
-  // peer but `except_peer`, after a bitmap UUID toward a node was dropped
-  // because that node caught up; they drop theirs in turn
-  // (DetectFinishedResyncs).
-  void PropagateUuids(Resource& r, uint32_t except_peer);
   uint64_t TakeOverSourceUuids(Resource& r, Connection& c, Device& d, const PeerDevice& pd);
   // A source whose target reports Established with UpToDate data (it
   // became UpToDate from another source and cancelled this run,

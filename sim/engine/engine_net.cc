@@ -657,8 +657,9 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
   return st;
 }
 
-void Engine::BroadcastState(Resource& r) {
+void Engine::BroadcastState(Resource& r, std::optional<uint32_t> except_peer) {
   for (auto& [peer, c] : r.connections) {
+    if (peer == except_peer) continue;
     Session* s = SessionOf(c);
     if (s && s->up) Send(*s, LocalState(r, peer));
   }

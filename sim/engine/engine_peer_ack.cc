@@ -247,15 +247,9 @@ void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
       MdArmFlush(d.minor);
     }
   }
-  if (propagate) PropagateUuids(r, c.peer_node_id);
-}
-
-void Engine::PropagateUuids(Resource& r, uint32_t except_peer) {
-  for (auto& [peer, c2] : r.connections) {
-    if (peer == except_peer) continue;
-    Session* s = SessionOf(c2);
-    if (s && s->up) Send(*s, LocalState(r, peer));
-  }
+  // drbd_propagate_uuids: the other peers hear of it and drop theirs in
+  // turn.
+  if (propagate) BroadcastState(r, c.peer_node_id);
 }
 
 void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::State& st) {

@@ -539,7 +539,8 @@ void Decoder::Feed(std::span<const uint8_t> bytes) {
   if (!error_.empty()) return;
   if (data_) {
     const size_t n = std::min(data_len_ - data_->data.size(), bytes.size());
-    data_->data.insert(data_->data.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    data_->data.insert(data_->data.end(), bytes.begin(),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(n));
     bytes = bytes.subspan(n);
     if (bytes.empty()) return;
   }
