@@ -57,18 +57,19 @@ struct Hasher {
 // Hashes one node's notifications and log lines into the run's trace.
 class HashSink : public EventSink {
  public:
-  HashSink(Hasher* h, std::string node, bool verbose)
-      : h_(h), node_(std::move(node)), verbose_(verbose) {}
+  HashSink(Hasher* h, std::string node, bool verbose, const sim::Clock* clock)
+      : h_(h), node_(std::move(node)), verbose_(verbose), clock_(clock) {}
   void OnEvent(const events::Notification& n) override {
     std::string line = node_ + " " + FormatNotification(n);
     h_->Add(line);
-    if (verbose_) fmt::print(stderr, "  {}\n", line);
+    if (verbose_) fmt::print(stderr, "  {:9.3f} {}\n", Seconds(), line);
   }
   void OnLog(std::string_view line) override {
     h_->Add(node_);
     h_->Add(line);
     if (line.find("Split-Brain detected") != std::string_view::npos) ++split_brains;
-    if (verbose_) fmt::print(stderr, "  {} log: {}\n", node_, line);
+    // The virtual time goes to the verbose trace only, never into the hash.
+    if (verbose_) fmt::print(stderr, "  {:9.3f} {} log: {}\n", Seconds(), node_, line);
   }
   uint64_t split_brains = 0;
 
@@ -76,6 +77,9 @@ class HashSink : public EventSink {
   Hasher* h_;
   std::string node_;
   bool verbose_;
+  const sim::Clock* clock_;
+
+  double Seconds() const { return static_cast<double>(clock_->NowNs()) / 1e9; }
 };
 
 // A node's clock: a crash cancels its timers and drops any that still fire.
@@ -294,7 +298,7 @@ bool Sim::BringUp(SimNode& n) {
     if (!MakeDisk(n)) return Fail("metadata");
     n.disk_failed = false;
   }
-  n.sink = std::make_unique<HashSink>(&hash_, n.name, o_.verbose);
+  n.sink = std::make_unique<HashSink>(&hash_, n.name, o_.verbose, world_.clock());
   n.clock = std::make_unique<NodeClock>(world_.clock());
   n.net = std::make_unique<NodeNet>(world_.net());
   n.eng = std::make_unique<engine::Engine>(
