@@ -429,8 +429,12 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
       slot.bitmap_uuid = 0;
       WriteMetadata(d);
     } else if (slot.bitmap_uuid) {
-      ShiftIntoHistory(d.sb, slot.bitmap_uuid & ~kUuidPrimaryBit);
+      // _drbd_uuid_push_history: never twice (a plain shift had put the
+      // same UUID in both printed history slots of a source whose bitmap
+      // UUID was already history, pushing older ones out sooner).
+      const uint64_t previous = slot.bitmap_uuid;
       slot.bitmap_uuid = 0;
+      PushHistory(d.sb, r->node_id, previous);
       WriteMetadata(d);
     }
     pd.rs_fresh_bm_uuid = false;
@@ -619,6 +623,23 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   ResState n = Capture(r);
   n.disk[m.volume] = DiskState::kUpToDate;
   n.conns.at(c.peer_node_id).pd.at(m.volume).repl = ReplState::kEstablished;
+  // __cancel_other_resyncs, also for a bitmap exchange still in flight
+  // toward another source whose data is not the one just taken (the kernel
+  // cancels only a PausedSyncT there): that exchange was decided on this
+  // side's old data, and would make a disk that is UpToDate now the target
+  // of a stale peer, a full sync by disk states when both had the same
+  // current UUID (detsim --nodes=3 --seed=0x551ca0f0af6e9055, step 38: the stale
+  // peer overwrote the blocks just resynced from the Primary). The source
+  // follows this side's Established (FollowCancelledResync).
+  for (auto& [peer2, nc2] : n.conns) {
+    if (peer2 == c.peer_node_id) continue;
+    auto it2 = nc2.pd.find(m.volume);
+    if (it2 == nc2.pd.end() || it2->second.repl != ReplState::kWFBitMapT) continue;
+    const PeerDevice& pd2 = r.connections.at(peer2).peer_devices.at(m.volume);
+    if (((pd2.peer.current_uuid ^ theirs) & ~kUuidPrimaryBit) != 0) {
+      it2->second.repl = ReplState::kEstablished;
+    }
+  }
   Change(r, n, true, "resync-finished");
 }
 
