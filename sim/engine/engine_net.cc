@@ -1061,6 +1061,32 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
                     events::ToString(peer_disk)));
     out = ReplState::kEstablished;
     hs->send_bitmap = false;
+  } else if (missed != Missed::kNone &&
+             (missed == Missed::kSourceMissedEnd ? me_stable && !peer_stable
+                                                 : peer_stable && !me_stable)) {
+    // Not in the kernel (docs/compat.md): the missed end is not repeated
+    // from a stable node toward one that replicates from a Primary. The
+    // stable side is then a Secondary back from a crash its Primary has not
+    // noticed yet (a restart faster than ping-int + ping-timeout): the
+    // blocks it marked toward the peer are where its own data may be stale,
+    // while the peer holds the Primary's. 9.2.18 resyncs them from the
+    // stable side and overwrites writes the Primary acknowledges a moment
+    // later (detsim --nodes=3 --seed=0xaddae981b35bc343). The run goes the
+    // other way over the same bits, and the bitmap UUID it outlived
+    // retires on the side that held it.
+    const bool source = missed == Missed::kPeerMissedEnd;
+    if (source == false) {
+      if (uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid; previous != 0) {
+        d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
+        PushHistory(d.sb, r.node_id, previous);
+        WriteMetadata(d);
+      }
+    }
+    out = source ? ReplState::kSyncSource : ReplState::kSyncTarget;
+    hs->use_bitmap = source;
+    hs->send_bitmap = !source;
+    Log(fmt::format("{}: Resync (rule={}) reversed: {} replicates from a Primary", prefix, rule,
+                    source ? "this node" : "the peer"));
   }
   if (split_brain) {
     out = ResolveSplitBrain(r, c, d, pd, peer_role, n, std::string_view(rule) == "bitmap-both", hs);
