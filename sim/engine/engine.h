@@ -868,6 +868,10 @@ class Engine {
   // time per device; the other sync-target peer devices wait in
   // PausedSyncT and every other peer device is suspended
   // (resync_susp_other_c, shown as resync-suspended:dependency).
+  // A peer whose data is ahead of this node's current UUID `mine`: a
+  // Primary, or one holding `mine` as its bitmap UUID toward this node or
+  // in its history.
+  static bool PeerIsAhead(const Resource& r, uint32_t peer, const PeerDevice& pd, uint64_t mine);
   void SelectSyncTarget(const Resource& r, const ResState& o, ResState& n) const;
   // A run toward `pd` ended because both sides reached the same UpToDate
   // data another way: the bitmap UUID made up for a just-created peer's

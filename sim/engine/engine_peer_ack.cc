@@ -394,6 +394,19 @@ uint64_t Engine::TakeOverSourceUuids(Resource& r, Connection& c, Device& d,
   return newer;
 }
 
+bool Engine::PeerIsAhead(const Resource& r, uint32_t peer, const PeerDevice& pd, uint64_t mine) {
+  auto cit = r.connections.find(peer);
+  if (cit != r.connections.end() && cit->second.peer_role == Role::kPrimary) return true;
+  mine &= ~kUuidPrimaryBit;
+  for (const auto& [node, uuid] : pd.peer.bitmap_uuids) {
+    if (node == r.node_id && (uuid & ~kUuidPrimaryBit) == mine) return true;
+  }
+  for (uint64_t h : pd.peer.history_uuids) {
+    if ((h & ~kUuidPrimaryBit) == mine) return true;
+  }
+  return false;
+}
+
 void Engine::SelectSyncTarget(const Resource& r, const ResState& o, ResState& n) const {
   for (const auto& vol_disk : n.disk) {
     const uint32_t vol = vol_disk.first;

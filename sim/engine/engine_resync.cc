@@ -611,7 +611,25 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   // _drbd_uuid_push_history skips (captures 03/13b: the target's history is
   // unchanged).
   d.sb.current_uuid = theirs | (d.sb.current_uuid & kUuidPrimaryBit);
-  d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
+  // Not in the kernel (docs/compat.md): a run paused behind this one from
+  // a source that is ahead of the data just taken (a Primary, or a peer
+  // that holds it as its bitmap UUID toward this node or in its history)
+  // brings writes this one did not. The disk stays Inconsistent and that
+  // run goes on, where __cancel_other_resyncs would end it beside an
+  // UpToDate disk that lacks them (a node restarted beside a stable peer
+  // that repeated a missed end and beside the Primary that wrote on
+  // meanwhile: detsim --nodes=3 --seed=0x9382cc710f0f1c69).
+  bool ahead_waits = false;
+  for (const auto& [peer2, c2] : r.connections) {
+    auto it2 = c2.peer_devices.find(m.volume);
+    if (peer2 == c.peer_node_id || it2 == c2.peer_devices.end() ||
+        !IsSyncTarget(it2->second.repl) ||
+        ((it2->second.peer.current_uuid ^ theirs) & ~kUuidPrimaryBit) == 0) {
+      continue;
+    }
+    ahead_waits = ahead_waits || PeerIsAhead(r, peer2, it2->second, theirs);
+  }
+  if (!ahead_waits) d.sb.flags |= md::kMdfConsistent | md::kMdfWasUpToDate;
   // The data equals the source's now: bits this side marked toward it
   // (online verify marks both sides, a full sync sets them all) are done
   // too (capture 11: 0 after). They go to disk before the superblock that
@@ -621,7 +639,7 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   if (pd.oos_count) ClearOutOfSync(r, d, pd);
   WriteMetadata(d);
   ResState n = Capture(r);
-  n.disk[m.volume] = DiskState::kUpToDate;
+  if (!ahead_waits) n.disk[m.volume] = DiskState::kUpToDate;
   n.conns.at(c.peer_node_id).pd.at(m.volume).repl = ReplState::kEstablished;
   // __cancel_other_resyncs, also for a bitmap exchange still in flight
   // toward another source whose data is not the one just taken (the kernel
