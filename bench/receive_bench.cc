@@ -44,7 +44,7 @@ void BM_PeerDecoder_Data(benchmark::State& state) {
   const auto len = static_cast<size_t>(state.range(0));
   std::vector<uint8_t> stream;
   for (int i = 0; i < kFrames; ++i) {
-    auto f = drbd::proto::Encode(drbd::proto::Data{0, static_cast<uint64_t>(i), len * i, 0,
+    auto f = drbd::proto::Encode(drbd::proto::Data{0, static_cast<uint64_t>(i), len * i, 0, 0,
                                                    std::vector<uint8_t>(len, 0x5a)});
     stream.insert(stream.end(), f.begin(), f.end());
   }

@@ -576,6 +576,12 @@ class Engine {
   // are in the activity log (and now pinned); false if `retry` will run
   // once an AL transaction brought them in.
   bool AlBeginWrite(Device& d, uint64_t offset, uint64_t len, std::function<void()> retry);
+  // A replicated write of [offset, offset + len) on `minor`: `write` runs
+  // once its extents are in the activity log (pinned until AlEndWrite).
+  void PeerWriteThroughAl(uint32_t minor, uint64_t offset, uint64_t len,
+                          std::function<void()> write);
+  // Replicated writes to `d` take AL transactions (not with one peer slot).
+  static bool PeerWritesUseAl(const Device& d);
   // The local write of [offset, offset + len) that AlBeginWrite admitted
   // on `md` completed.
   void AlEndWrite(const std::shared_ptr<DeviceMd>& md, uint32_t minor, uint64_t offset,
@@ -894,6 +900,17 @@ class Engine {
   // HandleResyncDone's target side for an unstable run: true if it ended
   // the run (Established, disk left Inconsistent, UUIDs kept).
   bool FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDevice& pd);
+  // P_PEERS_IN_SYNC received: the nodes of `m.mask` hold the same data
+  // over its range; the bits toward them there clear.
+  void HandlePeersInSync(Resource& r, const proto::PeersInSync& m);
+  // The connected peers but `target` this node has no bit toward over
+  // blocks [first, first + count) of `vol`: node id bits.
+  uint64_t InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, uint64_t first,
+                       uint64_t count) const;
+  // drbd_set_all_out_of_sync for resync data from `source`: the range is
+  // marked toward every other peer not in `in_sync`.
+  void MarkResyncTowardOthers(Resource& r, Device& d, uint32_t source, uint64_t in_sync,
+                              uint64_t offset, uint64_t len);
   // drbd_uuid_resync_finished, the part beyond two nodes: a stable sync
   // target takes over its source's history and bitmap UUIDs; toward each
   // third node the source keeps a bitmap UUID for (and that is not known
@@ -907,7 +924,8 @@ class Engine {
   // A source whose target reports Established with UpToDate data (it
   // became UpToDate from another source and cancelled this run,
   // __cancel_other_resyncs) ends its run too.
-  void FollowCancelledResync(Resource& r, Connection& c, const proto::State& st);
+  void FollowCancelledResync(Resource& r, Connection& c, const proto::State& st,
+                             const std::map<uint32_t, uint8_t>& prev_repl);
 
   // drbd_insert_fault: whether this request of `d` of type `t` fails (and
   // logs "***Simulating <name> failure").

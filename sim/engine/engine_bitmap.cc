@@ -233,6 +233,10 @@ void Engine::LogLiveHandshake(Resource& r, Connection& c, Device& d, bool source
 
 uint32_t Engine::GiFlags(const Resource& r, const Device& d) const {
   uint32_t f = MdOnDiskFlags(d);
+  // The kernel's in-memory flags: MDF_PRIMARY_IND only while this node or
+  // a connected peer is Primary (the superblock here keeps it beside a
+  // former Primary until a clean detach or down, docs/compat.md).
+  if (r.role != Role::kPrimary) f &= ~uint32_t{md::kMdfPrimaryInd};
   for (const auto& [peer, c] : r.connections) {
     if (r.role != Role::kPrimary && c.cstate == ConnState::kConnected &&
         c.peer_role == Role::kPrimary) {

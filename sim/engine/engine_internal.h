@@ -147,6 +147,9 @@ struct Engine::PeerDevice {
   // sync handshake's disk-state rules use it, not the disk of the moment:
   // both ends then decide on the same pair of states (Engine::Send).
   DiskState comm_disk = DiskState::kDUnknown;
+  // The UUID flags that went with it (comm_uuid_flags): this side's
+  // UUID_FLAG_STABLE as the peer weighs it; `comm_disk` DUnknown: none.
+  uint64_t comm_uuid_flags = 0;
   // The last sync handshake ran on the live connection (after unstable) and
   // chose no resync: if the peer's next STATE shows it chose to be our
   // target in that exchange, this side follows as source (ApplyPeerState;

@@ -914,15 +914,20 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       return true;
     }
     std::shared_ptr<sim::Disk> disk = d->data;
-    bool fua = (dm->flags & proto::kDataFua) != 0;
+    // Resync data is on stable storage before its WRITE_ACK: the source
+    // clears its bits and sends PEERS_IN_SYNC on that ack, so a target
+    // crash must not lose what the other nodes then stopped tracking.
+    bool fua = (dm->flags & proto::kDataFua) != 0 || resync;
     bool want_ack = protocol != kProtA && protocol != kProtB;
     const uint32_t minor = d->minor;
     const std::string res = r.name;
     const uint32_t peer = c.peer_node_id;
     // Application writes belong to the sender's open epoch (BARRIER).
     const uint64_t seq = resync ? 0 : PeerWriteBegin(s);
+    const uint64_t dm_len = dm->data.size();
     auto write = [this, minor, res, peer, resync, disk, fua, reply_later, ack, want_ack, sid, seq,
-                  pages, offset = dm->offset, data = std::move(dm->data)]() mutable {
+                  pages, in_sync = dm->in_sync, offset = dm->offset,
+                  data = std::move(dm->data)]() mutable {
       Device* d2 = FindMinor(minor);
       if (!d2 || d2->data != disk) {  // detached meanwhile
         ack.ok = false;
@@ -944,9 +949,16 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
       Resource* r2 = ResourceOfMinor(minor);
+      if (r2 && resync && !data.empty()) {
+        MarkResyncTowardOthers(*r2, *d2, peer, in_sync, offset, data.size());
+      }
       if (r2 && !resync && !data.empty()) NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer);
       LowerIssued(*d2, data.size(), true);
-      auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages](bool ok) mutable {
+      // The extents this write pinned (AlBeginWrite in PeerWriteThroughAl).
+      std::shared_ptr<DeviceMd> al_md = !resync && PeerWritesUseAl(*d2) ? d2->md_state : nullptr;
+      auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages, al_md, offset,
+                     len = static_cast<uint64_t>(data.size())](bool ok) mutable {
+        if (al_md) AlEndWrite(al_md, minor, offset, len);
         LowerDone(minor);
         if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
         ack.ok = ok;
@@ -970,11 +982,22 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
     // source pushes, so resync data that arrives while a superblock write is
     // in flight waits for it, and every peer write behind it keeps its place.
     std::shared_ptr<DeviceMd> md_state = d->md_state;
+    std::function<void()> submit = std::move(write);
+    if (!resync && md_state) {
+      // submit_peer_request_activity_log: a replicated write's extents are
+      // in this node's on-disk activity log before its data lands, as a
+      // Primary's own writes are. After a crash the log marks them out of
+      // sync toward every peer (MDF_PRIMARY_IND is set beside a Primary),
+      // third nodes included, whose marks from peer acks were in memory.
+      submit = [this, minor, offset = dm->offset, len = dm_len, w = std::move(submit)]() mutable {
+        PeerWriteThroughAl(minor, offset, len, std::move(w));
+      };
+    }
     if (md_state && md_state->sb_in_flight > 0 && (resync || !md_state->held_writes.empty())) {
-      md_state->held_writes.emplace_back(std::move(write));
+      md_state->held_writes.emplace_back(std::move(submit));
       return true;
     }
-    write();
+    submit();
     return true;
   }
   if (auto* fm = std::get_if<proto::Flush>(&m)) {
@@ -1066,6 +1089,40 @@ void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64
       pd.rs_app_written.insert(b);
     }
   }
+}
+
+bool Engine::PeerWritesUseAl(const Device& d) {
+  // __update_mdf_al_disabled: with a bitmap for one peer only (two nodes,
+  // that peer the Primary), 9.2.18 turns a Secondary's AL updates off
+  // ("optimization"; capture 39: al-writes:0 on the Secondary). With more,
+  // the log guards the marks toward the third nodes.
+  return d.md_state && d.sb.max_peers > 1;
+}
+
+void Engine::PeerWriteThroughAl(uint32_t minor, uint64_t offset, uint64_t len,
+                                std::function<void()> write) {
+  Device* d = FindMinor(minor);
+  if (!d || !PeerWritesUseAl(*d)) return write();
+  // Once a transaction brought the extents in, this runs again and pins.
+  if (!AlBeginWrite(*d, offset, len, [this, minor, offset, len, write]() mutable {
+        PeerWriteThroughAl(minor, offset, len, std::move(write));
+      })) {
+    return;
+  }
+  write();
+}
+
+void Engine::MarkResyncTowardOthers(Resource& r, Device& d, uint32_t source, uint64_t in_sync,
+                                    uint64_t offset, uint64_t len) {
+  bool marked = false;
+  for (auto& [peer, c] : r.connections) {
+    if (peer == source || (in_sync & (uint64_t{1} << peer))) continue;
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, offset, len);
+    marked = true;
+  }
+  if (marked) MdArmFlush(d.minor);
 }
 
 bool Engine::RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len) {

@@ -257,6 +257,7 @@ void Engine::Send(Session& s, const proto::Message& m) {
       for (const proto::VolumeState& v : st->volumes) {
         if (auto it = c->peer_devices.find(v.volume); it != c->peer_devices.end()) {
           it->second.comm_disk = static_cast<DiskState>(v.disk);
+          it->second.comm_uuid_flags = v.uuid_flags;
         }
       }
     }
@@ -444,6 +445,11 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
     if (!s.protocol_got) return ConnectionLost(*r, *c, ConnState::kProtocolError, false, "connect");
     s.peer_state = *st;
     s.state_got = true;
+    // The replication state each volume's previous STATE reported
+    // (FollowCancelledResync tells a cancel from a STATE sent before the
+    // peer's own decision).
+    std::map<uint32_t, uint8_t> prev_repl;
+    for (const auto& [vol, pd] : c->peer_devices) prev_repl[vol] = pd.peer.repl;
     if (s.up) {
       MaybeTakeNewCurrent(*r, *c, *st);  // engine_peer_ack.cc
       ApplyPeerState(*r, *c, *st, false);
@@ -452,7 +458,7 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
       MaybeEstablish(s, *r, *c);
     }
     NoteSourceStability(*r, *c);  // engine_peer_ack.cc
-    if (s.up) FollowCancelledResync(*r, *c, *st);
+    if (s.up) FollowCancelledResync(*r, *c, *st, prev_repl);
     return;
   }
   if (std::holds_alternative<proto::Ping>(m)) {
@@ -475,6 +481,10 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
   }
   if (auto* rd = std::get_if<proto::ResyncDone>(&m)) {
     if (s.up) HandleResyncDone(*r, *c, *rd);
+    return;
+  }
+  if (auto* pis = std::get_if<proto::PeersInSync>(&m)) {
+    if (s.up) HandlePeersInSync(*r, *pis);
     return;
   }
   if (auto* bm = std::get_if<proto::Bitmap>(&m)) {
@@ -1026,15 +1036,41 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   const DiskState my_rank = up(my_disk), peer_rank = up(peer_disk);
   const bool both_up = my_rank == DiskState::kUpToDate && peer_rank == DiskState::kUpToDate;
   const bool one_marked = (pd.oos_count > 0) != (pd.peer.dirty_bits > 0);
-  const bool prefer_local = my_rank != peer_rank ? my_rank > peer_rank : pd.oos_count > 0;
-  const bool me_stable = DeviceStable(r);
+  // Bits on both sides (activity logs applied after crashes on both): the
+  // run covers the union from the side nearer a Primary: the Primary
+  // itself, whose data is the one its users see, else the side that
+  // replicates from one (UUID_FLAG_STABLE clear) over one that does not.
+  // The other side's marks are blocks that Primary wrote. 9.2.18 keeps
+  // the bits, and the data may differ for good. Between two sides equally
+  // near they stay.
+  const bool both_marked = pd.oos_count > 0 && pd.peer.dirty_bits > 0;
+  // (This side's stability as the peer heard it, so both ends weigh the
+  // same pair.)
+  const bool stable_sent = pd.comm_disk != DiskState::kDUnknown
+                               ? (pd.comm_uuid_flags & kUuidFlagStable) != 0
+                               : DeviceStable(r);
+  const int near_here = r.role == Role::kPrimary ? 2 : stable_sent ? 0 : 1;
+  const int near_there = peer_role == Role::kPrimary                       ? 2
+                         : (pd.peer.uuid_flags & kUuidFlagStable) != 0 ? 0
+                                                                         : 1;
+  // With bits on one side only, beside a Primary the same: a Primary is
+  // never made the target of its peer's marks (quorum-failover-reconnect:
+  // "I shall become SyncTarget, but I am primary!" for good).
+  const bool any_marked = pd.oos_count > 0 || pd.peer.dirty_bits > 0;
+  const bool by_nearness = near_here != near_there && any_marked &&
+                           (both_marked || near_here == 2 || near_there == 2);
+  const bool prefer_local = my_rank != peer_rank ? my_rank > peer_rank
+                            : by_nearness        ? near_here > near_there
+                                                 : pd.oos_count > 0;
+  const bool me_stable = stable_sent;
   const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
-  const bool stale_source = prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable;
+  const bool stale_source =
+      !by_nearness && (prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable);
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
       my_disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
       (my_rank != peer_rank ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
-                           : both_up && one_marked) &&
+                           : both_up && (one_marked || by_nearness)) &&
       !stale_source &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
     out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
@@ -1102,6 +1138,18 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
   ResState::Conn& nc = n.conns.at(c.peer_node_id);
   if (initial) nc.cstate = ConnState::kConnected;
   nc.peer_role = static_cast<Role>(st.role);
+  if (nc.peer_role == Role::kPrimary) {
+    // finish_state_change: MDF_PRIMARY_IND beside a Primary too, before
+    // its writes can land here, so that a crash applies the activity log
+    // they went through. It stays until a clean detach or down (the kernel
+    // drops it once nothing is in flight and no Primary is left; keeping
+    // it costs a resync of the log's extents after a crash, no more).
+    for (auto& [vol, d] : r.devices) {
+      if (!d.data || (d.sb.flags & md::kMdfPrimaryInd)) continue;
+      d.sb.flags |= md::kMdfPrimaryInd;
+      WriteMetadata(d);
+    }
+  }
   bool drop = false, retry = false;
   bool answer_attach = false;  // a peer's attach negotiates: send it our STATE
   bool answer_resync = false;  // UUID_FLAG_RESYNC to send (receive_uuids110)

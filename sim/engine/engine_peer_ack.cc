@@ -252,7 +252,8 @@ void Engine::DetectFinishedResyncs(Resource& r, Connection& c) {
   if (propagate) BroadcastState(r, c.peer_node_id);
 }
 
-void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::State& st) {
+void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::State& st,
+                                   const std::map<uint32_t, uint8_t>& prev_repl) {
   ResState n = Capture(r);
   bool any = false;
   for (const proto::VolumeState& vs : st.volumes) {
@@ -265,6 +266,16 @@ void Engine::FollowCancelledResync(Resource& r, Connection& c, const proto::Stat
     // --seed=0x598b88dbaa99e079).
     if (vs.uuid_flags & kUuidFlagResync) continue;
     const ReplState mine = pit->second.repl;
+    // A cancel ends a target state the peer reported: an Established from a
+    // STATE it sent before its own decision of a live re-handshake is none
+    // (this side, just WFBitMapS, ended the exchange the peer then entered
+    // as WFBitMapT and waited in for good: detsim --nodes=3 --seed=0x5e).
+    if (mine == ReplState::kWFBitMapS) {
+      auto prit = prev_repl.find(vs.volume);
+      const auto prev = prit == prev_repl.end() ? ReplState::kOff
+                                                : static_cast<ReplState>(prit->second);
+      if (prev != ReplState::kWFBitMapT && !IsSyncTarget(prev)) continue;
+    }
     if ((mine == ReplState::kSyncSource || mine == ReplState::kPausedSyncS ||
          mine == ReplState::kWFBitMapS) &&
         static_cast<ReplState>(vs.repl) == ReplState::kEstablished &&

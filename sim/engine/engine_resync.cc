@@ -401,6 +401,9 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
                      m.volume = vol;
                      m.offset = b * kBlock;
                      m.flags = proto::kDataResync;
+                     if (Resource* r2 = FindResource(res)) {
+                       m.in_sync = InSyncPeers(*r2, peer, vol, b, n);
+                     }
                      m.id = AddResyncWait(res, peer, vol, gen, m.offset,
                                           static_cast<uint32_t>(bytes.size()));
                      m.data = std::move(bytes);
@@ -457,6 +460,24 @@ void Engine::ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, ui
   for (uint32_t i = 0; i < n; ++i) {
     pd.rs_sent.erase(block + i);
     if (ok) ClearBit(pd.oos_bits, pd.oos_count, block + i);
+  }
+  // update_peers_for_interval: the target and the nodes this side is in
+  // sync with over the range hold the same data there now; each hears it.
+  if (Resource* r = FindResource(res); ok && r) {
+    bool in_sync_with_target = true;
+    for (uint32_t i = 0; i < n && in_sync_with_target; ++i) {
+      in_sync_with_target = !TestBit(pd.oos_bits, block + i);
+    }
+    if (in_sync_with_target) {
+      const uint64_t mask = (uint64_t{1} << peer) | InSyncPeers(*r, peer, vol, block, n);
+      for (auto& [p2, c2] : r->connections) {
+        if (!(mask & (uint64_t{1} << p2))) continue;
+        if (Session* s2 = SessionOf(c2); s2 && s2->up) {
+          Send(*s2,
+               proto::PeersInSync{vol, block * kBlock, static_cast<uint32_t>(n * kBlock), mask});
+        }
+      }
+    }
   }
   ResyncCameIn(res, peer, vol, gen, n);
   PumpResync(res, peer, vol);
@@ -742,6 +763,51 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
     return;
   }
   BroadcastState(r);
+}
+
+uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, uint64_t first,
+                             uint64_t count) const {
+  uint64_t mask = 0;
+  for (const auto& [peer, c] : r.connections) {
+    if (peer == target || c.cstate != ConnState::kConnected) continue;
+    auto pit = c.peer_devices.find(vol);
+    if (pit == c.peer_devices.end()) continue;
+    const PeerDevice& pd = pit->second;
+    const bool live = pd.repl == ReplState::kEstablished || pd.repl == ReplState::kSyncSource ||
+                      pd.repl == ReplState::kSyncTarget || pd.repl == ReplState::kPausedSyncS ||
+                      pd.repl == ReplState::kPausedSyncT;
+    if (!live) continue;
+    bool clear = true;
+    for (uint64_t i = 0; i < count && clear; ++i) clear = !TestBit(pd.oos_bits, first + i);
+    if (clear) mask |= uint64_t{1} << peer;
+  }
+  return mask;
+}
+
+void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
+  auto dit = r.devices.find(m.volume);
+  if (dit == r.devices.end() || !dit->second.data || m.len == 0) return;
+  // A range outside the device is a peer's error, not ours to act on.
+  const uint64_t bytes = dit->second.size_sectors * 512;
+  if (m.offset >= bytes || m.len > bytes - m.offset) {
+    Log(fmt::format("{}: PeersInSync for bytes {}+{} beyond the device ({}), ignored",
+                    Prefix(r, dit->second), m.offset, m.len, bytes));
+    return;
+  }
+  bool cleared = false;
+  for (auto& [peer, c] : r.connections) {
+    if (!(m.mask & (uint64_t{1} << peer))) continue;
+    auto pit = c.peer_devices.find(m.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    for (uint64_t b = m.offset / kBlock; b <= (m.offset + m.len - 1) / kBlock; ++b) {
+      if (TestBit(pd.oos_bits, b)) {
+        ClearBit(pd.oos_bits, pd.oos_count, b);
+        cleared = true;
+      }
+    }
+  }
+  if (cleared) MdArmFlush(dit->second.minor);
 }
 
 }  // namespace drbd::engine

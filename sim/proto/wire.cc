@@ -227,7 +227,7 @@ struct Layout<Verify> {
 template <>
 struct Layout<Data> {
   static constexpr auto kFields =
-      std::tuple(&Data::volume, &Data::id, &Data::offset, &Data::flags, &Data::data);
+      std::tuple(&Data::volume, &Data::id, &Data::offset, &Data::flags, &Data::in_sync, &Data::data);
 };
 template <>
 struct Layout<RecvAck> {
@@ -259,6 +259,11 @@ template <>
 struct Layout<ResyncDone> {
   static constexpr auto kFields = std::tuple(&ResyncDone::volume, &ResyncDone::current_uuid,
                                              &ResyncDone::secs, &ResyncDone::kib);
+};
+template <>
+struct Layout<PeersInSync> {
+  static constexpr auto kFields = std::tuple(&PeersInSync::volume, &PeersInSync::offset,
+                                             &PeersInSync::len, &PeersInSync::mask);
 };
 template <>
 struct Layout<ResyncStart> {
@@ -394,6 +399,7 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kTwoPcPrepare, "TwoPcPrepare"},
     {MsgType::kTwoPcReply, "TwoPcReply"},
     {MsgType::kTwoPcCommit, "TwoPcCommit"},
+    {MsgType::kPeersInSync, "PeersInSync"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

@@ -57,6 +57,7 @@ enum class MsgType : uint16_t {
   kTwoPcPrepare = 26,
   kTwoPcReply = 27,
   kTwoPcCommit = 28,
+  kPeersInSync = 29,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -205,7 +206,12 @@ struct Data {
   uint64_t id = 0;      // the sender's id, echoed by RecvAck / WriteAck
   uint64_t offset = 0;  // bytes
   uint32_t flags = 0;   // kData* bits
-  std::vector<uint8_t> data;  // at most kDataChunk bytes
+  // Resync DATA: node id bit mask of the nodes other than the receiver
+  // that the sender's data over this range equals (P_PEERS_IN_SYNC's
+  // mask): the receiver marks the range out of sync toward every other
+  // peer (drbd_set_all_out_of_sync). 0 in application DATA.
+  uint64_t in_sync = 0;
+  std::vector<uint8_t> data;  // at most kDataChunk bytes; the last field (Decoder::StartData)
   bool operator==(const Data&) const = default;
 };
 // Protocol B: the Data with `id` arrived.
@@ -366,11 +372,23 @@ struct TwoPcMasks {
 using TwoPcReply = TwoPcMasks<MsgType::kTwoPcReply>;
 using TwoPcCommit = TwoPcMasks<MsgType::kTwoPcCommit>;
 
+// P_PEERS_IN_SYNC: after a resync WriteAck, the source tells every node
+// in `mask` (the target, and the nodes the source is in sync with over the
+// range) that those nodes hold the same data over [offset, offset+len):
+// each receiver clears its bits toward the mask's nodes there.
+struct PeersInSync {
+  uint32_t volume = 0;
+  uint64_t offset = 0;
+  uint32_t len = 0;
+  uint64_t mask = 0;
+  bool operator==(const PeersInSync&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
                              FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
                              ResyncCsum, Bitmap, OutOfSync, Barrier, BarrierAck, PeerAck,
-                             TwoPcPrepare, TwoPcReply, TwoPcCommit>;
+                             TwoPcPrepare, TwoPcReply, TwoPcCommit, PeersInSync>;
 MsgType TypeOf(const Message& m);
 
 // One framed message. Frames that carry block data take their buffer

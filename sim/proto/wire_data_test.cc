@@ -16,14 +16,14 @@ namespace {
 
 TEST(PeerWireData, DataMessagesRoundTrip) {
   std::vector<Message> all = {
-      Data{1, 42, 8192, kDataFua, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a)},
       RecvAck{1, 42},
       WriteAck{1, 42, false},
       Flush{0, 7},
       FlushAck{0, 7, true},
       ReadRequest{2, 9, 4096, kDataChunk},
       ReadReply{2, 9, true, {1, 2, 3}},
-      Data{0, 43, 4096, kDataResync, std::vector<uint8_t>(4096, 0x11)},
+      Data{0, 43, 4096, kDataResync, 0x5, std::vector<uint8_t>(4096, 0x11)},
       ResyncDone{3, 0x1122334455667788, 2, 32728},
       ResyncStart{3, 8182},
       ResyncCsum{3, 5, 8192, ResyncCsum::kDigest, 0x0102030405060708, false},
@@ -50,7 +50,7 @@ TEST(PeerWireData, DecoderBufferStaysBoundedOnMisalignedStream) {
   std::vector<uint8_t> stream;
   const int kFrames = 200;
   for (int i = 0; i < kFrames; ++i) {
-    auto f = Encode(Data{0, static_cast<uint64_t>(i), uint64_t{4096} * i, 0,
+    auto f = Encode(Data{0, static_cast<uint64_t>(i), uint64_t{4096} * i, 0, 0,
                          std::vector<uint8_t>(kDataChunk, static_cast<uint8_t>(i))});
     stream.insert(stream.end(), f.begin(), f.end());
   }
@@ -81,11 +81,11 @@ TEST(PeerWireData, DecoderBufferStaysBoundedOnMisalignedStream) {
 // the frame's is refused.
 TEST(PeerWireData, LargeDataFramesDecodeWhateverThePieces) {
   std::vector<Message> all = {
-      Data{1, 7, 8192, kDataResync, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Data{1, 7, 8192, kDataResync, 0, std::vector<uint8_t>(kDataChunk, 0x5a)},
       Ping{},
-      Data{2, 8, 0, kDataFua, std::vector<uint8_t>(96 * 1024, 0x33)},
-      Data{3, 9, 4096, 0, std::vector<uint8_t>(4096, 0x44)},  // small: the plain path
-      Data{4, 10, 0, 0, std::vector<uint8_t>(kDataChunk, 0x66)},
+      Data{2, 8, 0, kDataFua, 0, std::vector<uint8_t>(96 * 1024, 0x33)},
+      Data{3, 9, 4096, 0, 0, std::vector<uint8_t>(4096, 0x44)},  // small: the plain path
+      Data{4, 10, 0, 0, 0, std::vector<uint8_t>(kDataChunk, 0x66)},
   };
   std::vector<uint8_t> stream;
   for (const Message& m : all) {
@@ -104,8 +104,8 @@ TEST(PeerWireData, LargeDataFramesDecodeWhateverThePieces) {
     EXPECT_EQ(got, all) << "piece " << piece;
   }
   // The block data's own length says one byte more than the frame holds.
-  std::vector<uint8_t> bad = Encode(Data{1, 2, 0, 0, std::vector<uint8_t>(kDataChunk, 1)});
-  const size_t blob_len_at = kHeaderBytes + 4 + 8 + 8 + 4;
+  std::vector<uint8_t> bad = Encode(Data{1, 2, 0, 0, 0, std::vector<uint8_t>(kDataChunk, 1)});
+  const size_t blob_len_at = kHeaderBytes + 4 + 8 + 8 + 4 + 8;
   bad[blob_len_at + 3] = static_cast<uint8_t>(bad[blob_len_at + 3] + 1);
   Decoder d;
   d.Feed(std::span<const uint8_t>(bad).subspan(0, 65536));
@@ -116,12 +116,12 @@ TEST(PeerWireData, LargeDataFramesDecodeWhateverThePieces) {
 // Encode reuses recycled frame buffers; what it writes into one is the
 // same frame as into a fresh buffer, whatever the buffer held before.
 TEST(PeerWireData, EncodeIntoRecycledBufferIsIdentical) {
-  Data big{3, 9, 8192, kDataFua, std::vector<uint8_t>(kDataChunk, 0x77)};
+  Data big{3, 9, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x77)};
   std::vector<uint8_t> want = Encode(big);
   RecycleFrame(std::vector<uint8_t>(2 * kDataChunk, 0xee));
   RecycleFrame(std::vector<uint8_t>(100, 0xee));  // too small to keep
   EXPECT_EQ(Encode(big), want);
-  Data small{3, 10, 0, 0, std::vector<uint8_t>(kDataChunk / 2, 0x01)};
+  Data small{3, 10, 0, 0, 0, std::vector<uint8_t>(kDataChunk / 2, 0x01)};
   RecycleFrame(Encode(big));
   std::vector<uint8_t> got = Encode(small);
   Decoder d;
@@ -139,7 +139,7 @@ TEST(PeerWireData, EncodeDataFromSpanEqualsEncode) {
   for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<uint8_t>(i * 7 + 3);
   for (size_t n : {size_t{0}, size_t{1}, size_t{4096}, size_t{kDataChunk}}) {
     std::span<const uint8_t> part = std::span<const uint8_t>(block).subspan(kDataChunk + 5, n);
-    Data head{2, 77, 1 << 20, kDataFua, {9, 9, 9}};
+    Data head{2, 77, 1 << 20, kDataFua, 0x3, {9, 9, 9}};
     Data full = head;
     full.data.assign(part.begin(), part.end());
     RecycleFrame(std::vector<uint8_t>(2 * kDataChunk, 0xee));
@@ -164,7 +164,7 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
       Disconnect{1},
       ResyncRequest{3, true, false},
       Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}},
-      Data{1, 42, 8192, kDataFua, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a)},
       RecvAck{1, 42},
       WriteAck{1, 42, false},
       Flush{0, 7},
@@ -182,6 +182,7 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
       TwoPcPrepare{2, 9},
       TwoPcReply{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
       TwoPcCommit{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
+      PeersInSync{1, 8192, 4096, 0x5},
   };
   ASSERT_EQ(all.size(), std::variant_size_v<Message>);
   for (const Message& m : all) {
@@ -190,13 +191,14 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
 }
 
 TEST(PeerWireData, DataLayoutIsDocumented) {
-  auto b = Encode(Data{1, 2, 512, kDataFua, {0xaa, 0xbb}});
+  auto b = Encode(Data{1, 2, 512, kDataFua, 0x6, {0xaa, 0xbb}});
   // clang-format off
-  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 30,  // header
+  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 38,  // header
                                0, 0, 0, 1,                                       // volume
                                0, 0, 0, 0, 0, 0, 0, 2,                           // id
                                0, 0, 0, 0, 0, 0, 2, 0,                           // offset
                                0, 0, 0, 1,                                       // flags
+                               0, 0, 0, 0, 0, 0, 0, 6,                           // in_sync
                                0, 0, 0, 2, 0xaa, 0xbb};                          // data
   // clang-format on
   EXPECT_EQ(b, want);
