@@ -1530,7 +1530,13 @@ Reply Engine::Primary(const Ctx& ctx, bool force) {
         }
         bool was_forced = std::find(forced.begin(), forced.end(), vol) != forced.end();
         uint64_t cur = d.sb.current_uuid & ~kUuidPrimaryBit;
-        if (was_forced || cur == 0 || cur == md::kUuidJustCreated) {
+        // drbd_uuid_new_current makes a local current UUID only on UpToDate
+        // data: a fresh disk promoted beside an UpToDate peer keeps its
+        // just-created UUID until its resync brings the peer's (a UUID of
+        // its own there, without history, met that peer later as unrelated
+        // data: detsim --nodes=2 --seed=0xe74154f564d6c4a6).
+        if (was_forced ||
+            ((cur == 0 || cur == md::kUuidJustCreated) && d.disk == DiskState::kUpToDate)) {
           // Bit 0 marks a UUID made by a Primary (show-gi in the captures).
           d.sb.current_uuid = NewUuid() | kUuidPrimaryBit;
           Log(fmt::format("{}: new current UUID: {:016X}", Prefix(r, d), d.sb.current_uuid));
