@@ -900,6 +900,9 @@ class Engine {
   // HandleResyncDone's target side for an unstable run: true if it ended
   // the run (Established, disk left Inconsistent, UUIDs kept).
   bool FinishUnstableResync(Resource& r, Connection& c, Device& d, PeerDevice& pd);
+  // The bitmap UUID toward `peer` goes to history (_drbd_uuid_push_history)
+  // and the slot clears, written at once; nothing if there is none.
+  void RetireBitmapUuid(Resource& r, Device& d, uint32_t peer);
   // P_PEERS_IN_SYNC received: the nodes of `m.mask` hold the same data
   // over its range; the bits toward them there clear.
   void HandlePeersInSync(Resource& r, const proto::PeersInSync& m);
@@ -907,10 +910,12 @@ class Engine {
   // blocks [first, first + count) of `vol`: node id bits.
   uint64_t InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, uint64_t first,
                        uint64_t count) const;
-  // drbd_set_all_out_of_sync for resync data from `source`: the range is
-  // marked toward every other peer not in `in_sync`.
-  void MarkResyncTowardOthers(Resource& r, Device& d, uint32_t source, uint64_t in_sync,
-                              uint64_t offset, uint64_t len);
+  // Marks bytes [offset, offset + len) of volume `vol` out of sync toward
+  // every peer but `except` and the nodes of `spared` (node id bits): a
+  // peer ack's or resync data's marks (drbd_set_sync,
+  // drbd_set_all_out_of_sync). True if it marked toward any.
+  bool MarkTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t spared,
+                       uint64_t offset, uint64_t len);
   // drbd_uuid_resync_finished, the part beyond two nodes: a stable sync
   // target takes over its source's history and bitmap UUIDs; toward each
   // third node the source keeps a bitmap UUID for (and that is not known

@@ -68,6 +68,10 @@ inline void ShiftIntoHistory(md::Superblock& sb, uint64_t val) {
   sb.history_uuids[0] = val;
 }
 
+// A node id's bit in a node mask (0 for ids outside the mask's 64, such
+// as a resource's unset node id -1).
+inline uint64_t NodeBit(int64_t node) { return node >= 0 && node < 64 ? uint64_t{1} << node : 0; }
+
 // _drbd_uuid_push_history: `val` goes to the front of the history unless
 // it is no UUID, the current UUID, a bitmap UUID or already there.
 // A UUID as the comparison sees it: without the Primary bit, and 0 (none

@@ -949,8 +949,11 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
       Resource* r2 = ResourceOfMinor(minor);
-      if (r2 && resync && !data.empty()) {
-        MarkResyncTowardOthers(*r2, *d2, peer, in_sync, offset, data.size());
+      // drbd_set_all_out_of_sync: toward every other peer the source is
+      // not in sync with over the range.
+      if (r2 && resync && !data.empty() &&
+          MarkTowardPeers(*r2, d2->volume, peer, in_sync, offset, data.size())) {
+        MdArmFlush(minor);
       }
       if (r2 && !resync && !data.empty()) NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer);
       LowerIssued(*d2, data.size(), true);
@@ -1110,19 +1113,6 @@ void Engine::PeerWriteThroughAl(uint32_t minor, uint64_t offset, uint64_t len,
     return;
   }
   write();
-}
-
-void Engine::MarkResyncTowardOthers(Resource& r, Device& d, uint32_t source, uint64_t in_sync,
-                                    uint64_t offset, uint64_t len) {
-  bool marked = false;
-  for (auto& [peer, c] : r.connections) {
-    if (peer == source || (in_sync & (uint64_t{1} << peer))) continue;
-    auto pit = c.peer_devices.find(d.volume);
-    if (pit == c.peer_devices.end()) continue;
-    MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, offset, len);
-    marked = true;
-  }
-  if (marked) MdArmFlush(d.minor);
 }
 
 bool Engine::RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len) {

@@ -806,10 +806,7 @@ Engine::Missed Engine::MissedEndOfResync(Resource& r, Connection& c, Device& d,
   if (peer_bm == 0 && my_bm != 0 && my_bm != peer_current) {
     if (no_bits) {
       Log(fmt::format("{}: Missed end of resync as sync-source, no bits to sync", prefix));
-      const uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid;
-      d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-      PushHistory(d.sb, r.node_id, previous);
-      WriteMetadata(d);
+      RetireBitmapUuid(r, d, c.peer_node_id);
       return Missed::kNone;
     }
     Log(fmt::format("{}: Missed end of resync as sync-source", prefix));
@@ -1046,13 +1043,12 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   const bool both_marked = pd.oos_count > 0 && pd.peer.dirty_bits > 0;
   // (This side's stability as the peer heard it, so both ends weigh the
   // same pair.)
-  const bool stable_sent = pd.comm_disk != DiskState::kDUnknown
-                               ? (pd.comm_uuid_flags & kUuidFlagStable) != 0
-                               : DeviceStable(r);
-  const int near_here = r.role == Role::kPrimary ? 2 : stable_sent ? 0 : 1;
-  const int near_there = peer_role == Role::kPrimary                       ? 2
-                         : (pd.peer.uuid_flags & kUuidFlagStable) != 0 ? 0
-                                                                         : 1;
+  const bool me_stable = pd.comm_disk != DiskState::kDUnknown
+                             ? (pd.comm_uuid_flags & kUuidFlagStable) != 0
+                             : DeviceStable(r);
+  const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
+  const int near_here = r.role == Role::kPrimary ? 2 : me_stable ? 0 : 1;
+  const int near_there = peer_role == Role::kPrimary ? 2 : peer_stable ? 0 : 1;
   // With bits on one side only, beside a Primary the same: a Primary is
   // never made the target of its peer's marks (quorum-failover-reconnect:
   // "I shall become SyncTarget, but I am primary!" for good).
@@ -1062,15 +1058,12 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   const bool prefer_local = my_rank != peer_rank ? my_rank > peer_rank
                             : by_nearness        ? near_here > near_there
                                                  : pd.oos_count > 0;
-  const bool me_stable = stable_sent;
-  const bool peer_stable = (pd.peer.uuid_flags & kUuidFlagStable) != 0;
   const bool stale_source =
       !by_nearness && (prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable);
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
       my_disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
-      (my_rank != peer_rank ? (pd.oos_count > 0 || pd.peer.dirty_bits > 0)
-                           : both_up && (one_marked || by_nearness)) &&
+      (my_rank != peer_rank ? any_marked : both_up && (one_marked || by_nearness)) &&
       !stale_source &&
       !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
     out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
@@ -1088,11 +1081,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     out = ReplState::kEstablished;
     hs->use_bitmap = false;
   } else if (missed == Missed::kPeerMissedEnd && peer_disk != DiskState::kUpToDate) {
-    if (uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid; previous != 0) {
-      d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-      PushHistory(d.sb, r.node_id, previous);
-      WriteMetadata(d);
-    }
+    RetireBitmapUuid(r, d, c.peer_node_id);
     Log(fmt::format("{}: Resync (rule={}) skipped: peer sync-source ({})", prefix, rule,
                     events::ToString(peer_disk)));
     out = ReplState::kEstablished;
@@ -1111,13 +1100,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     // other way over the same bits, and the bitmap UUID it outlived
     // retires on the side that held it.
     const bool source = missed == Missed::kPeerMissedEnd;
-    if (source == false) {
-      if (uint64_t previous = d.sb.peers[c.peer_node_id].bitmap_uuid; previous != 0) {
-        d.sb.peers[c.peer_node_id].bitmap_uuid = 0;
-        PushHistory(d.sb, r.node_id, previous);
-        WriteMetadata(d);
-      }
-    }
+    if (!source) RetireBitmapUuid(r, d, c.peer_node_id);
     out = source ? ReplState::kSyncSource : ReplState::kSyncTarget;
     hs->use_bitmap = source;
     hs->send_bitmap = !source;

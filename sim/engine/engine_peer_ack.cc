@@ -17,11 +17,6 @@
 #include "sim/engine/engine_internal.h"
 
 namespace drbd::engine {
-namespace {
-
-uint64_t NodeBit(uint32_t node) { return node < 64 ? uint64_t{1} << node : 0; }
-
-}  // namespace
 
 uint64_t Engine::WeakNodes(const Resource& r, const Device& d) const {
   uint64_t not_weak = 0;
@@ -137,6 +132,19 @@ void Engine::SendPeerAcks(Resource& r, Device& d,
   }
 }
 
+bool Engine::MarkTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t spared,
+                             uint64_t offset, uint64_t len) {
+  bool marked = false;
+  for (auto& [peer, c] : r.connections) {
+    if (peer == except || (spared & NodeBit(peer))) continue;
+    auto pit = c.peer_devices.find(vol);
+    if (pit == c.peer_devices.end()) continue;
+    MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, offset, len);
+    marked = true;
+  }
+  return marked;
+}
+
 void Engine::NotePeerRequest(Connection& c, uint32_t vol, uint64_t id, uint64_t offset,
                              uint64_t len) {
   c.unacked[id] = Connection::PeerReq{vol, offset, len};
@@ -154,13 +162,7 @@ void Engine::HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m) 
     // out of sync toward every other node the write did not reach. (The
     // kernel also clears them toward the nodes it reached; leaving them set
     // only resyncs a little more.)
-    for (auto& [peer, c2] : r.connections) {
-      if (peer == c.peer_node_id || (m.mask & NodeBit(peer))) continue;
-      auto pit = c2.peer_devices.find(req.volume);
-      if (pit == c2.peer_devices.end()) continue;
-      MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, req.offset, req.len);
-      marked = true;
-    }
+    marked = MarkTowardPeers(r, req.volume, c.peer_node_id, m.mask, req.offset, req.len) || marked;
   }
   if (marked && dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
 }
@@ -168,11 +170,7 @@ void Engine::HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m) 
 void Engine::ApplyUnackedPeerRequests(Resource& r, Connection& c) {
   std::set<uint32_t> vols;
   for (const auto& [id, req] : c.unacked) {
-    for (auto& [peer, c2] : r.connections) {
-      if (peer == c.peer_node_id) continue;
-      auto pit = c2.peer_devices.find(req.volume);
-      if (pit == c2.peer_devices.end()) continue;
-      MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, req.offset, req.len);
+    if (MarkTowardPeers(r, req.volume, c.peer_node_id, 0, req.offset, req.len)) {
       vols.insert(req.volume);
     }
   }

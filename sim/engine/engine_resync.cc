@@ -372,7 +372,8 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
                  [this, res, peer, vol, gen, b, n, minor](bool ok, std::vector<uint8_t> bytes) {
                    LowerDone(minor);
                    if (!ok) LocalIoError(minor, "drbd_endio_read_sec_final");
-                   Connection* c2 = FindConnection(res, peer);
+                   Resource* r2 = nullptr;
+                   Connection* c2 = FindConnection(res, peer, &r2);
                    if (!c2 || !c2->peer_devices.count(vol)) return;
                    PeerDevice& pd2 = c2->peer_devices.at(vol);
                    if (pd2.rs_gen != gen) return;
@@ -401,9 +402,7 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
                      m.volume = vol;
                      m.offset = b * kBlock;
                      m.flags = proto::kDataResync;
-                     if (Resource* r2 = FindResource(res)) {
-                       m.in_sync = InSyncPeers(*r2, peer, vol, b, n);
-                     }
+                     m.in_sync = InSyncPeers(*r2, peer, vol, b, n);
                      m.id = AddResyncWait(res, peer, vol, gen, m.offset,
                                           static_cast<uint32_t>(bytes.size()));
                      m.data = std::move(bytes);
@@ -431,14 +430,11 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
     if (slot.bitmap_uuid && pd.rs_fresh_bm_uuid) {
       slot.bitmap_uuid = 0;
       WriteMetadata(d);
-    } else if (slot.bitmap_uuid) {
-      // _drbd_uuid_push_history: never twice (a plain shift had put the
-      // same UUID in both printed history slots of a source whose bitmap
-      // UUID was already history, pushing older ones out sooner).
-      const uint64_t previous = slot.bitmap_uuid;
-      slot.bitmap_uuid = 0;
-      PushHistory(d.sb, r->node_id, previous);
-      WriteMetadata(d);
+    } else {
+      // Through _drbd_uuid_push_history: never twice (a plain shift had put
+      // the same UUID in both printed history slots of a source whose
+      // bitmap UUID was already history, pushing older ones out sooner).
+      RetireBitmapUuid(*r, d, peer);
     }
     pd.rs_fresh_bm_uuid = false;
     Send(*s, proto::ResyncDone{vol, d.sb.current_uuid & ~kUuidPrimaryBit,
@@ -448,7 +444,8 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
 
 void Engine::ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, uint64_t gen,
                          uint64_t block, bool ok) {
-  Connection* c = FindConnection(res, peer);
+  Resource* r = nullptr;
+  Connection* c = FindConnection(res, peer, &r);
   if (!c || !c->peer_devices.count(vol)) return;
   PeerDevice& pd = c->peer_devices.at(vol);
   if (pd.rs_gen != gen) return;
@@ -461,21 +458,15 @@ void Engine::ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, ui
     pd.rs_sent.erase(block + i);
     if (ok) ClearBit(pd.oos_bits, pd.oos_count, block + i);
   }
-  // update_peers_for_interval: the target and the nodes this side is in
-  // sync with over the range hold the same data there now; each hears it.
-  if (Resource* r = FindResource(res); ok && r) {
-    bool in_sync_with_target = true;
-    for (uint32_t i = 0; i < n && in_sync_with_target; ++i) {
-      in_sync_with_target = !TestBit(pd.oos_bits, block + i);
-    }
-    if (in_sync_with_target) {
-      const uint64_t mask = (uint64_t{1} << peer) | InSyncPeers(*r, peer, vol, block, n);
-      for (auto& [p2, c2] : r->connections) {
-        if (!(mask & (uint64_t{1} << p2))) continue;
-        if (Session* s2 = SessionOf(c2); s2 && s2->up) {
-          Send(*s2,
-               proto::PeersInSync{vol, block * kBlock, static_cast<uint32_t>(n * kBlock), mask});
-        }
+  // update_peers_for_interval: the target (its bits here just cleared) and
+  // the nodes this side is in sync with over the range hold the same data
+  // there now; each hears it.
+  if (ok) {
+    const uint64_t mask = NodeBit(peer) | InSyncPeers(*r, peer, vol, block, n);
+    for (auto& [p2, c2] : r->connections) {
+      if (!(mask & NodeBit(p2))) continue;
+      if (Session* s2 = SessionOf(c2); s2 && s2->up) {
+        Send(*s2, proto::PeersInSync{vol, block * kBlock, static_cast<uint32_t>(n * kBlock), mask});
       }
     }
   }
@@ -765,6 +756,15 @@ void Engine::RotateUuidForAbsentPeers(Resource& r, Device& d) {
   BroadcastState(r);
 }
 
+void Engine::RetireBitmapUuid(Resource& r, Device& d, uint32_t peer) {
+  md::PeerRecord& slot = d.sb.peers[peer];
+  if (slot.bitmap_uuid == 0) return;
+  const uint64_t previous = slot.bitmap_uuid;
+  slot.bitmap_uuid = 0;  // first: a UUID still in a slot is not pushed
+  PushHistory(d.sb, r.node_id, previous);
+  WriteMetadata(d);
+}
+
 uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, uint64_t first,
                              uint64_t count) const {
   uint64_t mask = 0;
@@ -779,7 +779,7 @@ uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, u
     if (!live) continue;
     bool clear = true;
     for (uint64_t i = 0; i < count && clear; ++i) clear = !TestBit(pd.oos_bits, first + i);
-    if (clear) mask |= uint64_t{1} << peer;
+    if (clear) mask |= NodeBit(peer);
   }
   return mask;
 }
@@ -796,7 +796,7 @@ void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
   }
   bool cleared = false;
   for (auto& [peer, c] : r.connections) {
-    if (!(m.mask & (uint64_t{1} << peer))) continue;
+    if (!(m.mask & NodeBit(peer))) continue;
     auto pit = c.peer_devices.find(m.volume);
     if (pit == c.peer_devices.end()) continue;
     PeerDevice& pd = pit->second;

@@ -28,10 +28,6 @@ namespace {
 
 uint64_t Norm(uint64_t uuid) { return uuid & ~kUuidPrimaryBit; }
 
-uint64_t NodeBit(int64_t node) {
-  return node >= 0 && node < 64 ? uint64_t{1} << node : 0;
-}
-
 }  // namespace
 
 uint64_t Engine::DirectlyReachable(const Resource& r) const {
