@@ -870,6 +870,20 @@ class Engine {
   // apply_unacked_peer_requests: the connection to `c` is lost; its writes
   // without PEER_ACK are out of sync toward every other peer.
   void ApplyUnackedPeerRequests(Resource& r, Connection& c);
+  // drbd_notify_peers_lost_primary: the connection to the Primary `lost`
+  // went; PEER_DAGTAG to every other connected peer with a disk on both
+  // sides, then the PEER_DAGTAGs other peers sent about it meanwhile.
+  void NotifyPeersLostPrimary(Resource& r, Connection& lost);
+  // receive_peer_dagtag: the reconciliation resync (engine_peer_ack.cc).
+  void HandlePeerDagtag(Resource& r, Connection& c, const proto::PeerDagtag& m);
+  void Reconcile(Resource& r, Connection& c, Connection& lost, uint64_t peer_dagtag);
+  // The volumes a reconciliation toward `c` takes (none: no reconciliation).
+  std::vector<uint32_t> ReconcileVolumes(Resource& r, Connection& c);
+  bool ApplyReconcile(Resource& r, Connection& c, Connection& lost,
+                      const std::vector<uint32_t>& vols, ReplState to, int64_t o,
+                      uint64_t peer_dagtag);
+  // A PEER_DAGTAG that carries the peer's decision.
+  void FollowReconcile(Resource& r, Connection& c, Connection& lost, const proto::PeerDagtag& m);
   // drbd_select_sync_target, from sanitize_state: one resync source at a
   // time per device; the other sync-target peer devices wait in
   // PausedSyncT and every other peer device is suspended
@@ -916,6 +930,10 @@ class Engine {
   // drbd_set_all_out_of_sync). True if it marked toward any.
   bool MarkTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t spared,
                        uint64_t offset, uint64_t len);
+  // The in-sync half of drbd_set_sync: the whole blocks of the range are in
+  // sync toward every peer in `reached` but `except`; true if a bit cleared.
+  bool ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t reached,
+                        uint64_t offset, uint64_t len);
   // drbd_uuid_resync_finished, the part beyond two nodes: a stable sync
   // target takes over its source's history and bitmap UUIDs; toward each
   // third node the source keeps a bitmap UUID for (and that is not known

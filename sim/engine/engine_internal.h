@@ -296,6 +296,18 @@ struct Engine::Connection {
     uint64_t len = 0;
   };
   std::map<uint64_t, PeerReq> unacked;
+  // The dagtag of the last application write received from this peer
+  // (last_dagtag_sector; kept across reconnects, as the kernel keeps it).
+  uint64_t last_dagtag = 0;
+  // PEER_DAGTAGs from this peer about a node this side was still connected
+  // to: lost node id -> the peer's dagtag. The kernel pings the lost node
+  // and waits (drbd_ping_peer); here the ping goes out, the loss of that
+  // connection takes the dagtag up and its PingAck drops it.
+  std::map<uint32_t, uint64_t> pending_dagtags;
+  // As the target of a reconciliation resync from this peer: the lost
+  // node and the source's dagtag from it, this side's own once the run
+  // ends (after_reconciliation_resync).
+  std::optional<std::pair<uint32_t, uint64_t>> after_reconciliation;
   // Write epochs toward this peer (engine_congestion.cc): the open epoch's
   // number and writes, protocol A writes sent per epoch and not yet
   // barrier-acked (part of ap_in_flight; marked out of sync if the
@@ -390,6 +402,9 @@ struct Engine::Resource {
   bool susp_quorum = false;
   std::map<uint32_t, Device> devices;          // by volume
   std::map<uint32_t, Connection> connections;  // by peer node id
+  // dagtag_sector: 512-byte sectors of application writes submitted here,
+  // carried by each DATA (the receiver's last_dagtag).
+  uint64_t dagtag = 0;
   // Requests that arrived while IO was frozen for fencing (IoFrozen), run
   // again in order once it thaws (SetFencingSuspend).
   std::vector<std::function<void()>> frozen_io;
@@ -444,6 +459,9 @@ struct Engine::Session {
   // carried must not change (Engine::UuidLocked).
   bool uuid_lock = false;
   uint64_t sent_uuid_digest = 0;  // of the UUIDs in that STATE
+  // The disk states that STATE carried, by volume: the handshake starts
+  // over if one changed before the connection is up (MaybeEstablish).
+  std::map<uint32_t, uint8_t> sent_disks;
   // The handshake's receive timeout (Bind); cancelled with the engine.
   sim::TimerId handshake_timer = 0;
   proto::State peer_state;

@@ -545,6 +545,8 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
   if (al_md) AlBeginWrite(*d, offset, len, nullptr);  // covered: pins the extents
 
   uint64_t id = io.next_req++;
+  r->dagtag += len >> 9;  // this write's dagtag, in every DATA it sends
+  const uint64_t dagtag = r->dagtag;
   IoState::Req& req = io.reqs[id];
   req.minor = d->minor;
   ++d->upper_pending;
@@ -584,6 +586,7 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       m.id = mid;
       m.offset = offset + pos;
       m.flags = fua ? proto::kDataFua : 0;
+      m.dagtag = dagtag;
       if (protocol == kProtA) req.peer_ok = true;  // sent is all protocol A promises
       if (protocol != kProtA) {
         io.waits[mid] =
@@ -896,7 +899,10 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       PeerPagesDone(sid, pages);
       return true;
     }
-    if (!resync) NotePeerRequest(c, dm->volume, dm->id, dm->offset, dm->data.size());
+    if (!resync) {
+      NotePeerRequest(c, dm->volume, dm->id, dm->offset, dm->data.size());
+      if (dm->dagtag != 0) c.last_dagtag = dm->dagtag;
+    }
     // Resync data is always answered by WriteAck, whatever the protocol.
     int64_t protocol = resync ? 3 : c.net.Int("protocol");
     if (protocol == kProtB) Send(s, proto::RecvAck{dm->volume, dm->id});

@@ -468,6 +468,8 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
   if (std::holds_alternative<proto::PingAck>(m)) {
     if (c->ping_timeout_timer) env_.clock->CancelTimer(c->ping_timeout_timer);
     c->ping_timeout_timer = 0;
+    // That node is there: no reconciliation for its loss (HandlePeerDagtag).
+    for (auto& [p2, c2] : r->connections) c2.pending_dagtags.erase(c->peer_node_id);
     MaybeFinishCheckPeers(*r);
     return;
   }
@@ -485,6 +487,10 @@ void Engine::HandleMessage(Session& s, proto::Message m) {
   }
   if (auto* pis = std::get_if<proto::PeersInSync>(&m)) {
     if (s.up) HandlePeersInSync(*r, *pis);
+    return;
+  }
+  if (auto* pdt = std::get_if<proto::PeerDagtag>(&m)) {
+    if (s.up) HandlePeerDagtag(*r, *c, *pdt);
     return;
   }
   if (auto* bm = std::get_if<proto::Bitmap>(&m)) {
@@ -558,6 +564,8 @@ void Engine::SendHandshakeState(Session& s, Resource& r, Connection& c) {
   proto::State st = LocalState(r, c.peer_node_id);
   s.uuid_lock = true;
   s.sent_uuid_digest = UuidDigest(st);
+  s.sent_disks.clear();
+  for (const proto::VolumeState& v : st.volumes) s.sent_disks[v.volume] = v.disk;
   Send(s, st);
 }
 
@@ -681,8 +689,21 @@ void Engine::MaybeEstablish(Session& s, Resource& r, Connection& c) {
   // two ends decide differently (one waits for a bitmap for ever). The
   // handshake lock keeps writes from changing them; anything else that
   // did (a third node's new current UUID) makes the handshake start over.
-  if (UuidDigest(LocalState(r, c.peer_node_id)) != s.sent_uuid_digest) {
+  const proto::State now = LocalState(r, c.peer_node_id);
+  if (UuidDigest(now) != s.sent_uuid_digest) {
     Log(fmt::format("{}: UUIDs changed during the handshake, connecting again", Prefix(r, c)));
+    return ConnectionLost(r, c, ConnState::kNetworkFailure, false, "connect");
+  }
+  // So must the disk states: no STATE goes to a connection that is not up,
+  // so the peer would keep the old one (the kernel's connect is a
+  // cluster-wide change that no other change overtakes). A Secondary that
+  // a lost-peer commit made UpToDate meanwhile stayed Consistent at the
+  // Primary for good (simd_soak --nodes 3 --seed 0xc4119f14).
+  for (const proto::VolumeState& v : now.volumes) {
+    auto it = s.sent_disks.find(v.volume);
+    if (it != s.sent_disks.end() && it->second == v.disk) continue;
+    Log(fmt::format("{}: disk states changed during the handshake, connecting again",
+                    Prefix(r, c)));
     return ConnectionLost(r, c, ConnState::kNetworkFailure, false, "connect");
   }
   s.up = true;
@@ -1748,6 +1769,11 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   std::map<uint32_t, uint64_t> oos_before;  // by volume, before in-flight writes fail
   bool hold_connect = false;  // until a diskless Primary's new UUID is made
   for (const auto& [vol, pd] : c.peer_devices) oos_before[vol] = pd.oos_count;
+  // drbd_notify_peers_lost_primary after the state change, below.
+  const bool notify_lost_primary =
+      c.cstate == ConnState::kConnected && c.peer_role == Role::kPrimary;
+  c.pending_dagtags.clear();
+  c.after_reconciliation.reset();
   ApplyUnackedPeerRequests(r, c);
   StopNetworking(r, c);
   ResState n = Capture(r);
@@ -1856,6 +1882,7 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
   }
   Change(r, n2, true, tag);
   TwoPcPeerGone(r, peer);
+  if (notify_lost_primary) NotifyPeersLostPrimary(r, c);
   if (hold_connect) {
     StartCheckPeers(r);
     if (!r.checking_peers) DisklessBumpAfterCheck(r);

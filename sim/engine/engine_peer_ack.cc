@@ -159,10 +159,18 @@ void Engine::HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m) 
     const Connection::PeerReq req = it->second;
     c.unacked.erase(it);
     // drbd_set_sync with the Primary's own slot left alone: the blocks are
-    // out of sync toward every other node the write did not reach. (The
-    // kernel also clears them toward the nodes it reached; leaving them set
-    // only resyncs a little more.)
+    // out of sync toward every other node the write did not reach, and in
+    // sync toward those it reached, where it covers whole blocks, if it
+    // reached this node too (not EE_WAS_ERROR). Bits left set there toward
+    // a node with the same current UUID were never resynced: two
+    // Secondaries that both took a full sync from the Primary while it
+    // wrote kept the blocks it wrote meanwhile marked toward each other
+    // (simd_soak --nodes 3 --seed 0xc4119f14).
     marked = MarkTowardPeers(r, req.volume, c.peer_node_id, m.mask, req.offset, req.len) || marked;
+    if ((m.mask & NodeBit(static_cast<uint32_t>(r.node_id))) != 0) {
+      marked = ClearTowardPeers(r, req.volume, c.peer_node_id, m.mask, req.offset, req.len) ||
+               marked;
+    }
   }
   if (marked && dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
 }
@@ -179,6 +187,160 @@ void Engine::ApplyUnackedPeerRequests(Resource& r, Connection& c) {
     auto dit = r.devices.find(vol);
     if (dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
   }
+}
+
+// The reconciliation resync (9.2.18's receive_peer_dagtag). Two
+// Secondaries that lose their Primary may each hold writes the other never
+// got (those the Primary had not peer-acked yet, marked toward every other
+// node by ApplyUnackedPeerRequests). Both received the Primary's writes in
+// one order, so the one whose last write from it came later (the higher
+// dagtag) holds all the other holds: it becomes the source over both sides'
+// bits. On equal dagtags both got the same writes and clear every bit
+// toward each other.
+//
+// The kernel decides on each side alone, on the dagtag the other side sent
+// when it lost the Primary; a side still connected to the Primary pings it
+// first and blocks until it knows. Here nothing blocks, so the dagtag a
+// side decides on may be stale (its sender reconnected to the Primary
+// meanwhile and got more writes), and a side may decide while the other
+// does not. Hence the decision goes back to the other side with the dagtag
+// it was made on (PeerDagtag::decided): that side takes its part if the
+// dagtag is still its own and it lost the Primary too, and otherwise drops
+// the connection, whose next handshake decides (docs/compat.md).
+void Engine::NotifyPeersLostPrimary(Resource& r, Connection& lost) {
+  for (auto& [peer, c] : r.connections) {
+    if (peer == lost.peer_node_id) continue;
+    Session* s = SessionOf(c);
+    if (!s || !s->up || c.cstate != ConnState::kConnected) continue;
+    bool send = false;
+    for (const auto& [vol, pd] : c.peer_devices) {
+      auto dit = r.devices.find(vol);
+      if (dit == r.devices.end()) continue;
+      // Not where one side is diskless.
+      send = send || (dit->second.disk >= DiskState::kInconsistent &&
+                      pd.peer_disk >= DiskState::kInconsistent);
+    }
+    if (send) Send(*s, proto::PeerDagtag{lost.peer_node_id, lost.last_dagtag});
+  }
+  // What peers sent about this node while it still looked connected here.
+  for (auto& [peer, c] : r.connections) {
+    auto it = c.pending_dagtags.find(lost.peer_node_id);
+    if (it == c.pending_dagtags.end()) continue;
+    const uint64_t dagtag = it->second;
+    c.pending_dagtags.erase(it);
+    Reconcile(r, c, lost, dagtag);
+  }
+}
+
+void Engine::HandlePeerDagtag(Resource& r, Connection& c, const proto::PeerDagtag& m) {
+  auto lit = r.connections.find(m.node_id);
+  if (m.node_id == c.peer_node_id || lit == r.connections.end()) return;
+  Connection& lost = lit->second;
+  if (m.decided != proto::PeerDagtag::kLost) return FollowReconcile(r, c, lost, m);
+  if (lost.cstate == ConnState::kConnected) {
+    // drbd_ping_peer: whether that node is really gone. Its PingAck drops
+    // the dagtag; the loss of the connection takes it up.
+    c.pending_dagtags[m.node_id] = m.dagtag;
+    if (Session* ls = SessionOf(lost); ls && ls->up) {
+      Send(*ls, proto::Ping{});
+      ArmPingTimeout(r, lost, "PingAck did not arrive in time.");
+    }
+    return;
+  }
+  Reconcile(r, c, lost, m.dagtag);
+}
+
+std::vector<uint32_t> Engine::ReconcileVolumes(Resource& r, Connection& c) {
+  std::vector<uint32_t> vols;
+  Session* s = SessionOf(c);
+  if (!s || !s->up || c.cstate != ConnState::kConnected) return {};
+  for (const auto& [vol, pd] : c.peer_devices) {
+    auto dit = r.devices.find(vol);
+    if (dit == r.devices.end()) continue;
+    const Device& d = dit->second;
+    if (pd.repl != ReplState::kEstablished) return {};
+    if (!d.data || (d.disk != DiskState::kConsistent && d.disk != DiskState::kUpToDate)) return {};
+    if (pd.peer_disk < DiskState::kInconsistent || pd.peer_disk == DiskState::kDUnknown) continue;
+    // drbd_uuid_compare must find no resync: between these two the same
+    // data generation (a live connection decided anything else already).
+    if (NormUuid(d.sb.current_uuid) != NormUuid(pd.peer.current_uuid)) return {};
+    vols.push_back(vol);
+  }
+  return vols;
+}
+
+void Engine::Reconcile(Resource& r, Connection& c, Connection& lost, uint64_t peer_dagtag) {
+  const std::vector<uint32_t> vols = ReconcileVolumes(r, c);
+  if (vols.empty()) return;
+  const auto o = static_cast<int64_t>(lost.last_dagtag - peer_dagtag);
+  const ReplState to = o > 0   ? ReplState::kWFBitMapS
+                       : o < 0 ? ReplState::kWFBitMapT
+                               : ReplState::kEstablished;
+  if (!ApplyReconcile(r, c, lost, vols, to, o, peer_dagtag)) return;
+  using D = proto::PeerDagtag;
+  const auto decided = to == ReplState::kWFBitMapS   ? D::kTarget
+                       : to == ReplState::kWFBitMapT ? D::kSource
+                                                     : D::kEqual;
+  if (Session* s = SessionOf(c)) {
+    Send(*s, D{lost.peer_node_id, lost.last_dagtag, decided, peer_dagtag});
+  }
+}
+
+bool Engine::ApplyReconcile(Resource& r, Connection& c, Connection& lost,
+                            const std::vector<uint32_t>& vols, ReplState to, int64_t o,
+                            uint64_t peer_dagtag) {
+  if (to == ReplState::kEstablished) {
+    Log(fmt::format("{}: No reconciliation resync even though '{}' disappeared. (o=0)",
+                    Prefix(r, c), lost.name));
+    for (uint32_t vol : vols) {
+      PeerDevice& pd = c.peer_devices.at(vol);
+      if (pd.oos_count) ClearOutOfSync(r, r.devices.at(vol), pd);
+    }
+    return true;
+  }
+  ResState n = Capture(r);
+  for (uint32_t vol : vols) {
+    ResState::Pd& npd = n.conns.at(c.peer_node_id).pd.at(vol);
+    npd.repl = to;
+    BitmapPhaseDisks(to, &n.disk[vol], &npd.peer_disk);
+    PeerDevice& pd = c.peer_devices.at(vol);
+    pd.rs_use_bitmap = to == ReplState::kWFBitMapS;  // the bits as they are
+    pd.rs_full = false;
+  }
+  if (Change(r, n, true, "receive-peer-dagtag") != Ret::kSsSuccess) {
+    for (uint32_t vol : vols) c.peer_devices.at(vol).rs_use_bitmap = false;
+    return false;
+  }
+  Log(fmt::format("{}: Reconciliation resync because '{}' disappeared. (o={})", Prefix(r, c),
+                  lost.name, o));
+  if (to == ReplState::kWFBitMapT) c.after_reconciliation.emplace(lost.peer_node_id, peer_dagtag);
+  return true;
+}
+
+void Engine::FollowReconcile(Resource& r, Connection& c, Connection& lost,
+                             const proto::PeerDagtag& m) {
+  using D = proto::PeerDagtag;
+  const ReplState to = m.decided == D::kSource   ? ReplState::kWFBitMapT
+                       : m.decided == D::kTarget ? ReplState::kWFBitMapS
+                                                 : ReplState::kEstablished;
+  // Both sides decided on their own, alike: nothing to follow.
+  for (const auto& [vol, pd] : c.peer_devices) {
+    if ((to == ReplState::kWFBitMapS && (pd.repl == to || IsSyncSource(pd.repl))) ||
+        (to == ReplState::kWFBitMapT && (pd.repl == to || IsSyncTarget(pd.repl)))) {
+      return;
+    }
+  }
+  const bool valid = lost.cstate != ConnState::kConnected && lost.last_dagtag == m.peer_dagtag;
+  const std::vector<uint32_t> vols = valid ? ReconcileVolumes(r, c) : std::vector<uint32_t>{};
+  if (!vols.empty()) {
+    const auto o = static_cast<int64_t>(lost.last_dagtag - m.dagtag);
+    ApplyReconcile(r, c, lost, vols, to, o, m.dagtag);
+    return;
+  }
+  if (to == ReplState::kEstablished) return;  // the peer only dropped its bits
+  Log(fmt::format("{}: the peer's reconciliation resync for '{}' does not hold here; reconnecting",
+                  Prefix(r, c), lost.name));
+  ConnectionLost(r, c, ConnState::kProtocolError, false, "reconcile");
 }
 
 void Engine::DropFreshBitmapUuid(Resource& /*r*/, Connection& c, Device& d, PeerDevice& pd) {

@@ -671,6 +671,15 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
     }
   }
   Change(r, n, true, "resync-finished");
+  // after_reconciliation_resync: this side holds the source's writes from
+  // the lost node now, up to the source's dagtag from it.
+  if (c.after_reconciliation) {
+    auto lit = r.connections.find(c.after_reconciliation->first);
+    if (lit != r.connections.end() && lit->second.cstate != ConnState::kConnected) {
+      lit->second.last_dagtag = c.after_reconciliation->second;
+    }
+    c.after_reconciliation.reset();
+  }
 }
 
 // Absent for a rotation: not connected, or connected to a peer without a
@@ -784,6 +793,27 @@ uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, u
   return mask;
 }
 
+bool Engine::ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t reached,
+                              uint64_t offset, uint64_t len) {
+  // Whole blocks only (drbd_set_sync rounds a clear inward).
+  const uint64_t first = (offset + kBlock - 1) / kBlock;
+  const uint64_t end = (offset + len) / kBlock;
+  bool cleared = false;
+  for (auto& [peer, c] : r.connections) {
+    if (peer == except || !(reached & NodeBit(peer))) continue;
+    auto pit = c.peer_devices.find(vol);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    for (uint64_t b = first; b < end; ++b) {
+      if (TestBit(pd.oos_bits, b)) {
+        ClearBit(pd.oos_bits, pd.oos_count, b);
+        cleared = true;
+      }
+    }
+  }
+  return cleared;
+}
+
 void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
   auto dit = r.devices.find(m.volume);
   if (dit == r.devices.end() || !dit->second.data || m.len == 0) return;
@@ -794,20 +824,10 @@ void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
                     Prefix(r, dit->second), m.offset, m.len, bytes));
     return;
   }
-  bool cleared = false;
-  for (auto& [peer, c] : r.connections) {
-    if (!(m.mask & NodeBit(peer))) continue;
-    auto pit = c.peer_devices.find(m.volume);
-    if (pit == c.peer_devices.end()) continue;
-    PeerDevice& pd = pit->second;
-    for (uint64_t b = m.offset / kBlock; b <= (m.offset + m.len - 1) / kBlock; ++b) {
-      if (TestBit(pd.oos_bits, b)) {
-        ClearBit(pd.oos_bits, pd.oos_count, b);
-        cleared = true;
-      }
-    }
+  // Resync runs are whole blocks; no connection is left out.
+  if (ClearTowardPeers(r, m.volume, ~uint32_t{0}, m.mask, m.offset, m.len)) {
+    MdArmFlush(dit->second.minor);
   }
-  if (cleared) MdArmFlush(dit->second.minor);
 }
 
 }  // namespace drbd::engine

@@ -227,7 +227,8 @@ struct Layout<Verify> {
 template <>
 struct Layout<Data> {
   static constexpr auto kFields =
-      std::tuple(&Data::volume, &Data::id, &Data::offset, &Data::flags, &Data::in_sync, &Data::data);
+      std::tuple(&Data::volume, &Data::id, &Data::offset, &Data::flags, &Data::in_sync, &Data::dagtag,
+                 &Data::data);
 };
 template <>
 struct Layout<RecvAck> {
@@ -264,6 +265,11 @@ template <>
 struct Layout<PeersInSync> {
   static constexpr auto kFields = std::tuple(&PeersInSync::volume, &PeersInSync::offset,
                                              &PeersInSync::len, &PeersInSync::mask);
+};
+template <>
+struct Layout<PeerDagtag> {
+  static constexpr auto kFields = std::tuple(&PeerDagtag::node_id, &PeerDagtag::dagtag,
+                                             &PeerDagtag::decided, &PeerDagtag::peer_dagtag);
 };
 template <>
 struct Layout<ResyncStart> {
@@ -400,6 +406,7 @@ constexpr MsgInfo kMsgs[] = {
     {MsgType::kTwoPcReply, "TwoPcReply"},
     {MsgType::kTwoPcCommit, "TwoPcCommit"},
     {MsgType::kPeersInSync, "PeersInSync"},
+    {MsgType::kPeerDagtag, "PeerDagtag"},
 };
 static_assert(std::size(kMsgs) == std::variant_size_v<Message>);
 

@@ -58,6 +58,7 @@ enum class MsgType : uint16_t {
   kTwoPcReply = 27,
   kTwoPcCommit = 28,
   kPeersInSync = 29,
+  kPeerDagtag = 30,
 };
 std::string_view MsgTypeName(MsgType t);
 
@@ -212,6 +213,11 @@ struct Data {
   // peer (drbd_set_all_out_of_sync). 0 in application DATA.
   uint64_t in_sync = 0;
   std::vector<uint8_t> data;  // at most kDataChunk bytes; the last field (Decoder::StartData)
+  // Application DATA: the sender's resource dagtag after this write (the
+  // sum of the 512-byte sectors it submitted, the kernel's dagtag_sector);
+  // the receiver keeps the last one per peer for PEER_DAGTAG. 0 in resync
+  // DATA. On the wire before `data` (wire.cc's Layout<Data>).
+  uint64_t dagtag = 0;
   bool operator==(const Data&) const = default;
 };
 // Protocol B: the Data with `id` arrived.
@@ -384,11 +390,30 @@ struct PeersInSync {
   bool operator==(const PeersInSync&) const = default;
 };
 
+// P_PEER_DAGTAG: the sender lost its connection to the Primary `node_id`;
+// `dagtag` is the dagtag of the last write it received from that node
+// (`decided` 0). A receiver that lost that node too decides the
+// reconciliation resync: the side with the higher dagtag becomes the source
+// over both sides' bits; on equal dagtags both drop their bits toward each
+// other. It tells the sender with a PEER_DAGTAG of its own that carries its
+// decision (`decided`, the sender's side of it) and the dagtag of the
+// sender's it was made on (`peer_dagtag`); the sender takes the other side
+// if that dagtag is still its own and it lost the node too, or else drops
+// the connection (the next handshake decides).
+struct PeerDagtag {
+  enum Decided : uint8_t { kLost = 0, kSource = 1, kTarget = 2, kEqual = 3 };
+  uint32_t node_id = 0;
+  uint64_t dagtag = 0;
+  uint8_t decided = kLost;
+  uint64_t peer_dagtag = 0;
+  bool operator==(const PeerDagtag&) const = default;
+};
+
 using Message = std::variant<Hello, AuthChallenge, AuthResponse, Protocol, State, Ping, PingAck,
                              Disconnect, ResyncRequest, Verify, Data, RecvAck, WriteAck, Flush,
                              FlushAck, ReadRequest, ReadReply, ResyncDone, ResyncStart,
                              ResyncCsum, Bitmap, OutOfSync, Barrier, BarrierAck, PeerAck,
-                             TwoPcPrepare, TwoPcReply, TwoPcCommit, PeersInSync>;
+                             TwoPcPrepare, TwoPcReply, TwoPcCommit, PeersInSync, PeerDagtag>;
 MsgType TypeOf(const Message& m);
 
 // One framed message. Frames that carry block data take their buffer

@@ -16,7 +16,7 @@ namespace {
 
 TEST(PeerWireData, DataMessagesRoundTrip) {
   std::vector<Message> all = {
-      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a), 0x800},
       RecvAck{1, 42},
       WriteAck{1, 42, false},
       Flush{0, 7},
@@ -55,7 +55,7 @@ TEST(PeerWireData, DecoderBufferStaysBoundedOnMisalignedStream) {
     stream.insert(stream.end(), f.begin(), f.end());
   }
   const size_t kRead = 65536 + 7;
-  const size_t frame = kHeaderBytes + 26 + kDataChunk;
+  const size_t frame = stream.size() / kFrames;
   Decoder d;
   int got = 0;
   for (size_t pos = 0; pos < stream.size(); pos += kRead) {
@@ -105,7 +105,7 @@ TEST(PeerWireData, LargeDataFramesDecodeWhateverThePieces) {
   }
   // The block data's own length says one byte more than the frame holds.
   std::vector<uint8_t> bad = Encode(Data{1, 2, 0, 0, 0, std::vector<uint8_t>(kDataChunk, 1)});
-  const size_t blob_len_at = kHeaderBytes + 4 + 8 + 8 + 4 + 8;
+  const size_t blob_len_at = kHeaderBytes + 4 + 8 + 8 + 4 + 8 + 8;
   bad[blob_len_at + 3] = static_cast<uint8_t>(bad[blob_len_at + 3] + 1);
   Decoder d;
   d.Feed(std::span<const uint8_t>(bad).subspan(0, 65536));
@@ -164,7 +164,7 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
       Disconnect{1},
       ResyncRequest{3, true, false},
       Verify{2, Verify::kBlocks, 7, 9, {1, 2, 3}},
-      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a)},
+      Data{1, 42, 8192, kDataFua, 0, std::vector<uint8_t>(kDataChunk, 0x5a), 0x800},
       RecvAck{1, 42},
       WriteAck{1, 42, false},
       Flush{0, 7},
@@ -183,6 +183,7 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
       TwoPcReply{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
       TwoPcCommit{2, 9, 0x7, 0x1, ~uint64_t{0x3}},
       PeersInSync{1, 8192, 4096, 0x5},
+      PeerDagtag{2, 0x1234, PeerDagtag::kTarget, 0x1000},
   };
   ASSERT_EQ(all.size(), std::variant_size_v<Message>);
   for (const Message& m : all) {
@@ -191,14 +192,15 @@ TEST(PeerWireData, EncodedSizeIsTheFrameLength) {
 }
 
 TEST(PeerWireData, DataLayoutIsDocumented) {
-  auto b = Encode(Data{1, 2, 512, kDataFua, 0x6, {0xaa, 0xbb}});
+  auto b = Encode(Data{1, 2, 512, kDataFua, 0x6, {0xaa, 0xbb}, 0x10});
   // clang-format off
-  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 38,  // header
+  std::vector<uint8_t> want = {0x44, 0x53, 0x4d, 0x31, 0, 10, 0, 0, 0, 0, 0, 46,  // header
                                0, 0, 0, 1,                                       // volume
                                0, 0, 0, 0, 0, 0, 0, 2,                           // id
                                0, 0, 0, 0, 0, 0, 2, 0,                           // offset
                                0, 0, 0, 1,                                       // flags
                                0, 0, 0, 0, 0, 0, 0, 6,                           // in_sync
+                               0, 0, 0, 0, 0, 0, 0, 0x10,                        // dagtag
                                0, 0, 0, 2, 0xaa, 0xbb};                          // data
   // clang-format on
   EXPECT_EQ(b, want);
