@@ -499,8 +499,13 @@ class Engine {
   // `from_peer`: a peer's write, not noted toward that peer (its own
   // resync source side sees its writes: ResyncSawWrite).
   void NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len,
-                           std::optional<uint32_t> from_peer = std::nullopt);
-  bool RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len);
+                           std::optional<uint32_t> from_peer = std::nullopt, uint64_t id = 0);
+  // `send_refusal` sends the refusing WRITE_ACK: at once, or, where a third
+  // node's write made the block stale, once that write is peer-acked (it
+  // has then reached the source too, which reads the block again on the
+  // refusal).
+  bool RefuseStaleResyncData(Resource& r, PeerDevice& pd, uint64_t offset, uint64_t len,
+                             const std::function<void()>& send_refusal);
   // A Primary with UpToDate data writes while peers are away: the current
   // UUID moves into their bitmap UUIDs and a new one is made (once).
   void RotateUuidForAbsentPeers(Resource& r, Device& d);
@@ -870,6 +875,8 @@ class Engine {
   // apply_unacked_peer_requests: the connection to `c` is lost; its writes
   // without PEER_ACK are out of sync toward every other peer.
   void ApplyUnackedPeerRequests(Resource& r, Connection& c);
+  // Runs what waited for the PEER_ACK of DATA `id` from `c`.
+  void RunAfterPeerAck(Connection& c, uint64_t id);
   // drbd_notify_peers_lost_primary: the connection to the Primary `lost`
   // went; PEER_DAGTAG to every other connected peer with a disk on both
   // sides, then the PEER_DAGTAGs other peers sent about it meanwhile.

@@ -239,8 +239,14 @@ struct Engine::PeerDevice {
   uint64_t rs_received = 0;
   // As SyncTarget: blocks the application wrote here since the run began.
   // Resync data for them that arrives later may have been read at the
-  // source before the write reached it; it is refused (engine_io.cc).
-  std::set<uint64_t> rs_app_written;
+  // source before the write reached it; it is refused (engine_io.cc). For
+  // a write from a third node: that node and the write's DATA id there,
+  // whose PEER_ACK the refusal waits for.
+  struct AppWrite {
+    std::optional<uint32_t> peer;
+    uint64_t id = 0;
+  };
+  std::map<uint64_t, AppWrite> rs_app_written;
   // Data bytes sent to / received from this peer (writes and resync).
   uint64_t sent_bytes = 0;
   uint64_t received_bytes = 0;
@@ -296,6 +302,10 @@ struct Engine::Connection {
     uint64_t len = 0;
   };
   std::map<uint64_t, PeerReq> unacked;
+  // Run once the write with that DATA id is peer-acked or the connection
+  // is lost (a refusal of resync data that waits for a third node's write
+  // to reach the resync source: Engine::RefuseStaleResyncData).
+  std::multimap<uint64_t, std::function<void()>> after_peer_ack;
   // The dagtag of the last application write received from this peer
   // (last_dagtag_sector; kept across reconnects, as the kernel keeps it).
   uint64_t last_dagtag = 0;

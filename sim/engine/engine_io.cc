@@ -943,13 +943,16 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         return;
       }
       PeerDevice* pd = nullptr;
+      Resource* r2_refuse = ResourceOfMinor(minor);
       if (Connection* c2 = FindConnection(res, peer)) {
         auto pit = c2->peer_devices.find(d2->volume);
         if (pit != c2->peer_devices.end()) pd = &pit->second;
       }
-      if (resync && pd && RefuseStaleResyncData(*pd, offset, data.size())) {
-        ack.ok = false;  // the source keeps the bits and sends the blocks again
-        reply_later(ack);
+      if (resync && pd && r2_refuse &&
+          RefuseStaleResyncData(*r2_refuse, *pd, offset, data.size(), [reply_later, ack]() mutable {
+            ack.ok = false;  // the source keeps the bits and sends the blocks again
+            reply_later(ack);
+          })) {
         PeerPagesDone(sid, pages);
         return;
       }
@@ -961,7 +964,9 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
           MarkTowardPeers(*r2, d2->volume, peer, in_sync, offset, data.size())) {
         MdArmFlush(minor);
       }
-      if (r2 && !resync && !data.empty()) NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer);
+      if (r2 && !resync && !data.empty()) {
+        NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer, ack.id);
+      }
       LowerIssued(*d2, data.size(), true);
       // The extents this write pinned (AlBeginWrite in PeerWriteThroughAl).
       std::shared_ptr<DeviceMd> al_md = !resync && PeerWritesUseAl(*d2) ? d2->md_state : nullptr;
@@ -1087,7 +1092,7 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
 // kernel's target keeps that order with the dagtag its resync requests
 // carry (the source waits until it has the Primary's writes up to it).
 void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64_t len,
-                                 std::optional<uint32_t> from_peer) {
+                                 std::optional<uint32_t> from_peer, uint64_t id) {
   if (len == 0) return;
   for (auto& [peer, c] : r.connections) {
     auto pit = c.peer_devices.find(d.volume);
@@ -1095,7 +1100,7 @@ void Engine::NoteSyncTargetWrite(Resource& r, Device& d, uint64_t offset, uint64
     PeerDevice& pd = pit->second;
     if (pd.repl != ReplState::kSyncTarget && pd.repl != ReplState::kPausedSyncT) continue;
     for (uint64_t b = offset / kBmBlock; b <= (offset + len - 1) / kBmBlock; ++b) {
-      pd.rs_app_written.insert(b);
+      pd.rs_app_written[b] = PeerDevice::AppWrite{from_peer, id};
     }
   }
 }
@@ -1121,13 +1126,42 @@ void Engine::PeerWriteThroughAl(uint32_t minor, uint64_t offset, uint64_t len,
   write();
 }
 
-bool Engine::RefuseStaleResyncData(PeerDevice& pd, uint64_t offset, uint64_t len) {
+bool Engine::RefuseStaleResyncData(Resource& r, PeerDevice& pd, uint64_t offset, uint64_t len,
+                                   const std::function<void()>& send_refusal) {
   if (len == 0 || pd.rs_app_written.empty()) return false;
   bool refuse = false;
+  // The newest third-node write still in flight toward the source, if any.
+  Connection* wait_conn = nullptr;
+  uint64_t wait_id = 0;
   for (uint64_t b = offset / kBmBlock; b <= (offset + len - 1) / kBmBlock; ++b) {
-    refuse = pd.rs_app_written.erase(b) > 0 || refuse;
+    auto it = pd.rs_app_written.find(b);
+    if (it == pd.rs_app_written.end()) continue;
+    refuse = true;
+    const PeerDevice::AppWrite w = it->second;
+    pd.rs_app_written.erase(it);
+    if (!w.peer) continue;
+    auto cit = r.connections.find(*w.peer);
+    if (cit == r.connections.end() || !cit->second.unacked.count(w.id)) continue;
+    if (!wait_conn || (wait_conn == &cit->second && w.id > wait_id)) {
+      wait_conn = &cit->second;
+      wait_id = w.id;
+    }
   }
-  return refuse;
+  if (!refuse) return false;
+  // A third node's write reached this target, but maybe not yet the
+  // source: a source that read the block again at once could send the old
+  // data a second time, and nothing would refuse it then (simd_soak.py
+  // --nodes 3 --seed 0x5eed0001: the new Primary's write lost on the old
+  // Primary, which resynced from a Secondary). The kernel's resync request
+  // carries the dagtag the source must have seen first; here the refusal
+  // waits for the write's PEER_ACK, which the Primary sends once every node
+  // in its mask, the source among them, has it.
+  if (wait_conn) {
+    wait_conn->after_peer_ack.emplace(wait_id, send_refusal);
+  } else {
+    send_refusal();
+  }
+  return true;
 }
 
 void Engine::LocalIoError(uint32_t minor, const std::string& where, bool meta) {

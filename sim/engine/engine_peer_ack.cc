@@ -145,6 +145,14 @@ bool Engine::MarkTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_
   return marked;
 }
 
+void Engine::RunAfterPeerAck(Connection& c, uint64_t id) {
+  auto [first, last] = c.after_peer_ack.equal_range(id);
+  std::vector<std::function<void()>> run;
+  for (auto it = first; it != last; ++it) run.push_back(std::move(it->second));
+  c.after_peer_ack.erase(first, last);
+  for (auto& fn : run) fn();
+}
+
 void Engine::NotePeerRequest(Connection& c, uint32_t vol, uint64_t id, uint64_t offset,
                              uint64_t len) {
   c.unacked[id] = Connection::PeerReq{vol, offset, len};
@@ -158,6 +166,7 @@ void Engine::HandlePeerAck(Resource& r, Connection& c, const proto::PeerAck& m) 
     if (it == c.unacked.end()) continue;
     const Connection::PeerReq req = it->second;
     c.unacked.erase(it);
+    RunAfterPeerAck(c, id);
     // drbd_set_sync with the Primary's own slot left alone: the blocks are
     // out of sync toward every other node the write did not reach, and in
     // sync toward those it reached, where it covers whole blocks, if it
@@ -183,6 +192,10 @@ void Engine::ApplyUnackedPeerRequests(Resource& r, Connection& c) {
     }
   }
   c.unacked.clear();
+  // The refusals that waited for those writes go out now: the source reads
+  // the blocks again after its own marks (engine_io.cc).
+  auto waiting = std::exchange(c.after_peer_ack, {});
+  for (auto& [id, fn] : waiting) fn();
   for (uint32_t vol : vols) {
     auto dit = r.devices.find(vol);
     if (dit != r.devices.end() && dit->second.data) MdArmFlush(dit->second.minor);
