@@ -5,6 +5,8 @@
 // both sides' bits, and on equal dagtags both drop their bits toward each
 // other. Without it the writes the Primary had sent to one Secondary only
 // stayed there, marked, on equal current UUIDs that no handshake resyncs.
+// Also here: resync data from one Secondary to another that the Primary's
+// write made stale is refused until that write reached the source.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -116,6 +118,69 @@ TEST_F(Reconcile, ASecondaryStillConnectedToThePrimaryDoesNotReconcile) {
   world.RunFor(30 * kSec);
   EXPECT_EQ(Block(2, 8192), sim::Pattern(4096, 4));
   EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+}
+
+TEST_F(Reconcile, RefusedResyncDataIsReadAgainOnlyAfterThePrimarysWriteReachedTheSource) {
+  Up();
+  // c away while a writes every other block of the first 8 MiB: c's
+  // resync will carry 1024 blocks, one per DATA (runs are adjacent blocks).
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  world.RunFor(15 * kSec);
+  for (uint64_t b = 0; b < 2048; b += 2) {
+    ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, b * 4096, sim::Pattern(4096, 10)), 0);
+  }
+  // Slow runs toward c (100 KiB/s: about 40 s for 4 MiB).
+  engine::OptionSet slow(cfg::OptContext::kPeerDeviceOptions);
+  slow.Set("resync-rate", int64_t{100});  // KiB/s
+  slow.Set("c-plan-ahead", int64_t{0});
+  for (int src : {0, 1}) {
+    ASSERT_EQ(N(src).engine.PeerDeviceOptions(N(src).PeerVol("r0", 2, 0), slow, false).ret,
+              Ret::kNoError);
+  }
+  // c resyncs from b first; then a is back too, its run waits.
+  world.Partition(Host(1), Host(2), false);
+  for (int i = 0; i < 200000 && N(2).engine.ReplStateOf("r0", 1, 0) != ReplState::kSyncTarget;
+       ++i) {
+    ASSERT_TRUE(world.Step());
+  }
+  world.Partition(Host(0), Host(2), false);
+  for (int i = 0; i < 200000 && N(2).engine.ConnStateOf("r0", 0) != ConnState::kConnected; ++i) {
+    ASSERT_TRUE(world.Step());
+  }
+  ASSERT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), ReplState::kSyncTarget);
+  // Near the end of b's run, a's next write, to a block the run sends in
+  // about 0.2 s, reaches c but not yet b: a's stream to b is held for 2 s
+  // (ping-timeout 3 s on that link, so nobody notices), during which b's
+  // run sends the block as b has it, c refuses it, and the run comes round
+  // to it again.
+  engine::OptionSet patient(cfg::OptContext::kNetOptions);
+  patient.Set("ping-timeout", int64_t{30});
+  ASSERT_EQ(N(0).engine.NetOptions(N(0).Peer("r0", 1), patient, false).ret, Ret::kNoError);
+  ASSERT_EQ(N(1).engine.NetOptions(N(1).Peer("r0", 0), patient, false).ret, Ret::kNoError);
+  uint64_t left = 1024;
+  for (int i = 0; i < 2000000 && left > 15; ++i) {
+    ASSERT_TRUE(world.Step());
+    left = N(1).engine.OutOfSyncBlocks("r0", 2, 0).value_or(0);
+  }
+  ASSERT_EQ(N(2).engine.ReplStateOf("r0", 1, 0), ReplState::kSyncTarget);
+  const uint64_t block = 2 * (1024 - left + 5);
+  const uint64_t at = block * 4096 + 512;
+  world.PartitionOneWay(Host(0), Host(1), true);
+  N(0).engine.IoWrite(handle, at, sim::Pattern(1024, 20), false, [](int) {});
+  world.RunFor(kSec / 50);
+  const std::vector<uint8_t> at_c = Block(2, block * 4096);
+  ASSERT_EQ(std::vector<uint8_t>(at_c.begin() + 512, at_c.begin() + 1536), sim::Pattern(1024, 20));
+  EXPECT_NE(Block(1, block * 4096), at_c);
+  world.RunFor(2 * kSec);
+  // Meanwhile b's run sent the block as b has it, without the write, and c
+  // refused it; b must read it again only once it has the write.
+  world.PartitionOneWay(Host(0), Host(1), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(Block(1, block * 4096), Block(0, block * 4096));
+  EXPECT_EQ(Block(2, block * 4096), Block(0, block * 4096));
 }
 
 }  // namespace
