@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/engine/engine.h"
+#include "sim/engine/three_nodes_fixture.h"
 #include "sim/world/node.h"
 #include "sim/world/world.h"
 
@@ -22,26 +23,12 @@ namespace drbd::engine {
 namespace {
 
 using sim::kSec;
-using sim::Node;
-using sim::World;
 
-std::string Host(int i) { return "10.0.0." + std::to_string(i + 1); }
-
-class Reconcile : public ::testing::Test {
+class Reconcile : public ThreeNodes {
  protected:
-  Reconcile() {
-    for (int i = 0; i < 3; ++i) {
-      nodes.push_back(std::make_unique<Node>(world, std::string(1, static_cast<char>('a' + i))));
-    }
-  }
-  Node& N(int i) { return *nodes[static_cast<size_t>(i)]; }
-
-  // r0 on a, b, c, fully meshed, UpToDate, a Primary with the device open.
+  // UpMesh, then a Primary with the device open and one block written.
   void Up() {
-    ASSERT_EQ(sim::UpMesh(world, {&N(0), &N(1), &N(2)}), "");
-    world.RunFor(2 * kSec);
-    ASSERT_EQ(N(0).engine.NewCurrentUuid(N(0).Minor(0), true).ret, Ret::kNoError);
-    world.RunFor(2 * kSec);
+    UpMesh();
     handle = sim::PrimaryWriter(N(0));
     ASSERT_NE(handle, 0u);
     ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 0, sim::Pattern(4096, 1)), 0);
@@ -64,8 +51,6 @@ class Reconcile : public ::testing::Test {
     world.RunFor(30 * kSec);
   }
 
-  World world;
-  std::vector<std::unique_ptr<Node>> nodes;
   uint64_t handle = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/engine/engine.h"
+#include "sim/engine/three_nodes_fixture.h"
 #include "sim/world/node.h"
 #include "sim/world/world.h"
 
@@ -21,29 +22,10 @@ namespace drbd::engine {
 namespace {
 
 using sim::kSec;
-using sim::Node;
-using sim::World;
 
-std::string Host(int i) { return "10.0.0." + std::to_string(i + 1); }
-
-class WeakNodes : public ::testing::Test {
+class WeakNodes : public ThreeNodes {
  protected:
-  WeakNodes() {
-    for (int i = 0; i < 3; ++i) {
-      nodes.push_back(std::make_unique<Node>(world, std::string(1, static_cast<char>('a' + i))));
-    }
-  }
-  Node& N(int i) { return *nodes[static_cast<size_t>(i)]; }
-
-  // r0 on a, b, c (node ids 0..2), attached, fully meshed and connected,
-  // UpToDate (initial sync skipped).
-  void Up() {
-    ASSERT_EQ(sim::UpMesh(world, {&N(0), &N(1), &N(2)}), "");
-    world.RunFor(2 * kSec);
-    ASSERT_EQ(N(0).engine.NewCurrentUuid(N(0).Minor(0), true).ret, Ret::kNoError);
-    world.RunFor(2 * kSec);
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(N(i).engine.DiskStateOf(0), DiskState::kUpToDate) << i;
-  }
+  void Up() { UpMesh(); }
   // drbdsetup disconnect on both ends of i-j.
   void Disconnect(int i, int j) {
     ASSERT_EQ(N(i).engine.Disconnect(N(i).Peer("r0", static_cast<uint32_t>(j)), false).ret,
@@ -52,9 +34,6 @@ class WeakNodes : public ::testing::Test {
               Ret::kNoError);
     world.RunFor(1 * kSec);
   }
-
-  World world;
-  std::vector<std::unique_ptr<Node>> nodes;
 };
 
 TEST_F(WeakNodes, PromotionOutdatesANodeConnectedOnlyThroughASecondary) {
