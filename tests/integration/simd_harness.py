@@ -74,14 +74,33 @@ class Node:
         if self.nbd_port:
             cmd += ["--nbd-tcp", f"127.0.0.1:{self.nbd_port}"]
         cmd += self.extra_args
+        # A node killed with SIGKILL leaves its socket behind, and the path
+        # of a new one exists from bind on, a moment before listen: waiting
+        # for the path alone let drbdadm meet "Connection refused"
+        # (simd_soak.py --nodes 3 --seed 0x5eed0005). Start waits until a
+        # connect succeeds.
+        if os.path.lexists(self.sock):
+            os.unlink(self.sock)
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
-        while not os.path.exists(self.sock):
+        while not self.listening():
             if self.proc.poll() is not None:
                 raise Failure(f"drbd-simd {self.name} exited: {open(self.log).read()}")
             if time.time() > deadline:
-                raise Failure(f"drbd-simd {self.name} did not create {self.sock}")
+                raise Failure(f"drbd-simd {self.name} did not listen on {self.sock}")
             time.sleep(0.02)
+
+    def listening(self):
+        """Whether the daemon accepts on its socket (it exists from bind on,
+        a moment before listen)."""
+        if not os.path.exists(self.sock):
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            try:
+                s.connect(self.sock)
+                return True
+            except OSError:
+                return False
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
