@@ -77,12 +77,15 @@ for n in "${nodes[@]}"; do
   drbd-simd --node "$n" --socket "$work/$n.sock" --nbd-dir "$work/$n" --quiet &
   pids+=($!)
 done
+# Up once its socket answers (the path exists from bind on, a moment
+# before the daemon listens).
+answers() { [ -S "$1" ] && DRBD_SIM_SOCKET="$1" drbdsetup status >/dev/null 2>&1; }
 for i in 0 1 2; do  # each node's socket, or why it is missing
   for _ in $(seq 200); do
-    [ -S "$work/${nodes[$i]}.sock" ] || ! kill -0 "${pids[$i]}" 2>/dev/null && break
+    answers "$work/${nodes[$i]}.sock" || ! kill -0 "${pids[$i]}" 2>/dev/null && break
     sleep 0.05
   done
-  if [ ! -S "$work/${nodes[$i]}.sock" ]; then
+  if ! answers "$work/${nodes[$i]}.sock"; then
     echo "demo: drbd-simd for ${nodes[$i]} did not start (see above)" >&2
     exit 1
   fi
