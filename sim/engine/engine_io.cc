@@ -943,13 +943,13 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         return;
       }
       PeerDevice* pd = nullptr;
-      Resource* r2_refuse = ResourceOfMinor(minor);
+      Resource* r2 = ResourceOfMinor(minor);
       if (Connection* c2 = FindConnection(res, peer)) {
         auto pit = c2->peer_devices.find(d2->volume);
         if (pit != c2->peer_devices.end()) pd = &pit->second;
       }
-      if (resync && pd && r2_refuse &&
-          RefuseStaleResyncData(*r2_refuse, *pd, offset, data.size(), [reply_later, ack]() mutable {
+      if (resync && pd && r2 &&
+          RefuseStaleResyncData(*r2, *pd, offset, data.size(), [reply_later, ack]() mutable {
             ack.ok = false;  // the source keeps the bits and sends the blocks again
             reply_later(ack);
           })) {
@@ -957,7 +957,6 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
         return;
       }
       if (resync && pd && pd->rs_target) pd->rs_received += (data.size() + 4095) / 4096;
-      Resource* r2 = ResourceOfMinor(minor);
       // drbd_set_all_out_of_sync: toward every other peer the source is
       // not in sync with over the range.
       if (r2 && resync && !data.empty() &&

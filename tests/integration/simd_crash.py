@@ -131,9 +131,8 @@ def bring_up(c, net=""):
 
 
 def restart_daemon(node):
-    """drbd-simd again on the same socket, NBD directory and images."""
-    if os.path.exists(node.sock):
-        os.unlink(node.sock)
+    """drbd-simd again on the same socket, NBD directory and images (Node.start
+    removes the stale socket)."""
     node.start()
 
 

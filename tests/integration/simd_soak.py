@@ -291,9 +291,7 @@ class Soak:
         node.proc.wait()
 
     def restart(self, node):
-        if os.path.exists(node.sock):
-            os.unlink(node.sock)
-        node.start()
+        node.start()  # a stale socket goes first (Node.start)
         node.adm("up", RES)
 
     def wait_in_sync(self, what):
