@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -493,6 +494,14 @@ class Engine {
   // An application write of [offset, offset+len) replicated to `pd` while
   // it resyncs: covered blocks are clean, blocks being read are stale.
   void ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len);
+  // A write of [offset, offset+len) on `d` from peer `from` (another node's
+  // application write) reached this node, or its disk: each resync this
+  // node runs as source toward another peer treats the blocks it is reading
+  // or has sent as stale. Their copy may predate the write, which the
+  // target only gets from the writer if it was connected there when the
+  // write began; acked, they stay marked here and no PEERS_IN_SYNC names
+  // them, so the run sends them again.
+  void ResyncSawPeerWrite(Resource& r, Device& d, uint32_t from, uint64_t offset, uint64_t len);
   // As SyncTarget (engine_io.cc): an application write of [offset,
   // offset+len) reached the local disk; resync data for those blocks that
   // arrives later is refused (RefuseStaleResyncData, true: do not write it).
@@ -868,6 +877,16 @@ class Engine {
   // id, chunks)) naming the nodes in `mask` that have it.
   void SendPeerAcks(Resource& r, Device& d,
                     const std::map<uint32_t, std::pair<uint64_t, uint32_t>>& acked, uint64_t mask);
+  // The peers outside `reached` toward which every block of [offset,
+  // offset + len) on volume `vol` is in sync here, on a connection whose
+  // bits track them (InSyncPeers): they took the blocks by resync after the
+  // write began without them (FinishIo).
+  uint64_t HoldersByResync(Resource& r, uint32_t vol, uint64_t offset, uint64_t len,
+                           uint64_t reached);
+  // PEERS_IN_SYNC naming `mask` over the whole blocks of [offset, offset +
+  // len) to each of `holders`, unless another write is in flight there.
+  void TellHoldersInSync(Resource& r, Device& d, uint64_t offset, uint64_t len, uint64_t mask,
+                         uint64_t holders);
   // The receiving side: an application write (DATA id `id`) from `c`,
   // kept until its PEER_ACK.
   void NotePeerRequest(Connection& c, uint32_t vol, uint64_t id, uint64_t offset, uint64_t len);
@@ -937,6 +956,16 @@ class Engine {
   // drbd_set_all_out_of_sync). True if it marked toward any.
   bool MarkTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t spared,
                        uint64_t offset, uint64_t len);
+  // A Primary's resync toward `target` on `d` finished: every other peer
+  // whose bits track it (InSyncPeers) with no bits here over a run of
+  // blocks that no application write is in flight to holds the same data
+  // there as the target and this node; PEERS_IN_SYNC for each such run goes
+  // to both, so
+  // that the marks between them (left by a relay the kernel only sends for
+  // the blocks a resync moved) clear. Beyond the kernel (compat.md).
+  void SweepPeersInSync(Resource& r, Device& d, uint32_t target);
+  // The blocks of `minor` under application writes still in flight here.
+  std::set<uint64_t> BlocksUnderWrites(uint32_t minor);
   // The in-sync half of drbd_set_sync: the whole blocks of the range are in
   // sync toward every peer in `reached` but `except`; true if a bit cleared.
   bool ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t reached,

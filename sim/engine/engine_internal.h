@@ -229,6 +229,9 @@ struct Engine::PeerDevice {
   std::set<uint64_t> rs_reading;  // blocks whose resync read is in flight
   std::set<uint64_t> rs_stale;    // of those, rewritten by the application meanwhile
   std::set<uint64_t> rs_sent;     // blocks sent, waiting for their WriteAck
+  // Of those, rewritten here by a third node's write meanwhile: the copy
+  // sent may predate it, so the ack leaves them marked (ResyncSawPeerWrite).
+  std::set<uint64_t> rs_sent_stale;
   // Reads and sends of several adjacent blocks at once: first block ->
   // number of blocks (single blocks have no entry).
   std::map<uint64_t, uint32_t> rs_runs;

@@ -746,6 +746,17 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
   FinishIo(id);
 }
 
+std::set<uint64_t> Engine::BlocksUnderWrites(uint32_t minor) {
+  std::set<uint64_t> blocks;
+  for (const auto& [id, req] : Io().reqs) {
+    if (req.minor != minor || req.read_done || req.len == 0) continue;
+    for (uint64_t b = req.offset / 4096; b < (req.offset + req.len + 4095) / 4096; ++b) {
+      blocks.insert(b);
+    }
+  }
+  return blocks;
+}
+
 void Engine::FinishIo(uint64_t id) {
   IoState& io = Io();
   auto it = io.reqs.find(id);
@@ -775,7 +786,22 @@ void Engine::FinishIo(uint64_t id) {
           ++it2;
         }
       }
+      // Beyond the kernel, whose mask names only the nodes the write
+      // reached: an Established peer it did not reach (not connected when
+      // the write began) that has since taken these whole blocks by resync,
+      // so that this node's bits toward it are clear, holds the data too.
+      // Named, the receivers do not mark the blocks toward it; left out,
+      // two Secondaries kept them marked toward each other with the same
+      // data, for good (simd_soak --nodes 3 --seed 0xcc694ce0; compat.md).
+      // Those nodes get no PEER_ACK (they have no peer request for the
+      // write), so they hear it as PEERS_IN_SYNC: their own marks toward the
+      // others, left by the resync data, come off over the range.
+      const uint64_t holders = (mask & (uint64_t{1} << r->node_id))
+                                   ? HoldersByResync(*r, d->volume, req.offset, req.len, mask)
+                                   : 0;
+      mask |= holders;
       SendPeerAcks(*r, *d, req.peer_ids, mask);
+      if (holders) TellHoldersInSync(*r, *d, req.offset, req.len, mask, holders);
     }
   }
   if (req.al_md) AlEndWrite(req.al_md, req.minor, req.offset, req.len);
@@ -965,13 +991,21 @@ bool Engine::HandleDataMessage(Session& s, Resource& r, Connection& c, proto::Me
       }
       if (r2 && !resync && !data.empty()) {
         NoteSyncTargetWrite(*r2, *d2, offset, data.size(), peer, ack.id);
+        ResyncSawPeerWrite(*r2, *d2, peer, offset, data.size());
       }
       LowerIssued(*d2, data.size(), true);
       // The extents this write pinned (AlBeginWrite in PeerWriteThroughAl).
       std::shared_ptr<DeviceMd> al_md = !resync && PeerWritesUseAl(*d2) ? d2->md_state : nullptr;
       auto finish = [this, minor, reply_later, ack, want_ack, sid, seq, pages, al_md, offset,
-                     len = static_cast<uint64_t>(data.size())](bool ok) mutable {
+                     resync, peer, len = static_cast<uint64_t>(data.size())](bool ok) mutable {
         if (al_md) AlEndWrite(al_md, minor, offset, len);
+        // A resync read issued between the write's arrival and here may
+        // have found the old data too.
+        if (!resync) {
+          Resource* r3 = ResourceOfMinor(minor);
+          Device* d3 = FindMinor(minor);
+          if (r3 && d3) ResyncSawPeerWrite(*r3, *d3, peer, offset, len);
+        }
         LowerDone(minor);
         if (!ok) LocalIoError(minor, "drbd_peer_request_endio");
         ack.ok = ok;

@@ -31,6 +31,14 @@ constexpr uint32_t kRunBlocks = proto::kDataChunk / kBlock;
 
 bool IsSource(ReplState r) { return r == ReplState::kSyncSource || r == ReplState::kPausedSyncS; }
 
+// bits_in_sync's states: the bits toward a peer in these say where it
+// differs from this node (a resync in either direction included).
+bool BitsTrack(ReplState repl) {
+  return repl == ReplState::kEstablished || repl == ReplState::kSyncSource ||
+         repl == ReplState::kSyncTarget || repl == ReplState::kPausedSyncS ||
+         repl == ReplState::kPausedSyncT;
+}
+
 bool TestBit(const std::vector<uint64_t>& bits, uint64_t b) {
   return b / 64 < bits.size() && (bits[b / 64] >> (b % 64)) & 1;
 }
@@ -107,6 +115,7 @@ void Engine::SyncResyncRuns(Resource& r) {
           pd.rs_reading.clear();
           pd.rs_stale.clear();
           pd.rs_sent.clear();
+          pd.rs_sent_stale.clear();
           pd.rs_runs.clear();
           pd.rs_csum_differs.clear();
         }
@@ -437,6 +446,7 @@ void Engine::PumpResync(const std::string& res, uint32_t peer, uint32_t vol) {
       RetireBitmapUuid(*r, d, peer);
     }
     pd.rs_fresh_bm_uuid = false;
+    if (r->role == Role::kPrimary) SweepPeersInSync(*r, d, peer);
     Send(*s, proto::ResyncDone{vol, d.sb.current_uuid & ~kUuidPrimaryBit,
                                static_cast<uint32_t>(pd.rs_secs), pd.rs_total * (kBlock / 1024)});
   }
@@ -454,10 +464,16 @@ void Engine::ResyncAcked(const std::string& res, uint32_t peer, uint32_t vol, ui
     n = it->second;
     pd.rs_runs.erase(it);
   }
+  bool stale = false;
   for (uint32_t i = 0; i < n; ++i) {
     pd.rs_sent.erase(block + i);
-    if (ok) ClearBit(pd.oos_bits, pd.oos_count, block + i);
+    if (pd.rs_sent_stale.erase(block + i)) {
+      stale = true;  // stays marked; a later pass sends it again
+    } else if (ok) {
+      ClearBit(pd.oos_bits, pd.oos_count, block + i);
+    }
   }
+  ok = ok && !stale;
   // update_peers_for_interval: the target (its bits here just cleared) and
   // the nodes this side is in sync with over the range hold the same data
   // there now; each hears it.
@@ -499,6 +515,22 @@ void Engine::ResyncSawWrite(PeerDevice& pd, uint64_t offset, uint64_t len) {
   }
 }
 
+void Engine::ResyncSawPeerWrite(Resource& r, Device& d, uint32_t from, uint64_t offset,
+                                uint64_t len) {
+  if (len == 0) return;
+  for (auto& [peer, c] : r.connections) {
+    if (peer == from) continue;
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    PeerDevice& pd = pit->second;
+    if (!pd.rs_gen || pd.rs_done) continue;
+    for (uint64_t b = offset / kBlock; b <= (offset + len - 1) / kBlock; ++b) {
+      if (pd.rs_reading.count(b)) pd.rs_stale.insert(b);
+      if (pd.rs_sent.count(b)) pd.rs_sent_stale.insert(b);
+    }
+  }
+}
+
 void Engine::HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsum& m) {
   auto dit = r.devices.find(m.volume);
   auto pit = c.peer_devices.find(m.volume);
@@ -508,7 +540,9 @@ void Engine::HandleResyncCsum(Resource& r, Connection& c, const proto::ResyncCsu
   const uint64_t b = m.offset / kBlock;
   if (m.phase == proto::ResyncCsum::kAnswer) {  // the source: in sync, or send the data
     if (pd.rs_gen != m.id || pd.rs_done || !pd.rs_sent.erase(b)) return;
-    if (m.equal) {
+    if (pd.rs_sent_stale.erase(b)) {
+      pd.rs_cursor = std::min(pd.rs_cursor, b);  // digest of a copy older than a write
+    } else if (m.equal) {
       ClearBit(pd.oos_bits, pd.oos_count, b);
       ++pd.rs_same_csum;
     } else {
@@ -782,10 +816,7 @@ uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, u
     auto pit = c.peer_devices.find(vol);
     if (pit == c.peer_devices.end()) continue;
     const PeerDevice& pd = pit->second;
-    const bool live = pd.repl == ReplState::kEstablished || pd.repl == ReplState::kSyncSource ||
-                      pd.repl == ReplState::kSyncTarget || pd.repl == ReplState::kPausedSyncS ||
-                      pd.repl == ReplState::kPausedSyncT;
-    if (!live) continue;
+    if (!BitsTrack(pd.repl)) continue;
     bool clear = true;
     for (uint64_t i = 0; i < count && clear; ++i) clear = !TestBit(pd.oos_bits, first + i);
     if (clear) mask |= NodeBit(peer);
@@ -812,6 +843,76 @@ bool Engine::ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64
     }
   }
   return cleared;
+}
+
+void Engine::SweepPeersInSync(Resource& r, Device& d, uint32_t target) {
+  auto tit = r.connections.find(target);
+  if (tit == r.connections.end() || !d.data || r.node_id < 0 || r.node_id >= 64) return;
+  auto xit = tit->second.peer_devices.find(d.volume);
+  if (xit == tit->second.peer_devices.end()) return;
+  const PeerDevice& px = xit->second;
+  Session* sx = SessionOf(tit->second);
+  if (!sx || !sx->up) return;
+  const std::set<uint64_t> busy = BlocksUnderWrites(d.minor);
+  const uint64_t end = (d.size_sectors * 512 + kBlock - 1) / kBlock;
+  for (auto& [peer, c] : r.connections) {
+    if (peer == target || c.cstate != ConnState::kConnected) continue;
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    const PeerDevice& pz = pit->second;
+    Session* sz = SessionOf(c);
+    if (!sz || !sz->up || !BitsTrack(pz.repl)) continue;
+    const uint64_t mask = NodeBit(target) | NodeBit(peer) | NodeBit(static_cast<uint32_t>(r.node_id));
+    auto in_sync = [&](uint64_t b) {
+      return !TestBit(px.oos_bits, b) && !TestBit(pz.oos_bits, b) && !busy.count(b);
+    };
+    for (uint64_t b = 0; b < end;) {
+      if (!in_sync(b)) {
+        ++b;
+        continue;
+      }
+      uint64_t e = b + 1;
+      while (e < end && in_sync(e)) ++e;
+      const uint64_t offset = b * kBlock;
+      const uint64_t len = std::min(e * kBlock, d.size_sectors * 512) - offset;
+      // One message per run, cut to what its length field holds.
+      constexpr uint64_t kPiece = uint64_t{1} << 30;
+      for (uint64_t o = offset; o < offset + len; o += kPiece) {
+        const auto n = static_cast<uint32_t>(std::min(kPiece, offset + len - o));
+        Send(*sx, proto::PeersInSync{d.volume, o, n, mask});
+        Send(*sz, proto::PeersInSync{d.volume, o, n, mask});
+      }
+      b = e;
+    }
+  }
+}
+
+void Engine::TellHoldersInSync(Resource& r, Device& d, uint64_t offset, uint64_t len,
+                               uint64_t mask, uint64_t holders) {
+  const uint64_t first = offset / kBlock;
+  const uint64_t end = (offset + len + kBlock - 1) / kBlock;
+  const std::set<uint64_t> busy = BlocksUnderWrites(d.minor);
+  for (uint64_t b = first; b < end; ++b) {
+    if (busy.count(b)) return;  // that write's completion says it
+  }
+  const uint64_t from = first * kBlock;
+  const uint64_t to = std::min(end * kBlock, d.size_sectors * 512);
+  if (to <= from) return;
+  for (auto& [peer, c] : r.connections) {
+    if (!(holders & NodeBit(peer))) continue;
+    if (Session* s = SessionOf(c); s && s->up) {
+      Send(*s, proto::PeersInSync{d.volume, from, static_cast<uint32_t>(to - from), mask});
+    }
+  }
+}
+
+uint64_t Engine::HoldersByResync(Resource& r, uint32_t vol, uint64_t offset, uint64_t len,
+                                 uint64_t reached) {
+  if (len == 0) return 0;
+  // Every block the range touches, rounded outward.
+  const uint64_t first = offset / kBlock;
+  const uint64_t end = (offset + len + kBlock - 1) / kBlock;
+  return InSyncPeers(r, static_cast<uint32_t>(r.node_id), vol, first, end - first) & ~reached;
 }
 
 void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The marks two Secondaries keep toward each other come off once both hold
+// the same data (engine_io.cc HoldersByResync, engine_resync.cc
+// SweepPeersInSync). The kernel's peer acks name only the nodes a write
+// reached and its PEERS_IN_SYNC relay covers only the blocks a resync
+// moved, so in both cases below it leaves marks between Secondaries with
+// identical data, shown by `drbdadm status` as out-of-sync for good
+// (simd_soak --nodes 3 --seed 0xcc694ce0; docs/compat.md).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/three_nodes_fixture.h"
+#include "sim/world/node.h"
+#include "sim/world/world.h"
+
+namespace drbd::engine {
+namespace {
+
+using sim::kSec;
+
+class SecondaryMarks : public ThreeNodes {
+ protected:
+  void Up() {
+    UpMesh();
+    handle = sim::PrimaryWriter(N(0));
+    ASSERT_NE(handle, 0u);
+  }
+  // The first MiB of the node's data (past it, metadata differs by node).
+  std::vector<uint8_t> Disk(int node) {
+    auto bytes = world.DiskBytes("/" + std::string(1, static_cast<char>('a' + node)) + "/disk");
+    if (!bytes || bytes->size() < kData) return {};
+    return {bytes->begin(), bytes->begin() + kData};
+  }
+  static constexpr ptrdiff_t kData = 1 << 20;
+  uint64_t Marks(int from, int to) {
+    return N(from).engine.OutOfSyncBlocks("r0", static_cast<uint32_t>(to), 0).value_or(99999);
+  }
+  // Steps until `pred` holds; false if it never does.
+  template <typename Pred>
+  bool StepUntil(Pred pred) {
+    for (int i = 0; i < 2000000; ++i) {
+      if (pred()) return true;
+      if (!world.Step()) return false;
+    }
+    return pred();
+  }
+
+  uint64_t handle = 0;
+};
+
+TEST_F(SecondaryMarks, APeerAckNamesTheNodeThatTookTheWriteByResync) {
+  Up();
+  // A patient a-c link: c's acks are held for a while below.
+  engine::OptionSet patient(cfg::OptContext::kNetOptions);
+  patient.Set("ping-timeout", int64_t{300});
+  ASSERT_EQ(N(0).engine.NetOptions(N(0).Peer("r0", 2), patient, false).ret, Ret::kNoError);
+  ASSERT_EQ(N(2).engine.NetOptions(N(2).Peer("r0", 0), patient, false).ret, Ret::kNoError);
+  world.Partition(Host(0), Host(1), true);
+  world.RunFor(30 * kSec);
+  ASSERT_NE(N(0).engine.ConnStateOf("r0", 1), ConnState::kConnected);
+  // a writes while b is away (the first write after the loss also makes
+  // a new current UUID); the next reaches c, whose ack is held.
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 16384, sim::Pattern(4096, 6)), 0);
+  world.PartitionOneWay(Host(2), Host(0), true);
+  int done = -1;
+  N(0).engine.IoWrite(handle, 8192, sim::Pattern(4096, 7), false, [&done](int e) { done = e; });
+  world.RunFor(kSec / 20);
+  // b comes back and takes the block by resync before the write completes.
+  world.Partition(Host(0), Host(1), false);
+  ASSERT_TRUE(StepUntil([&] {
+    return N(1).engine.ReplStateOf("r0", 0, 0) == ReplState::kEstablished &&
+           N(1).engine.DiskStateOf(0) == DiskState::kUpToDate && Marks(0, 1) == 0;
+  }));
+  ASSERT_EQ(done, -1);
+  // c's ack gets through; a's peer ack tells c that b has the block.
+  world.PartitionOneWay(Host(2), Host(0), false);
+  world.RunFor(5 * kSec);
+  ASSERT_EQ(done, 0);
+  EXPECT_EQ(Disk(1), Disk(0));
+  EXPECT_EQ(Disk(2), Disk(0));
+  EXPECT_EQ(Marks(2, 1), 0u);
+  EXPECT_EQ(Marks(1, 2), 0u);
+  EXPECT_EQ(Marks(2, 0), 0u);
+}
+
+TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondaries) {
+  Up();
+  // c away from a (not from b) while a writes 16 blocks.
+  world.Partition(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  for (uint64_t b = 0; b < 16; ++b) {
+    ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, b * 4096, sim::Pattern(4096, 30)), 0);
+  }
+  // b takes the whole device again from a; a cannot vouch for c, so b marks
+  // every block toward c.
+  ASSERT_EQ(N(1).engine.Invalidate(N(1).Minor(0), true, 0u).ret, Ret::kSsSuccess);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(N(1).engine.DiskStateOf(0), DiskState::kUpToDate);
+  ASSERT_GT(Marks(1, 2), 16u);
+  // c resyncs the 16 blocks from a. The relay for those blocks alone left
+  // the rest marked at b toward c.
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+  EXPECT_EQ(Disk(1), Disk(0));
+  EXPECT_EQ(Disk(2), Disk(0));
+  EXPECT_EQ(Marks(1, 2), 0u);
+  EXPECT_EQ(Marks(2, 1), 0u);
+  EXPECT_EQ(Marks(0, 2), 0u);
+}
+
+// Not about marks left over but about marks lost, found on the way
+// (ResyncSawPeerWrite): a Secondary resyncing a third node must not count a
+// block as delivered when the Primary's write to it reached the Secondary
+// after the block went out, unless the write reached the third node too.
+TEST_F(SecondaryMarks, AResyncBlockOlderThanAPrimarysWriteIsSentAgain) {
+  Up();
+  engine::OptionSet patient(cfg::OptContext::kNetOptions);
+  patient.Set("ping-timeout", int64_t{300});
+  ASSERT_EQ(N(0).engine.NetOptions(N(0).Peer("r0", 1), patient, false).ret, Ret::kNoError);
+  ASSERT_EQ(N(1).engine.NetOptions(N(1).Peer("r0", 0), patient, false).ret, Ret::kNoError);
+  // c away; b gets a's first version of block 5, c will take it from b.
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 5 * 4096, sim::Pattern(4096, 1)), 0);
+  // a's second version is held on its way to b, and c is not connected to
+  // a, so only a marks it toward c.
+  world.PartitionOneWay(Host(0), Host(1), true);
+  int done = -1;
+  N(0).engine.IoWrite(handle, 5 * 4096, sim::Pattern(4096, 2), false, [&done](int e) { done = e; });
+  world.RunFor(kSec / 10);
+  // c comes back to b. The moment b's copy of block 5 (the first version)
+  // lands on c, a's second version reaches b.
+  bool released = false;
+  world.SetWriteHook("/c/disk", [&](uint64_t offset, uint64_t len) {
+    if (!released && offset <= 5 * 4096 && 6 * 4096 <= offset + len) {
+      released = true;
+      world.PartitionOneWay(Host(0), Host(1), false);
+    }
+  });
+  world.Partition(Host(1), Host(2), false);
+  world.RunFor(30 * kSec);
+  ASSERT_TRUE(released);
+  ASSERT_EQ(done, 0);
+  world.SetWriteHook("/c/disk", {});
+  // c back to a too; everything settles.
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(60 * kSec);
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<uint8_t> disk = Disk(i);
+    ASSERT_EQ(disk.size(), static_cast<size_t>(kData)) << i;
+    EXPECT_EQ(std::vector<uint8_t>(disk.begin() + 5 * 4096, disk.begin() + 6 * 4096),
+              sim::Pattern(4096, 2))
+        << i;
+  }
+  EXPECT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
+}
+
+}  // namespace
+}  // namespace drbd::engine
