@@ -346,6 +346,13 @@ void Engine::FollowReconcile(Resource& r, Connection& c, Connection& lost,
   const bool valid = lost.cstate != ConnState::kConnected && lost.last_dagtag == m.peer_dagtag;
   const std::vector<uint32_t> vols = valid ? ReconcileVolumes(r, c) : std::vector<uint32_t>{};
   if (!vols.empty()) {
+    // Equal dagtags that this side found equal too already dropped the
+    // bits here (and said so once, as the kernel does on each side).
+    if (to == ReplState::kEstablished &&
+        std::all_of(vols.begin(), vols.end(),
+                    [&c](uint32_t vol) { return c.peer_devices.at(vol).oos_count == 0; })) {
+      return;
+    }
     const auto o = static_cast<int64_t>(lost.last_dagtag - m.dagtag);
     ApplyReconcile(r, c, lost, vols, to, o, m.dagtag);
     return;
