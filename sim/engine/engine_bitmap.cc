@@ -147,6 +147,36 @@ void Engine::BitmapReceived(Resource& r, Connection& c, uint32_t vol) {
     // sides (detsim seed 0x826fe5a4086d52e8).
     if (d.data) MdFlushBitmapAfterSuperblock(d);
   } else if (pd.repl == ReplState::kWFBitMapS) {
+    // An Inconsistent source toward a peer whose data is consistent: this
+    // side's decision is older than the disk states (a handshake toward a
+    // just-created disk, left waiting while that disk took its first
+    // resync from a third node; the peer's live re-handshake, once it was
+    // UpToDate, made it the source, which no STATE tells). Run as source,
+    // it would overwrite acknowledged writes there (detsim --nodes=3
+    // --seed=0xa92e6b951cce9c77); the better disk is the source.
+    // (Not an Inconsistent disk that a third node's resync is filling: that
+    // one's source decision can stand, e.g. toward an Outdated peer.)
+    bool filling = false;
+    for (const auto& [p2, c2] : r.connections) {
+      auto it2 = c2.peer_devices.find(vol);
+      if (p2 != c.peer_node_id && it2 != c2.peer_devices.end() &&
+          (it2->second.repl == ReplState::kWFBitMapT || IsSyncTarget(it2->second.repl))) {
+        filling = true;
+      }
+    }
+    const auto peer_disk = static_cast<DiskState>(pd.peer.disk);
+    if (pd.have_peer && !filling && dit->second.disk <= DiskState::kInconsistent &&
+        peer_disk == DiskState::kUpToDate) {
+      Log(fmt::format("{}: sync source with an {} disk toward a peer's {} one; becoming "
+                      "sync target",
+                      Prefix(r, dit->second, c), events::ToString(dit->second.disk),
+                      events::ToString(peer_disk)));
+      npd.repl = ReplState::kWFBitMapT;
+      npd.peer_disk = peer_disk;
+      BitmapPhaseDisks(npd.repl, &n.disk[vol], &npd.peer_disk);
+      if (Change(r, n, true, "receive-bitmap") != Ret::kSsSuccess) return;
+      return BitmapReceived(r, c, vol);
+    }
     pd.rs_use_bitmap = true;  // the bits are the union now, full sync or not
     npd.repl = ReplState::kSyncSource;
     npd.peer_disk = DiskState::kInconsistent;

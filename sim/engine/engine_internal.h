@@ -475,6 +475,9 @@ struct Engine::Session {
   // The disk states that STATE carried, by volume: the handshake starts
   // over if one changed before the connection is up (MaybeEstablish).
   std::map<uint32_t, uint8_t> sent_disks;
+  // Whether it carried bits toward the peer, by volume: the same, for a
+  // first bit set (or the last cleared) meanwhile.
+  std::map<uint32_t, bool> sent_marked;
   // The handshake's receive timeout (Bind); cancelled with the engine.
   sim::TimerId handshake_timer = 0;
   proto::State peer_state;
