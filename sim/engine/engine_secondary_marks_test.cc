@@ -39,6 +39,28 @@ class SecondaryMarks : public ThreeNodes {
   uint64_t Marks(int from, int to) {
     return N(from).engine.OutOfSyncBlocks("r0", static_cast<uint32_t>(to), 0).value_or(99999);
   }
+  // A ping-timeout of 30 s between nodes `x` and `y`: a held stream goes
+  // unnoticed for that long.
+  void Patient(int x, int y) {
+    engine::OptionSet patient(cfg::OptContext::kNetOptions);
+    patient.Set("ping-timeout", int64_t{300});
+    ASSERT_EQ(N(x).engine.NetOptions(N(x).Peer("r0", static_cast<uint32_t>(y)), patient, false).ret,
+              Ret::kNoError);
+    ASSERT_EQ(N(y).engine.NetOptions(N(y).Peer("r0", static_cast<uint32_t>(x)), patient, false).ret,
+              Ret::kNoError);
+  }
+  // Every replica holds a's data and no node marks anything toward another.
+  void ExpectSameDataNoMarks() {
+    EXPECT_EQ(Disk(1), Disk(0));
+    EXPECT_EQ(Disk(2), Disk(0));
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        if (i != j) {
+          EXPECT_EQ(Marks(i, j), 0u) << i << " toward " << j;
+        }
+      }
+    }
+  }
   // Steps until `pred` holds; false if it never does.
   template <typename Pred>
   bool StepUntil(Pred pred) {
@@ -54,11 +76,7 @@ class SecondaryMarks : public ThreeNodes {
 
 TEST_F(SecondaryMarks, APeerAckNamesTheNodeThatTookTheWriteByResync) {
   Up();
-  // A patient a-c link: c's acks are held for a while below.
-  engine::OptionSet patient(cfg::OptContext::kNetOptions);
-  patient.Set("ping-timeout", int64_t{300});
-  ASSERT_EQ(N(0).engine.NetOptions(N(0).Peer("r0", 2), patient, false).ret, Ret::kNoError);
-  ASSERT_EQ(N(2).engine.NetOptions(N(2).Peer("r0", 0), patient, false).ret, Ret::kNoError);
+  Patient(0, 2);  // c's acks are held for a while below
   world.Partition(Host(0), Host(1), true);
   world.RunFor(30 * kSec);
   ASSERT_NE(N(0).engine.ConnStateOf("r0", 1), ConnState::kConnected);
@@ -80,11 +98,7 @@ TEST_F(SecondaryMarks, APeerAckNamesTheNodeThatTookTheWriteByResync) {
   world.PartitionOneWay(Host(2), Host(0), false);
   world.RunFor(5 * kSec);
   ASSERT_EQ(done, 0);
-  EXPECT_EQ(Disk(1), Disk(0));
-  EXPECT_EQ(Disk(2), Disk(0));
-  EXPECT_EQ(Marks(2, 1), 0u);
-  EXPECT_EQ(Marks(1, 2), 0u);
-  EXPECT_EQ(Marks(2, 0), 0u);
+  ExpectSameDataNoMarks();
 }
 
 TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondaries) {
@@ -106,11 +120,7 @@ TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondarie
   world.Partition(Host(0), Host(2), false);
   world.RunFor(30 * kSec);
   ASSERT_EQ(N(2).engine.DiskStateOf(0), DiskState::kUpToDate);
-  EXPECT_EQ(Disk(1), Disk(0));
-  EXPECT_EQ(Disk(2), Disk(0));
-  EXPECT_EQ(Marks(1, 2), 0u);
-  EXPECT_EQ(Marks(2, 1), 0u);
-  EXPECT_EQ(Marks(0, 2), 0u);
+  ExpectSameDataNoMarks();
 }
 
 // Not about marks left over but about marks lost, found on the way
@@ -119,10 +129,7 @@ TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondarie
 // after the block went out, unless the write reached the third node too.
 TEST_F(SecondaryMarks, AResyncBlockOlderThanAPrimarysWriteIsSentAgain) {
   Up();
-  engine::OptionSet patient(cfg::OptContext::kNetOptions);
-  patient.Set("ping-timeout", int64_t{300});
-  ASSERT_EQ(N(0).engine.NetOptions(N(0).Peer("r0", 1), patient, false).ret, Ret::kNoError);
-  ASSERT_EQ(N(1).engine.NetOptions(N(1).Peer("r0", 0), patient, false).ret, Ret::kNoError);
+  Patient(0, 1);
   // c away; b gets a's first version of block 5, c will take it from b.
   world.Partition(Host(0), Host(2), true);
   world.Partition(Host(1), Host(2), true);
