@@ -960,9 +960,9 @@ class Engine {
   // whose bits track it (InSyncPeers) with no bits here over a run of
   // blocks that no application write is in flight to holds the same data
   // there as the target and this node; PEERS_IN_SYNC for each such run goes
-  // to both, so
-  // that the marks between them (left by a relay the kernel only sends for
-  // the blocks a resync moved) clear. Beyond the kernel (compat.md).
+  // to both, so that the marks between them (left by a relay the kernel
+  // only sends for the blocks a resync moved) clear. Beyond the kernel
+  // (compat.md).
   void SweepPeersInSync(Resource& r, Device& d, uint32_t target);
   // The blocks of `minor` under application writes still in flight here.
   std::set<uint64_t> BlocksUnderWrites(uint32_t minor);

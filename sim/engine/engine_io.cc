@@ -750,7 +750,8 @@ std::set<uint64_t> Engine::BlocksUnderWrites(uint32_t minor) {
   std::set<uint64_t> blocks;
   for (const auto& [id, req] : Io().reqs) {
     if (req.minor != minor || req.read_done || req.len == 0) continue;
-    for (uint64_t b = req.offset / 4096; b < (req.offset + req.len + 4095) / 4096; ++b) {
+    for (uint64_t b = req.offset / kBmBlock; b < (req.offset + req.len + kBmBlock - 1) / kBmBlock;
+         ++b) {
       blocks.insert(b);
     }
   }
@@ -787,9 +788,10 @@ void Engine::FinishIo(uint64_t id) {
         }
       }
       // Beyond the kernel, whose mask names only the nodes the write
-      // reached: an Established peer it did not reach (not connected when
-      // the write began) that has since taken these whole blocks by resync,
-      // so that this node's bits toward it are clear, holds the data too.
+      // reached: a connected peer it did not reach (not connected when the
+      // write began), Established or resyncing, that has since taken these
+      // whole blocks by resync, so that this node's bits toward it are
+      // clear, holds the data too.
       // Named, the receivers do not mark the blocks toward it; left out,
       // two Secondaries kept them marked toward each other with the same
       // data, for good (simd_soak --nodes 3 --seed 0xcc694ce0; compat.md).
