@@ -29,9 +29,7 @@ class Reconcile : public ThreeNodes {
  protected:
   // UpMesh, then a Primary with the device open and one block written.
   void Up() {
-    UpMesh();
-    handle = sim::PrimaryWriter(N(0));
-    ASSERT_NE(handle, 0u);
+    UpMeshWithWriter();
     ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 0, sim::Pattern(4096, 1)), 0);
   }
   std::vector<uint8_t> Block(int node, uint64_t offset) {
@@ -51,8 +49,6 @@ class Reconcile : public ThreeNodes {
     world.SetHostDown(Host(0), true);
     world.RunFor(30 * kSec);
   }
-
-  uint64_t handle = 0;
 };
 
 TEST_F(Reconcile, TheSecondaryThatGotMoreWritesResyncsTheOther) {

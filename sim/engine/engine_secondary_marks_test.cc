@@ -24,11 +24,6 @@ using sim::kSec;
 
 class SecondaryMarks : public ThreeNodes {
  protected:
-  void Up() {
-    UpMesh();
-    handle = sim::PrimaryWriter(N(0));
-    ASSERT_NE(handle, 0u);
-  }
   // The first MiB of the node's data (past it, metadata differs by node).
   std::vector<uint8_t> Disk(int node) {
     auto bytes = world.DiskBytes("/" + std::string(1, static_cast<char>('a' + node)) + "/disk");
@@ -70,12 +65,10 @@ class SecondaryMarks : public ThreeNodes {
     }
     return pred();
   }
-
-  uint64_t handle = 0;
 };
 
 TEST_F(SecondaryMarks, APeerAckNamesTheNodeThatTookTheWriteByResync) {
-  Up();
+  UpMeshWithWriter();
   Patient(0, 2);  // c's acks are held for a while below
   world.Partition(Host(0), Host(1), true);
   world.RunFor(30 * kSec);
@@ -102,7 +95,7 @@ TEST_F(SecondaryMarks, APeerAckNamesTheNodeThatTookTheWriteByResync) {
 }
 
 TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondaries) {
-  Up();
+  UpMeshWithWriter();
   // c away from a (not from b) while a writes 16 blocks.
   world.Partition(Host(0), Host(2), true);
   world.RunFor(30 * kSec);
@@ -128,7 +121,7 @@ TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondarie
 // block as delivered when the Primary's write to it reached the Secondary
 // after the block went out, unless the write reached the third node too.
 TEST_F(SecondaryMarks, AResyncBlockOlderThanAPrimarysWriteIsSentAgain) {
-  Up();
+  UpMeshWithWriter();
   Patient(0, 1);
   // c away; b gets a's first version of block 5, c will take it from b.
   world.Partition(Host(0), Host(2), true);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,8 +38,16 @@ class ThreeNodes : public ::testing::Test {
     for (int i = 0; i < 3; ++i) ASSERT_EQ(N(i).engine.DiskStateOf(0), DiskState::kUpToDate) << i;
   }
 
+  // UpMesh, then a as Primary with the device open for writing (`handle`).
+  void UpMeshWithWriter() {
+    UpMesh();
+    handle = sim::PrimaryWriter(N(0));
+    ASSERT_NE(handle, 0u);
+  }
+
   sim::World world;
   std::vector<std::unique_ptr<sim::Node>> nodes;
+  uint64_t handle = 0;  // a's opener (UpMeshWithWriter)
 };
 
 }  // namespace drbd::engine
