@@ -390,6 +390,8 @@ class Engine {
   void AbortPeerIo(Resource& r, Connection& c);
   // Counts one part of request `id` done; the last part completes it.
   void FinishIo(uint64_t id);
+  // The peer's disk is UpToDate: its acknowledgement completes a write.
+  bool PeerHoldsGoodCopy(const Connection& c, uint32_t volume) const;
   // Message `mid` sent to `peer` of `res` was answered (or its connection
   // went: ok false).
   void ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
@@ -943,8 +945,9 @@ class Engine {
   // The bitmap UUID toward `peer` goes to history (_drbd_uuid_push_history)
   // and the slot clears, written at once; nothing if there is none.
   void RetireBitmapUuid(Resource& r, Device& d, uint32_t peer);
-  // P_PEERS_IN_SYNC received: the nodes of `m.mask` hold the same data
-  // over its range; the bits toward them there clear.
+  // P_PEERS_IN_SYNC received: the nodes of `m.mask` hold the sender's data
+  // over its range; the bits toward them there clear, except over blocks
+  // under this node's own writes in flight (beyond the kernel: compat.md).
   void HandlePeersInSync(Resource& r, const proto::PeersInSync& m);
   // The connected peers but `target` this node has no bit toward over
   // blocks [first, first + count) of `vol`: node id bits.
@@ -968,8 +971,9 @@ class Engine {
   std::set<uint64_t> BlocksUnderWrites(uint32_t minor);
   // The in-sync half of drbd_set_sync: the whole blocks of the range are in
   // sync toward every peer in `reached` but `except`; true if a bit cleared.
+  // Blocks in `keep` stay as they are.
   bool ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t reached,
-                        uint64_t offset, uint64_t len);
+                        uint64_t offset, uint64_t len, const std::set<uint64_t>* keep = nullptr);
   // drbd_uuid_resync_finished, the part beyond two nodes: a stable sync
   // target takes over its source's history and bitmap UUIDs; toward each
   // third node the source keeps a bitmap UUID for (and that is not known

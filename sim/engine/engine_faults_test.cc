@@ -10,6 +10,7 @@
 // fails the attach, a Resync read fault detaches the SyncSource, an EE
 // allocation fault is a protocol error on the receiver, and receive
 // corruption is written as corrupted unless data-integrity-alg catches it.
+// A write that reached only an Inconsistent peer fails.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -84,6 +85,21 @@ TEST_F(Faults, DataWriteFaultDetachesAndThePeerServesIo) {
   want.insert(want.end(), tail.begin(), tail.end());
   EXPECT_EQ(*got, want);
   EXPECT_EQ(a.engine.FaultCount(), 1u);  // no local disk left to fault
+}
+
+// Beyond the kernel (drbd_req_complete takes any replica's success): a
+// write that reached no UpToDate disk, only the failed local one and a
+// SyncTarget's Inconsistent one, fails; nothing could serve it back.
+TEST_F(Faults, AWriteOnlyAnInconsistentPeerTookFails) {
+  Up(1);
+  ASSERT_EQ(b.engine.PauseSync(b.PeerVol("r0", 0, 0)).ret, Ret::kNoError);
+  ASSERT_EQ(b.engine.Invalidate(b.Minor(0)).ret, Ret::kSsSuccess);
+  world.RunFor(kSec);
+  ASSERT_EQ(b.engine.DiskStateOf(0), DiskState::kInconsistent);
+  a.engine.SetFaults({1u << Engine::kFaultDtWr, 100, 0});
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 0, sim::Pattern(4096, 3)), EIO);
+  EXPECT_EQ(a.engine.DiskStateOf(0), DiskState::kDiskless);
+  EXPECT_EQ(sim::WriteAndRun(world, a, h, 4096, sim::Pattern(4096, 4)), EIO);
 }
 
 TEST_F(Faults, PassOnReturnsTheErrorAndKeepsTheDisk) {

@@ -71,6 +71,7 @@ struct Engine::IoState {
     // A write whose local part failed completes fine if a peer has the data
     // (the disk detaches; on-io-error).
     bool local_failed = false;
+    // An UpToDate peer has the data (PeerHoldsGoodCopy).
     bool peer_ok = false;
     // The local part went to UpToDate data; without it (diskless, or an
     // Inconsistent disk) only a peer's success completes the write.
@@ -587,7 +588,8 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
       m.offset = offset + pos;
       m.flags = fua ? proto::kDataFua : 0;
       m.dagtag = dagtag;
-      if (protocol == kProtA) req.peer_ok = true;  // sent is all protocol A promises
+      // Sent is all protocol A promises.
+      if (protocol == kProtA && PeerHoldsGoodCopy(c, d->volume)) req.peer_ok = true;
       if (protocol != kProtA) {
         io.waits[mid] =
             IoState::Wait{id,
@@ -843,6 +845,18 @@ void Engine::FinishIo(uint64_t id) {
   }
 }
 
+// A peer's acknowledgement completes a write only from an UpToDate disk.
+// Beyond the kernel, whose drbd_req_complete takes any replica's success:
+// a write that reached Inconsistent disks alone (this node's and a
+// SyncTarget's) while its one UpToDate peer was lost under it was reported
+// done there, and the full sync that peer gave this node's fresh disk when
+// it came back overwrote it (detsim --nodes=3 --seed=0x5f0b4a7f5d02b200;
+// compat.md). Here it fails with EIO, as the writes after it do.
+bool Engine::PeerHoldsGoodCopy(const Connection& c, uint32_t volume) const {
+  auto pit = c.peer_devices.find(volume);
+  return pit != c.peer_devices.end() && pit->second.peer_disk == DiskState::kUpToDate;
+}
+
 // `ok` false marks the range out of sync toward that peer (writes) or
 // fails the request (reads, flushes).
 void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bool ok,
@@ -857,7 +871,10 @@ void Engine::ResolveWait(const std::string& res, uint32_t peer, uint64_t mid, bo
   }
   auto rit = io.reqs.find(w.req);
   if (w.kind == IoState::Kind::kWrite || w.kind == IoState::Kind::kRecv) {
-    if (ok && rit != io.reqs.end()) rit->second.peer_ok = true;
+    if (ok && rit != io.reqs.end()) {
+      const Connection* c = FindConnection(w.res, w.peer);
+      if (c && PeerHoldsGoodCopy(*c, w.vol)) rit->second.peer_ok = true;
+    }
     if (!ok && rit != io.reqs.end()) rit->second.peer_missed = true;
     if (!ok && rit != io.reqs.end() && w.peer < 64) {
       rit->second.peers_failed |= uint64_t{1} << w.peer;

@@ -669,8 +669,16 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   for (const auto& [peer2, c2] : r.connections) {
     auto it2 = c2.peer_devices.find(m.volume);
     if (peer2 == c.peer_node_id || it2 == c2.peer_devices.end() ||
-        !IsSyncTarget(it2->second.repl) ||
-        ((it2->second.peer.current_uuid ^ theirs) & ~kUuidPrimaryBit) == 0) {
+        !IsSyncTarget(it2->second.repl)) {
+      continue;
+    }
+    // The same current UUID is the same data, except on a Primary: one that
+    // wrote with every bitmap slot in use made no new UUID
+    // (__new_current_uuid_prepare), and its writes are in its bits alone
+    // (detsim --nodes=3 --seed=0x2dedf12233df56d4: a replaced disk's full
+    // sync from a Secondary on that UUID cancelled the Primary's run).
+    if (((it2->second.peer.current_uuid ^ theirs) & ~kUuidPrimaryBit) == 0 &&
+        c2.peer_role != Role::kPrimary) {
       continue;
     }
     ahead_waits = ahead_waits || PeerIsAhead(r, peer2, it2->second, theirs);
@@ -825,7 +833,7 @@ uint64_t Engine::InSyncPeers(const Resource& r, uint32_t target, uint32_t vol, u
 }
 
 bool Engine::ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64_t reached,
-                              uint64_t offset, uint64_t len) {
+                              uint64_t offset, uint64_t len, const std::set<uint64_t>* keep) {
   // Whole blocks only (drbd_set_sync rounds a clear inward).
   const uint64_t first = (offset + kBlock - 1) / kBlock;
   const uint64_t end = (offset + len) / kBlock;
@@ -836,7 +844,7 @@ bool Engine::ClearTowardPeers(Resource& r, uint32_t vol, uint32_t except, uint64
     if (pit == c.peer_devices.end()) continue;
     PeerDevice& pd = pit->second;
     for (uint64_t b = first; b < end; ++b) {
-      if (TestBit(pd.oos_bits, b)) {
+      if (TestBit(pd.oos_bits, b) && !(keep && keep->count(b))) {
         ClearBit(pd.oos_bits, pd.oos_count, b);
         cleared = true;
       }
@@ -925,8 +933,19 @@ void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
                     Prefix(r, dit->second), m.offset, m.len, bytes));
     return;
   }
+  // The message says the nodes hold the sender's data. Beyond the kernel
+  // (got_peers_in_sync clears the whole range): over a block under a write
+  // of this node's own still in flight, which the sender may not have yet,
+  // the bits toward them stay. A Primary cut off one way from a Secondary
+  // that was resyncing a third node had cleared its marks toward that node
+  // for the blocks of its own unacknowledged write, and the third node took
+  // the Secondary's older data for good (detsim --nodes=3
+  // --seed=0x0bacfc76c215e193). Blocks marked toward the sender are not
+  // kept: a sync target's are cleared only as its run goes on, and keeping
+  // those left marks between nodes with equal data.
+  const std::set<uint64_t> keep = BlocksUnderWrites(dit->second.minor);
   // Resync runs are whole blocks; no connection is left out.
-  if (ClearTowardPeers(r, m.volume, ~uint32_t{0}, m.mask, m.offset, m.len)) {
+  if (ClearTowardPeers(r, m.volume, ~uint32_t{0}, m.mask, m.offset, m.len, &keep)) {
     MdArmFlush(dit->second.minor);
   }
 }

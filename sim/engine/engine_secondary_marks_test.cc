@@ -116,6 +116,37 @@ TEST_F(SecondaryMarks, APrimarysFinishedResyncClearsTheMarksBetweenTwoSecondarie
   ExpectSameDataNoMarks();
 }
 
+// Marks lost too: a Secondary resyncing a third node tells the Primary
+// (PEERS_IN_SYNC) that the third node now holds its data, over a block
+// whose newer version the Primary still has in flight to it. The Primary's
+// mark toward the third node stays there (HandlePeersInSync).
+TEST_F(SecondaryMarks, APeersInSyncLeavesTheBlocksOfAWriteInFlight) {
+  UpMeshWithWriter();
+  Patient(0, 1);
+  // c away from a; b gets a's first version of block 5, a marks it toward c.
+  world.Partition(Host(0), Host(2), true);
+  world.RunFor(30 * kSec);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 5 * 4096, sim::Pattern(4096, 1)), 0);
+  // a's second version is held on its way to b.
+  world.PartitionOneWay(Host(0), Host(1), true);
+  int done = -1;
+  N(0).engine.IoWrite(handle, 5 * 4096, sim::Pattern(4096, 2), false, [&done](int e) { done = e; });
+  world.RunFor(kSec / 10);
+  // c takes from b what b marked toward it (block 5, by a's peer ack); b
+  // is in sync with a as far as b knows, so its PEERS_IN_SYNC names a and c.
+  ASSERT_EQ(N(2).engine.Invalidate(N(2).Minor(0), false, 1u).ret, Ret::kSsSuccess);
+  // (c stays Inconsistent: b, beside a Primary, is an unstable source.)
+  ASSERT_TRUE(StepUntil([&] { return N(2).sink.LogContains("drbd r0/0 drbd0 b: Resync done"); }));
+  ASSERT_EQ(done, -1);
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 2, 0, 5), true);
+  // Healed, the write completes and c takes the second version from a.
+  world.PartitionOneWay(Host(0), Host(1), false);
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(60 * kSec);
+  EXPECT_EQ(done, 0);
+  ExpectSameDataNoMarks();
+}
+
 // Not about marks left over but about marks lost, found on the way
 // (ResyncSawPeerWrite): a Secondary resyncing a third node must not count a
 // block as delivered when the Primary's write to it reached the Secondary
