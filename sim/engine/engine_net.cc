@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "sim/engine/engine.h"
 #include "sim/engine/engine_internal.h"
@@ -807,8 +808,19 @@ void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDev
     if (from && slot >= 0) {
       Log(fmt::format("{}: Copying bitmap of peer node_id={} (bitmap_index={})", prefix,
                       hs.copy_from, slot));
-      pd.oos_bits = from->oos_bits;
-      pd.oos_count = from->oos_count;
+      // Added to the bits already kept toward the peer, where the kernel
+      // replaces them (drbd_bm_copy_slot). Those are this node's changes
+      // since an older UUID of the peer's, so they hold the copied ones but
+      // for blocks the third node took from here since its bitmap UUID (by
+      // a resync that broke off, or writes it got as SyncTarget), which
+      // the peer on that UUID lacks (detsim --nodes=3
+      // --seed=0x88eb825a236d7c0e: a node fully synced from the third node
+      // before the Primary's partial resync to it became UpToDate without
+      // the blocks that resync moved). Beyond the kernel: docs/compat.md.
+      if (pd.oos_bits.size() < from->oos_bits.size()) pd.oos_bits.resize(from->oos_bits.size());
+      for (size_t w = 0; w < from->oos_bits.size(); ++w) pd.oos_bits[w] |= from->oos_bits[w];
+      pd.oos_count = 0;
+      for (uint64_t w : pd.oos_bits) pd.oos_count += static_cast<uint64_t>(std::popcount(w));
     } else {
       Log(fmt::format("{}: Setting all bitmap bits, day0 bm not available node_id={}", prefix,
                       hs.copy_from));
@@ -1043,6 +1055,25 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
                       prefer_local ? "source-set-bitmap" : "target-set-bitmap",
                       events::ToString(my_disk), events::ToString(peer_disk)));
     }
+  }
+  // Not in the kernel (docs/compat.md): the rules that take a third node's
+  // bitmap (bitmap-peer-other, bitmap-self-other) assume the target holds
+  // the data of its current UUID. An Inconsistent target does not: one that
+  // took a source's UUID at the start of a full sync it has not done yet
+  // would have its own bits cleared and only the third node's copied
+  // (detsim --nodes=3 --seed=0xad5254d3cae388f0: a replaced disk became
+  // UpToDate with most blocks never written). It takes a full sync instead.
+  if (!split_brain && ((std::string_view(strategy) == "target-clear-bitmap" &&
+                        my_disk == DiskState::kInconsistent) ||
+                       (std::string_view(strategy) == "source-copy-other-bitmap" &&
+                        peer_disk == DiskState::kInconsistent))) {
+    hs->use_bitmap = false;
+    hs->send_bitmap = false;
+    hs->clear_bitmap = false;
+    hs->copy_from = -1;
+    Log(fmt::format("{}: strategy = {} due to disk states. ({}/{})", prefix,
+                    out == ReplState::kSyncSource ? "source-set-bitmap" : "target-set-bitmap",
+                    events::ToString(my_disk), events::ToString(peer_disk)));
   }
   // Not in the kernel (docs/compat.md): equal current UUIDs and "no-sync"
   // beside blocks marked out of sync resync those blocks, where it is clear
