@@ -56,6 +56,16 @@ class SecondaryMarks : public ThreeNodes {
       }
     }
   }
+  // a writes a first version of block 5, which b gets, then a second one
+  // that is held on its way to b (a cut off one way from b); `done` gets
+  // the second write's result.
+  void TwoVersionsSecondHeld(int& done) {
+    ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 5 * 4096, sim::Pattern(4096, 1)), 0);
+    world.PartitionOneWay(Host(0), Host(1), true);
+    N(0).engine.IoWrite(handle, 5 * 4096, sim::Pattern(4096, 2), false,
+                        [&done](int e) { done = e; });
+    world.RunFor(kSec / 10);
+  }
   // Steps until `pred` holds; false if it never does.
   template <typename Pred>
   bool StepUntil(Pred pred) {
@@ -126,12 +136,8 @@ TEST_F(SecondaryMarks, APeersInSyncLeavesTheBlocksOfAWriteInFlight) {
   // c away from a; b gets a's first version of block 5, a marks it toward c.
   world.Partition(Host(0), Host(2), true);
   world.RunFor(30 * kSec);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 5 * 4096, sim::Pattern(4096, 1)), 0);
-  // a's second version is held on its way to b.
-  world.PartitionOneWay(Host(0), Host(1), true);
   int done = -1;
-  N(0).engine.IoWrite(handle, 5 * 4096, sim::Pattern(4096, 2), false, [&done](int e) { done = e; });
-  world.RunFor(kSec / 10);
+  TwoVersionsSecondHeld(done);
   // c takes from b what b marked toward it (block 5, by a's peer ack); b
   // is in sync with a as far as b knows, so its PEERS_IN_SYNC names a and c.
   ASSERT_EQ(N(2).engine.Invalidate(N(2).Minor(0), false, 1u).ret, Ret::kSsSuccess);
@@ -158,13 +164,9 @@ TEST_F(SecondaryMarks, AResyncBlockOlderThanAPrimarysWriteIsSentAgain) {
   world.Partition(Host(0), Host(2), true);
   world.Partition(Host(1), Host(2), true);
   world.RunFor(30 * kSec);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), handle, 5 * 4096, sim::Pattern(4096, 1)), 0);
-  // a's second version is held on its way to b, and c is not connected to
-  // a, so only a marks it toward c.
-  world.PartitionOneWay(Host(0), Host(1), true);
+  // c is not connected to a, so only a marks the second version toward c.
   int done = -1;
-  N(0).engine.IoWrite(handle, 5 * 4096, sim::Pattern(4096, 2), false, [&done](int e) { done = e; });
-  world.RunFor(kSec / 10);
+  TwoVersionsSecondHeld(done);
   // c comes back to b. The moment b's copy of block 5 (the first version)
   // lands on c, a's second version reaches b.
   bool released = false;
