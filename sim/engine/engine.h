@@ -967,8 +967,10 @@ class Engine {
   // only sends for the blocks a resync moved) clear. Beyond the kernel
   // (compat.md).
   void SweepPeersInSync(Resource& r, Device& d, uint32_t target);
-  // The blocks of `minor` under application writes still in flight here.
-  std::set<uint64_t> BlocksUnderWrites(uint32_t minor);
+  // The blocks of `minor` under application writes still in flight here,
+  // among those that bytes [offset, offset + len) touch.
+  std::set<uint64_t> BlocksUnderWrites(uint32_t minor, uint64_t offset = 0,
+                                       uint64_t len = UINT64_MAX);
   // The in-sync half of drbd_set_sync: the whole blocks of the range are in
   // sync toward every peer in `reached` but `except`; true if a bit cleared.
   // Blocks in `keep` stay as they are.

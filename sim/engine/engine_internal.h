@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <deque>
 #include <functional>
 #include <map>
@@ -108,6 +109,18 @@ inline void MarkOutOfSyncRange(std::vector<uint64_t>& bits, uint64_t& count, uin
       bits[b / 64] |= mask;
       ++count;
     }
+  }
+}
+
+// Sets in `bits` every bit set in `add`, counting the newly set ones in
+// `count`.
+inline void OrOutOfSync(std::vector<uint64_t>& bits, uint64_t& count,
+                        const std::vector<uint64_t>& add) {
+  if (bits.size() < add.size()) bits.resize(add.size(), 0);
+  for (size_t w = 0; w < add.size(); ++w) {
+    const uint64_t fresh = add[w] & ~bits[w];
+    bits[w] |= fresh;
+    count += static_cast<uint64_t>(std::popcount(fresh));
   }
 }
 

@@ -748,14 +748,17 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
   FinishIo(id);
 }
 
-std::set<uint64_t> Engine::BlocksUnderWrites(uint32_t minor) {
+std::set<uint64_t> Engine::BlocksUnderWrites(uint32_t minor, uint64_t offset, uint64_t len) {
   std::set<uint64_t> blocks;
+  const uint64_t from = offset / kBmBlock;
+  // Every block from `from` on when the range reaches the end of the
+  // address space (the default: the whole device).
+  const uint64_t to = len > UINT64_MAX - kBmBlock - offset ? UINT64_MAX
+                                                           : (offset + len + kBmBlock - 1) / kBmBlock;
   for (const auto& [id, req] : Io().reqs) {
     if (req.minor != minor || req.read_done || req.len == 0) continue;
-    for (uint64_t b = req.offset / kBmBlock; b < (req.offset + req.len + kBmBlock - 1) / kBmBlock;
-         ++b) {
-      blocks.insert(b);
-    }
+    const uint64_t end = std::min(to, (req.offset + req.len + kBmBlock - 1) / kBmBlock);
+    for (uint64_t b = std::max(from, req.offset / kBmBlock); b < end; ++b) blocks.insert(b);
   }
   return blocks;
 }

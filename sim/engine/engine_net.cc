@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 
 #include "sim/engine/engine.h"
 #include "sim/engine/engine_internal.h"
@@ -817,10 +816,7 @@ void Engine::BitmapAfterHandshake(Resource& r, Connection& c, Device& d, PeerDev
       // --seed=0x88eb825a236d7c0e: a node fully synced from the third node
       // before the Primary's partial resync to it became UpToDate without
       // the blocks that resync moved). Beyond the kernel: docs/compat.md.
-      if (pd.oos_bits.size() < from->oos_bits.size()) pd.oos_bits.resize(from->oos_bits.size());
-      for (size_t w = 0; w < from->oos_bits.size(); ++w) pd.oos_bits[w] |= from->oos_bits[w];
-      pd.oos_count = 0;
-      for (uint64_t w : pd.oos_bits) pd.oos_count += static_cast<uint64_t>(std::popcount(w));
+      OrOutOfSync(pd.oos_bits, pd.oos_count, from->oos_bits);
     } else {
       Log(fmt::format("{}: Setting all bitmap bits, day0 bm not available node_id={}", prefix,
                       hs.copy_from));

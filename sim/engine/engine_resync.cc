@@ -943,7 +943,7 @@ void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
   // --seed=0x0bacfc76c215e193). Blocks marked toward the sender are not
   // kept: a sync target's are cleared only as its run goes on, and keeping
   // those left marks between nodes with equal data.
-  const std::set<uint64_t> keep = BlocksUnderWrites(dit->second.minor);
+  const std::set<uint64_t> keep = BlocksUnderWrites(dit->second.minor, m.offset, m.len);
   // Resync runs are whole blocks; no connection is left out.
   if (ClearTowardPeers(r, m.volume, ~uint32_t{0}, m.mask, m.offset, m.len, &keep)) {
     MdArmFlush(dit->second.minor);
