@@ -428,11 +428,13 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
     if (!was && is) ++c.reconnects;
     if (was && nit->second.cstate < ConnState::kConnected) c.was_connected = true;
   }
-  // lost_contact_to_peer_data on a diskless Primary whose data is still
-  // reachable: its next write asks for a new data generation (NEW_CUR_UUID;
-  // a Primary with a disk rotates at that write instead).
+  // lost_contact_to_peer_data on a Primary without an UpToDate disk (none,
+  // or a replaced one still Negotiating or Inconsistent) whose data is
+  // still reachable: its next write asks for a new data generation
+  // (NEW_CUR_UUID; a Primary with an UpToDate disk rotates at that write
+  // instead).
   for (auto& [vol, d] : r.devices) {
-    if (d.data || n.role != Role::kPrimary) continue;
+    if ((d.data && n.disk.at(vol) == DiskState::kUpToDate) || n.role != Role::kPrimary) continue;
     bool lost = false;
     bool accessible = false;
     for (const auto& [peer, nc] : n.conns) {

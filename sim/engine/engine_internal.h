@@ -376,6 +376,15 @@ struct Engine::Device {
   // data a peer exposes (the kernel's exposed data UUID); an attach of a
   // disk with another current UUID comes up Outdated. 0: none known.
   uint64_t exposed_uuid = 0;
+  // The last exposed UUID this node made itself (DisklessNewCurrent) and
+  // the nodes that were weak (WeakNodes) then: they did not take it.
+  uint64_t own_exposed = 0;
+  uint64_t own_exposed_weak = 0;
+  // drbd_uuid_new_current's test (get_ldev_if_state with D_UP_TO_DATE):
+  // without an UpToDate disk of its own (none, or one still Negotiating,
+  // Inconsistent, ...) a node's new data generation is an exposed UUID
+  // that its peers store (DisklessNewCurrent).
+  bool NewUuidWithoutDisk() const { return !data || disk != DiskState::kUpToDate; }
   // Connected to a diskless Primary that exposes other data than this
   // disk holds (sanitize_state's TRY_TO_GET_RESYNC): once the state change
   // is done, look for an UpToDate peer to resync from (TryToGetResynced).

@@ -496,9 +496,10 @@ void Engine::IoWrite(uint64_t handle, uint64_t offset, std::vector<uint8_t> data
     }
     const uint64_t uuid_before = d->sb.current_uuid;
     const bool new_cur = std::exchange(d->new_cur_uuid, false);
-    // Without a disk the peers store the new data generation (the kernel's
-    // drbd_uuid_new_current for a diskless device): sent before this write.
-    if (!d->data && new_cur && DisklessNeedsNewCurrent(*r, *d)) {
+    // Without an UpToDate disk the peers store the new data generation (the
+    // kernel's drbd_uuid_new_current below D_UP_TO_DATE): sent before this
+    // write.
+    if (d->NewUuidWithoutDisk() && new_cur && DisklessNeedsNewCurrent(*r, *d)) {
       if (UuidLocked(*r)) {
         d->new_cur_uuid = true;  // still owed
         r->uuid_waiters.push_back(again());
@@ -684,6 +685,8 @@ void Engine::DisklessNewCurrent(Resource& r, Device& d) {
   d.exposed_uuid = uuid & ~kUuidPrimaryBit;
   Log(fmt::format("{}: sending new current UUID: {:016X}", Prefix(r, d), uuid));
   const uint64_t weak = WeakNodes(r, d);
+  d.own_exposed = d.exposed_uuid;
+  d.own_exposed_weak = weak;
   for (auto& [peer, c] : r.connections) {
     auto pit = c.peer_devices.find(d.volume);
     Session* s = SessionOf(c);

@@ -1178,6 +1178,25 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     if (hs->drop) return ReplState::kOff;
     return CheckDecidedRepl(r, c, d, pd, n, out, false, hs);
   }
+  // Not in the kernel (docs/compat.md): a Primary whose disk is still
+  // Inconsistent and that made a new data generation without it (an
+  // exposed data UUID, drbd_uuid_new_current's branch for a device below
+  // UpToDate) takes no resync from a peer that was away then (weak) and
+  // is on other data: that peer missed the writes the new generation
+  // stands for. 9.2.18 checks the exposed UUID against a joining peer
+  // only when diskless; with an Inconsistent disk it resyncs from the
+  // stale peer (detsim --nodes=3 --seed=0xa6f1cdeb133b839a). The
+  // connection is tried again later. A peer that was connected at the
+  // bump and lost it on the way held all the data then (--nodes=2
+  // --seed=0x70).
+  if (out == ReplState::kSyncTarget && r.role == Role::kPrimary && d.exposed_uuid != 0 &&
+      my_disk == DiskState::kInconsistent && peer != d.exposed_uuid &&
+      d.own_exposed == d.exposed_uuid && c.peer_node_id < 64 &&
+      ((d.own_exposed_weak >> c.peer_node_id) & 1) != 0) {
+    Log(fmt::format("{}: Current UUID of peer does not match my exposed UUID.", prefix));
+    hs->retry = true;
+    return ReplState::kOff;
+  }
   return CheckDecidedRepl(r, c, d, pd, n, out, std::string_view(rule) == "crashed-primary", hs);
 }
 
@@ -1888,15 +1907,16 @@ void Engine::ConnectionLost(Resource& r, Connection& c, ConnState to, bool abort
     auto pit = c.peer_devices.find(vol);
     if (pit != c.peer_devices.end() && pit->second.oos_count > oos_before[vol]) {
       RotateUuidForAbsentPeers(r, d);
-      // Without a disk the peers store the new data generation once the
-      // other peers answered a ping (conn_disconnect: requests in flight
+      // Without an UpToDate disk (none, or a replaced one not yet synced)
+      // the peers store the new data generation once the other peers
+      // answered a ping (conn_disconnect: requests in flight
       // and NEW_CUR_UUID set -> drbd_check_peers_new_current_uuid ->
       // drbd_uuid_new_current's diskless branch), not at the next write: a
       // peer back before that write would meet the exposed UUID it left on
       // and be taken as UpToDate without the writes it missed.
       // The lost peer connects again only after that (the kernel runs the
       // check in the lost connection's own receiver, in conn_disconnect).
-      if (!d.data && r.role == Role::kPrimary && d.new_cur_uuid) {
+      if (d.NewUuidWithoutDisk() && r.role == Role::kPrimary && d.new_cur_uuid) {
         d.diskless_bump_after_check = true;
         c.connect_after_check = !abort;
         hold_connect = !abort;
@@ -2024,7 +2044,7 @@ void Engine::DisklessBumpAfterCheck(Resource& r) {
                                     pit->second.repl >= ReplState::kEstablished &&
                                     pit->second.peer_disk == DiskState::kUpToDate);
       }
-      if (d.data || r2->role != Role::kPrimary || !d.new_cur_uuid || !accessible ||
+      if (!d.NewUuidWithoutDisk() || r2->role != Role::kPrimary || !d.new_cur_uuid || !accessible ||
           UuidLocked(*r2) || !DisklessNeedsNewCurrent(*r2, d)) {
         continue;
       }

@@ -781,6 +781,58 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
   EXPECT_EQ(N(2).engine.DiskStateOf(0), std::optional(DiskState::kConsistent));
 }
 
+// The same with a's failed disk replaced and still Inconsistent (its full
+// sync from b paused): a Primary below UpToDate makes its new data
+// generation as a diskless one does (drbd_uuid_new_current's branch for a
+// device that is not UpToDate), and does not take c, which missed the
+// write, as its sync source (beyond 9.2.18, which resyncs an Inconsistent
+// Primary from such a peer: detsim --nodes=3 --seed=0x7863e4ebab9a7aad,
+// 0xa6f1cdeb133b839a). Once c has met b, everyone ends on a's data.
+TEST_F(DisklessPrimary, AnInconsistentPrimaryMakesTheNewUuidAndTakesNoStalePeerAsSource) {
+  Up(0, kIoError);
+  OptionSet detach(cfg::OptContext::kDiskOptions);
+  detach.Set("on-io-error", 2);
+  ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
+  const uint64_t ha = Writer(0);
+  world.SetDiskErrors("/a/disk", false, true);
+  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
+  world.RunFor(kSec);
+  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
+  world.SetDiskErrors("/a/disk", false, false);
+  world.CrashDisk("/a/disk", World::CrashMode::kKeep);
+  ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes, md::kMdfAlClean,
+                                md::kUuidJustCreated, -1, 2));
+  ASSERT_EQ(N(1).engine.PauseSync(N(1).PeerVol("r0", 0, 0)).ret, Ret::kNoError);
+  ASSERT_EQ(N(0).Attach(0, "/a/disk").ret, Ret::kNoError);
+  world.RunFor(5 * kSec);
+  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kInconsistent));
+  world.Partition(Host(0), Host(2), true);
+  world.Partition(Host(1), Host(2), true);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(err, 0);
+  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  world.Partition(Host(0), Host(2), false);
+  world.RunFor(5 * kSec);
+  EXPECT_TRUE(N(0).sink.LogContains(
+      "drbd r0/0 drbd0 c: Current UUID of peer does not match my exposed UUID."));
+  EXPECT_NE(N(0).engine.ReplStateOf("r0", 2, 0), std::optional(ReplState::kSyncTarget));
+  EXPECT_NE(N(0).engine.ReplStateOf("r0", 2, 0), std::optional(ReplState::kPausedSyncT));
+  EXPECT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kInconsistent));
+  world.Partition(Host(1), Host(2), false);
+  ASSERT_EQ(N(1).engine.ResumeSync(N(1).PeerVol("r0", 0, 0)).ret, Ret::kNoError);
+  world.RunFor(20 * kSec);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(N(i).engine.DiskStateOf(0), std::optional(DiskState::kUpToDate)) << i;
+    EXPECT_EQ(Block0(std::string("/") + static_cast<char>('a' + i) + "/disk"),
+              sim::Pattern(4096, 1))
+        << i;
+  }
+}
+
 // A Secondary that is SyncTarget of another Secondary while the Primary
 // writes (three nodes): resync data the source read before the Primary's
 // write reached it arrives at the target after that write and must not
