@@ -629,10 +629,9 @@ TEST_F(PeerAcks, ANewCurrentUuidChecksThePeersFirstSoAPeerThatDiedUnnoticedGetsT
 // diskless_with_peers_different_current_uuids and sanitize_state).
 class DisklessPrimary : public Quorum {
  protected:
-  // a Primary writer without its disk; c cut off from a (and from b unless
-  // `keep_bc`); a writes block 0 (pattern 1) through b, which takes a's new
-  // current UUID with c weak. The writer's handle.
-  uint64_t WriteWithoutDiskAndWithoutC(bool keep_bc) {
+  // a Primary writer (on-io-error detach) whose disk failed under a write
+  // of block 1 (pattern 9) that b and c took. The writer's handle.
+  uint64_t LoseTheDisk() {
     Up(0, kIoError);
     OptionSet detach(cfg::OptContext::kDiskOptions);
     detach.Set("on-io-error", 2);  // detach
@@ -642,6 +641,27 @@ class DisklessPrimary : public Quorum {
     EXPECT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
     world.RunFor(kSec);
     EXPECT_EQ(N(0).engine.DiskStateOf(0), DiskState::kDiskless);
+    return ha;
+  }
+  // c cut off from a and b, unnoticed: a's write of block 0 (pattern 1)
+  // waits for c until the ping timeout drops it, then succeeds through b,
+  // and a's new current UUID reaches b.
+  void WriteWhileCDiesUnnoticed(uint64_t ha) {
+    world.Partition(Host(0), Host(2), true);
+    world.Partition(Host(1), Host(2), true);
+    for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+    int err = -1;
+    N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+    world.RunFor(30 * kSec);
+    EXPECT_EQ(err, 0);
+    EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+    EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  }
+  // a Primary writer without its disk; c cut off from a (and from b unless
+  // `keep_bc`); a writes block 0 (pattern 1) through b, which takes a's new
+  // current UUID with c weak. The writer's handle.
+  uint64_t WriteWithoutDiskAndWithoutC(bool keep_bc) {
+    const uint64_t ha = LoseTheDisk();
     world.Partition(Host(0), Host(2), true);
     if (!keep_bc) world.Partition(Host(1), Host(2), true);
     world.RunFor(30 * kSec);
@@ -755,24 +775,8 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
   // pings b (drbd_check_peers) and then sends its new current UUID at once,
   // not at its next write, and c may connect again only after that; so c,
   // back before any further write, is older than what a exposes.
-  Up(0, kIoError);
-  OptionSet detach(cfg::OptContext::kDiskOptions);
-  detach.Set("on-io-error", 2);
-  ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
-  const uint64_t ha = Writer(0);
-  world.SetDiskErrors("/a/disk", false, true);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
-  world.RunFor(kSec);
-  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
-  world.Partition(Host(0), Host(2), true);
-  world.Partition(Host(1), Host(2), true);
-  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
-  int err = -1;
-  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
-  world.RunFor(30 * kSec);
-  EXPECT_EQ(err, 0);
-  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
-  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  const uint64_t ha = LoseTheDisk();
+  ASSERT_NO_FATAL_FAILURE(WriteWhileCDiesUnnoticed(ha));
   world.Partition(Host(0), Host(2), false);
   world.RunFor(30 * kSec);
   EXPECT_TRUE(N(0).sink.LogContains(
@@ -789,15 +793,7 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
 // Primary from such a peer: detsim --nodes=3 --seed=0x7863e4ebab9a7aad,
 // 0xa6f1cdeb133b839a). Once c has met b, everyone ends on a's data.
 TEST_F(DisklessPrimary, AnInconsistentPrimaryMakesTheNewUuidAndTakesNoStalePeerAsSource) {
-  Up(0, kIoError);
-  OptionSet detach(cfg::OptContext::kDiskOptions);
-  detach.Set("on-io-error", 2);
-  ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
-  const uint64_t ha = Writer(0);
-  world.SetDiskErrors("/a/disk", false, true);
-  ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
-  world.RunFor(kSec);
-  ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
+  const uint64_t ha = LoseTheDisk();
   world.SetDiskErrors("/a/disk", false, false);
   world.CrashDisk("/a/disk", World::CrashMode::kKeep);
   ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes, md::kMdfAlClean,
@@ -806,15 +802,7 @@ TEST_F(DisklessPrimary, AnInconsistentPrimaryMakesTheNewUuidAndTakesNoStalePeerA
   ASSERT_EQ(N(0).Attach(0, "/a/disk").ret, Ret::kNoError);
   world.RunFor(5 * kSec);
   ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kInconsistent));
-  world.Partition(Host(0), Host(2), true);
-  world.Partition(Host(1), Host(2), true);
-  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
-  int err = -1;
-  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
-  world.RunFor(30 * kSec);
-  EXPECT_EQ(err, 0);
-  EXPECT_TRUE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
-  EXPECT_TRUE(N(1).sink.LogContains("drbd r0/0 drbd0 a: received new current UUID: "));
+  ASSERT_NO_FATAL_FAILURE(WriteWhileCDiesUnnoticed(ha));
   world.Partition(Host(0), Host(2), false);
   world.RunFor(5 * kSec);
   EXPECT_TRUE(N(0).sink.LogContains(
