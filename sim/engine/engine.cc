@@ -434,7 +434,7 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   // (NEW_CUR_UUID; a Primary with an UpToDate disk rotates at that write
   // instead).
   for (auto& [vol, d] : r.devices) {
-    if ((d.data && n.disk.at(vol) == DiskState::kUpToDate) || n.role != Role::kPrimary) continue;
+    if (!d.NewUuidWithoutDisk() || n.role != Role::kPrimary) continue;  // (after Apply)
     bool lost = false;
     bool accessible = false;
     for (const auto& [peer, nc] : n.conns) {

@@ -1191,8 +1191,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // --seed=0x70).
   if (out == ReplState::kSyncTarget && r.role == Role::kPrimary && d.exposed_uuid != 0 &&
       my_disk == DiskState::kInconsistent && peer != d.exposed_uuid &&
-      d.own_exposed == d.exposed_uuid && c.peer_node_id < 64 &&
-      ((d.own_exposed_weak >> c.peer_node_id) & 1) != 0) {
+      d.own_exposed == d.exposed_uuid && (d.own_exposed_weak & NodeBit(c.peer_node_id)) != 0) {
     Log(fmt::format("{}: Current UUID of peer does not match my exposed UUID.", prefix));
     hs->retry = true;
     return ReplState::kOff;

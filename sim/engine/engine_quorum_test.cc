@@ -630,18 +630,17 @@ TEST_F(PeerAcks, ANewCurrentUuidChecksThePeersFirstSoAPeerThatDiedUnnoticedGetsT
 class DisklessPrimary : public Quorum {
  protected:
   // a Primary writer (on-io-error detach) whose disk failed under a write
-  // of block 1 (pattern 9) that b and c took. The writer's handle.
-  uint64_t LoseTheDisk() {
+  // of block 1 (pattern 9) that b and c took; `ha` is the writer's handle.
+  void LoseTheDisk(uint64_t& ha) {
     Up(0, kIoError);
     OptionSet detach(cfg::OptContext::kDiskOptions);
     detach.Set("on-io-error", 2);  // detach
-    EXPECT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
-    const uint64_t ha = Writer(0);
+    ASSERT_EQ(N(0).engine.DiskOptions(N(0).Minor(0), detach, false).ret, Ret::kNoError);
+    ha = Writer(0);
     world.SetDiskErrors("/a/disk", false, true);
-    EXPECT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
+    ASSERT_EQ(sim::WriteAndRun(world, N(0), ha, 4096, sim::Pattern(4096, 9)), 0);
     world.RunFor(kSec);
-    EXPECT_EQ(N(0).engine.DiskStateOf(0), DiskState::kDiskless);
-    return ha;
+    ASSERT_EQ(N(0).engine.DiskStateOf(0), std::optional(DiskState::kDiskless));
   }
   // c cut off from a and b, unnoticed: a's write of block 0 (pattern 1)
   // waits for c until the ping timeout drops it, then succeeds through b,
@@ -661,7 +660,8 @@ class DisklessPrimary : public Quorum {
   // `keep_bc`); a writes block 0 (pattern 1) through b, which takes a's new
   // current UUID with c weak. The writer's handle.
   uint64_t WriteWithoutDiskAndWithoutC(bool keep_bc) {
-    const uint64_t ha = LoseTheDisk();
+    uint64_t ha = 0;
+    LoseTheDisk(ha);
     world.Partition(Host(0), Host(2), true);
     if (!keep_bc) world.Partition(Host(1), Host(2), true);
     world.RunFor(30 * kSec);
@@ -775,7 +775,8 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
   // pings b (drbd_check_peers) and then sends its new current UUID at once,
   // not at its next write, and c may connect again only after that; so c,
   // back before any further write, is older than what a exposes.
-  const uint64_t ha = LoseTheDisk();
+  uint64_t ha = 0;
+  ASSERT_NO_FATAL_FAILURE(LoseTheDisk(ha));
   ASSERT_NO_FATAL_FAILURE(WriteWhileCDiesUnnoticed(ha));
   world.Partition(Host(0), Host(2), false);
   world.RunFor(30 * kSec);
@@ -793,7 +794,8 @@ TEST_F(DisklessPrimary, ALossWithWritesInFlightMakesTheNewUuidBeforeThePeerIsBac
 // Primary from such a peer: detsim --nodes=3 --seed=0x7863e4ebab9a7aad,
 // 0xa6f1cdeb133b839a). Once c has met b, everyone ends on a's data.
 TEST_F(DisklessPrimary, AnInconsistentPrimaryMakesTheNewUuidAndTakesNoStalePeerAsSource) {
-  const uint64_t ha = LoseTheDisk();
+  uint64_t ha = 0;
+  ASSERT_NO_FATAL_FAILURE(LoseTheDisk(ha));
   world.SetDiskErrors("/a/disk", false, false);
   world.CrashDisk("/a/disk", World::CrashMode::kKeep);
   ASSERT_TRUE(sim::MakeMetadata(world, "/a/disk", sim::kDiskBytes, md::kMdfAlClean,
