@@ -428,6 +428,13 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
     if (!was && is) ++c.reconnects;
     if (was && nit->second.cstate < ConnState::kConnected) c.was_connected = true;
   }
+  // A disk that became UpToDate holds the data itself: the UUID exposed
+  // without it is done with (KeepExposedWhileInconsistent).
+  for (auto& [vol, d] : r.devices) {
+    if (o.disk.at(vol) != DiskState::kUpToDate && n.disk.at(vol) == DiskState::kUpToDate) {
+      d.exposed_uuid = 0;
+    }
+  }
   // lost_contact_to_peer_data on a Primary without an UpToDate disk (none,
   // or a replaced one still Negotiating or Inconsistent) whose data is
   // still reachable: its next write asks for a new data generation
@@ -436,7 +443,11 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   for (auto& [vol, d] : r.devices) {
     if (!d.NewUuidWithoutDisk() || n.role != Role::kPrimary) continue;  // (after Apply)
     bool lost = false;
-    bool accessible = false;
+    // Up-to-date data reachable before the change or after it (drbd 9.2.19,
+    // 1eac40e06): a diskless Primary that loses the peer holding its only
+    // up-to-date copy has none reachable afterwards, and still owes a new
+    // generation for the writes that go on once data is reachable again.
+    bool accessible = o.disk.at(vol) == DiskState::kUpToDate;
     for (const auto& [peer, nc] : n.conns) {
       auto oit = o.conns.find(peer);
       auto npit = nc.pd.find(vol);
@@ -445,6 +456,7 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
       if (ns == DiskState::kUpToDate) accessible = true;
       if (oit == o.conns.end() || !oit->second.pd.count(vol)) continue;
       const DiskState os = oit->second.pd.at(vol).peer_disk;
+      if (os == DiskState::kUpToDate) accessible = true;
       auto has_data = [](DiskState s) {
         return s >= DiskState::kInconsistent && s != DiskState::kDUnknown &&
                s != DiskState::kOutdated;
@@ -1089,7 +1101,7 @@ void Engine::FinishAttach(const std::string& res, uint32_t minor, uint64_t gen,
       d->neg_disk = n.disk[d->volume];
       n.disk[d->volume] = DiskState::kNegotiating;
     } else {
-      d->exposed_uuid = 0;
+      KeepExposedWhileInconsistent(*r, *d, n.disk[d->volume]);
     }
     Change(*r, n, true, "attach");
     Log(fmt::format("{}: attached to current UUID: {:016X}", Prefix(*r, *d), d->sb.current_uuid));

@@ -709,10 +709,18 @@ class Engine {
   // answer (FollowNegotiation, into `n`), and once every connected peer
   // with a disk answered (or went away) ResolveNegotiation sets `d`'s disk
   // and replication states in `n` (the kernel's D_NEGOTIATING and
-  // negotiation_result, sanitize_state).
-  void FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+  // negotiation_result, sanitize_state). True: the connection is to be
+  // tried again (a Primary refuses a stale sync source, DecideRepl).
+  bool FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                          const proto::VolumeState& vs, bool initial, ResState& n);
   void ResolveNegotiation(Resource& r, Device& d, ResState& n);
+  // A disk attached to a device that had none holds its own data: the UUID
+  // the device exposed without it is dropped, except on a Primary whose new
+  // disk is Inconsistent. Until that disk is UpToDate the Primary's data
+  // is still the exposed generation, and a peer that missed it is no sync
+  // source (DecideRepl; beyond 9.2.18, which keeps exposed_data_uuid for
+  // diskless devices only; detsim --nodes=3 --seed=0x1cff0ca17e43916f).
+  static void KeepExposedWhileInconsistent(const Resource& r, Device& d, DiskState disk);
   // `d` took over the UUID of `from`, which skipped the initial sync
   // (new-current-uuid --clear-bitmap there): bitmaps cleared, the skip
   // passed on to other just-created peers (engine_net.cc).

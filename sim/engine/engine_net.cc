@@ -883,7 +883,7 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   const char* strategy = "no-sync";
   const char* rule = "";
   ReplState out = ReplState::kEstablished;
-  bool split_brain = false, unrelated = false;
+  bool split_brain = false, unrelated = false, missed_end_primary = false;
   Missed missed = Missed::kNone;
   if (self == md::kUuidJustCreated && peer == md::kUuidJustCreated) {
     rule = "just-created-both";
@@ -906,6 +906,19 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
     } else {
       strategy = "target-use-bitmap", rule = "sync-target-peer-missed-finish";
       out = ReplState::kSyncTarget;
+    }
+    // Not in the kernel (docs/compat.md): the target of that run is Primary
+    // now. It holds the source's data as of the run's end and has written
+    // since, so the run is not repeated toward it (9.2.18: "I shall become
+    // SyncTarget, but I am primary!", StandAlone for good): it is the
+    // source over both sides' bits (detsim --nodes=2
+    // --seed=0x5694d913deb212ca).
+    const bool target_primary =
+        out == ReplState::kSyncTarget ? r.role == Role::kPrimary : peer_role == Role::kPrimary;
+    if (target_primary) {
+      strategy = out == ReplState::kSyncTarget ? "source-use-bitmap" : "target-use-bitmap";
+      out = out == ReplState::kSyncTarget ? ReplState::kSyncSource : ReplState::kSyncTarget;
+      missed_end_primary = true;
     }
   } else if (self == peer) {
     // The kernel's order for equal current UUIDs (drbd_uuid_compare):
@@ -1013,6 +1026,10 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
                   pd.peer.history_uuids.size() > 1 ? pd.peer.history_uuids[1] : 0,
                   pd.peer.dirty_bits, pd.peer.uuid_flags));
   Log(fmt::format("{}: uuid_compare()={} by rule={}", prefix, strategy, rule));
+  if (missed_end_primary) {
+    Log(fmt::format("{}: the target of the unfinished resync is Primary now: it is the source",
+                    prefix));
+  }
   if (unrelated) {
     Log(fmt::format("{}: Unrelated data, aborting!", prefix));
     hs->drop = true;
@@ -1314,7 +1331,13 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
             drop = true;
           }
         }
-      } else if (d.exposed_uuid != 0 && !connecting && r.role == Role::kPrimary) {
+      } else if (d.exposed_uuid != 0 && r.role == Role::kPrimary) {
+        // A Primary keeps the data it exposes: on a live connection
+        // (__receive_uuids takes the peer's only on a Secondary), and while
+        // a replaced disk negotiates (receive_state checks a connecting
+        // peer only without a disk; a stale peer would otherwise become
+        // the exposed data and the new disk's sync source, detsim
+        // --nodes=3 --seed=0x1cff0ca17e43916f).
         adopt = false;
       }
       if (adopt) {
@@ -1340,7 +1363,7 @@ void Engine::ApplyPeerState(Resource& r, Connection& c, const proto::State& st, 
     npd.peer_client = vs.client;
     npd.susp_peer = vs.resync_susp != 0;  // peer_isp
     if (d.disk == DiskState::kNegotiating && d.data) {
-      FollowNegotiation(r, c, d, pd, vs, initial, n);
+      retry = FollowNegotiation(r, c, d, pd, vs, initial, n) || retry;
       continue;
     }
     if (pd.send_skip && d.data && NormUuid(vs.current_uuid) == NormUuid(d.sb.current_uuid)) {
@@ -1616,7 +1639,7 @@ void Engine::AdoptSkippedInitialSync(Resource& r, Connection& from, Device& d) {
   if (d.data) MdFlushBitmap(r, d, 0, ~uint64_t{0});
 }
 
-void Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
+bool Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice& pd,
                                const proto::VolumeState& vs, bool initial, ResState& n) {
   if (initial) {
     // A connection made while negotiating joins the negotiation.
@@ -1626,7 +1649,7 @@ void Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice
   }
   const auto seen = static_cast<DiskState>(vs.peer_disk);
   if (!pd.neg_pending || seen < DiskState::kInconsistent || seen == DiskState::kDUnknown) {
-    return;  // not the answer: the peer has not seen the new disk yet
+    return false;  // not the answer: the peer has not seen the new disk yet
   }
   pd.neg_pending = false;
   // The peer's decision, seen from here.
@@ -1650,6 +1673,10 @@ void Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice
   const ReplState own = DecideRepl(r, c, d, pd, n.conns.at(c.peer_node_id).peer_role, n, &hs);
   d.disk = was;
   n.disk[vs.volume] = was;
+  // A Primary does not take a peer that missed its last data generation
+  // as the new disk's sync source (DecideRepl; detsim --nodes=3
+  // --seed=0x1cff0ca17e43916f): the connection is tried again instead.
+  if (hs.retry && mine == ReplState::kWFBitMapT) return true;
   if (!hs.drop && !hs.retry && ExchangeFirst(own) == mine) {
     pd.rs_use_bitmap = hs.use_bitmap;
     pd.rs_full = !hs.use_bitmap && !hs.send_bitmap;
@@ -1668,6 +1695,7 @@ void Engine::FollowNegotiation(Resource& r, Connection& c, Device& d, PeerDevice
   npd.repl = ReplState::kEstablished;
   pd.neg_result = mine;
   ResolveNegotiation(r, d, n);
+  return false;
 }
 
 void Engine::ResolveNegotiation(Resource& r, Device& d, ResState& n) {
@@ -1734,7 +1762,11 @@ void Engine::ResolveNegotiation(Resource& r, Device& d, ResState& n) {
     }
     BitmapPhaseDisks(npd.repl, &disk, &npd.peer_disk);
   }
-  d.exposed_uuid = 0;
+  KeepExposedWhileInconsistent(r, d, disk);
+}
+
+void Engine::KeepExposedWhileInconsistent(const Resource& r, Device& d, DiskState disk) {
+  if (r.role != Role::kPrimary || disk != DiskState::kInconsistent) d.exposed_uuid = 0;
 }
 
 void Engine::ReevaluateRepl(Resource& r) {

@@ -621,7 +621,10 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
     ResState n = Capture(r);
     ResState::Pd& npd = n.conns.at(c.peer_node_id).pd.at(m.volume);
     npd.repl = ReplState::kEstablished;
-    npd.peer_disk = DiskState::kUpToDate;
+    // The target takes this side's disk state (drbd_resync_finished): an
+    // Inconsistent source leaves it Inconsistent.
+    npd.peer_disk =
+        d.disk == DiskState::kInconsistent ? DiskState::kInconsistent : DiskState::kUpToDate;
     Change(r, n, true, "resync-finished");
     return;
   }
@@ -665,7 +668,11 @@ void Engine::HandleResyncDone(Resource& r, Connection& c, const proto::ResyncDon
   // UpToDate disk that lacks them (a node restarted beside a stable peer
   // that repeated a missed end and beside the Primary that wrote on
   // meanwhile: detsim --nodes=3 --seed=0x9382cc710f0f1c69).
-  bool ahead_waits = false;
+  // drbd_resync_finished: the target takes the source's disk state; a
+  // source that is itself Inconsistent (the target of another run) leaves
+  // it Inconsistent (detsim --nodes=3 --seed=0x055b64dcfd03cad0: a
+  // Primary's replaced disk became UpToDate from such a source).
+  bool ahead_waits = pd.peer_disk == DiskState::kInconsistent;
   for (const auto& [peer2, c2] : r.connections) {
     auto it2 = c2.peer_devices.find(m.volume);
     if (peer2 == c.peer_node_id || it2 == c2.peer_devices.end() ||
