@@ -167,6 +167,7 @@ struct Engine::PeerDevice {
   // The UUID flags that went with it (comm_uuid_flags): this side's
   // UUID_FLAG_STABLE as the peer weighs it; `comm_disk` DUnknown: none.
   uint64_t comm_uuid_flags = 0;
+  bool comm_crash_marks = false;  // and its crash_marks (proto::VolumeState)
   // The last sync handshake ran on the live connection (after unstable) and
   // chose no resync: if the peer's next STATE shows it chose to be our
   // target in that exchange, this side follows as source (ApplyPeerState;
@@ -204,6 +205,10 @@ struct Engine::PeerDevice {
   // this peer's metadata bitmap slot by engine_md.cc.
   std::vector<uint64_t> oos_bits;
   uint64_t oos_count = 0;  // bits set
+  // The bits toward this peer at attach when they all came from the
+  // activity log after a crash (none were set before it), else 0: they
+  // stay "crash marks" while the count is unchanged (CrashMarksOnly).
+  uint64_t crash_marks = 0;
   // Resync toward this peer as SyncSource (engine_resync.cc), in 4 KiB
   // blocks. A run starts when the peer device becomes SyncSource and ends
   // when it leaves SyncSource / PausedSyncS.

@@ -223,6 +223,7 @@ void Engine::MdAttach(Resource& r, Device& d, const std::function<void(Ret, std:
     if (!d2 || !r2 || d2->attach_gen != gen || !d2->meta) return next(Ret::kErrIoMdDisk, "");
     const uint32_t peers2 = std::max<uint32_t>(1, d2->sb.max_peers);
     std::vector<uint8_t> on_disk = bm;
+    bool al_marked = false;
     if (unclean && (d2->sb.flags & md::kMdfPrimaryInd)) {
       md::AlReplay rep = md::ReplayAl(al_area, d2->sb.al_stripes, d2->sb.al_stripe_size_4k);
       if (rep.result < 0) {
@@ -230,6 +231,7 @@ void Engine::MdAttach(Resource& r, Device& d, const std::function<void(Ret, std:
       }
       if (rep.result > 0) {
         uint64_t added = md::ApplyHotExtents(bm, peers2, rep.hot_extents, nullptr);
+        al_marked = added > 0;
         Log(fmt::format("{}: Found {} transactions ({} active extents) in activity log.",
                         Prefix(*r2, *d2), rep.result, rep.hot_extents.size()));
         Log(fmt::format("{}: Marked additional {} as out-of-sync based on AL.", Prefix(*r2, *d2),
@@ -248,6 +250,7 @@ void Engine::MdAttach(Resource& r, Device& d, const std::function<void(Ret, std:
       if (slot < 0 || bm.empty()) {
         pd.oos_bits.assign((blocks + 63) / 64, 0);
         pd.oos_count = 0;
+        pd.crash_marks = 0;
         continue;
       }
       if (full_sync) {
@@ -258,7 +261,15 @@ void Engine::MdAttach(Resource& r, Device& d, const std::function<void(Ret, std:
           bm[w * 4 + ((b & 31) >> 3)] |= static_cast<uint8_t>(1u << (b & 7));
         }
       }
+      // Bits toward this peer that only the activity log set (none before
+      // the replay): crash marks (PeerDevice::crash_marks).
+      uint64_t before = 0;
+      if (al_marked && !full_sync) {
+        std::vector<uint64_t> pre;
+        LoadSlot(on_disk, peers2, slot, blocks, &pre, &before);
+      }
       LoadSlot(bm, peers2, slot, blocks, &pd.oos_bits, &pd.oos_count);
+      pd.crash_marks = al_marked && !full_sync && before == 0 ? pd.oos_count : 0;
     }
     // Write back what the AL replay or a full sync changed, then a fresh AL.
     std::shared_ptr<sim::Disk> meta2 = d2->meta;

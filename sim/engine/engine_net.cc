@@ -258,6 +258,7 @@ void Engine::Send(Session& s, const proto::Message& m) {
         if (auto it = c->peer_devices.find(v.volume); it != c->peer_devices.end()) {
           it->second.comm_disk = static_cast<DiskState>(v.disk);
           it->second.comm_uuid_flags = v.uuid_flags;
+          it->second.comm_crash_marks = v.crash_marks;
         }
       }
     }
@@ -652,7 +653,11 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
       if (DeviceStable(r)) v.uuid_flags |= kUuidFlagStable;
       if (c && c->was_connected) v.uuid_flags |= kUuidFlagReconnect;
       if (c && c->discard_my_data) v.uuid_flags |= kUuidFlagDiscardMyData;
-      if (c && c->peer_devices.count(vol)) v.dirty_bits = c->peer_devices.at(vol).oos_count;
+      if (c && c->peer_devices.count(vol)) {
+        const PeerDevice& pd = c->peer_devices.at(vol);
+        v.dirty_bits = pd.oos_count;
+        v.crash_marks = pd.crash_marks != 0 && pd.crash_marks == pd.oos_count;
+      }
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).ov_marks) {
         v.verify_marks = c->peer_devices.at(vol).ov_source ? 1 : 2;
       }
@@ -1136,19 +1141,31 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // never made the target of its peer's marks (quorum-failover-reconnect:
   // "I shall become SyncTarget, but I am primary!" for good).
   const bool any_marked = pd.oos_count > 0 || pd.peer.dirty_bits > 0;
-  const bool by_nearness = near_here != near_there && any_marked &&
+  // Bits on both sides between two Secondaries where one side's are only
+  // what its activity log added after a crash (crash_marks): the other
+  // side's are writes the crashed one missed (peer acks, writes while it
+  // was away), so that side is the source over both (drbd-simd's own;
+  // detsim --nodes=3 --seed=0xcbf8613e7e0e015f: the crashed side, just
+  // reconnected to the Primary and so "nearer", overwrote them).
+  const bool my_crash = pd.comm_disk != DiskState::kDUnknown
+                            ? pd.comm_crash_marks
+                            : pd.crash_marks != 0 && pd.crash_marks == pd.oos_count;
+  const bool by_crash =
+      both_marked && my_crash != pd.peer.crash_marks && near_here != 2 && near_there != 2;
+  const bool by_nearness = !by_crash && near_here != near_there && any_marked &&
                            (both_marked || near_here == 2 || near_there == 2);
   const bool prefer_local = my_rank != peer_rank ? my_rank > peer_rank
+                            : by_crash           ? !my_crash
                             : by_nearness        ? near_here > near_there
                                                  : pd.oos_count > 0;
-  const bool stale_source =
-      !by_nearness && (prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable);
+  const bool stale_source = !by_nearness && !by_crash &&
+                            (prefer_local ? me_stable && !peer_stable : peer_stable && !me_stable);
   if (!split_brain && out == ReplState::kEstablished && std::string_view(strategy) == "no-sync" &&
       my_disk >= DiskState::kOutdated && peer_disk >= DiskState::kOutdated &&
       peer_disk != DiskState::kDUnknown &&
-      (my_rank != peer_rank ? any_marked : both_up && (one_marked || by_nearness)) &&
-      !stale_source &&
-      !pd.ov_marks && pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
+      (my_rank != peer_rank ? any_marked : both_up && (one_marked || by_nearness || by_crash)) &&
+      !stale_source && !pd.ov_marks &&
+      pd.peer.verify_marks == 0) {  // verify's marks: VerifyRepairRepl
     out = prefer_local ? ReplState::kSyncSource : ReplState::kSyncTarget;
     hs->use_bitmap = prefer_local;
     hs->send_bitmap = !prefer_local;

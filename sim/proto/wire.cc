@@ -194,8 +194,8 @@ struct Layout<VolumeState> {
       &VolumeState::current_uuid, &VolumeState::uuid_flags,
       List<uint8_t>(&VolumeState::bitmap_uuids), List<uint8_t>(&VolumeState::history_uuids),
       &VolumeState::dirty_bits, &VolumeState::verify_marks, &VolumeState::resync_susp,
-      &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes,
-      &VolumeState::peer_disk, &VolumeState::exposed_uuid);
+      &VolumeState::quorum, &VolumeState::repl, &VolumeState::weak_nodes, &VolumeState::peer_disk,
+      &VolumeState::exposed_uuid, &VolumeState::crash_marks);
 };
 template <>
 struct Layout<State> {

@@ -135,6 +135,10 @@ struct VolumeState {
   // that connects to a diskless Primary on other data does not stay
   // UpToDate (sanitize_state). 0 from a sender with a disk.
   uint64_t exposed_uuid = 0;
+  // The sender's bits toward the receiver (dirty_bits) are only those its
+  // activity log added after a crash (drbd-simd's own): blocks that may be
+  // stale or torn on the sender, not writes the receiver lacks.
+  bool crash_marks = false;
   bool operator==(const VolumeState&) const = default;
 };
 

@@ -37,6 +37,7 @@ TEST(PeerWire, EveryMessageRoundTripsThroughBytewiseFeeding) {
   v.weak_nodes = 0xFFFFFFFFFFFFFFFAull;
   v.peer_disk = 4;
   v.exposed_uuid = 0x1234567890ABCDEFull;
+  v.crash_marks = true;
   st.volumes.push_back(v);
   std::vector<Message> msgs = {Hello{1, 1, 0, 3, 4, "res"},
                                AuthChallenge{std::vector<uint8_t>(64, 0xab)},
