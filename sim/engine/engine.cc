@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "lib/md/superblock.h"
 #include "sim/engine/engine_internal.h"
@@ -893,6 +894,10 @@ Ret Engine::DeleteMinor(Resource& r, uint32_t volume) {
     c.peer_devices.erase(volume);
   }
   out.push_back(DeviceNote(r, d, NotifyType::kDestroy));
+  // Writes still held for a new UUID (Device::bump_held) fail.
+  for (Device::HeldWrite& w : std::exchange(d.bump_held, {})) {
+    env_.clock->StartTimer(0, [done = std::move(w.done)] { done(EIO); });
+  }
   minors_.erase(d.minor);
   r.devices.erase(volume);
   EmitChain(std::move(out));

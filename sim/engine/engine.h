@@ -530,6 +530,10 @@ class Engine {
   // UUID and sends it to its established peers, which take it over
   // (engine_io.cc).
   bool DisklessNeedsNewCurrent(const Resource& r, const Device& d) const;
+  // A write that failed (EIO) after it went to peers: some may hold it and
+  // others not. Its blocks are marked toward every peer and kept so
+  // (Device::failed_blocks) until a write over them succeeds.
+  void MarkFailedWrite(Resource& r, Device& d, uint64_t offset, uint64_t len);
   // may_return_to_up_to_date: no diskless Primary among the peers (in `n`)
   // exposes other data than this disk's current UUID.
   bool MayReturnToUpToDate(const Resource& r, const Device& d, const ResState& n) const;

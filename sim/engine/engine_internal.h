@@ -398,6 +398,20 @@ struct Engine::Device {
   // new current UUID once drbd_check_peers is through (not at the next
   // write); see Engine::DisklessBumpAfterCheck.
   bool diskless_bump_after_check = false;
+  // The completions of the writes that connection loss cut off, held until
+  // the new UUID is made or found impossible (drbd 9.2.19's
+  // confirm-before-complete; DisklessBumpAfterCheck), with their ranges.
+  struct HeldWrite {
+    uint64_t offset = 0;
+    uint64_t len = 0;
+    std::function<void(int)> done;
+  };
+  std::vector<HeldWrite> bump_held;
+  // The blocks of such writes that failed (EIO): some peers may hold them
+  // and others not, so the marks toward every peer stay when a peer says
+  // another holds its data there (HandlePeersInSync), until a write over
+  // the block succeeds.
+  std::set<uint64_t> failed_blocks;
   // While Negotiating (an attach while connected, drbd_adm_attach): the
   // disk state the metadata gives (disk_state_from_md), taken when no
   // peer decides otherwise (ResolveNegotiation, engine_net.cc).

@@ -751,6 +751,16 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
   FinishIo(id);
 }
 
+void Engine::MarkFailedWrite(Resource& r, Device& d, uint64_t offset, uint64_t len) {
+  for (auto& [peer, c] : r.connections) {
+    auto pit = c.peer_devices.find(d.volume);
+    if (pit == c.peer_devices.end()) continue;
+    MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, offset, len);
+  }
+  for (uint64_t b = offset / kBmBlock; b * kBmBlock < offset + len; ++b) d.failed_blocks.insert(b);
+  if (d.data) MdArmFlush(d.minor);
+}
+
 std::set<uint64_t> Engine::BlocksUnderWrites(uint32_t minor, uint64_t offset, uint64_t len) {
   std::set<uint64_t> blocks;
   const uint64_t from = offset / kBmBlock;
@@ -776,7 +786,19 @@ void Engine::FinishIo(uint64_t id) {
       !((req.local_uptodate && !req.local_failed) || req.peer_ok)) {
     req.err = EIO;  // the data reached no good copy
   }
+  if (req.err && req.done && !req.read_done && req.len && !req.peer_ids.empty()) {
+    Resource* r = ResourceOfMinor(req.minor);
+    if (Device* d = FindMinor(req.minor); r && d) MarkFailedWrite(*r, *d, req.offset, req.len);
+  }
   if (Device* d = FindMinor(req.minor); d && d->upper_pending > 0) --d->upper_pending;
+  // A write that succeeded over whole blocks of an earlier failed one
+  // leaves them alike on the nodes it reached (Device::failed_blocks).
+  if (Device* d = FindMinor(req.minor);
+      d && !d->failed_blocks.empty() && req.done && !req.read_done && !req.err && req.len) {
+    const uint64_t first = (req.offset + kBmBlock - 1) / kBmBlock;
+    const uint64_t end = (req.offset + req.len) / kBmBlock;
+    d->failed_blocks.erase(d->failed_blocks.lower_bound(first), d->failed_blocks.lower_bound(end));
+  }
   // A completed write tells the peers that got it which nodes have it.
   if (req.done && !req.read_done && req.len && !req.peer_ids.empty()) {
     Resource* r = ResourceOfMinor(req.minor);
@@ -840,8 +862,15 @@ void Engine::FinishIo(uint64_t id) {
     // UUID at the next write; waiting here is stricter, never looser
     // (detsim seed 0x24a1bd0fb818ce0e).
     const bool cut_off = req.peer_missed;
-    Later(env_.clock, [this, minor = req.minor, cut_off, done = std::move(req.done), err] {
+    Later(env_.clock, [this, minor = req.minor, cut_off, done = std::move(req.done), err,
+                       offset = req.offset, len = req.len] {
       Device* d = FindMinor(minor);
+      // Without an UpToDate disk the new UUID the loss asked for comes
+      // after drbd_check_peers: the write is done only once that is decided.
+      if (cut_off && !err && d && d->diskless_bump_after_check) {
+        d->bump_held.push_back({offset, len, done});
+        return;
+      }
       if (cut_off && !err && d && d->md_state && d->md_state->sb_in_flight > 0) {
         d->md_state->held_writes.emplace_back([done, err] { done(err); });
         return;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "sim/engine/engine.h"
 #include "sim/engine/engine_internal.h"
@@ -2080,8 +2081,28 @@ void Engine::DisklessBumpAfterCheck(Resource& r) {
   env_.clock->StartTimer(0, [this, res = r.name] {
     Resource* r2 = FindResource(res);
     if (r2 == nullptr || r2->checking_peers) return;
-    for (auto& [vol, d] : r2->devices) {
-      if (!std::exchange(d.diskless_bump_after_check, false)) continue;
+    for (auto& entry : r2->devices) {
+      const uint32_t vol = entry.first;
+      Device& d = entry.second;
+      // The writes the loss cut off: done (`err` 0) once the new UUID is
+      // on an UpToDate peer or not needed; EIO when no UpToDate peer is
+      // left to store it. Their data then belongs to no generation that
+      // would tell a peer which missed them from one that did not (detsim
+      // --nodes=3 --seed=0x78fdee36333abef2: such a peer, back on the
+      // exposed UUID, became the full-sync source of the Primary's new
+      // disk). drbd 9.2.19 holds them (confirm-before-complete). A failed
+      // one may be on some peers and not on others: its blocks are marked
+      // toward every peer.
+      auto release = [this, r2, &d](int err) {
+        for (Device::HeldWrite& w : std::exchange(d.bump_held, {})) {
+          if (err) MarkFailedWrite(*r2, d, w.offset, w.len);
+          w.done(err);
+        }
+      };
+      if (!std::exchange(d.diskless_bump_after_check, false)) {
+        release(0);
+        continue;
+      }
       // drbd_check_peers_new_current_uuid: only while the data is still
       // reachable through an UpToDate peer.
       bool accessible = false;
@@ -2092,12 +2113,14 @@ void Engine::DisklessBumpAfterCheck(Resource& r) {
                                     pit->second.repl >= ReplState::kEstablished &&
                                     pit->second.peer_disk == DiskState::kUpToDate);
       }
-      if (!d.NewUuidWithoutDisk() || r2->role != Role::kPrimary || !d.new_cur_uuid || !accessible ||
-          UuidLocked(*r2) || !DisklessNeedsNewCurrent(*r2, d)) {
+      const bool owed = d.NewUuidWithoutDisk() && r2->role == Role::kPrimary && d.new_cur_uuid;
+      if (!owed || !accessible || UuidLocked(*r2) || !DisklessNeedsNewCurrent(*r2, d)) {
+        release(owed && !accessible ? EIO : 0);
         continue;
       }
       d.new_cur_uuid = false;
       DisklessNewCurrent(*r2, d);
+      release(0);
     }
     for (auto& [peer, c] : r2->connections) {
       if (std::exchange(c.connect_after_check, false) && c.cstate == ConnState::kUnconnected) {

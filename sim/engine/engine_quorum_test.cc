@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <optional>
@@ -852,6 +853,32 @@ TEST_F(DisklessPrimary, AReplacedDiskTakesNoSourceThatMissedTheExposedGeneration
   world.Partition(Host(1), Host(2), false);
   world.RunFor(60 * kSec);
   ExpectEveryoneUpToDateWithBlock0(1);
+}
+
+// a, diskless, writes block 0 while c and then b die unnoticed, b after
+// it took the write. The loss of c asks for a new UUID, and the ping before
+// it (drbd_check_peers) finds b gone too: no UpToDate peer is left to store
+// it. The write, held until then (drbd 9.2.19's confirm-before-complete),
+// fails with EIO instead of being acknowledged on a generation that would
+// not tell c, which missed it, from b (beyond 9.2.18, which completes it;
+// detsim --nodes=3 --seed=0x78fdee36333abef2 lost it when c came back and
+// gave a replaced disk its data). Its block is marked toward both peers.
+TEST_F(DisklessPrimary, AWriteNoPeerCanStoreTheNewUuidForFails) {
+  uint64_t ha = 0;
+  ASSERT_NO_FATAL_FAILURE(LoseTheDisk(ha));
+  world.PartitionStall(Host(0), Host(2), true);
+  world.PartitionStall(Host(1), Host(2), true);
+  for (int i = 0; i < 3; ++i) N(i).sink.Clear();
+  int err = -1;
+  N(0).engine.IoWrite(ha, 0, sim::Pattern(4096, 1), true, [&](int e) { err = e; });
+  world.RunFor(kSec / 10);
+  ASSERT_EQ(Block0("/b/disk"), sim::Pattern(4096, 1));
+  world.PartitionStall(Host(0), Host(1), true);
+  world.RunFor(30 * kSec);
+  EXPECT_EQ(err, EIO);
+  EXPECT_FALSE(N(0).sink.LogContains("drbd r0/0 drbd0: sending new current UUID: "));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 1, 0, 0), std::optional<bool>(true));
+  EXPECT_EQ(N(0).engine.BlockOutOfSync("r0", 2, 0, 0), std::optional<bool>(true));
 }
 
 // a, diskless, loses b, the only peer with its data (c is cut off from

@@ -950,7 +950,14 @@ void Engine::HandlePeersInSync(Resource& r, const proto::PeersInSync& m) {
   // --seed=0x0bacfc76c215e193). Blocks marked toward the sender are not
   // kept: a sync target's are cleared only as its run goes on, and keeping
   // those left marks between nodes with equal data.
-  const std::set<uint64_t> keep = BlocksUnderWrites(dit->second.minor, m.offset, m.len);
+  // Nor over a block of a write this node failed after some peers took it
+  // (Device::failed_blocks): the sender does not know which did.
+  std::set<uint64_t> keep = BlocksUnderWrites(dit->second.minor, m.offset, m.len);
+  const std::set<uint64_t>& failed = dit->second.failed_blocks;
+  for (auto it = failed.lower_bound(m.offset / kBlock);
+       it != failed.end() && *it * kBlock < m.offset + m.len; ++it) {
+    keep.insert(*it);
+  }
   // Resync runs are whole blocks; no connection is left out.
   if (ClearTowardPeers(r, m.volume, ~uint32_t{0}, m.mask, m.offset, m.len, &keep)) {
     MdArmFlush(dit->second.minor);
