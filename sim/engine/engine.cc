@@ -431,8 +431,12 @@ Ret Engine::Change(Resource& r, const ResState& asked, bool hard, const std::str
   }
   // A disk that became UpToDate holds the data itself: the UUID exposed
   // without it is done with (KeepExposedWhileInconsistent).
+  // Nor is it on a demoted Primary that has a disk attached
+  // (KeepExposedWhileInconsistent keeps it for a Primary only).
   for (auto& [vol, d] : r.devices) {
-    if (o.disk.at(vol) != DiskState::kUpToDate && n.disk.at(vol) == DiskState::kUpToDate) {
+    if ((o.disk.at(vol) != DiskState::kUpToDate && n.disk.at(vol) == DiskState::kUpToDate) ||
+        (o.role == Role::kPrimary && n.role != Role::kPrimary && d.data &&
+         n.disk.at(vol) != DiskState::kNegotiating)) {
       d.exposed_uuid = 0;
     }
   }

@@ -2081,6 +2081,7 @@ void Engine::DisklessBumpAfterCheck(Resource& r) {
   env_.clock->StartTimer(0, [this, res = r.name] {
     Resource* r2 = FindResource(res);
     if (r2 == nullptr || r2->checking_peers) return;
+    bool deferred = false;
     for (auto& entry : r2->devices) {
       const uint32_t vol = entry.first;
       Device& d = entry.second;
@@ -2114,13 +2115,27 @@ void Engine::DisklessBumpAfterCheck(Resource& r) {
                                     pit->second.peer_disk == DiskState::kUpToDate);
       }
       const bool owed = d.NewUuidWithoutDisk() && r2->role == Role::kPrimary && d.new_cur_uuid;
-      if (!owed || !accessible || UuidLocked(*r2) || !DisklessNeedsNewCurrent(*r2, d)) {
+      // A handshake holds the UUIDs (uuid_sem): the UUID, the writes and
+      // the lost peer's reconnect wait for it, or the writes would be done
+      // before the UUID that tells that peer it missed them exists.
+      if (owed && accessible && UuidLocked(*r2)) {
+        d.diskless_bump_after_check = true;
+        deferred = true;
+        continue;
+      }
+      if (!owed || !accessible || !DisklessNeedsNewCurrent(*r2, d)) {
         release(owed && !accessible ? EIO : 0);
         continue;
       }
       d.new_cur_uuid = false;
       DisklessNewCurrent(*r2, d);
       release(0);
+    }
+    if (deferred) {
+      env_.clock->StartTimer(kNsPerSec / 100, [this, res] {
+        if (Resource* r3 = FindResource(res)) DisklessBumpAfterCheck(*r3);
+      });
+      return;
     }
     for (auto& [peer, c] : r2->connections) {
       if (std::exchange(c.connect_after_check, false) && c.cstate == ConnState::kUnconnected) {
