@@ -209,6 +209,7 @@ struct Engine::PeerDevice {
   // activity log after a crash (none were set before it), else 0: they
   // stay "crash marks" while the count is unchanged (CrashMarksOnly).
   uint64_t crash_marks = 0;
+  bool CrashMarksOnly() const { return crash_marks != 0 && crash_marks == oos_count; }
   // Resync toward this peer as SyncSource (engine_resync.cc), in 4 KiB
   // blocks. A run starts when the peer device becomes SyncSource and ends
   // when it leaves SyncSource / PausedSyncS.

@@ -752,11 +752,7 @@ void Engine::IoFlush(uint64_t handle, IoDone done) {
 }
 
 void Engine::MarkFailedWrite(Resource& r, Device& d, uint64_t offset, uint64_t len) {
-  for (auto& [peer, c] : r.connections) {
-    auto pit = c.peer_devices.find(d.volume);
-    if (pit == c.peer_devices.end()) continue;
-    MarkOutOfSyncRange(pit->second.oos_bits, pit->second.oos_count, offset, len);
-  }
+  MarkTowardPeers(r, d.volume, ~uint32_t{0}, 0, offset, len);  // every peer
   for (uint64_t b = offset / kBmBlock; b * kBmBlock < offset + len; ++b) d.failed_blocks.insert(b);
   if (d.data) MdArmFlush(d.minor);
 }

@@ -657,7 +657,7 @@ proto::State Engine::LocalState(const Resource& r, uint32_t peer) const {
       if (c && c->peer_devices.count(vol)) {
         const PeerDevice& pd = c->peer_devices.at(vol);
         v.dirty_bits = pd.oos_count;
-        v.crash_marks = pd.crash_marks != 0 && pd.crash_marks == pd.oos_count;
+        v.crash_marks = pd.CrashMarksOnly();
       }
       if (c && c->peer_devices.count(vol) && c->peer_devices.at(vol).ov_marks) {
         v.verify_marks = c->peer_devices.at(vol).ov_source ? 1 : 2;
@@ -1148,9 +1148,8 @@ ReplState Engine::DecideRepl(Resource& r, Connection& c, Device& d, PeerDevice& 
   // was away), so that side is the source over both (drbd-simd's own;
   // detsim --nodes=3 --seed=0xcbf8613e7e0e015f: the crashed side, just
   // reconnected to the Primary and so "nearer", overwrote them).
-  const bool my_crash = pd.comm_disk != DiskState::kDUnknown
-                            ? pd.comm_crash_marks
-                            : pd.crash_marks != 0 && pd.crash_marks == pd.oos_count;
+  const bool my_crash =
+      pd.comm_disk != DiskState::kDUnknown ? pd.comm_crash_marks : pd.CrashMarksOnly();
   const bool by_crash =
       both_marked && my_crash != pd.peer.crash_marks && near_here != 2 && near_there != 2;
   const bool by_nearness = !by_crash && near_here != near_there && any_marked &&
